@@ -1,0 +1,321 @@
+#!/usr/bin/env bash
+# The local lab: a real Kubernetes control plane (etcd, kube-apiserver,
+# kube-controller-manager; TLS everywhere, RBAC on) and a real BGP network
+# (one gobgpd per simulated node on its own 127.0.0.x, BIRD 2 as the upstream
+# router peering with every node). All state lives in $VIPA_LAB_DIR (.lab/).
+#
+#   hack/lab.sh up                 start everything, write .lab/env
+#   hack/lab.sh down               stop every process the lab started (by PID)
+#   hack/lab.sh status             show what runs
+#   hack/lab.sh restart-apiserver  stop kube-apiserver, wait, start it again
+#   hack/lab.sh stop NAME | start NAME   one component (apiserver, gobgpd-node-1, bird, ...)
+#   hack/lab.sh bird CMD...        run a birdc command against the lab router
+set -euo pipefail
+source "$(dirname "$0")/lib/common.sh"
+
+LAB="${VIPA_LAB_DIR:-$VIPA_ROOT/.lab}"
+NODES="${LAB_NODE_COUNT:-3}"
+PORT_BASE="${LAB_PORT_BASE:-26000}"
+ETCD_PORT=$((PORT_BASE + 379))
+ETCD_PEER_PORT=$((PORT_BASE + 380))
+APISERVER_PORT=$((PORT_BASE + 443))
+KCM_PORT=$((PORT_BASE + 257))
+GOBGP_PORT_BASE=$((PORT_BASE + 50))   # node i: gRPC on 127.0.0.(10+i):(base+i)
+BGP_PORT="${LAB_BGP_PORT:-1790}"      # unprivileged, so nothing else on the host collides
+ROUTER_ADDRESS=127.0.0.2
+ROUTER_ASN=64512       # iBGP, so local-pref reaches the router as set
+NODE_ASN=64512
+PKI="$LAB/pki"
+PIDS="$LAB/pids"
+LOGS="$LAB/logs"
+
+node_name() { echo "node-$1"; }
+node_addr() { echo "127.0.0.$((10 + $1))"; }
+node_grpc() { echo "$(node_addr "$1"):$((GOBGP_PORT_BASE + $1))"; }
+
+# ---------------------------------------------------------------- processes
+
+# Starts a process in its own session, records its PID, logs to $LOGS/NAME.log.
+start_proc() {
+  local name="$1"; shift
+  mkdir -p "$PIDS" "$LOGS"
+  if is_running "$name"; then return 0; fi
+  nohup setsid "$@" >>"$LOGS/$name.log" 2>&1 </dev/null &
+  echo $! >"$PIDS/$name.pid"
+  echo "$1" >"$PIDS/$name.exe"
+}
+
+# True when the recorded PID is alive and still runs the binary we started
+# (guards against signalling a recycled PID that belongs to someone else).
+is_running() {
+  local name="$1" pid exe
+  [[ -f "$PIDS/$name.pid" ]] || return 1
+  pid="$(cat "$PIDS/$name.pid")"
+  exe="$(cat "$PIDS/$name.exe" 2>/dev/null || true)"
+  [[ -d /proc/$pid ]] || return 1
+  [[ -z $exe ]] || tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF "$exe" || return 1
+}
+
+stop_proc() {
+  local name="$1" pid i
+  if ! is_running "$name"; then rm -f "$PIDS/$name.pid" "$PIDS/$name.exe"; return 0; fi
+  pid="$(cat "$PIDS/$name.pid")"
+  kill -TERM "$pid" 2>/dev/null || true
+  for i in $(seq 1 50); do [[ -d /proc/$pid ]] || break; sleep 0.1; done
+  if [[ -d /proc/$pid ]]; then kill -KILL "$pid" 2>/dev/null || true; sleep 0.2; fi
+  rm -f "$PIDS/$name.pid" "$PIDS/$name.exe"
+}
+
+# Waits until a command succeeds; fails with the component's log tail.
+wait_for() {
+  local what="$1" name="$2" deadline=$((SECONDS + $3)); shift 3
+  until "$@" >/dev/null 2>&1; do
+    if ! is_running "$name"; then
+      log "$what exited; last lines of $LOGS/$name.log:"; tail -20 "$LOGS/$name.log" >&2 || true
+      return 1
+    fi
+    if ((SECONDS > deadline)); then
+      log "$what not ready in time; last lines of $LOGS/$name.log:"; tail -20 "$LOGS/$name.log" >&2 || true
+      return 1
+    fi
+    sleep 0.2
+  done
+}
+
+# ---------------------------------------------------------------- PKI
+
+gen_cert() { # name subject [extfile-lines]
+  local name="$1" subj="$2" ext="${3:-}"
+  [[ -f "$PKI/$name.crt" ]] && return 0
+  openssl ecparam -name prime256v1 -genkey -noout -out "$PKI/$name.key" 2>/dev/null
+  openssl req -new -key "$PKI/$name.key" -subj "$subj" -out "$PKI/$name.csr" 2>/dev/null
+  printf '%b\n' "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n$ext" >"$PKI/$name.ext"
+  openssl x509 -req -in "$PKI/$name.csr" -CA "$PKI/ca.crt" -CAkey "$PKI/ca.key" -CAcreateserial \
+    -days 3650 -sha256 -extfile "$PKI/$name.ext" -out "$PKI/$name.crt" 2>/dev/null
+  rm -f "$PKI/$name.csr"
+}
+
+pki() {
+  mkdir -p "$PKI"
+  if [[ ! -f $PKI/ca.crt ]]; then
+    openssl ecparam -name prime256v1 -genkey -noout -out "$PKI/ca.key" 2>/dev/null
+    openssl req -x509 -new -key "$PKI/ca.key" -subj "/CN=vip-announcer-lab-ca" -days 3650 -sha256 \
+      -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+      -out "$PKI/ca.crt" 2>/dev/null
+  fi
+  local san="subjectAltName=IP:127.0.0.1,DNS:localhost"
+  gen_cert etcd-server "/CN=etcd" "extendedKeyUsage=serverAuth,clientAuth\n$san"
+  gen_cert apiserver-etcd-client "/CN=kube-apiserver-etcd-client" "extendedKeyUsage=clientAuth"
+  gen_cert apiserver "/CN=kube-apiserver" \
+    "extendedKeyUsage=serverAuth\n$san,IP:10.96.0.1,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
+  gen_cert admin "/O=system:masters/CN=lab-admin" "extendedKeyUsage=clientAuth"
+  gen_cert kube-controller-manager "/CN=system:kube-controller-manager" "extendedKeyUsage=clientAuth"
+  gen_cert kcm-serving "/CN=kube-controller-manager" "extendedKeyUsage=serverAuth\n$san"
+  if [[ ! -f $PKI/sa.key ]]; then
+    openssl genrsa -out "$PKI/sa.key" 2048 2>/dev/null
+    openssl rsa -in "$PKI/sa.key" -pubout -out "$PKI/sa.pub" 2>/dev/null
+  fi
+  chmod 600 "$PKI"/*.key
+}
+
+kubeconfig() { # file user cert
+  local file="$1" user="$2" cert="$3"
+  cat >"$file" <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+- name: lab
+  cluster:
+    server: https://127.0.0.1:$APISERVER_PORT
+    certificate-authority: $PKI/ca.crt
+users:
+- name: $user
+  user:
+    client-certificate: $PKI/$cert.crt
+    client-key: $PKI/$cert.key
+contexts:
+- name: lab
+  context: {cluster: lab, user: $user}
+current-context: lab
+EOF
+  chmod 600 "$file"
+}
+
+# ---------------------------------------------------------------- components
+
+start_etcd() {
+  start_proc etcd "$ETCD_BIN/etcd" --name lab --data-dir "$LAB/etcd" \
+    --listen-client-urls "https://127.0.0.1:$ETCD_PORT" --advertise-client-urls "https://127.0.0.1:$ETCD_PORT" \
+    --listen-peer-urls "https://127.0.0.1:$ETCD_PEER_PORT" --initial-advertise-peer-urls "https://127.0.0.1:$ETCD_PEER_PORT" \
+    --initial-cluster "lab=https://127.0.0.1:$ETCD_PEER_PORT" --listen-metrics-urls "" \
+    --cert-file "$PKI/etcd-server.crt" --key-file "$PKI/etcd-server.key" \
+    --client-cert-auth --trusted-ca-file "$PKI/ca.crt" \
+    --peer-cert-file "$PKI/etcd-server.crt" --peer-key-file "$PKI/etcd-server.key" \
+    --peer-client-cert-auth --peer-trusted-ca-file "$PKI/ca.crt" \
+    --unsafe-no-fsync --log-level warn
+  wait_for etcd etcd 60 curl -sf --cacert "$PKI/ca.crt" --cert "$PKI/apiserver-etcd-client.crt" \
+    --key "$PKI/apiserver-etcd-client.key" "https://127.0.0.1:$ETCD_PORT/health"
+}
+
+start_apiserver() {
+  start_proc apiserver "$K8S_BIN/kube-apiserver" \
+    --etcd-servers "https://127.0.0.1:$ETCD_PORT" --etcd-cafile "$PKI/ca.crt" \
+    --etcd-certfile "$PKI/apiserver-etcd-client.crt" --etcd-keyfile "$PKI/apiserver-etcd-client.key" \
+    --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$APISERVER_PORT" \
+    --tls-cert-file "$PKI/apiserver.crt" --tls-private-key-file "$PKI/apiserver.key" \
+    --client-ca-file "$PKI/ca.crt" --authorization-mode RBAC \
+    --service-account-issuer https://kubernetes.default.svc.cluster.local \
+    --service-account-key-file "$PKI/sa.pub" --service-account-signing-key-file "$PKI/sa.key" \
+    --service-cluster-ip-range 10.96.0.0/16 --endpoint-reconciler-type none \
+    --profiling=false --cert-dir "$LAB/apiserver-certs" -v 1
+  wait_for kube-apiserver apiserver 120 curl -sf --cacert "$PKI/ca.crt" --cert "$PKI/admin.crt" \
+    --key "$PKI/admin.key" "https://127.0.0.1:$APISERVER_PORT/readyz"
+}
+
+start_kcm() {
+  kubeconfig "$LAB/kube-controller-manager.kubeconfig" system:kube-controller-manager kube-controller-manager
+  start_proc kube-controller-manager "$K8S_BIN/kube-controller-manager" \
+    --kubeconfig "$LAB/kube-controller-manager.kubeconfig" \
+    --authentication-kubeconfig "$LAB/kube-controller-manager.kubeconfig" \
+    --authorization-kubeconfig "$LAB/kube-controller-manager.kubeconfig" \
+    --bind-address 127.0.0.1 --secure-port "$KCM_PORT" \
+    --tls-cert-file "$PKI/kcm-serving.crt" --tls-private-key-file "$PKI/kcm-serving.key" \
+    --use-service-account-credentials --root-ca-file "$PKI/ca.crt" \
+    --service-account-private-key-file "$PKI/sa.key" \
+    --controllers endpointslice-controller,garbage-collector-controller,namespace-controller,serviceaccount-controller \
+    --leader-elect=false --concurrent-service-endpoint-syncs 10 -v 1
+  wait_for kube-controller-manager kube-controller-manager 60 \
+    curl -sf --cacert "$PKI/ca.crt" "https://127.0.0.1:$KCM_PORT/healthz"
+}
+
+start_gobgpd() {
+  local i="$1" name
+  name="gobgpd-$(node_name "$i")"
+  start_proc "$name" /usr/bin/gobgpd --api-hosts "$(node_grpc "$i")" --pprof-disable -p -l info
+  wait_for "$name" "$name" 30 bash -c "exec 3<>/dev/tcp/$(node_addr "$i")/$((GOBGP_PORT_BASE + i))"
+}
+
+bird_conf() {
+  {
+    echo "# Generated by hack/lab.sh: the lab's upstream router."
+    # Every route import and withdrawal is logged, so tests can count flaps.
+    echo "log \"$LOGS/bird-routes.log\" all;"
+    echo "router id $ROUTER_ADDRESS;"
+    echo "protocol device { scan time 5; }"
+    # No kernel protocol: the lab never touches the host's routing table. BIRD
+    # ignores the loopback interface, so it keeps the nodes' routes (next hops
+    # 127.0.0.x) as "unreachable"; every node's path stays in the table, which
+    # is what the tests read (one entry per next hop = the ECMP set).
+    echo "template bgp lab_node {"
+    echo "  local $ROUTER_ADDRESS port $BGP_PORT as $ROUTER_ASN;"
+    echo "  strict bind yes; multihop 2; debug { states, routes };"
+    echo "  connect delay time 1; connect retry time 2; error wait time 1, 4; hold time 9;"
+    echo "  ipv4 { import all; export none; gateway recursive; };"
+    echo "  ipv6 { import all; export none; gateway recursive; };"
+    echo "}"
+    for i in $(seq 1 "$NODES"); do
+      echo "protocol bgp $(node_name "$i" | tr - _) from lab_node {"
+      echo "  description \"$(node_name "$i")\";"
+      echo "  neighbor $(node_addr "$i") port $BGP_PORT as $NODE_ASN;"
+      echo "}"
+    done
+  } >"$LAB/bird.conf"
+}
+
+start_bird() {
+  bird_conf
+  bird -p -c "$LAB/bird.conf" || die "BIRD rejected $LAB/bird.conf"
+  start_proc bird /usr/sbin/bird -f -c "$LAB/bird.conf" -s "$LAB/bird.ctl" -P "$LAB/bird.pid"
+  wait_for bird bird 20 birdc -s "$LAB/bird.ctl" show status
+}
+
+write_env() {
+  {
+    echo "# Written by hack/lab.sh up; source it to drive the lab by hand."
+    echo "export VIPA_LAB_DIR=$LAB"
+    echo "export KUBECONFIG=$LAB/admin.kubeconfig"
+    echo "export LAB_K8S_BIN=$K8S_BIN"
+    echo "export PATH=$K8S_BIN:\$PATH"
+    echo "export LAB_APISERVER=https://127.0.0.1:$APISERVER_PORT"
+    echo "export LAB_CA_FILE=$PKI/ca.crt"
+    echo "export BIRD_SOCKET=$LAB/bird.ctl"
+    echo "export LAB_ROUTER_ADDRESS=$ROUTER_ADDRESS"
+    echo "export LAB_ROUTER_ASN=$ROUTER_ASN"
+    echo "export LAB_NODE_ASN=$NODE_ASN"
+    echo "export LAB_BGP_PORT=$BGP_PORT"
+    local names=()
+    for i in $(seq 1 "$NODES"); do
+      names+=("$(node_name "$i")")
+      echo "export LAB_NODE_${i}_NAME=$(node_name "$i")"
+      echo "export LAB_NODE_${i}_ADDRESS=$(node_addr "$i")"
+      echo "export LAB_NODE_${i}_GOBGP=$(node_grpc "$i")"
+    done
+    echo "export LAB_NODES=\"${names[*]}\""
+  } >"$LAB/env"
+}
+
+# ---------------------------------------------------------------- commands
+
+up() {
+  local t0=$SECONDS
+  "$VIPA_ROOT/hack/deps.sh" debian
+  "$VIPA_ROOT/hack/build-k8s.sh"
+  mkdir -p "$LAB"
+  pki
+  kubeconfig "$LAB/admin.kubeconfig" lab-admin admin
+  log "lab: starting etcd";                  start_etcd
+  log "lab: starting kube-apiserver";        start_apiserver
+  log "lab: starting kube-controller-manager"; start_kcm
+  for i in $(seq 1 "$NODES"); do
+    log "lab: starting gobgpd for $(node_name "$i") on $(node_grpc "$i")"; start_gobgpd "$i"
+  done
+  log "lab: starting BIRD (upstream router $ROUTER_ADDRESS, AS $ROUTER_ASN)"; start_bird
+  write_env
+  log "lab up in $((SECONDS - t0))s; source $LAB/env"
+}
+
+components() {
+  echo bird
+  for i in $(seq 1 "$NODES"); do echo "gobgpd-$(node_name "$i")"; done
+  echo kube-controller-manager apiserver etcd | tr ' ' '\n'
+}
+
+down() {
+  [[ -d $PIDS ]] || { log "lab: nothing running"; return 0; }
+  # Stop in reverse order of start; also whatever else a test started and recorded here.
+  local name
+  for name in $(components) $(ls "$PIDS" 2>/dev/null | sed -n 's/\.pid$//p'); do
+    stop_proc "$name"
+  done
+  rm -rf "$LAB/etcd"
+  log "lab: down"
+}
+
+status() {
+  local name
+  for name in $(components); do
+    if is_running "$name"; then echo "$name running (pid $(cat "$PIDS/$name.pid"))"; else echo "$name stopped"; fi
+  done
+}
+
+start_one() {
+  case "$1" in
+    etcd) start_etcd ;;
+    apiserver) start_apiserver ;;
+    kube-controller-manager) start_kcm ;;
+    bird) start_bird ;;
+    gobgpd-node-*) start_gobgpd "${1#gobgpd-node-}" ;;
+    *) die "unknown component $1" ;;
+  esac
+}
+
+case "${1:-}" in
+  up) up ;;
+  down) down ;;
+  status) status ;;
+  restart-apiserver) stop_proc apiserver; sleep "${2:-2}"; start_apiserver ;;
+  stop) stop_proc "${2:?component}" ;;
+  start) start_one "${2:?component}" ;;
+  bird) shift; birdc -s "$LAB/bird.ctl" "$@" ;;
+  *) die "usage: $0 up|down|status|restart-apiserver [SECONDS]|stop NAME|start NAME|bird CMD..." ;;
+esac

@@ -1,0 +1,24 @@
+# Shared helpers for hack/ scripts. Sourced, not run.
+# shellcheck shell=bash
+VIPA_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+VIPA_CACHE="${VIPA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vip-announcer}"
+K8S_VERSION="$(sed -n 's/^require k8s.io\/kubernetes v\(.*\)$/\1/p' "$VIPA_ROOT/hack/k8s/go.mod")"
+K8S_BIN="$VIPA_CACHE/k8s/v$K8S_VERSION"
+ETCD_VERSION="$(sed -n 's/^require go.etcd.io\/etcd\/server\/v3 v\(.*\)$/\1/p' "$VIPA_ROOT/hack/etcd/go.mod")"
+ETCD_BIN="$VIPA_CACHE/etcd/v$ETCD_VERSION"
+
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+# Runs a long command while printing a heartbeat, so a first run never looks hung.
+with_heartbeat() {
+  local what="$1"; shift
+  local start=$SECONDS
+  ( while sleep 30; do log "  … still $what ($((SECONDS - start))s)"; done ) &
+  local hb=$!
+  local rc=0
+  "$@" || rc=$?
+  kill "$hb" 2>/dev/null || true
+  wait "$hb" 2>/dev/null || true
+  return $rc
+}

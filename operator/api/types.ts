@@ -1,0 +1,120 @@
+// The VipAnnouncement API (vipannouncer.io/v1alpha1), as plain TypeScript types.
+// crds/vipannouncements.vipannouncer.io.yaml is the schema the API server enforces;
+// these types mirror it for the code.
+
+export const GROUP = 'vipannouncer.io';
+export const VERSION = 'v1alpha1';
+export const API_VERSION = `${GROUP}/${VERSION}`;
+export const KIND = 'VipAnnouncement';
+export const PLURAL = 'vipannouncements';
+
+/** Annotation prefix on Services. */
+export const ANNOTATION_PREFIX = 'vipannouncer.io/';
+export const ANNOTATIONS = {
+  loadBalancerIPs: `${ANNOTATION_PREFIX}loadBalancerIPs`,
+  communities: `${ANNOTATION_PREFIX}communities`,
+  largeCommunities: `${ANNOTATION_PREFIX}largeCommunities`,
+  localPref: `${ANNOTATION_PREFIX}localPref`,
+} as const;
+
+export type TrafficPolicy = 'Local' | 'Cluster';
+
+export interface ObjectMeta {
+  name: string;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+  generation?: number;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  ownerReferences?: OwnerReference[];
+}
+
+export interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller?: boolean;
+  blockOwnerDeletion?: boolean;
+}
+
+export interface VipAnnouncementSpec {
+  /** The Service this announcement was made for; absent on a hand-made announcement. */
+  serviceRef?: { name: string; uid?: string };
+  /** IPv4 and IPv6 addresses, announced as /32 and /128. Absent: none (server-side apply drops empty lists). */
+  addresses?: string[];
+  externalTrafficPolicy: TrafficPolicy;
+  /** Local policy: the nodes with a serving endpoint (sorted). */
+  nodes?: string[];
+  /** Endpoint counts across the Service's slices. */
+  endpoints?: { ready: number; serving: number };
+  /** Standard communities, "ASN:value". */
+  communities?: string[];
+  /** Large communities, "global:local1:local2". */
+  largeCommunities?: string[];
+  localPref?: number;
+}
+
+/** metav1.Condition */
+export interface Condition {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  reason: string;
+  message: string;
+  lastTransitionTime: string;
+  observedGeneration?: number;
+}
+
+export interface PeerStatus {
+  address: string;
+  asn: number;
+  /** GoBGP session state: Idle, Connect, Active, OpenSent, OpenConfirm, Established. */
+  state: string;
+  /** Prefixes of this announcement present in the adj-RIB-out towards this peer. */
+  advertised: string[];
+}
+
+export interface SpeakerStatus {
+  node: string;
+  /** Prefixes this node originates for the announcement. */
+  addresses: string[];
+  peers: PeerStatus[];
+  lastUpdateTime: string;
+}
+
+export interface VipAnnouncementStatus {
+  observedGeneration?: number;
+  conditions?: Condition[];
+  /** Number of speakers whose every prefix is in the adj-RIB-out of an Established peer. */
+  advertisedBy?: number;
+  speakers?: SpeakerStatus[];
+}
+
+export interface VipAnnouncement {
+  apiVersion: typeof API_VERSION;
+  kind: typeof KIND;
+  metadata: ObjectMeta;
+  spec: VipAnnouncementSpec;
+  status?: VipAnnouncementStatus;
+}
+
+/**
+ * Bounds the CRD enforces (maxItems). Code that writes a spec keeps within them,
+ * so the API server never rejects what the controller computed.
+ */
+export const SPEC_LIMITS = {
+  addresses: 32,
+  communities: 32,
+  largeCommunities: 32,
+} as const;
+
+/** Condition types the controller owns on a VipAnnouncement. */
+export const CONDITION_TYPES = {
+  /** Data-plane truth: the addresses are in the adj-RIB-out of Established peers where expected. */
+  advertised: 'Advertised',
+  /** Summary for generic tooling (kubectl wait, kstatus): Advertised and nothing in the input was rejected. */
+  ready: 'Ready',
+} as const;

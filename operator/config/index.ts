@@ -1,0 +1,19 @@
+// The vip-announcer configuration: schema, loading, typed result, log-safe views.
+export { configSchema, FAMILIES } from './schema';
+export type { RawConfig, RawPeer } from './schema';
+export { ConfigError, loadConfig, parseConfig, runValidateConfig, validateConfigText } from './load';
+export type { Env, LoadOptions, ValidationResult } from './load';
+export { Secret } from './types';
+export type {
+  ControllerConfig,
+  LeaderElectionConfig,
+  MetricsConfig,
+  PeerConfig,
+  Role,
+  SpeakerConfig,
+  VipAnnouncerConfig,
+} from './types';
+export { redactConfig, describeConfig } from './redact';
+export type { RedactedConfig, RedactedPeer } from './redact';
+export { peerSpecOf, globalSpecOf } from './specs';
+export { parseDuration, formatDuration } from './duration';

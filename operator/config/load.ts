@@ -1,0 +1,469 @@
+// Reading and checking the configuration file. Everything is checked before
+// anything is returned: the caller gets a complete typed config or a
+// ConfigError listing every bad field, never a half-applied file. No message
+// built here contains a configured value, so passwords cannot leak through
+// errors; YAML syntax errors are reported by reason and position only, never
+// with js-yaml's source excerpt (which would print the offending line).
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import Ajv from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import yaml from 'js-yaml';
+import type { Family } from '../gobgp/types';
+import { formatDuration, parseDuration } from './duration';
+import { FORMATS, addFormats } from './formats';
+import { canonicalIp, ipFamily, splitHostPort } from './ip';
+import { DNS_LABEL, DNS_SUBDOMAIN, LOAD_BALANCER_CLASS, configSchema } from './schema';
+import type { RawConfig, RawPeer } from './schema';
+import { Secret } from './types';
+import type { PeerConfig, Role, SpeakerConfig, VipAnnouncerConfig } from './types';
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export class ConfigError extends Error {
+  /** One "path: message" line per bad field, e.g. "speaker.peers[1].asn: must be <= 4294967295". */
+  readonly problems: readonly string[];
+  readonly file?: string;
+  constructor(problems: string[], file?: string) {
+    super(`invalid configuration${file ? ` ${file}` : ''}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+    this.file = file;
+  }
+}
+
+export interface LoadOptions {
+  /**
+   * Which role will run. "speaker" and "all" require the speaker section, its
+   * node name (file or env NODE_NAME) and readable password files; "controller"
+   * still checks the speaker section's shape but never reads its secrets and
+   * returns no `speaker`. Default "all".
+   */
+  role?: Role;
+  /** Relative passwordFile paths are resolved against this; default: the config file's folder (or cwd). */
+  baseDir?: string;
+}
+
+export interface ValidationResult {
+  ok: boolean;
+  problems: string[];
+}
+
+let compiled: ValidateFunction<RawConfig> | undefined;
+function schemaValidator(): ValidateFunction<RawConfig> {
+  if (!compiled) {
+    // verbose: errors carry parentSchema (for "did you mean"); their `data` is never printed.
+    const ajv = new Ajv({ strict: true, allErrors: true, useDefaults: true, verbose: true });
+    addFormats(ajv);
+    compiled = ajv.compile<RawConfig>(configSchema);
+  }
+  return compiled;
+}
+
+/** Static check of a configuration text, for `vip-announcer validate-config`: no env, no files read. */
+export function validateConfigText(text: string, options: { role?: Role } = {}): ValidationResult {
+  const r = check(text, { runtime: false, role: options.role, env: {}, baseDir: process.cwd() });
+  return { ok: r.problems.length === 0, problems: r.problems };
+}
+
+/** Parses a configuration text as the given role will run it; throws ConfigError. */
+export function parseConfig(text: string, env: Env = process.env, options: LoadOptions = {}, file?: string): VipAnnouncerConfig {
+  const role = options.role ?? 'all';
+  const r = check(text, { runtime: true, role, env, baseDir: options.baseDir ?? process.cwd() });
+  if (r.problems.length > 0 || r.config === undefined) throw new ConfigError(r.problems, file);
+  return r.config;
+}
+
+/** Reads, checks and types the configuration file; throws ConfigError listing every problem. */
+export function loadConfig(path: string, env: Env = process.env, options: LoadOptions = {}): VipAnnouncerConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError([`<file>: cannot read ${path}: ${errorCode(err)}`], path);
+  }
+  return parseConfig(text, env, { ...options, baseDir: options.baseDir ?? dirname(resolve(path)) }, path);
+}
+
+/** The `vip-announcer validate-config FILE` command: exit status from ok, text for stdout/stderr. */
+export function runValidateConfig(path: string): { ok: boolean; output: string } {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    return { ok: false, output: `${path}: cannot read: ${errorCode(err)}\n` };
+  }
+  const r = validateConfigText(text);
+  if (r.ok) return { ok: true, output: `${path}: ok\n` };
+  const n = r.problems.length;
+  return { ok: false, output: `${path}: ${n} problem${n === 1 ? '' : 's'}\n${r.problems.map((p) => `  - ${p}\n`).join('')}` };
+}
+
+// ---------------------------------------------------------------------------
+
+interface CheckContext {
+  runtime: boolean;
+  role?: Role;
+  env: Env;
+  baseDir: string;
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+class Problems {
+  readonly list: string[] = [];
+  add(path: string, message: string): void {
+    this.list.push(`${path || '<root>'}: ${message}`);
+  }
+  sorted(): string[] {
+    // Natural order groups a section's problems together and puts peers[10] after peers[9].
+    return [...new Set(this.list)].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+  }
+}
+
+function check(text: string, ctx: CheckContext): { problems: string[]; config?: VipAnnouncerConfig } {
+  const problems = new Problems();
+  let data: unknown;
+  try {
+    // CORE schema: YAML 1.2 scalars only (no timestamps, no !!binary, no merge keys).
+    // js-yaml rejects duplicated keys and multiple documents, both of which would hide a setting.
+    data = yaml.load(text, { schema: yaml.CORE_SCHEMA });
+  } catch (err) {
+    if (err instanceof yaml.YAMLException) {
+      const pos = err.mark ? `line ${err.mark.line + 1}, column ${err.mark.column + 1}: ` : '';
+      problems.add('<yaml>', `${pos}${err.reason}`);
+    } else problems.add('<yaml>', 'cannot parse');
+    return { problems: problems.sorted() };
+  }
+  if (!isObj(data)) {
+    problems.add('', data == null ? 'the file is empty; expected a mapping with controller, speaker and metrics sections' : 'must be a mapping');
+    return { problems: problems.sorted() };
+  }
+  const doc: Obj = data;
+
+  const fromEnv = ctx.runtime ? injectEnv(doc, ctx.env) : { nodeName: false };
+  const validate = schemaValidator();
+  const valid = validate(doc);
+  for (const e of validate.errors ?? []) addSchemaError(problems, e, fromEnv.nodeName);
+  crossFieldChecks(doc, problems);
+
+  const wantsSpeaker = ctx.role === 'speaker' || ctx.role === 'all';
+  if (wantsSpeaker && doc.speaker === undefined) problems.add('speaker', `is required for the ${ctx.role} role`);
+  const passwords = new Map<number, Secret>();
+  if (ctx.runtime && wantsSpeaker && isObj(doc.speaker)) {
+    if (doc.speaker.nodeName === undefined) problems.add('speaker.nodeName', 'is required: set it here or in env NODE_NAME');
+    readPasswordFiles(doc.speaker, ctx.baseDir, problems, passwords);
+  }
+
+  const list = problems.sorted();
+  if (list.length > 0 || !valid || !ctx.runtime) return { problems: list };
+  return { problems: [], config: toTyped(doc, wantsSpeaker, passwords) };
+}
+
+/** Values the downward API provides fill fields the file leaves out, before validation, so they are checked too. */
+function injectEnv(data: Obj, env: Env): { nodeName: boolean } {
+  let nodeName = false;
+  if (isObj(data.speaker) && data.speaker.nodeName === undefined && env.NODE_NAME) {
+    data.speaker.nodeName = env.NODE_NAME;
+    nodeName = true;
+  }
+  if (env.POD_NAMESPACE) {
+    if (data.controller === undefined) data.controller = {};
+    if (isObj(data.controller)) {
+      if (data.controller.leaderElection === undefined) data.controller.leaderElection = {};
+      const le = data.controller.leaderElection;
+      if (isObj(le) && le.leaseNamespace === undefined) le.leaseNamespace = env.POD_NAMESPACE;
+    }
+  }
+  return { nodeName };
+}
+
+const PATTERN_MESSAGES: Record<string, string> = {
+  [DNS_SUBDOMAIN]: 'must be a DNS subdomain name (lowercase letters, digits, "-" and ".")',
+  [DNS_LABEL]: 'must be a DNS label (lowercase letters, digits and "-")',
+  [LOAD_BALANCER_CLASS]: 'must be "" or a label-style key such as "vipannouncer.io/bgp"',
+};
+const TYPE_NAMES: Record<string, string> = {
+  object: 'a mapping',
+  array: 'a list',
+  string: 'a string',
+  integer: 'an integer',
+  number: 'a number',
+  boolean: 'a boolean (true or false)',
+};
+
+function addSchemaError(problems: Problems, e: ErrorObject, nodeNameFromEnv: boolean): void {
+  let path = pointerToPath(e.instancePath);
+  const p: Record<string, unknown> = e.params;
+  const str = (k: string): string => String(p[k]);
+  let message: string;
+  switch (e.keyword) {
+    case 'required':
+      path = join(path, str('missingProperty'));
+      message = 'is required';
+      break;
+    case 'additionalProperties': {
+      path = join(path, str('additionalProperty'));
+      const known = isObj(e.parentSchema) && isObj(e.parentSchema.properties) ? Object.keys(e.parentSchema.properties) : [];
+      const guess = closest(str('additionalProperty'), known);
+      message = `is not a known field${guess ? ` (did you mean "${guess}"?)` : ''}`;
+      break;
+    }
+    case 'type':
+      // A bare number for a duration is the usual slip ("holdTime: 90"): say which text is wanted.
+      message =
+        isObj(e.parentSchema) && e.parentSchema.format === 'duration'
+          ? `must be a duration string such as "30s" (a bare number has no unit)`
+          : `must be ${TYPE_NAMES[str('type')] ?? str('type')}`;
+      break;
+    case 'format':
+      message = FORMATS[str('format')]?.message ?? `must match format ${str('format')}`;
+      break;
+    case 'enum':
+      message = `must be one of: ${(Array.isArray(p.allowedValues) ? p.allowedValues : []).map((v) => JSON.stringify(v)).join(', ')}`;
+      break;
+    case 'pattern':
+      message = PATTERN_MESSAGES[str('pattern')] ?? 'has an invalid form';
+      break;
+    case 'minLength':
+      message = p.limit === 1 ? 'must not be empty' : `must be at least ${str('limit')} characters long`;
+      break;
+    case 'maxLength':
+      message = `must be at most ${str('limit')} characters long`;
+      break;
+    case 'minItems':
+      message = `must have at least ${str('limit')} item${p.limit === 1 ? '' : 's'}`;
+      break;
+    case 'uniqueItems':
+      message = `must not repeat an item (items ${str('j')} and ${str('i')} are equal)`;
+      break;
+    default:
+      // minimum/maximum and the rest: ajv's own wording ("must be <= 4294967295") names limits, never values.
+      message = e.message ?? 'is invalid';
+  }
+  if (nodeNameFromEnv && path === 'speaker.nodeName') message += ' (value from env NODE_NAME)';
+  problems.add(path, message);
+}
+
+function pointerToPath(pointer: string): string {
+  let path = '';
+  for (const raw of pointer.split('/').slice(1)) {
+    const seg = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    // Every object in the schema has fixed keys, so a numeric segment is always a list index.
+    path = /^\d+$/.test(seg) ? `${path}[${seg}]` : join(path, seg);
+  }
+  return path;
+}
+
+function join(path: string, key: string): string {
+  const k = /^[A-Za-z_][\w-]*$/.test(key) ? key : JSON.stringify(key);
+  return path ? `${path}.${k}` : k;
+}
+
+/** The known field within edit distance 2 of a typo, if exactly one is that close. */
+function closest(word: string, candidates: string[]): string | undefined {
+  const dist = (a: string, b: string): number => {
+    const d = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+      let prev = d[0] ?? 0;
+      d[0] = i;
+      for (let j = 1; j <= b.length; j++) {
+        const tmp = d[j] ?? 0;
+        d[j] = Math.min((d[j] ?? 0) + 1, (d[j - 1] ?? 0) + 1, prev + (a[i - 1]?.toLowerCase() === b[j - 1]?.toLowerCase() ? 0 : 1));
+        prev = tmp;
+      }
+    }
+    return d[b.length] ?? Infinity;
+  };
+  const near = candidates.filter((c) => dist(word, c) <= 2);
+  return near.length === 1 ? near[0] : undefined;
+}
+
+// --- rules JSON Schema cannot say ---------------------------------------------
+
+const SECOND = 1000;
+const HOUR = 3600 * SECOND;
+
+interface DurationRule {
+  min?: number;
+  max?: number;
+  wholeSeconds?: boolean;
+}
+
+/** The field's duration in ms when it is a well-formed duration (format errors are ajv's to report). */
+function duration(obj: Obj, key: string, path: string, rule: DurationRule, problems: Problems): number | undefined {
+  const v = obj[key];
+  if (typeof v !== 'string') return undefined;
+  const ms = parseDuration(v);
+  if (ms === undefined) return undefined;
+  const at = join(path, key);
+  if (rule.wholeSeconds && ms % SECOND !== 0) {
+    problems.add(at, 'must be a whole number of seconds (BGP timers are in seconds)');
+    return undefined;
+  }
+  if (rule.min !== undefined && ms < rule.min) {
+    problems.add(at, `must be at least ${formatDuration(rule.min)}`);
+    return undefined;
+  }
+  if (rule.max !== undefined && ms > rule.max) {
+    problems.add(at, `must be at most ${formatDuration(rule.max)}`);
+    return undefined;
+  }
+  return ms;
+}
+
+
+function crossFieldChecks(root: Obj, problems: Problems): void {
+  const ctrl = root.controller;
+  if (isObj(ctrl)) {
+    duration(ctrl, 'resyncPeriod', 'controller', { min: SECOND, max: 24 * HOUR }, problems);
+    const le = ctrl.leaderElection;
+    if (isObj(le)) {
+      const at = 'controller.leaderElection';
+      const lease = duration(le, 'leaseDuration', at, { min: SECOND, max: HOUR }, problems);
+      const renew = duration(le, 'renewDeadline', at, { min: 1, max: HOUR }, problems);
+      const retry = duration(le, 'retryPeriod', at, { min: 1, max: HOUR }, problems);
+      // client-go's rules: a leader must give up before others may take over.
+      if (lease !== undefined && renew !== undefined && renew >= lease)
+        problems.add(`${at}.renewDeadline`, `must be less than leaseDuration (${formatDuration(lease)})`);
+      if (renew !== undefined && retry !== undefined && retry >= renew)
+        problems.add(`${at}.retryPeriod`, `must be less than renewDeadline (${formatDuration(renew)})`);
+    }
+  }
+
+  const sp = root.speaker;
+  if (!isObj(sp)) return;
+  duration(sp, 'driftCheckPeriod', 'speaker', { min: SECOND, max: HOUR }, problems);
+  if (isObj(sp.gobgp)) duration(sp.gobgp, 'timeout', 'speaker.gobgp', { min: 100, max: 5 * 60 * SECOND }, problems);
+  if (!Array.isArray(sp.peers)) return;
+
+  const seen = new Map<string, number>();
+  sp.peers.forEach((peer: unknown, i) => {
+    if (!isObj(peer)) return;
+    const at = `speaker.peers[${i}]`;
+    const addr = typeof peer.address === 'string' ? canonicalIp(peer.address) : undefined;
+    if (addr !== undefined) {
+      const first = seen.get(addr);
+      if (first !== undefined) problems.add(`${at}.address`, `duplicates speaker.peers[${first}].address`);
+      else seen.set(addr, i);
+    }
+    if (addr !== undefined && typeof peer.localAddress === 'string') {
+      const fam = ipFamily(peer.localAddress);
+      if (fam !== undefined && fam !== ipFamily(addr)) problems.add(`${at}.localAddress`, 'must be of the same IP family as address');
+    }
+    if (peer.password !== undefined && peer.passwordFile !== undefined)
+      problems.add(at, 'set password or passwordFile, not both');
+
+    const timer = { wholeSeconds: true };
+    const hold = duration(peer, 'holdTime', at, { ...timer, max: 65535 * SECOND }, problems);
+    if (hold !== undefined && hold > 0 && hold < 3 * SECOND) {
+      problems.add(`${at}.holdTime`, 'must be 0 (no keepalives) or at least 3s (RFC 4271)');
+    }
+    const keepalive = duration(peer, 'keepaliveInterval', at, timer, problems);
+    if (hold !== undefined && keepalive !== undefined) {
+      if (hold === 0 && keepalive !== 0) problems.add(`${at}.keepaliveInterval`, 'must be 0 when holdTime is 0');
+      else if (hold > 0 && keepalive === 0) problems.add(`${at}.keepaliveInterval`, 'must be at least 1s when holdTime is not 0');
+      else if (hold > 0 && keepalive >= hold) problems.add(`${at}.keepaliveInterval`, `must be less than holdTime (${formatDuration(hold)})`);
+    }
+    duration(peer, 'connectRetry', at, { ...timer, min: SECOND, max: 65535 * SECOND }, problems);
+    if (isObj(peer.gracefulRestart)) {
+      duration(peer.gracefulRestart, 'restartTime', `${at}.gracefulRestart`, { ...timer, min: SECOND, max: 4095 * SECOND }, problems);
+    }
+  });
+}
+
+function readPasswordFiles(sp: Obj, baseDir: string, problems: Problems, out: Map<number, Secret>): void {
+  if (!Array.isArray(sp.peers)) return;
+  sp.peers.forEach((peer: unknown, i) => {
+    if (!isObj(peer) || typeof peer.passwordFile !== 'string' || peer.passwordFile === '') return;
+    const at = `speaker.peers[${i}].passwordFile`;
+    const file = resolve(baseDir, peer.passwordFile);
+    let content: string;
+    try {
+      content = readFileSync(file, 'utf8');
+    } catch (err) {
+      problems.add(at, `cannot read ${file}: ${errorCode(err)}`);
+      return;
+    }
+    // Secrets made with `echo` end in a newline that is not part of the password.
+    const password = content.replace(/\r?\n+$/, '');
+    if (password === '') problems.add(at, `${file} is empty`);
+    else out.set(i, new Secret(password));
+  });
+}
+
+function errorCode(err: unknown): string {
+  return isObj(err) && typeof err.code === 'string' ? err.code : 'error';
+}
+
+// --- typed result -----------------------------------------------------------
+
+function ms(text: string): number {
+  const v = parseDuration(text);
+  if (v === undefined) throw new Error(`internal: unchecked duration`); // validated before; unreachable
+  return v;
+}
+
+function toTyped(raw: RawConfig, withSpeaker: boolean, passwords: Map<number, Secret>): VipAnnouncerConfig {
+  const le = raw.controller.leaderElection;
+  const metrics = splitHostPort(raw.metrics.address) ?? { host: '', port: 0 };
+  return {
+    controller: {
+      loadBalancerClasses: [...raw.controller.loadBalancerClasses],
+      resyncPeriodMs: ms(raw.controller.resyncPeriod),
+      leaderElection: {
+        enabled: le.enabled,
+        leaseName: le.leaseName,
+        leaseNamespace: le.leaseNamespace,
+        leaseDurationMs: ms(le.leaseDuration),
+        renewDeadlineMs: ms(le.renewDeadline),
+        retryPeriodMs: ms(le.retryPeriod),
+      },
+    },
+    ...(withSpeaker && raw.speaker ? { speaker: toSpeaker(raw.speaker, passwords) } : {}),
+    metrics: { address: raw.metrics.address, ...metrics },
+  };
+}
+
+function toSpeaker(sp: NonNullable<RawConfig['speaker']>, passwords: Map<number, Secret>): SpeakerConfig {
+  return {
+    nodeName: sp.nodeName ?? '',
+    asn: sp.asn,
+    ...(sp.routerId !== undefined ? { routerId: sp.routerId } : {}),
+    listenPort: sp.listenPort,
+    listenAddresses: [...sp.listenAddresses],
+    gobgp: { target: sp.gobgp.target, timeoutMs: ms(sp.gobgp.timeout) },
+    nextHop: {
+      ...(sp.nextHop.ipv4 !== undefined ? { ipv4: sp.nextHop.ipv4 } : {}),
+      ...(sp.nextHop.ipv6 !== undefined ? { ipv6: sp.nextHop.ipv6 } : {}),
+    },
+    withdrawOnShutdown: sp.withdrawOnShutdown,
+    driftCheckPeriodMs: ms(sp.driftCheckPeriod),
+    peers: sp.peers.map((p, i) => toPeer(p, passwords.get(i))),
+  };
+}
+
+function toPeer(p: RawPeer, filePassword: Secret | undefined): PeerConfig {
+  const holdTimeMs = ms(p.holdTime);
+  // RFC 4271 suggests a keepalive of a third of the hold time; GoBGP does the same.
+  const keepaliveIntervalMs =
+    p.keepaliveInterval !== undefined ? ms(p.keepaliveInterval) : Math.floor(holdTimeMs / 3 / SECOND) * SECOND;
+  const families: Family[] = p.families ? [...p.families] : [ipFamily(p.address) === 6 ? 'ipv6-unicast' : 'ipv4-unicast'];
+  const password = p.password !== undefined ? new Secret(p.password) : filePassword;
+  return {
+    address: p.address,
+    asn: p.asn,
+    port: p.port,
+    ...(p.localAddress !== undefined ? { localAddress: p.localAddress } : {}),
+    ...(p.multihopTtl !== undefined ? { multihopTtl: p.multihopTtl } : {}),
+    ...(password !== undefined ? { password } : {}),
+    ...(p.passwordFile !== undefined ? { passwordFile: p.passwordFile } : {}),
+    holdTimeMs,
+    keepaliveIntervalMs,
+    connectRetryMs: ms(p.connectRetry),
+    gracefulRestart: { enabled: p.gracefulRestart.enabled, restartTimeMs: ms(p.gracefulRestart.restartTime) },
+    families,
+    passive: p.passive,
+  };
+}

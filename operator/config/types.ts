@@ -1,0 +1,97 @@
+// The typed configuration the rest of the program reads, with every default
+// filled in. Durations are milliseconds and say so in their names, because BGP
+// timers are whole seconds on the wire and a unit mix-up there is silent.
+import { inspect } from 'node:util';
+import type { Family } from '../gobgp/types';
+
+export type Role = 'controller' | 'speaker' | 'all';
+
+const REDACTED = '<redacted>';
+
+/**
+ * A secret string that cannot leak by accident: String(), JSON.stringify and
+ * util.inspect (hence console.log and tslog) all print "<redacted>"; only
+ * reveal() returns the value, at the one place that hands it to gobgpd.
+ */
+export class Secret {
+  readonly #value: string;
+  constructor(value: string) {
+    this.#value = value;
+  }
+  reveal(): string {
+    return this.#value;
+  }
+  toString(): string {
+    return REDACTED;
+  }
+  toJSON(): string {
+    return REDACTED;
+  }
+  [inspect.custom](): string {
+    return REDACTED;
+  }
+}
+
+export interface LeaderElectionConfig {
+  enabled: boolean;
+  leaseName: string;
+  leaseNamespace: string;
+  leaseDurationMs: number;
+  renewDeadlineMs: number;
+  retryPeriodMs: number;
+}
+
+export interface ControllerConfig {
+  /** "" stands for Services without spec.loadBalancerClass. */
+  loadBalancerClasses: string[];
+  resyncPeriodMs: number;
+  leaderElection: LeaderElectionConfig;
+}
+
+export interface PeerConfig {
+  address: string;
+  asn: number;
+  port: number;
+  localAddress?: string;
+  /** eBGP multihop TTL; absent means directly connected. */
+  multihopTtl?: number;
+  /** TCP MD5 password (inline or read from passwordFile at load). */
+  password?: Secret;
+  passwordFile?: string;
+  holdTimeMs: number;
+  keepaliveIntervalMs: number;
+  connectRetryMs: number;
+  gracefulRestart: { enabled: boolean; restartTimeMs: number };
+  families: Family[];
+  passive: boolean;
+}
+
+export interface SpeakerConfig {
+  nodeName: string;
+  asn: number;
+  /** Absent: the speaker uses its Node's InternalIP. */
+  routerId?: string;
+  listenPort: number;
+  /** Empty: every address. */
+  listenAddresses: string[];
+  gobgp: { target: string; timeoutMs: number };
+  /** Absent family: 0.0.0.0 / ::, i.e. the session's local address. */
+  nextHop: { ipv4?: string; ipv6?: string };
+  withdrawOnShutdown: boolean;
+  driftCheckPeriodMs: number;
+  peers: PeerConfig[];
+}
+
+export interface MetricsConfig {
+  /** "host:port" as written. */
+  address: string;
+  host: string;
+  port: number;
+}
+
+export interface VipAnnouncerConfig {
+  controller: ControllerConfig;
+  /** Absent when the file has no speaker section (allowed for the controller role only). */
+  speaker?: SpeakerConfig;
+  metrics: MetricsConfig;
+}

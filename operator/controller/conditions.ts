@@ -1,0 +1,233 @@
+// The controller's summary of a VipAnnouncement: what the speakers report, turned
+// into metav1.Conditions. Pure; the caller applies the result by server-side apply
+// and skips the write when it equals what is stored.
+import { CONDITION_TYPES, type Condition, type SpeakerStatus, type VipAnnouncementSpec } from '../api/types';
+import { canonicalPrefix, hostPrefix, parseIP } from './ip';
+import { describeProblems, type Problem } from './problem';
+
+export const REASONS = {
+  advertised: 'Advertised',
+  partiallyAdvertised: 'PartiallyAdvertised',
+  notAdvertised: 'NotAdvertised',
+  peersDown: 'PeersDown',
+  pending: 'Pending',
+  noServingEndpoints: 'NoServingEndpoints',
+  noEligibleNodes: 'NoEligibleNodes',
+  noAddresses: 'NoAddresses',
+  invalidAddress: 'InvalidAddress',
+  invalidAnnotation: 'InvalidAnnotation',
+} as const;
+
+export interface AnnouncementSummaryInput {
+  spec: VipAnnouncementSpec;
+  /** status.speakers as stored; each speaker's own report. */
+  speakers: readonly SpeakerStatus[] | undefined;
+  /**
+   * Cluster policy: nodes whose speaker is expected to announce (see eligibleNodeNames);
+   * undefined means every speaker that reports. Local policy expects spec.nodes instead.
+   */
+  eligibleNodes?: readonly string[];
+  /** metadata.generation of the VipAnnouncement. */
+  generation: number | undefined;
+  previousConditions: readonly Condition[] | undefined;
+  /** Inputs rejected while computing the spec (desiredAnnouncement); none for a hand-made one. */
+  problems?: readonly Problem[];
+  now: Date;
+}
+
+export interface AnnouncementSummary {
+  /** The conditions this controller owns: Advertised, then Ready. */
+  conditions: Condition[];
+  /** Speakers (any node) with every address in the adj-RIB-out of an Established peer. */
+  advertisedBy: number;
+  observedGeneration?: number;
+}
+
+type Verdict =
+  | { kind: 'advertising' }
+  | { kind: 'noReport' }
+  | { kind: 'peersDown' }
+  | { kind: 'missing'; prefixes: string[] };
+
+const MAX_LISTED = 10;
+const MAX_MESSAGE = 2048;
+
+/**
+ * Advertised: True when every node in spec.nodes (Local) or at least one expected node
+ * (Cluster) has every address in the adj-RIB-out of an Established peer (any peer per
+ * prefix, so IPv4 and IPv6 may go to different sessions). Unknown/Pending until a
+ * speaker reports. Ready: Advertised, and no input was rejected; it gives `kubectl wait`
+ * and generic health tooling one condition that also catches a bad annotation which
+ * does not stop the announcement.
+ */
+export function summarizeAnnouncement(input: AnnouncementSummaryInput): AnnouncementSummary {
+  const { spec, problems = [] } = input;
+  const speakers = input.speakers ?? [];
+  const prefixes = (spec.addresses ?? []).flatMap((a) => {
+    const p = parseIP(a);
+    return p.ok ? [hostPrefix(p.ip)] : [];
+  });
+  const verdictOf = (node: string): Verdict => speakerVerdict(speakers.find((s) => s.node === node), prefixes);
+  const advertisingNodes = speakers.filter((s) => verdictOf(s.node).kind === 'advertising').map((s) => s.node);
+
+  const advertised = advertisedCondition(input, prefixes, verdictOf, advertisingNodes);
+  const ready: Pick<Condition, 'status' | 'reason' | 'message'> =
+    problems.length > 0
+      ? {
+          status: 'False',
+          reason: problems.some((p) => p.reason === 'InvalidAddress') ? REASONS.invalidAddress : REASONS.invalidAnnotation,
+          message: describeProblems(problems),
+        }
+      : advertised;
+
+  const conditions = [
+    toCondition(CONDITION_TYPES.advertised, advertised, input),
+    toCondition(CONDITION_TYPES.ready, ready, input),
+  ];
+  const summary: AnnouncementSummary = { conditions, advertisedBy: advertisingNodes.length };
+  if (input.generation !== undefined) summary.observedGeneration = input.generation;
+  return summary;
+}
+
+/** Equal as stored: same types, status, reason, message, generation and transition time. */
+export function conditionsEqual(a: readonly Condition[] | undefined, b: readonly Condition[] | undefined): boolean {
+  const key = (cs: readonly Condition[] | undefined): string =>
+    JSON.stringify(
+      [...(cs ?? [])]
+        .sort((x, y) => (x.type < y.type ? -1 : x.type > y.type ? 1 : 0))
+        .map((c) => [c.type, c.status, c.reason, c.message, c.observedGeneration ?? null, c.lastTransitionTime]),
+    );
+  return key(a) === key(b);
+}
+
+function advertisedCondition(
+  input: AnnouncementSummaryInput,
+  prefixes: string[],
+  verdictOf: (node: string) => Verdict,
+  advertisingNodes: string[],
+): Pick<Condition, 'status' | 'reason' | 'message'> {
+  const { spec, problems = [] } = input;
+  const local = spec.externalTrafficPolicy === 'Local';
+  const withdrawing = advertisingNodes.length > 0 ? `; still withdrawing from ${list(advertisingNodes)}` : '';
+
+  if (prefixes.length === 0) {
+    const invalid = problems.some((p) => p.reason === 'InvalidAddress');
+    return {
+      status: 'False',
+      reason: invalid ? REASONS.invalidAddress : REASONS.noAddresses,
+      message: (invalid ? 'no valid address to announce: ' + describeProblems(problems) : 'no address to announce') + withdrawing,
+    };
+  }
+
+  const serving = spec.endpoints?.serving;
+  let expected: string[] | undefined;
+  if (local) {
+    expected = sortedUnique(spec.nodes ?? []);
+    if (expected.length === 0) {
+      return serving !== undefined && serving > 0
+        ? {
+            status: 'False',
+            reason: REASONS.noEligibleNodes,
+            message: `serving endpoints run only on nodes that are excluded from load balancers or unknown${withdrawing}`,
+          }
+        : { status: 'False', reason: REASONS.noServingEndpoints, message: `no serving endpoint${withdrawing}` };
+    }
+  } else {
+    if (serving === 0) {
+      return { status: 'False', reason: REASONS.noServingEndpoints, message: `no serving endpoint${withdrawing}` };
+    }
+    if (input.eligibleNodes) {
+      expected = sortedUnique(input.eligibleNodes);
+      if (expected.length === 0) {
+        return { status: 'False', reason: REASONS.noEligibleNodes, message: `no node is eligible to announce${withdrawing}` };
+      }
+    }
+  }
+
+  const candidates = expected ?? sortedUnique((input.speakers ?? []).map((s) => s.node));
+  const verdicts = candidates.map((node) => ({ node, verdict: verdictOf(node) }));
+  const good = verdicts.filter((v) => v.verdict.kind === 'advertising').map((v) => v.node);
+  const bad = verdicts.filter((v) => v.verdict.kind !== 'advertising');
+  const noun = local ? 'node' : expected ? 'eligible node' : 'reporting node';
+  const of = `${good.length} of ${candidates.length} ${noun}${candidates.length === 1 ? '' : 's'}`;
+  const details = bad.length > 0 ? `; ${list(bad.map((b) => `${b.node}: ${describeVerdict(b.verdict)}`))}` : '';
+
+  if (good.length > 0 && (!local || bad.length === 0)) {
+    return { status: 'True', reason: REASONS.advertised, message: `advertised by ${of}` };
+  }
+  if (good.length > 0) {
+    return { status: 'False', reason: REASONS.partiallyAdvertised, message: `advertised by ${of}${details}` };
+  }
+  const reported = verdicts.filter((v) => v.verdict.kind !== 'noReport');
+  if (reported.length === 0) {
+    return {
+      status: 'Unknown',
+      reason: REASONS.pending,
+      message: candidates.length === 0 ? 'no speaker has reported yet' : `waiting for a report from ${list(candidates)}`,
+    };
+  }
+  if (reported.every((v) => v.verdict.kind === 'peersDown')) {
+    return { status: 'False', reason: REASONS.peersDown, message: `no Established BGP peer${details}` };
+  }
+  return { status: 'False', reason: REASONS.notAdvertised, message: `not in the adj-RIB-out of any Established peer${details}` };
+}
+
+function speakerVerdict(speaker: SpeakerStatus | undefined, prefixes: string[]): Verdict {
+  if (!speaker) return { kind: 'noReport' };
+  const established = (speaker.peers ?? []).filter((p) => p.state === 'Established');
+  if (established.length === 0) return { kind: 'peersDown' };
+  const out = new Set(established.flatMap((p) => (p.advertised ?? []).map((x) => canonicalPrefix(x) ?? x)));
+  const missing = prefixes.filter((p) => !out.has(p));
+  if (prefixes.length === 0 || missing.length > 0) return { kind: 'missing', prefixes: missing };
+  return { kind: 'advertising' };
+}
+
+function describeVerdict(v: Verdict): string {
+  switch (v.kind) {
+    case 'advertising':
+      return 'advertising';
+    case 'noReport':
+      return 'no report yet';
+    case 'peersDown':
+      return 'no Established peer';
+    case 'missing':
+      return `${v.prefixes.join(' ')} not advertised`;
+  }
+}
+
+// metav1.Condition semantics: lastTransitionTime moves only when status changes.
+function toCondition(
+  type: string,
+  c: Pick<Condition, 'status' | 'reason' | 'message'>,
+  input: AnnouncementSummaryInput,
+): Condition {
+  const previous = input.previousConditions?.find((p) => p.type === type);
+  const condition: Condition = {
+    type,
+    status: c.status,
+    reason: c.reason,
+    message: truncate(c.message),
+    lastTransitionTime:
+      previous && previous.status === c.status ? previous.lastTransitionTime : formatTime(input.now),
+  };
+  if (input.generation !== undefined) condition.observedGeneration = input.generation;
+  return condition;
+}
+
+/** RFC 3339 with second precision, as metav1.Time serialises. */
+function formatTime(d: Date): string {
+  return d.toISOString().replace(/\.[0-9]+Z$/, 'Z');
+}
+
+function list(items: string[]): string {
+  const shown = items.slice(0, MAX_LISTED).join(', ');
+  return items.length > MAX_LISTED ? `${shown} and ${items.length - MAX_LISTED} more` : shown;
+}
+
+function truncate(s: string): string {
+  return s.length > MAX_MESSAGE ? `${s.slice(0, MAX_MESSAGE - 1)}…` : s;
+}
+
+function sortedUnique(xs: readonly string[]): string[] {
+  return [...new Set(xs)].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
+}

@@ -1,0 +1,226 @@
+// Service + its EndpointSlices + Nodes → the VipAnnouncement spec the controller
+// wants. Computed from scratch on every call, so event order cannot matter.
+import type { V1EndpointConditions, V1EndpointSlice, V1Node, V1Service } from '@kubernetes/client-node';
+import { SPEC_LIMITS, type TrafficPolicy, type VipAnnouncementSpec } from '../api/types';
+import { parseAddressList, parseServiceAnnotations } from './annotations';
+import { compareIPs, parseAnnounceableIP, type ParsedIP } from './ip';
+import type { Problem } from './problem';
+
+/** Nodes carrying this label (any value) never announce, as for cloud load balancers. */
+export const EXCLUDE_FROM_LB_LABEL = 'node.kubernetes.io/exclude-from-external-load-balancers';
+export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+
+export interface ControllerSelection {
+  /** loadBalancerClass values handled; '' stands for Services without a class. */
+  loadBalancerClasses: readonly string[];
+}
+
+export interface DesiredAnnouncementInput {
+  service: V1Service;
+  endpointSlices: readonly V1EndpointSlice[];
+  nodes: readonly V1Node[];
+  config: ControllerSelection;
+}
+
+export type IgnoreReason = 'NotLoadBalancer' | 'OtherLoadBalancerClass' | 'Deleting';
+
+export type DesiredAnnouncement =
+  | { kind: 'ignore'; reason: IgnoreReason }
+  | {
+      kind: 'announce';
+      spec: VipAnnouncementSpec;
+      problems: Problem[];
+      /** What status.loadBalancer.ingress[].ip of the Service should list (= spec.addresses). */
+      ingressIPs: string[];
+    };
+
+/**
+ * The announcement for a Service, or 'ignore' when it is not ours.
+ *
+ * Addresses: the requested ones (spec.loadBalancerIP ∪ the loadBalancerIPs annotation)
+ * when any is requested; otherwise the IPs already in status.loadBalancer.ingress (an
+ * address assigned elsewhere is adopted and kept, like an existing allocation). Ingress
+ * is not merged with a request: the controller writes ingress from spec.addresses, so
+ * merging would make a removed address stick forever.
+ *
+ * "Announce nowhere" is explicit in the spec: Local with `nodes: []`, Cluster with
+ * `endpoints.serving: 0`. A spec without `endpoints` (hand-made) is not gated on endpoints.
+ */
+export function desiredAnnouncement(input: DesiredAnnouncementInput): DesiredAnnouncement {
+  const { service, config } = input;
+  if (service.metadata?.deletionTimestamp) return { kind: 'ignore', reason: 'Deleting' };
+  if (service.spec?.type !== 'LoadBalancer') return { kind: 'ignore', reason: 'NotLoadBalancer' };
+  if (!config.loadBalancerClasses.includes(service.spec.loadBalancerClass ?? '')) {
+    return { kind: 'ignore', reason: 'OtherLoadBalancerClass' };
+  }
+
+  const { values, problems } = parseServiceAnnotations(service.metadata?.annotations);
+  const addresses = announcedAddresses(service, values.loadBalancerIPs, problems);
+  const policy: TrafficPolicy = service.spec.externalTrafficPolicy === 'Local' ? 'Local' : 'Cluster';
+  const endpoints = endpointsOf(service, input.endpointSlices);
+
+  const spec: VipAnnouncementSpec = {
+    serviceRef: service.metadata?.uid
+      ? { name: service.metadata.name ?? '', uid: service.metadata.uid }
+      : { name: service.metadata?.name ?? '' },
+    addresses,
+    externalTrafficPolicy: policy,
+    endpoints: { ready: endpoints.ready, serving: endpoints.serving },
+  };
+  if (policy === 'Local') {
+    const eligible = new Set(eligibleNodeNames(input.nodes));
+    spec.nodes = endpoints.servingNodes.filter((n) => eligible.has(n));
+  }
+  if (values.communities) spec.communities = values.communities;
+  if (values.largeCommunities) spec.largeCommunities = values.largeCommunities;
+  if (values.localPref !== undefined) spec.localPref = values.localPref;
+
+  return { kind: 'announce', spec, problems, ingressIPs: [...addresses] };
+}
+
+/** Names of nodes a speaker may announce from: known and not excluded, sorted. */
+export function eligibleNodeNames(nodes: readonly V1Node[]): string[] {
+  const names = nodes
+    .filter((n) => n.metadata?.name && n.metadata.labels?.[EXCLUDE_FROM_LB_LABEL] === undefined)
+    .map((n) => n.metadata?.name ?? '');
+  return sortedUnique(names);
+}
+
+export interface EndpointSummary {
+  ready: number;
+  serving: number;
+  /** Nodes hosting a serving endpoint, sorted, unique. */
+  servingNodes: string[];
+}
+
+/**
+ * Counts the Service's endpoints across its slices. Conditions per the EndpointSlice
+ * API: nil ready means ready; nil serving means "same as ready"; an endpoint counts as
+ * serving when ready, or serving while terminating (graceful drain keeps the route).
+ * A dual-stack pod appears in one slice per family; it is counted once.
+ */
+export function endpointsOf(service: V1Service, slices: readonly V1EndpointSlice[]): EndpointSummary {
+  const byEndpoint = new Map<string, { ready: boolean; serving: boolean; node?: string }>();
+  for (const slice of slices) {
+    if (!sliceBelongsTo(slice, service)) continue;
+    if (slice.addressType === 'FQDN') continue;
+    for (const ep of slice.endpoints ?? []) {
+      const c: V1EndpointConditions = ep.conditions ?? {};
+      const ready = c.ready ?? true;
+      const terminating = c.terminating ?? false;
+      const serving = ready || ((c.serving ?? ready) && terminating);
+      const t = ep.targetRef;
+      const key = t?.uid || (t?.name ? `${t.kind ?? ''}/${t.namespace ?? ''}/${t.name}` : '');
+      const id = key !== '' ? `ref:${key}` : `addr:${slice.addressType}/${ep.addresses?.[0] ?? ''}`;
+      const seen = byEndpoint.get(id);
+      // Slices of the two families may disagree for a moment; the better report wins.
+      byEndpoint.set(id, {
+        ready: ready || (seen?.ready ?? false),
+        serving: serving || (seen?.serving ?? false),
+        node: ep.nodeName ?? seen?.node,
+      });
+    }
+  }
+  let ready = 0;
+  let serving = 0;
+  const nodes: string[] = [];
+  for (const ep of byEndpoint.values()) {
+    if (ep.ready) ready++;
+    if (ep.serving) {
+      serving++;
+      if (ep.node) nodes.push(ep.node);
+    }
+  }
+  return { ready, serving, servingNodes: sortedUnique(nodes) };
+}
+
+/** A slice is the Service's by its controlling ownerReference, else by the service-name label. */
+export function sliceBelongsTo(slice: V1EndpointSlice, service: V1Service): boolean {
+  const svcMeta = service.metadata;
+  const meta = slice.metadata;
+  if (!svcMeta?.name) return false;
+  if (meta?.namespace && svcMeta.namespace && meta.namespace !== svcMeta.namespace) return false;
+  const owner = meta?.ownerReferences?.find((o) => o.kind === 'Service' && o.controller);
+  if (owner) {
+    // A different uid is a slice left over from an earlier Service of the same name.
+    return owner.name === svcMeta.name && (!owner.uid || !svcMeta.uid || owner.uid === svcMeta.uid);
+  }
+  return meta?.labels?.[SERVICE_NAME_LABEL] === svcMeta.name;
+}
+
+function announcedAddresses(service: V1Service, annotated: ParsedIP[] | undefined, problems: Problem[]): string[] {
+  const requested: ParsedIP[] = [...(annotated ?? [])];
+  let anyRequested = annotated !== undefined;
+  const lbIP = service.spec?.loadBalancerIP?.trim();
+  if (lbIP) {
+    anyRequested = true;
+    const parsed = parseAnnounceableIP(lbIP);
+    if (parsed.ok) requested.push(parsed.ip);
+    else {
+      problems.push({
+        reason: 'InvalidAddress',
+        source: 'spec.loadBalancerIP',
+        value: lbIP,
+        message: `"${lbIP}": ${parsed.reason}`,
+      });
+    }
+  }
+
+  let chosen = requested;
+  if (!anyRequested) {
+    const ingress = (service.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? '').filter((ip) => ip !== '');
+    chosen = parseAddressList(ingress.join(','), 'status.loadBalancer.ingress', 'InvalidAddress', problems);
+  }
+
+  // kube-proxy only forwards a VIP of a family the Service has; announcing another is a black hole.
+  const families = service.spec?.ipFamilies;
+  if (families && families.length > 0) {
+    chosen = chosen.filter((ip) => {
+      if (families.includes(ip.family === 4 ? 'IPv4' : 'IPv6')) return true;
+      problems.push({
+        reason: 'InvalidAddress',
+        source: 'spec.ipFamilies',
+        value: ip.address,
+        message: `"${ip.address}" is IPv${ip.family} but the Service's ipFamilies are ${families.join(', ')}`,
+      });
+      return false;
+    });
+  }
+
+  const unique = [...new Map(chosen.map((ip) => [ip.address, ip])).values()].sort(compareIPs);
+  if (unique.length > SPEC_LIMITS.addresses) {
+    const dropped = unique.slice(SPEC_LIMITS.addresses).map((ip) => ip.address);
+    problems.push({
+      reason: 'InvalidAddress',
+      source: 'addresses',
+      value: dropped.join(','),
+      message: `at most ${SPEC_LIMITS.addresses} addresses are announced; ${dropped.length} left out`,
+    });
+  }
+  return unique.slice(0, SPEC_LIMITS.addresses).map((ip) => ip.address);
+}
+
+/**
+ * True when two specs announce the same thing: sets compare as sets, absent lists of
+ * communities equal empty ones, an absent policy is the CRD default (Cluster).
+ * Absent lists equal empty ones: server-side apply drops empty lists.
+ */
+export function specsEqual(a: VipAnnouncementSpec, b: VipAnnouncementSpec): boolean {
+  const set = (xs: readonly string[] | undefined): string => sortedUnique(xs ?? []).join(',');
+  return (
+    (a.serviceRef?.name ?? null) === (b.serviceRef?.name ?? null) &&
+    (a.serviceRef?.uid ?? null) === (b.serviceRef?.uid ?? null) &&
+    set(a.addresses) === set(b.addresses) &&
+    (a.externalTrafficPolicy ?? 'Cluster') === (b.externalTrafficPolicy ?? 'Cluster') &&
+    set(a.nodes) === set(b.nodes) &&
+    (a.endpoints?.ready ?? null) === (b.endpoints?.ready ?? null) &&
+    (a.endpoints?.serving ?? null) === (b.endpoints?.serving ?? null) &&
+    set(a.communities) === set(b.communities) &&
+    set(a.largeCommunities) === set(b.largeCommunities) &&
+    (a.localPref ?? null) === (b.localPref ?? null)
+  );
+}
+
+function sortedUnique(xs: readonly string[]): string[] {
+  return [...new Set(xs)].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
+}

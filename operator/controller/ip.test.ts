@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { canonicalPrefix, compareIPs, hostPrefix, parseAnnounceableIP, parseIP, type ParsedIP } from './ip';
+
+void describe('parseIP', () => {
+  // Expected canonical forms were checked against Go's net/netip, which the API server's CEL uses.
+  const cases: Array<[string, string | null]> = [
+    ['203.0.113.10', '203.0.113.10'],
+    ['2001:DB8::10', '2001:db8::10'],
+    ['2001:0db8:0000:0000:0000:0000:0000:0001', '2001:db8::1'],
+    ['2001:db8:0:0:1:0:0:1', '2001:db8::1:0:0:1'],
+    ['1:0:0:2:0:0:0:3', '1:0:0:2::3'],
+    ['0:0:1:0:0:0:0:0', '0:0:1::'],
+    ['::1.2.3.4', '::102:304'],
+    ['64:ff9b::1.2.3.4', '64:ff9b::102:304'],
+    ['1:2:3:4:5:6:7:8', '1:2:3:4:5:6:7:8'],
+    ['01.2.3.4', null], // leading zero: octal or decimal? rejected, as netip does
+    ['::ffff:1.2.3.4', null], // IPv4-mapped
+    ['fe80::1%eth0', null], // zone
+    ['203.0.113.10/32', null],
+    [' 203.0.113.10', null],
+    ['web.example', null],
+    ['', null],
+  ];
+  for (const [input, want] of cases) {
+    void it(`${JSON.stringify(input)} → ${want ?? 'rejected'}`, () => {
+      const got = parseIP(input);
+      assert.equal(got.ok ? got.ip.address : null, want);
+    });
+  }
+});
+
+void describe('parseAnnounceableIP', () => {
+  const cases: Array<[string, boolean]> = [
+    ['10.0.0.1', true],
+    ['203.0.113.10', true],
+    ['2001:db8::10', true],
+    ['fec0::1', true],
+    ['0.0.0.0', false],
+    ['255.255.255.255', false],
+    ['127.0.0.1', false],
+    ['169.254.1.1', false],
+    ['224.0.0.1', false],
+    ['239.255.255.255', false],
+    ['::', false],
+    ['::1', false],
+    ['fe80::1', false],
+    ['febf::1', false],
+    ['ff02::1', false],
+  ];
+  for (const [input, ok] of cases) {
+    void it(`${input} ${ok ? 'is' : 'is not'} announceable`, () => {
+      assert.equal(parseAnnounceableIP(input).ok, ok);
+    });
+  }
+});
+
+void describe('ordering and prefixes', () => {
+  const ip = (s: string): ParsedIP => {
+    const p = parseIP(s);
+    assert.ok(p.ok);
+    return p.ip;
+  };
+  void it('sorts IPv4 before IPv6, numerically', () => {
+    const sorted = ['2001:db8::2', '10.0.0.10', '2001:db8::10', '10.0.0.9'].map(ip).sort(compareIPs);
+    assert.deepEqual(sorted.map((x) => x.address), ['10.0.0.9', '10.0.0.10', '2001:db8::2', '2001:db8::10']);
+  });
+  void it('host prefixes are /32 and /128', () => {
+    assert.equal(hostPrefix(ip('203.0.113.10')), '203.0.113.10/32');
+    assert.equal(hostPrefix(ip('2001:db8::10')), '2001:db8::10/128');
+  });
+  void it('canonicalPrefix normalises and rejects', () => {
+    assert.equal(canonicalPrefix('2001:DB8:0::10/128'), '2001:db8::10/128');
+    assert.equal(canonicalPrefix('203.0.113.10/32'), '203.0.113.10/32');
+    assert.equal(canonicalPrefix('203.0.113.10/33'), undefined);
+    assert.equal(canonicalPrefix('203.0.113.10'), undefined);
+  });
+});

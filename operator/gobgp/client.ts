@@ -1,0 +1,333 @@
+// gRPC client for one gobgpd (v3 API). Thin I/O around codec.ts: every call
+// has a deadline, every failure becomes a GobgpError with a kind, and nothing
+// here logs (requests may carry a peer password).
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import {
+  InvalidSpecError,
+  decodeDestination,
+  decodeGlobal,
+  decodePeer,
+  decodePeerEvent,
+  encodeAddPath,
+  encodeDeletePath,
+  encodeGlobal,
+  encodeListPath,
+  encodePeer,
+  errorKind,
+  sameGlobal,
+  uuidFromBytes,
+} from './codec';
+import type { GobgpErrorKind, TableName } from './codec';
+import type { Family, GlobalSpec, ObservedPath, PathSpec, PeerEvent, PeerSpec, PeerStatus } from './types';
+import { LOADER_OPTIONS } from './wire';
+import type {
+  WireAddPathResponse,
+  WireGetBgpResponse,
+  WireListPathResponse,
+  WireListPeerResponse,
+  WireWatchEventRequest,
+  WireWatchEventResponse,
+} from './wire';
+
+export { InvalidSpecError } from './codec';
+export type { GobgpErrorKind, TableName } from './codec';
+
+export class GobgpError extends Error {
+  override name = 'GobgpError';
+  constructor(
+    /** The RPC that failed, e.g. "AddPeer". */
+    readonly rpc: string,
+    readonly kind: GobgpErrorKind,
+    /** gRPC status code, when the failure came from gRPC. */
+    readonly code: number | undefined,
+    /** gobgpd's own text (or gRPC's). */
+    readonly details: string,
+  ) {
+    super(`gobgpd ${rpc}: ${details} (${kind})`);
+  }
+}
+
+function toGobgpError(rpc: string, err: unknown): GobgpError {
+  if (err instanceof GobgpError) return err;
+  const e = err as Partial<grpc.ServiceError> | undefined;
+  const code = typeof e?.code === 'number' ? e.code : undefined;
+  const details = typeof e?.details === 'string' && e.details !== '' ? e.details : String(e?.message ?? err);
+  return new GobgpError(rpc, errorKind(code, details), code, details);
+}
+
+export interface GobgpClientOptions {
+  /** Deadline of unary calls; default 10 s. */
+  timeoutMs?: number;
+  /** Deadline of a whole listing (ListPeer, ListPath); default 30 s. */
+  listTimeoutMs?: number;
+  /** gobgpd's API has no authentication: only loopback and unix sockets unless this is set. */
+  allowRemote?: boolean;
+}
+
+type Rpc =
+  | 'StartBgp'
+  | 'StopBgp'
+  | 'GetBgp'
+  | 'WatchEvent'
+  | 'AddPeer'
+  | 'DeletePeer'
+  | 'ListPeer'
+  | 'AddPath'
+  | 'DeletePath'
+  | 'ListPath';
+
+/**
+ * The build copies proto/ next to the compiled client; a bare `tsc` does not,
+ * so the source tree (seen from dist/operator/gobgp) is the fallback.
+ */
+export const PROTO_PATH = [
+  path.join(__dirname, 'proto', 'gobgp.proto'),
+  path.join(__dirname, '..', '..', '..', 'operator', 'gobgp', 'proto', 'gobgp.proto'),
+].find((p) => existsSync(p)) ?? path.join(__dirname, 'proto', 'gobgp.proto');
+
+let service: protoLoader.ServiceDefinition | undefined;
+
+function loadService(): protoLoader.ServiceDefinition {
+  if (service) return service;
+  const definition = protoLoader.loadSync(PROTO_PATH, { ...LOADER_OPTIONS });
+  const svc = definition['apipb.GobgpApi'];
+  if (!svc || 'format' in svc) throw new Error(`apipb.GobgpApi service not found in ${PROTO_PATH}`);
+  service = svc;
+  return svc;
+}
+
+const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])(:\d+)?$/;
+
+/** "host:port" on loopback or "unix:///path"; anything else only with allowRemote. */
+export function checkTarget(target: string, allowRemote = false): void {
+  if (target.startsWith('unix:')) {
+    if (target.length <= 'unix:'.length) throw new InvalidSpecError(`gobgpd target "${target}" has no socket path`);
+    return;
+  }
+  if (!/^(\[[0-9a-fA-F:.]+\]|[^\s:/[\]]+):\d{1,5}$/.test(target)) {
+    throw new InvalidSpecError(`gobgpd target "${target}" is neither host:port nor unix:///path`);
+  }
+  if (!allowRemote && !LOOPBACK.test(target)) {
+    throw new InvalidSpecError(`gobgpd target "${target}" is not loopback; gobgpd's API is unauthenticated`);
+  }
+}
+
+export class GobgpClient {
+  private readonly client: grpc.Client;
+  private readonly svc: protoLoader.ServiceDefinition;
+  private readonly timeoutMs: number;
+  private readonly listTimeoutMs: number;
+  private readonly watches = new Set<() => void>();
+
+  constructor(
+    readonly target: string,
+    options: GobgpClientOptions = {},
+  ) {
+    checkTarget(target, options.allowRemote);
+    this.svc = loadService();
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.listTimeoutMs = options.listTimeoutMs ?? 30_000;
+    this.client = new grpc.Client(target, grpc.credentials.createInsecure());
+  }
+
+  /** gobgpd could not be reached (down, restarting, or not answering in time). */
+  static isUnavailable(err: unknown): boolean {
+    return err instanceof GobgpError && (err.kind === 'unavailable' || err.kind === 'timeout');
+  }
+
+  /** Resolves once the channel is connected; for start-up ordering and readiness. */
+  waitUntilReachable(timeoutMs = this.timeoutMs): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.client.waitForReady(Date.now() + timeoutMs, (err) => {
+        if (err) reject(new GobgpError('connect', 'unavailable', undefined, err.message));
+        else resolve();
+      });
+    });
+  }
+
+  /**
+   * Starts BGP unless gobgpd already runs. gobgpd itself would re-run
+   * StartBgp on a started daemon and replace its RIB, so the current global
+   * config is read first: same config → 'already-running'; another one →
+   * GobgpError kind 'exists' (only a gobgpd restart changes ASN or router id).
+   */
+  async startBgp(spec: GlobalSpec): Promise<'started' | 'already-running'> {
+    const global = encodeGlobal(spec);
+    const current = await this.getBgp();
+    if (current) {
+      if (sameGlobal(spec, current)) return 'already-running';
+      throw new GobgpError(
+        'StartBgp',
+        'exists',
+        undefined,
+        `already running as AS ${current.asn} router-id ${current.routerId} port ${current.listenPort}, ` +
+          `wanted AS ${spec.asn} router-id ${spec.routerId} port ${spec.listenPort}`,
+      );
+    }
+    await this.unary<object>('StartBgp', { global });
+    return 'started';
+  }
+
+  /** Stops BGP: every peer and path goes; getBgp() is null afterwards. */
+  async stopBgp(): Promise<void> {
+    await this.unary<object>('StopBgp', {});
+  }
+
+  /** The running global config, or null when gobgpd has not been started (it answers AS 0 then). */
+  async getBgp(): Promise<GlobalSpec | null> {
+    return decodeGlobal(await this.unary<WireGetBgpResponse>('GetBgp', {}));
+  }
+
+  /** Fails with kind 'exists' when the peer is already configured (gobgpd does not update on AddPeer). */
+  async addPeer(spec: PeerSpec): Promise<void> {
+    await this.unary<object>('AddPeer', { peer: encodePeer(spec) });
+  }
+
+  /** Fails with kind 'not-found' when no such peer is configured. */
+  async deletePeer(address: string): Promise<void> {
+    await this.unary<object>('DeletePeer', { address });
+  }
+
+  /** All configured peers (or one), with session state, config and per-family counters. */
+  async listPeers(address?: string): Promise<PeerStatus[]> {
+    const responses = await this.list<WireListPeerResponse>('ListPeer', {
+      address: address ?? '',
+      enableAdvertised: true,
+    });
+    const out: PeerStatus[] = [];
+    for (const r of responses) {
+      const peer = r.peer ? decodePeer(r.peer) : undefined;
+      if (peer) out.push(peer);
+    }
+    return out;
+  }
+
+  /** Adds (or replaces) our path for spec.prefix in the global RIB; returns its uuid. */
+  async addPath(spec: PathSpec): Promise<string> {
+    const response = await this.unary<WireAddPathResponse>('AddPath', encodeAddPath(spec));
+    const uuid = uuidFromBytes(response.uuid);
+    if (uuid === undefined) throw new GobgpError('AddPath', 'rejected', undefined, 'answer carried no path uuid');
+    return uuid;
+  }
+
+  /**
+   * By uuid: exactly the path AddPath returned it for (kind 'not-found' when
+   * gone). By spec: withdraws our local path for that prefix; a no-op when
+   * there is none.
+   */
+  async deletePath(target: PathSpec | string): Promise<void> {
+    await this.unary<object>('DeletePath', encodeDeletePath(target));
+  }
+
+  /**
+   * Paths of one family in the global RIB or in the adj-RIB-out towards a
+   * peer (empty until the session is Established; kind 'not-found' for an
+   * unknown peer). Fails with kind 'not-started' before startBgp.
+   */
+  async listPath(family: Family, table: TableName, peerAddress?: string): Promise<ObservedPath[]> {
+    const request = encodeListPath(family, table, peerAddress);
+    const responses = await this.list<WireListPathResponse>('ListPath', request);
+    return responses.flatMap((r) => decodeDestination(r.destination));
+  }
+
+  /**
+   * Follows peer events until cancelled. The stream first replays every
+   * configured peer ('init', then one 'end-of-init'), then reports each
+   * transition ('state'). When it breaks (daemon
+   * gone, stream ended, onEvent threw) onEnd is called once with the reason,
+   * so the caller can resynchronise and watch again; never after cancel() or close().
+   */
+  watchPeerEvents(onEvent: (event: PeerEvent) => void, onEnd: (error: GobgpError) => void): () => void {
+    const method = this.method('WatchEvent');
+    const request: WireWatchEventRequest = { peer: {} };
+    const call = this.client.makeServerStreamRequest<object, object>(
+      method.path,
+      method.requestSerialize,
+      method.responseDeserialize,
+      request,
+      new grpc.Metadata(),
+      {},
+    );
+    let done = false;
+    const cancel = (): void => {
+      this.watches.delete(cancel);
+      if (done) return;
+      done = true;
+      call.cancel();
+    };
+    const finish = (error: GobgpError): void => {
+      if (done) return;
+      done = true;
+      this.watches.delete(cancel);
+      onEnd(error);
+    };
+    call.on('data', (message: WireWatchEventResponse) => {
+      if (done) return;
+      const event = decodePeerEvent(message);
+      if (!event) return;
+      try {
+        onEvent(event);
+      } catch (err) {
+        finish(new GobgpError('WatchEvent', 'rejected', undefined, `event handler failed: ${String(err)}`));
+        call.cancel();
+      }
+    });
+    // An 'error' listener must stay attached: cancel() itself emits CANCELLED.
+    call.on('error', (err: unknown) => finish(toGobgpError('WatchEvent', err)));
+    call.on('end', () => finish(new GobgpError('WatchEvent', 'ended', 0, 'event stream ended')));
+    this.watches.add(cancel);
+    return cancel;
+  }
+
+  /** Cancels open watches (without calling their onEnd) and closes the channel. */
+  close(): void {
+    for (const cancel of [...this.watches]) cancel();
+    this.client.close();
+  }
+
+  private method(rpc: Rpc): protoLoader.MethodDefinition<object, object> {
+    const m = this.svc[rpc];
+    if (!m) throw new Error(`rpc ${rpc} missing from ${PROTO_PATH}`);
+    return m;
+  }
+
+  private unary<Res>(rpc: Rpc, request: object): Promise<Res> {
+    const m = this.method(rpc);
+    return new Promise<Res>((resolve, reject) => {
+      this.client.makeUnaryRequest<object, object>(
+        m.path,
+        m.requestSerialize,
+        m.responseDeserialize,
+        request,
+        new grpc.Metadata(),
+        { deadline: Date.now() + this.timeoutMs },
+        (err, response) => {
+          // The deserialized shape is the one wire.ts describes for this RPC.
+          if (err) reject(toGobgpError(rpc, err));
+          else resolve((response ?? {}) as Res);
+        },
+      );
+    });
+  }
+
+  private list<Res>(rpc: Rpc, request: object): Promise<Res[]> {
+    const m = this.method(rpc);
+    return new Promise<Res[]>((resolve, reject) => {
+      const out: Res[] = [];
+      const call = this.client.makeServerStreamRequest<object, object>(
+        m.path,
+        m.requestSerialize,
+        m.responseDeserialize,
+        request,
+        new grpc.Metadata(),
+        { deadline: Date.now() + this.listTimeoutMs },
+      );
+      call.on('data', (message: object) => out.push(message as Res));
+      call.on('error', (err: unknown) => reject(toGobgpError(rpc, err)));
+      call.on('end', () => resolve(out));
+    });
+  }
+}

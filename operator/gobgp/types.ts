@@ -1,0 +1,101 @@
+// The GoBGP-facing vocabulary the rest of the code speaks. The client in this
+// folder turns these into the v3 API's protobuf messages and back.
+
+export type Family = 'ipv4-unicast' | 'ipv6-unicast';
+
+/** A locally originated path, as the speaker wants it in gobgpd's global RIB. */
+export interface PathSpec {
+  /** "203.0.113.10/32" or "2001:db8::10/128". */
+  prefix: string;
+  family: Family;
+  nextHop: string;
+  /** Standard communities, "65000:100". Sorted numerically, part by part ("65000:20" before "65000:100"). */
+  communities: string[];
+  /** Large communities, "65000:1:2". Sorted numerically, part by part. */
+  largeCommunities: string[];
+  localPref?: number;
+}
+
+/** A path as read back from gobgpd (global RIB or adj-RIB-out). */
+export interface ObservedPath extends PathSpec {
+  /** True when the path was originated through the API on this gobgpd (not learned from a peer). */
+  local: boolean;
+  /** Opaque identity GoBGP needs to delete exactly this path (its UUID when known). */
+  uuid?: string;
+  /** Best path for its prefix (global RIB). */
+  best?: boolean;
+  /** Flattened AS_PATH as GoBGP holds it (adj-RIB-out shows our ASN prepended for eBGP). */
+  asPath?: number[];
+  /** Address of the peer the path was learned from; absent for local paths. */
+  neighbor?: string;
+}
+
+export type SessionState =
+  | 'Unknown'
+  | 'Idle'
+  | 'Connect'
+  | 'Active'
+  | 'OpenSent'
+  | 'OpenConfirm'
+  | 'Established';
+
+export interface PeerSpec {
+  address: string;
+  asn: number;
+  port?: number;
+  /** eBGP multihop TTL; 0 or absent means directly connected. */
+  multihopTtl?: number;
+  /** TCP MD5 password; never logged. */
+  password?: string;
+  holdTime?: number;
+  keepaliveInterval?: number;
+  connectRetry?: number;
+  gracefulRestart?: { enabled: boolean; restartTime?: number };
+  families: Family[];
+  passive?: boolean;
+  /** Local address to bind the session to. */
+  localAddress?: string;
+}
+
+export interface PeerState {
+  address: string;
+  asn: number;
+  state: SessionState;
+  /** Local address of the established session, when GoBGP reports it. */
+  localAddress?: string;
+  /** BGP identifier the peer sent in its OPEN, once known. */
+  routerId?: string;
+  /** True when the peer is administratively shut down in gobgpd. */
+  adminDown?: boolean;
+}
+
+/** A peer as listed by gobgpd: session state plus the configuration gobgpd holds. */
+export interface PeerStatus extends PeerState {
+  /**
+   * The configuration as gobgpd reports it back. gobgpd fills its defaults in
+   * (hold 90, keepalive 30, connect-retry 120), so compare with that in mind.
+   * The password is never read back: only whether one is set.
+   */
+  config: Omit<PeerSpec, 'password'> & { hasPassword: boolean };
+  /** Per-family counters; advertised is filled by gobgpd only for established sessions. */
+  prefixes: { family: Family; received: number; accepted: number; advertised: number }[];
+  /** When the session last became Established (absent when it never was). */
+  establishedSince?: Date;
+}
+
+/**
+ * One WatchEvent peer notification. A new watch first replays every configured
+ * peer as 'init', then 'end-of-init'; afterwards each FSM transition is a 'state'.
+ */
+export type PeerEvent =
+  | { type: 'init'; peer: PeerState }
+  | { type: 'end-of-init' }
+  | { type: 'state'; peer: PeerState };
+
+export interface GlobalSpec {
+  asn: number;
+  routerId: string;
+  /** BGP listen port; -1 makes gobgpd not listen at all (outbound sessions only). */
+  listenPort: number;
+  listenAddresses: string[];
+}

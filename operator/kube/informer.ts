@@ -1,0 +1,595 @@
+// A resilient list-then-watch informer (client-go's reflector + store, in small).
+//
+// - list: a consistent, paginated (limit/continue) LIST; the store is replaced by its result and
+//   the differences to the previous store are reported as add / update / delete. On the first
+//   list that is "everything is added"; on every later relist the objects that vanished while
+//   we were not watching get a synthesized delete (the framework's restarted watch never did).
+// - watch: from the list's resourceVersion, with allowWatchBookmarks and a server-side timeout.
+//     stream ends cleanly (server timeout)  -> watch again from the last resourceVersion seen
+//     410 Gone (HTTP or ERROR event)        -> relist
+//     any other error, refused connection  -> relist after a capped, jittered backoff
+//   The backoff grows only while attempts fail fast (a watch that stayed up for `healthyWatchMs`
+//   resets it), so an API server that is down for minutes is polled at most every `backoff.maxMs`
+//   and the informer picks up where it left off when it comes back. Nothing here exits the process.
+// - resyncPeriodMs: relist periodically anyway (repairs anything a missed event left behind).
+//
+// Handlers run synchronously, after the store has been updated, and should only enqueue keys.
+
+import type { KubeConfig, RequestResult } from '@kubernetes/client-node';
+import { DefaultRequest, Watch } from '@kubernetes/client-node';
+import type { RequestInterface } from '@kubernetes/client-node';
+import type { KubeObject, ResourceRef } from './resources';
+import { apiVersionOf, objectKey, resourcePath } from './resources';
+import { KubeApiError, asStatus, isGone, kubeRequest } from './request';
+import type { Log } from '../util/log';
+import { errorFields, errorMessage, nullLogger } from '../util/log';
+import type { BackoffOptions } from '../util/backoff';
+import { Backoff, sleep } from '../util/backoff';
+
+// ---------------------------------------------------------------------------------------------
+// The list/watch transport (swappable in tests).
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK';
+
+export interface ListPage<T> {
+  items: T[];
+  resourceVersion: string;
+  continueToken?: string;
+}
+
+export interface ListRequest {
+  limit?: number;
+  continueToken?: string;
+  signal?: AbortSignal;
+}
+
+export interface WatchRequest<T> {
+  resourceVersion: string;
+  timeoutSeconds: number;
+  signal: AbortSignal;
+  onEvent: (type: WatchEventType, obj: T) => void;
+}
+
+/** How one watch attempt ended. */
+export type WatchEnd =
+  | { kind: 'closed' }
+  | { kind: 'gone'; message: string }
+  | { kind: 'error'; error: unknown }
+  | { kind: 'aborted' };
+
+export interface ListWatcher<T> {
+  readonly description: string;
+  list(req: ListRequest): Promise<ListPage<T>>;
+  watch(req: WatchRequest<T>): Promise<WatchEnd>;
+}
+
+export interface Selector {
+  /** Only this namespace (default: all namespaces / cluster-scoped). */
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function isKubeObject(v: unknown): v is KubeObject & { metadata: { name: string } } {
+  return isRecord(v) && isRecord(v.metadata) && typeof v.metadata.name === 'string';
+}
+
+type WebRequestOptions = Parameters<RequestInterface['webRequest']>[0];
+
+/**
+ * client-node's DefaultRequest, plus a handle on the request so a watch can be aborted and timed
+ * even before Watch.watch() has resolved, and a hook on the HTTP response.
+ */
+class TrackedRequest implements RequestInterface {
+  private readonly inner = new DefaultRequest();
+  private req?: RequestResult;
+  private aborted = false;
+  onResponse?: () => void;
+
+  webRequest(opts: WebRequestOptions): RequestResult {
+    const req = this.inner.webRequest(opts);
+    this.req = req;
+    req.on('response', () => this.onResponse?.());
+    if (this.aborted) req.abort();
+    return req;
+  }
+
+  abort(): void {
+    this.aborted = true;
+    this.req?.abort();
+  }
+}
+
+/** List and watch over the API server with client-node's Watch and an authenticated LIST. */
+export class KubeListWatcher<T extends KubeObject> implements ListWatcher<T> {
+  readonly description: string;
+  private readonly path: string;
+  private readonly apiVersion: string;
+
+  constructor(
+    private readonly kc: KubeConfig,
+    private readonly resource: ResourceRef,
+    private readonly selector: Selector = {},
+    private readonly connectTimeoutMs = 30_000,
+  ) {
+    this.path = resourcePath(resource, resource.namespaced ? selector.namespace : undefined);
+    this.apiVersion = apiVersionOf(resource);
+    const sel = [selector.labelSelector, selector.fieldSelector].filter(Boolean).join(',');
+    this.description = sel ? `${this.path}?${sel}` : this.path;
+  }
+
+  async list(req: ListRequest): Promise<ListPage<T>> {
+    const body = await kubeRequest(this.kc, {
+      method: 'GET',
+      path: this.path,
+      query: {
+        limit: req.limit,
+        continue: req.continueToken,
+        labelSelector: this.selector.labelSelector,
+        fieldSelector: this.selector.fieldSelector,
+      },
+      signal: req.signal,
+      timeoutMs: 60_000,
+    });
+    if (!isRecord(body) || !Array.isArray(body.items) || !isRecord(body.metadata)) {
+      throw new KubeApiError(0, 'BadList', `GET ${this.path}: response is not a list`, 'GET', this.path);
+    }
+    const meta = body.metadata;
+    const items: T[] = [];
+    for (const item of body.items) {
+      if (!isKubeObject(item)) continue;
+      // List items of built-in kinds come without apiVersion/kind; fill them in for the handlers.
+      if (item.apiVersion === undefined) item.apiVersion = this.apiVersion;
+      if (item.kind === undefined) item.kind = this.resource.kind;
+      items.push(item as T);
+    }
+    return {
+      items,
+      resourceVersion: typeof meta.resourceVersion === 'string' ? meta.resourceVersion : '',
+      continueToken: typeof meta.continue === 'string' && meta.continue ? meta.continue : undefined,
+    };
+  }
+
+  watch(req: WatchRequest<T>): Promise<WatchEnd> {
+    const tracked = new TrackedRequest();
+    const watch = new Watch(this.kc, tracked);
+    return new Promise<WatchEnd>((resolve) => {
+      let finished = false;
+      const finish = (end: WatchEnd): void => {
+        if (finished) return;
+        finished = true;
+        clearTimeout(connectTimer);
+        clearTimeout(lifetimeTimer);
+        req.signal.removeEventListener('abort', onAbort);
+        tracked.abort();
+        resolve(end);
+      };
+      const onAbort = (): void => finish({ kind: 'aborted' });
+      // No HTTP response in time (e.g. packets to a dead server are dropped): give up this attempt.
+      const connectTimer = setTimeout(
+        () => finish({ kind: 'error', error: new Error(`watch ${this.path}: no response within ${this.connectTimeoutMs} ms`) }),
+        this.connectTimeoutMs,
+      );
+      // The server ends the watch after timeoutSeconds; if it has not, the connection is dead.
+      const lifetimeTimer = setTimeout(() => finish({ kind: 'closed' }), (req.timeoutSeconds + 30) * 1000);
+      tracked.onResponse = () => clearTimeout(connectTimer);
+      if (req.signal.aborted) {
+        finish({ kind: 'aborted' });
+        return;
+      }
+      req.signal.addEventListener('abort', onAbort, { once: true });
+
+      const query: Record<string, string | number | boolean> = {
+        resourceVersion: req.resourceVersion,
+        allowWatchBookmarks: true,
+        timeoutSeconds: req.timeoutSeconds,
+      };
+      if (this.selector.labelSelector) query.labelSelector = this.selector.labelSelector;
+      if (this.selector.fieldSelector) query.fieldSelector = this.selector.fieldSelector;
+
+      const onEvent = (phase: string, obj: unknown): void => {
+        if (finished) return;
+        if (phase === 'ERROR') {
+          const st = asStatus(obj);
+          if (st?.code === 410) {
+            finish({ kind: 'gone', message: st.message ?? 'resourceVersion too old' });
+          } else {
+            const code = st?.code ?? 0;
+            const reason = st?.reason ?? 'WatchError';
+            finish({
+              kind: 'error',
+              error: new KubeApiError(code, reason, `watch ${this.path}: ${st?.message ?? JSON.stringify(obj)}`, 'GET', this.path, st),
+            });
+          }
+          return;
+        }
+        if (phase !== 'ADDED' && phase !== 'MODIFIED' && phase !== 'DELETED' && phase !== 'BOOKMARK') return;
+        if (!isRecord(obj) || !isRecord(obj.metadata)) return;
+        if (phase !== 'BOOKMARK' && !isKubeObject(obj)) return;
+        if (phase !== 'BOOKMARK') {
+          if (obj.apiVersion === undefined) obj.apiVersion = this.apiVersion;
+          if (obj.kind === undefined) obj.kind = this.resource.kind;
+        }
+        req.onEvent(phase, obj as T);
+      };
+      const onDone = (err: unknown): void => {
+        if (err === null || err === undefined) {
+          finish({ kind: 'closed' });
+          return;
+        }
+        const statusCode = isRecord(err) && typeof err.statusCode === 'number' ? err.statusCode : 0;
+        if (statusCode === 410) {
+          finish({ kind: 'gone', message: 'HTTP 410 Gone' });
+          return;
+        }
+        const msg = errorMessage(err);
+        const code = isRecord(err) && typeof err.code === 'string' ? err.code : statusCode ? `Http${statusCode}` : 'NetworkError';
+        finish({ kind: 'error', error: new KubeApiError(statusCode, code, `watch ${this.path}: ${msg}`, 'GET', this.path, undefined, { cause: err }) });
+      };
+      watch.watch(this.path, query, onEvent, onDone).catch((err: unknown) => finish({ kind: 'error', error: err }));
+    });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Relist diffing (pure).
+
+export interface RelistDiff<T> {
+  adds: T[];
+  updates: { obj: T; old: T }[];
+  deletes: T[];
+}
+
+/** True when `obj` differs from `old`: by resourceVersion when both have one, else by content. */
+export function objectChanged(old: KubeObject, obj: KubeObject): boolean {
+  const a = old.metadata?.resourceVersion;
+  const b = obj.metadata?.resourceVersion;
+  if (a && b) return a !== b;
+  return JSON.stringify(old) !== JSON.stringify(obj);
+}
+
+/**
+ * Compare the store before a relist with the fresh list: what appeared, what changed, what vanished.
+ * Keys are objectKey() ("namespace/name" or "name"); a key twice in `newList` counts once (last wins).
+ */
+export function diffRelist<T extends KubeObject>(oldStore: ReadonlyMap<string, T>, newList: readonly T[]): RelistDiff<T> {
+  const fresh = new Map<string, T>();
+  for (const obj of newList) fresh.set(objectKey(obj), obj);
+  const diff: RelistDiff<T> = { adds: [], updates: [], deletes: [] };
+  for (const [key, obj] of fresh) {
+    const old = oldStore.get(key);
+    if (old === undefined) diff.adds.push(obj);
+    else if (objectChanged(old, obj)) diff.updates.push({ obj, old });
+  }
+  for (const [key, old] of oldStore) {
+    if (!fresh.has(key)) diff.deletes.push(old);
+  }
+  return diff;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The informer.
+
+export type ChangeType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+export interface InformerHandlers<T> {
+  onAdd?: (obj: T) => void;
+  onUpdate?: (obj: T, old: T) => void;
+  /** `obj` is the last state known (from the DELETED event, or from the cache for a relist-detected delete). */
+  onDelete?: (obj: T) => void;
+}
+
+export interface InformerOptions<T> extends Selector {
+  logger?: Log;
+  /** LIST page size (default 500). */
+  pageSize?: number;
+  /** Relist this often even when the watch is healthy; 0 = never (default). */
+  resyncPeriodMs?: number;
+  /** Server-side watch timeout; default a random 300..599 s per watch (spreads reconnects). */
+  watchTimeoutSeconds?: number;
+  /** Retry pacing after failures (default 500 ms doubling to 30 s, 20 % jitter). */
+  backoff?: BackoffOptions;
+  /** A watch that stayed up this long counts as healthy and resets the backoff (default 30 s). */
+  healthyWatchMs?: number;
+  /** Replace the API transport (tests). */
+  listWatcher?: ListWatcher<T>;
+}
+
+export class Informer<T extends KubeObject> {
+  readonly resource: ResourceRef;
+  private readonly lw: ListWatcher<T>;
+  private readonly log: Log;
+  private readonly pageSize: number;
+  private readonly resyncPeriodMs: number;
+  private readonly watchTimeoutSeconds?: number;
+  private readonly healthyWatchMs: number;
+  private readonly backoff: Backoff;
+
+  private store = new Map<string, T>();
+  private resourceVersion = '';
+  private synced = false;
+  private syncWaiters: (() => void)[] = [];
+  private handlers: InformerHandlers<T>[] = [];
+
+  private readonly stopCtl = new AbortController();
+  private watchCtl?: AbortController;
+  private relistRequested = false;
+  private resyncTimer?: NodeJS.Timeout;
+  private loopDone?: Promise<void>;
+
+  /** Number of completed LISTs (full relists), for metrics and tests. */
+  listCount = 0;
+
+  constructor(kc: KubeConfig | undefined, resource: ResourceRef, opts: InformerOptions<T> = {}) {
+    this.resource = resource;
+    if (opts.listWatcher) this.lw = opts.listWatcher;
+    else if (kc) this.lw = new KubeListWatcher<T>(kc, resource, opts);
+    else throw new Error('Informer needs a KubeConfig or a listWatcher');
+    this.log = (opts.logger ?? nullLogger()).child({ informer: this.lw.description });
+    this.pageSize = opts.pageSize ?? 500;
+    this.resyncPeriodMs = opts.resyncPeriodMs ?? 0;
+    this.watchTimeoutSeconds = opts.watchTimeoutSeconds;
+    this.healthyWatchMs = opts.healthyWatchMs ?? 30_000;
+    this.backoff = new Backoff(opts.backoff ?? { initialMs: 500, maxMs: 30_000, jitter: 0.2 });
+  }
+
+  // --- handlers -------------------------------------------------------------------------------
+
+  /** Register handlers; returns a function that unregisters them. */
+  addHandlers(h: InformerHandlers<T>): () => void {
+    this.handlers.push(h);
+    return () => {
+      this.handlers = this.handlers.filter((x) => x !== h);
+    };
+  }
+  onAdd(fn: (obj: T) => void): () => void {
+    return this.addHandlers({ onAdd: fn });
+  }
+  onUpdate(fn: (obj: T, old: T) => void): () => void {
+    return this.addHandlers({ onUpdate: fn });
+  }
+  onDelete(fn: (obj: T) => void): () => void {
+    return this.addHandlers({ onDelete: fn });
+  }
+  /** One callback for all three; `old` is set for MODIFIED. */
+  onChange(fn: (type: ChangeType, obj: T, old?: T) => void): () => void {
+    return this.addHandlers({
+      onAdd: (obj) => fn('ADDED', obj),
+      onUpdate: (obj, old) => fn('MODIFIED', obj, old),
+      onDelete: (obj) => fn('DELETED', obj),
+    });
+  }
+
+  // --- cache ----------------------------------------------------------------------------------
+
+  /** The cached object with key "namespace/name" (or "name" when cluster-scoped). Treat as read-only. */
+  get(key: string): T | undefined {
+    return this.store.get(key);
+  }
+  /** All cached objects. Treat as read-only. */
+  list(): T[] {
+    return [...this.store.values()];
+  }
+  keys(): string[] {
+    return [...this.store.keys()];
+  }
+  size(): number {
+    return this.store.size;
+  }
+  /** True once the first complete LIST is in the cache (stays true through later relists). */
+  hasSynced(): boolean {
+    return this.synced;
+  }
+  /** The resourceVersion the informer is current to. */
+  lastResourceVersion(): string {
+    return this.resourceVersion;
+  }
+
+  /** Resolves true once synced, or false when `signal` aborts or the informer stops first. */
+  whenSynced(signal?: AbortSignal): Promise<boolean> {
+    if (this.synced) return Promise.resolve(true);
+    if (signal?.aborted || this.stopCtl.signal.aborted) return Promise.resolve(false);
+    return new Promise<boolean>((resolve) => {
+      const onAbort = (): void => resolve(false);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.stopCtl.signal.addEventListener('abort', onAbort, { once: true });
+      this.syncWaiters.push(() => {
+        signal?.removeEventListener('abort', onAbort);
+        this.stopCtl.signal.removeEventListener('abort', onAbort);
+        resolve(true);
+      });
+    });
+  }
+
+  // --- lifecycle ------------------------------------------------------------------------------
+
+  /** Start listing and watching in the background. Idempotent. */
+  start(): void {
+    if (this.loopDone || this.stopCtl.signal.aborted) return;
+    this.loopDone = this.loop().catch((err: unknown) => {
+      // The loop handles every error itself; this is a bug guard, never an exit.
+      this.log.error('informer loop crashed', errorFields(err));
+    });
+  }
+
+  /** Stop watching; resolves when the loop has ended. The cache keeps its last content. */
+  async stop(): Promise<void> {
+    this.stopCtl.abort();
+    this.watchCtl?.abort();
+    clearTimeout(this.resyncTimer);
+    await this.loopDone;
+  }
+
+  /** Ask for a full relist now (ends the current watch). */
+  relist(): void {
+    this.relistRequested = true;
+    this.watchCtl?.abort();
+  }
+
+  // --- internals ------------------------------------------------------------------------------
+
+  private get stopped(): boolean {
+    return this.stopCtl.signal.aborted;
+  }
+
+  private async loop(): Promise<void> {
+    let needList = true;
+    while (!this.stopped) {
+      if (needList || this.relistRequested) {
+        this.relistRequested = false;
+        try {
+          await this.listAndReplace();
+          needList = false;
+        } catch (err) {
+          if (this.stopped) break;
+          const delay = this.backoff.next();
+          this.log.warn('list failed, retrying', { ...errorFields(err), retryInMs: delay, failures: this.backoff.failures });
+          await sleep(delay, this.stopCtl.signal);
+          needList = true;
+          continue;
+        }
+      }
+
+      if (this.relistRequested) continue; // asked for while we were listing
+      const started = Date.now();
+      this.watchCtl = new AbortController();
+      const end = await this.lw.watch({
+        resourceVersion: this.resourceVersion,
+        timeoutSeconds: this.watchTimeoutSeconds ?? 300 + Math.floor(Math.random() * 300),
+        signal: this.watchCtl.signal,
+        onEvent: (type, obj) => this.applyWatchEvent(type, obj),
+      });
+      this.watchCtl = undefined;
+      if (this.stopped) break;
+
+      const healthy = Date.now() - started >= this.healthyWatchMs;
+      if (healthy) this.backoff.reset();
+      switch (end.kind) {
+        case 'aborted': // relist() or the resync timer
+          needList = true;
+          continue;
+        case 'closed':
+          this.log.debug('watch closed, resuming', { resourceVersion: this.resourceVersion });
+          break;
+        case 'gone':
+          this.log.info('watch expired (410 Gone), relisting', { resourceVersion: this.resourceVersion, message: end.message });
+          needList = true;
+          break;
+        case 'error':
+          this.log.warn('watch failed, relisting', { ...errorFields(end.error), resourceVersion: this.resourceVersion });
+          needList = true;
+          break;
+      }
+      // Short-lived watches are paced by the backoff; a healthy one resumes at once (410/close) or
+      // after the first backoff step (error, so a restarting server is not hammered).
+      if (!healthy || end.kind === 'error') {
+        await sleep(this.backoff.next(), this.stopCtl.signal);
+      }
+    }
+  }
+
+  /** A complete, paginated LIST. A continue token that expired (410) restarts the list once. */
+  private async listAll(): Promise<{ items: T[]; resourceVersion: string }> {
+    for (let attempt = 0; ; attempt++) {
+      const items: T[] = [];
+      let continueToken: string | undefined;
+      let resourceVersion = '';
+      try {
+        do {
+          const page = await this.lw.list({ limit: this.pageSize, continueToken, signal: this.stopCtl.signal });
+          items.push(...page.items);
+          resourceVersion = page.resourceVersion;
+          continueToken = page.continueToken;
+        } while (continueToken);
+        return { items, resourceVersion };
+      } catch (err) {
+        if (continueToken && isGone(err) && attempt === 0) {
+          this.log.info('list continue token expired, restarting the list');
+          continue;
+        }
+        throw err;
+      }
+    }
+  }
+
+  private async listAndReplace(): Promise<void> {
+    const { items, resourceVersion } = await this.listAll();
+    if (this.stopped) return;
+    const diff = diffRelist(this.store, items);
+    const next = new Map<string, T>();
+    for (const obj of items) next.set(objectKey(obj), obj);
+    this.store = next;
+    this.resourceVersion = resourceVersion;
+    this.listCount++;
+    const wasSynced = this.synced;
+    this.synced = true;
+    const fields = {
+      resourceVersion,
+      objects: next.size,
+      added: diff.adds.length,
+      updated: diff.updates.length,
+      deleted: diff.deletes.length,
+    };
+    if (!wasSynced) this.log.info('initial list done', fields);
+    else if (diff.adds.length + diff.updates.length + diff.deletes.length > 0) this.log.info('relist found changes', fields);
+    else this.log.debug('relist found no changes', fields);
+
+    for (const obj of diff.deletes) this.dispatch('onDelete', obj);
+    for (const obj of diff.adds) this.dispatch('onAdd', obj);
+    for (const { obj, old } of diff.updates) this.dispatch('onUpdate', obj, old);
+
+    if (!wasSynced) {
+      for (const w of this.syncWaiters.splice(0)) w();
+    }
+    clearTimeout(this.resyncTimer);
+    if (this.resyncPeriodMs > 0 && !this.stopped) {
+      this.resyncTimer = setTimeout(() => {
+        this.log.debug('periodic relist');
+        this.relist();
+      }, this.resyncPeriodMs);
+    }
+  }
+
+  private applyWatchEvent(type: WatchEventType, obj: T): void {
+    const rv = obj.metadata?.resourceVersion;
+    if (rv) this.resourceVersion = rv;
+    if (type === 'BOOKMARK') return;
+    const key = objectKey(obj);
+    const old = this.store.get(key);
+    if (type === 'DELETED') {
+      this.store.delete(key);
+      this.dispatch('onDelete', obj);
+      return;
+    }
+    if (old && rv && old.metadata?.resourceVersion === rv) return; // already have exactly this
+    this.store.set(key, obj);
+    if (old) this.dispatch('onUpdate', obj, old);
+    else this.dispatch('onAdd', obj);
+  }
+
+  private dispatch(kind: 'onAdd' | 'onDelete', obj: T): void;
+  private dispatch(kind: 'onUpdate', obj: T, old: T): void;
+  private dispatch(kind: keyof InformerHandlers<T>, obj: T, old?: T): void {
+    for (const h of this.handlers) {
+      try {
+        if (kind === 'onUpdate') {
+          if (old) h.onUpdate?.(obj, old);
+        } else {
+          h[kind]?.(obj);
+        }
+      } catch (err) {
+        this.log.error('informer handler threw', { key: objectKey(obj), handler: kind, ...errorFields(err) });
+      }
+    }
+  }
+}
+
+/** Resolves true when every informer has synced, false if `signal` aborts (or one stops) first. */
+export async function waitForCacheSync(informers: readonly { whenSynced(signal?: AbortSignal): Promise<boolean> }[], signal?: AbortSignal): Promise<boolean> {
+  const results = await Promise.all(informers.map((i) => i.whenSynced(signal)));
+  return results.every(Boolean);
+}

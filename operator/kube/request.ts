@@ -1,0 +1,192 @@
+// One authenticated HTTP request to the API server.
+//
+// Uses node:http(s) with the options client-node 0.20's KubeConfig.applyToHTTPSOptions fills in
+// (CA / client cert / key, rejectUnauthorized for insecure-skip-tls-verify, tls-server-name,
+// basic auth, and the Authorization header from token, token file, exec or auth-provider
+// plugins, refreshed on every call). This gives exact control of Content-Type (apply-patch,
+// merge-patch), an AbortSignal, a timeout and typed errors with the HTTP status.
+
+import * as http from 'node:http';
+import * as https from 'node:https';
+import type { KubeConfig } from '@kubernetes/client-node';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+export type QueryValue = string | number | boolean | undefined;
+
+export interface KubeRequestOptions {
+  method: HttpMethod;
+  /** Path below the cluster's server URL, e.g. /api/v1/namespaces/default/services. */
+  path: string;
+  query?: Record<string, QueryValue>;
+  /** Sent as JSON (a JSON document is valid YAML, so also for application/apply-patch+yaml). */
+  body?: unknown;
+  /** Default application/json when a body is given. */
+  contentType?: string;
+  signal?: AbortSignal;
+  /** Abort when no byte moved for this long (default 60 s). */
+  timeoutMs?: number;
+}
+
+/** metav1.Status, as far as we read it. */
+export interface KubeStatus {
+  kind?: string;
+  status?: string;
+  message?: string;
+  reason?: string;
+  code?: number;
+  details?: { retryAfterSeconds?: number; causes?: { reason?: string; message?: string; field?: string }[] };
+}
+
+/**
+ * A failed request. statusCode is the HTTP status (404, 409, 410, 422, ...), or 0 when no
+ * response arrived (connection refused, reset, timeout, abort); `reason` is the Status reason
+ * (NotFound, AlreadyExists, Conflict, Expired, Invalid, ...) or the network error code.
+ */
+export class KubeApiError extends Error {
+  override readonly name = 'KubeApiError';
+  constructor(
+    readonly statusCode: number,
+    readonly reason: string,
+    message: string,
+    readonly method: string,
+    readonly path: string,
+    readonly status?: KubeStatus,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+
+  get retryAfterSeconds(): number | undefined {
+    return this.status?.details?.retryAfterSeconds;
+  }
+}
+
+export function isKubeApiError(err: unknown): err is KubeApiError {
+  return err instanceof KubeApiError;
+}
+export const isNotFound = (err: unknown): boolean => isKubeApiError(err) && err.statusCode === 404;
+/** 409: AlreadyExists on create, Conflict on a stale resourceVersion / uid precondition / apply conflict. */
+export const isConflict = (err: unknown): boolean => isKubeApiError(err) && err.statusCode === 409;
+export const isAlreadyExists = (err: unknown): boolean =>
+  isKubeApiError(err) && err.statusCode === 409 && err.reason === 'AlreadyExists';
+export const isGone = (err: unknown): boolean => isKubeApiError(err) && err.statusCode === 410;
+export const isInvalid = (err: unknown): boolean => isKubeApiError(err) && err.statusCode === 422;
+/** No HTTP answer at all (refused, reset, DNS, timeout). */
+export const isNetworkError = (err: unknown): boolean => isKubeApiError(err) && err.statusCode === 0;
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Read a metav1.Status out of a parsed body, if it is one. */
+export function asStatus(v: unknown): KubeStatus | undefined {
+  if (!isRecord(v) || v.kind !== 'Status') return undefined;
+  const s: KubeStatus = { kind: 'Status' };
+  if (typeof v.status === 'string') s.status = v.status;
+  if (typeof v.message === 'string') s.message = v.message;
+  if (typeof v.reason === 'string') s.reason = v.reason;
+  if (typeof v.code === 'number') s.code = v.code;
+  if (isRecord(v.details)) {
+    const d = v.details;
+    s.details = {};
+    if (typeof d.retryAfterSeconds === 'number') s.details.retryAfterSeconds = d.retryAfterSeconds;
+    if (Array.isArray(d.causes)) {
+      s.details.causes = d.causes.filter(isRecord).map((c) => ({
+        reason: typeof c.reason === 'string' ? c.reason : undefined,
+        message: typeof c.message === 'string' ? c.message : undefined,
+        field: typeof c.field === 'string' ? c.field : undefined,
+      }));
+    }
+  }
+  return s;
+}
+
+const DEFAULT_REASONS: Record<number, string> = {
+  400: 'BadRequest',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'NotFound',
+  405: 'MethodNotAllowed',
+  409: 'Conflict',
+  410: 'Expired',
+  415: 'UnsupportedMediaType',
+  422: 'Invalid',
+  429: 'TooManyRequests',
+  500: 'InternalError',
+  503: 'ServiceUnavailable',
+  504: 'Timeout',
+};
+
+export function buildUrl(server: string, path: string, query?: Record<string, QueryValue>): URL {
+  const url = new URL(server.replace(/\/+$/, '') + path);
+  for (const [k, v] of Object.entries(query ?? {})) {
+    if (v !== undefined && v !== '') url.searchParams.set(k, String(v));
+  }
+  return url;
+}
+
+/** Perform one request; resolve with the parsed JSON body (undefined when empty), reject with KubeApiError. */
+export async function kubeRequest(kc: KubeConfig, opts: KubeRequestOptions): Promise<unknown> {
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new KubeApiError(0, 'NoCluster', 'kubeconfig has no current cluster', opts.method, opts.path);
+  const url = buildUrl(cluster.server, opts.path, opts.query);
+  const payload = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
+  const headers: http.OutgoingHttpHeaders = { Accept: 'application/json' };
+  if (payload) {
+    headers['Content-Type'] = opts.contentType ?? 'application/json';
+    headers['Content-Length'] = payload.length;
+  }
+  const reqOpts: https.RequestOptions = { method: opts.method, headers };
+  try {
+    await kc.applyToHTTPSOptions(reqOpts);
+  } catch (err) {
+    throw new KubeApiError(0, 'AuthError', `kubeconfig authentication failed: ${String(err)}`, opts.method, opts.path, undefined, {
+      cause: err,
+    });
+  }
+  const mod = url.protocol === 'https:' ? https : http;
+  const timeoutMs = Math.max(1, Math.ceil(opts.timeoutMs ?? 60_000));
+  const what = `${opts.method} ${opts.path}`;
+
+  return new Promise<unknown>((resolve, reject) => {
+    const fail = (err: unknown): void => {
+      const code = isRecord(err) && typeof err.code === 'string' ? err.code : 'NetworkError';
+      const msg = err instanceof Error ? err.message : String(err);
+      reject(new KubeApiError(0, code, `${what}: ${msg}`, opts.method, opts.path, undefined, { cause: err }));
+    };
+    let req: http.ClientRequest;
+    try {
+      req = mod.request(url, { ...reqOpts, signal: opts.signal }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', fail);
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let body: unknown = undefined;
+          if (text.length > 0) {
+            try {
+              body = JSON.parse(text);
+            } catch {
+              body = text;
+            }
+          }
+          const status = res.statusCode ?? 0;
+          if (status >= 200 && status < 300) {
+            resolve(body);
+            return;
+          }
+          const st = asStatus(body);
+          const reason = st?.reason || DEFAULT_REASONS[status] || `Http${status}`;
+          const message = st?.message ?? (typeof body === 'string' && body ? body.slice(0, 500) : res.statusMessage ?? '');
+          reject(new KubeApiError(status, reason, `${what}: ${status} ${reason}: ${message}`, opts.method, opts.path, st));
+        });
+      });
+    } catch (err) {
+      fail(err);
+      return;
+    }
+    req.setTimeout(timeoutMs, () => req.destroy(Object.assign(new Error(`no response within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })));
+    req.on('error', fail);
+    req.end(payload);
+  });
+}

@@ -1,0 +1,195 @@
+// announcements + this node -> the exact set of paths this node's gobgpd must
+// originate. It is recomputed from scratch from what exists (level-triggered),
+// so a deleted announcement's paths go whether or not its delete event was seen.
+import { comparePrefix, hostPrefix, ipFamily, isIpv4Mapped } from '../config/ip';
+import type { VipAnnouncement } from '../api/types';
+import type { Family, PathSpec } from '../gobgp/types';
+import { canonicalCommunity, canonicalLargeCommunity, comparePaths, sortCommunities } from './pathAttributes';
+
+export interface NodeInfo {
+  name: string;
+  /**
+   * Whether this node may attract Service traffic at all (not excluded, not
+   * being drained...). It gates both policies: an excluded node must not
+   * announce even a Local Service that still has an endpoint on it.
+   */
+  eligible: boolean;
+}
+
+/** Absent family: 0.0.0.0 / ::, which gobgpd replaces with the session's local address. */
+export interface NextHops {
+  ipv4?: string;
+  ipv6?: string;
+}
+
+/** Several announcements announce one address from this node with different attributes. */
+export interface PathConflict {
+  prefix: string;
+  /** Announcement keys, sorted. */
+  announcements: string[];
+  message: string;
+}
+
+/** A value of an announcement that cannot be announced; it is left out, the rest still is. */
+export interface InvalidValue {
+  announcement: string;
+  field: 'addresses' | 'communities' | 'largeCommunities';
+  value: string;
+  reason: string;
+}
+
+export interface NodePaths {
+  /** One path per prefix, sorted (IPv4 first, then by address). */
+  paths: PathSpec[];
+  /** Announcement key -> sorted prefixes this node originates for it; only keys with at least one. */
+  prefixesByAnnouncement: Map<string, string[]>;
+  conflicts: PathConflict[];
+  invalid: InvalidValue[];
+}
+
+/** "namespace/name", the work-queue key of an announcement. */
+export function announcementKey(a: Pick<VipAnnouncement, 'metadata'>): string {
+  return a.metadata.namespace ? `${a.metadata.namespace}/${a.metadata.name}` : a.metadata.name;
+}
+
+/** Whether the announcement's spec says this node announces its addresses. */
+export function announcesFromNode(a: VipAnnouncement, node: NodeInfo): boolean {
+  // A terminating announcement announces nothing: withdraw before the object is gone.
+  if (a.metadata.deletionTimestamp) return false;
+  if (!node.eligible) return false;
+  switch (a.spec.externalTrafficPolicy) {
+    case 'Local':
+      return (a.spec.nodes ?? []).includes(node.name);
+    case 'Cluster':
+      // No endpoint counts (a hand-made announcement, no Service behind it): not gated.
+      return a.spec.endpoints === undefined || a.spec.endpoints.serving > 0;
+    default:
+      return false; // an unknown policy must not attract traffic
+  }
+}
+
+interface Contribution {
+  key: string;
+  communities: string[];
+  largeCommunities: string[];
+  localPref?: number;
+}
+
+export function pathsForNode(announcements: readonly VipAnnouncement[], node: NodeInfo, nextHop: NextHops): NodePaths {
+  const invalid: InvalidValue[] = [];
+  const byPrefix = new Map<string, { family: Family; from: Contribution[] }>();
+  const prefixesByKey = new Map<string, Set<string>>();
+
+  // Sorting by key makes every result independent of the order of the input list.
+  const sorted = [...announcements].sort((a, b) => cmp(announcementKey(a), announcementKey(b)));
+  for (const a of sorted) {
+    if (!announcesFromNode(a, node)) continue;
+    const key = announcementKey(a);
+    const contribution: Contribution = {
+      key,
+      communities: validOnly(key, 'communities', a.spec.communities ?? [], canonicalCommunity, invalid),
+      largeCommunities: validOnly(key, 'largeCommunities', a.spec.largeCommunities ?? [], canonicalLargeCommunity, invalid),
+      ...(a.spec.localPref !== undefined ? { localPref: a.spec.localPref } : {}),
+    };
+    for (const address of a.spec.addresses ?? []) {
+      const prefix = hostPrefix(address);
+      if (prefix === undefined || isIpv4Mapped(address)) {
+        invalid.push({
+          announcement: key,
+          field: 'addresses',
+          value: address,
+          reason: prefix === undefined ? 'not an IP address' : 'IPv4-mapped IPv6 addresses are not announced',
+        });
+        continue;
+      }
+      let keyPrefixes = prefixesByKey.get(key);
+      if (!keyPrefixes) prefixesByKey.set(key, (keyPrefixes = new Set()));
+      if (keyPrefixes.has(prefix)) continue; // the same address listed twice in one spec
+      keyPrefixes.add(prefix);
+      const family: Family = ipFamily(address) === 4 ? 'ipv4-unicast' : 'ipv6-unicast';
+      const entry = byPrefix.get(prefix);
+      if (entry) entry.from.push(contribution);
+      else byPrefix.set(prefix, { family, from: [contribution] });
+    }
+  }
+
+  const paths: PathSpec[] = [];
+  const conflicts: PathConflict[] = [];
+  for (const [prefix, { family, from }] of byPrefix) {
+    const merged = merge(from);
+    paths.push({
+      prefix,
+      family,
+      nextHop: family === 'ipv4-unicast' ? (nextHop.ipv4 ?? '0.0.0.0') : (nextHop.ipv6 ?? '::'),
+      communities: merged.communities,
+      largeCommunities: merged.largeCommunities,
+      ...(merged.localPref !== undefined ? { localPref: merged.localPref } : {}),
+    });
+    if (merged.conflict) {
+      conflicts.push({
+        prefix,
+        announcements: from.map((c) => c.key),
+        message:
+          `${from.map((c) => c.key).join(', ')} announce ${prefix} with different attributes; ` +
+          `announced once with the union of their communities and the highest local-pref` +
+          (merged.localPref !== undefined ? ` (${merged.localPref})` : ''),
+      });
+    }
+  }
+  paths.sort(comparePaths);
+  conflicts.sort((a, b) => comparePrefix(a.prefix, b.prefix));
+
+  const prefixesByAnnouncement = new Map<string, string[]>();
+  for (const [key, set] of prefixesByKey) if (set.size > 0) prefixesByAnnouncement.set(key, [...set].sort(comparePrefix));
+  return { paths, prefixesByAnnouncement, conflicts, invalid };
+}
+
+/**
+ * One address is one route, however many announcements ask for it. The merge
+ * is order-independent: communities and large communities are united (every
+ * owner's tags reach the router) and the highest local-pref wins (no owner's
+ * route is made less preferred than it asked for; absent counts as "no
+ * opinion"). Differing attributes are reported as a conflict to surface.
+ */
+function merge(from: Contribution[]): {
+  communities: string[];
+  largeCommunities: string[];
+  localPref?: number;
+  conflict: boolean;
+} {
+  const communities = sortCommunities(from.flatMap((c) => c.communities));
+  const largeCommunities = sortCommunities(
+    from.flatMap((c) => c.largeCommunities),
+    true,
+  );
+  const prefs = from.map((c) => c.localPref).filter((p): p is number => p !== undefined);
+  const localPref = prefs.length > 0 ? Math.max(...prefs) : undefined;
+  const first = from[0];
+  const conflict =
+    first !== undefined &&
+    from.some(
+      (c) =>
+        c.localPref !== first.localPref ||
+        c.communities.join(',') !== first.communities.join(',') ||
+        c.largeCommunities.join(',') !== first.largeCommunities.join(','),
+    );
+  return { communities, largeCommunities, ...(localPref !== undefined ? { localPref } : {}), conflict };
+}
+
+function validOnly(
+  key: string,
+  field: 'communities' | 'largeCommunities',
+  values: readonly string[],
+  canonical: (s: string) => string | undefined,
+  invalid: InvalidValue[],
+): string[] {
+  const ok: string[] = [];
+  for (const v of values) {
+    const c = canonical(v);
+    if (c === undefined) invalid.push({ announcement: key, field, value: v, reason: `not a valid ${field === 'communities' ? 'community' : 'large community'}` });
+    else ok.push(c);
+  }
+  return sortCommunities(ok, field === 'largeCommunities');
+}
+
+const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);

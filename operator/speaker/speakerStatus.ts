@@ -1,0 +1,75 @@
+// What this node reports for one announcement in status.speakers: the
+// prefixes it originates and, per peer, the session state and which of those
+// prefixes gobgpd has in the adj-RIB-out towards that peer.
+import type { PeerStatus, SpeakerStatus } from '../api/types';
+import { canonicalIp, canonicalPrefix, compareIp, comparePrefix } from '../config/ip';
+import type { PeerState } from '../gobgp/types';
+
+/**
+ * The entry for this node, or null when it originates nothing for the
+ * announcement (the caller then removes its entry). `advertised` lists only
+ * prefixes of this announcement, and is empty unless the session is
+ * Established: an adj-RIB-out towards a peer that is down reaches no router.
+ */
+export function speakerEntry(
+  node: string,
+  prefixesOfAnnouncement: readonly string[],
+  peers: readonly PeerState[],
+  adjOutByPeer: ReadonlyMap<string, readonly string[]>,
+  now: Date,
+): SpeakerStatus | null {
+  const addresses = uniqueSorted(prefixesOfAnnouncement);
+  if (addresses.length === 0) return null;
+
+  const adjOut = new Map<string, Set<string>>();
+  for (const [peer, prefixes] of adjOutByPeer) {
+    const set = adjOut.get(canonicalIp(peer) ?? peer) ?? new Set<string>();
+    for (const p of prefixes) set.add(canonicalPrefix(p));
+    adjOut.set(canonicalIp(peer) ?? peer, set);
+  }
+
+  const seen = new Set<string>();
+  const peerStatus: PeerStatus[] = [];
+  for (const p of [...peers].sort((a, b) => compareIp(a.address, b.address))) {
+    const address = canonicalIp(p.address) ?? p.address;
+    if (seen.has(address)) continue;
+    seen.add(address);
+    const out = p.state === 'Established' ? (adjOut.get(address) ?? new Set<string>()) : new Set<string>();
+    peerStatus.push({ address, asn: p.asn, state: p.state, advertised: addresses.filter((a) => out.has(a)) });
+  }
+  return { node, addresses, peers: peerStatus, lastUpdateTime: rfc3339Seconds(now) };
+}
+
+/**
+ * Whether `next` differs from what is stored, ignoring lastUpdateTime and list
+ * order (the stored entry comes back from the API server), so the speaker
+ * writes only when something it reports has changed.
+ */
+export function speakerEntryChanged(
+  prev: SpeakerStatus | null | undefined,
+  next: SpeakerStatus | null | undefined,
+): boolean {
+  if (!prev || !next) return !prev !== !next;
+  return fingerprint(prev) !== fingerprint(next);
+}
+
+function fingerprint(s: SpeakerStatus): string {
+  const peers = [...(s.peers ?? [])]
+    .map((p) => ({
+      address: canonicalIp(p.address) ?? p.address,
+      asn: p.asn,
+      state: p.state,
+      advertised: uniqueSorted(p.advertised ?? []),
+    }))
+    .sort((a, b) => compareIp(a.address, b.address));
+  return JSON.stringify({ node: s.node, addresses: uniqueSorted(s.addresses ?? []), peers });
+}
+
+function uniqueSorted(prefixes: readonly string[]): string[] {
+  return [...new Set(prefixes.map(canonicalPrefix))].sort(comparePrefix);
+}
+
+/** metav1.Time precision: whole seconds, "2024-01-02T03:04:05Z". */
+function rfc3339Seconds(d: Date): string {
+  return new Date(Math.floor(d.getTime() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+}

@@ -1,0 +1,80 @@
+// Prometheus metrics of both roles (one registry per process; `all` mode shares it).
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export const registry = new Registry();
+collectDefaultMetrics({ register: registry, prefix: 'vipannouncer_process_' });
+
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+export const metrics = {
+  reconcileDuration: new Histogram({
+    name: 'vipannouncer_reconcile_duration_seconds',
+    help: 'Time one reconcile of a key took, by role and outcome.',
+    labelNames: ['role', 'outcome'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  }),
+  queueDepth: new Gauge({
+    name: 'vipannouncer_workqueue_depth',
+    help: 'Keys waiting in the work queue, by role.',
+    labelNames: ['role'] as const,
+    registers: [registry],
+  }),
+  eventToAnnouncement: new Histogram({
+    name: 'vipannouncer_event_to_announcement_seconds',
+    help: 'From the first event that touched a key to the write that made it effective (controller: VipAnnouncement written; speaker: gobgpd table changed).',
+    labelNames: ['role'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  }),
+  sessionUp: new Gauge({
+    name: 'vipannouncer_bgp_session_up',
+    help: '1 when the BGP session to the peer is Established.',
+    labelNames: ['node', 'peer'] as const,
+    registers: [registry],
+  }),
+  announcedPrefixes: new Gauge({
+    name: 'vipannouncer_announced_prefixes',
+    help: 'Prefixes this node originates in gobgpd.',
+    labelNames: ['node', 'family'] as const,
+    registers: [registry],
+  }),
+  gobgpOperations: new Counter({
+    name: 'vipannouncer_gobgp_path_operations_total',
+    help: 'AddPath / DeletePath calls made to gobgpd.',
+    labelNames: ['node', 'op'] as const,
+    registers: [registry],
+  }),
+  statusWrites: new Counter({
+    name: 'vipannouncer_status_writes_total',
+    help: 'Status writes to VipAnnouncements, by role.',
+    labelNames: ['role'] as const,
+    registers: [registry],
+  }),
+  announcementWrites: new Counter({
+    name: 'vipannouncer_announcement_writes_total',
+    help: 'VipAnnouncement creates, updates and deletes by the controller.',
+    labelNames: ['op'] as const,
+    registers: [registry],
+  }),
+};
+
+/**
+ * Remembers when a key was first touched by an event since its last effective
+ * write, to measure event-to-announcement latency.
+ */
+export class LatencyTracker {
+  private readonly since = new Map<string, number>();
+  touch(key: string, now = performance.now()): void {
+    if (!this.since.has(key)) this.since.set(key, now);
+  }
+  /** Seconds since the key was first touched, or undefined; forgets the key. */
+  done(key: string, now = performance.now()): number | undefined {
+    const t = this.since.get(key);
+    this.since.delete(key);
+    return t === undefined ? undefined : (now - t) / 1000;
+  }
+  forget(key: string): void {
+    this.since.delete(key);
+  }
+}

@@ -1,0 +1,133 @@
+// Access to the lab booted by hack/lab.sh (hack/e2e.sh boots it once per run).
+// Everything here talks to the real processes: kubectl, the API server, birdc.
+import { execFile, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+const execFileP = promisify(execFile);
+
+export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
+
+export interface LabNode {
+  name: string;
+  address: string;
+  gobgpTarget: string;
+}
+
+export interface Lab {
+  dir: string;
+  kubeconfig: string;
+  k8sBin: string;
+  birdSocket: string;
+  routerAddress: string;
+  routerAsn: number;
+  nodeAsn: number;
+  bgpPort: number;
+  nodes: LabNode[];
+}
+
+/** Reads .lab/env; fails with the way to boot the lab when it is not up. */
+export function lab(): Lab {
+  const dir = process.env.VIPA_LAB_DIR ?? path.join(REPO_ROOT, '.lab');
+  const envFile = path.join(dir, 'env');
+  if (!existsSync(envFile)) {
+    throw new Error(`the lab is not up (${envFile} missing): run hack/e2e.sh or make lab-up first`);
+  }
+  const env = new Map<string, string>();
+  for (const line of readFileSync(envFile, 'utf8').split('\n')) {
+    const m = /^export ([A-Z0-9_]+)="?(.*?)"?$/.exec(line);
+    if (m) env.set(m[1], m[2]);
+  }
+  const need = (k: string): string => {
+    const v = env.get(k);
+    if (v === undefined) throw new Error(`${envFile} lacks ${k}`);
+    return v;
+  };
+  const names = need('LAB_NODES').split(' ').filter(Boolean);
+  return {
+    dir,
+    kubeconfig: need('KUBECONFIG'),
+    k8sBin: need('LAB_K8S_BIN'),
+    birdSocket: need('BIRD_SOCKET'),
+    routerAddress: need('LAB_ROUTER_ADDRESS'),
+    routerAsn: Number(need('LAB_ROUTER_ASN')),
+    nodeAsn: Number(need('LAB_NODE_ASN')),
+    bgpPort: Number(need('LAB_BGP_PORT')),
+    nodes: names.map((_, i) => ({
+      name: need(`LAB_NODE_${i + 1}_NAME`),
+      address: need(`LAB_NODE_${i + 1}_ADDRESS`),
+      gobgpTarget: need(`LAB_NODE_${i + 1}_GOBGP`),
+    })),
+  };
+}
+
+export async function kubectl(args: string[], input?: string): Promise<string> {
+  const l = lab();
+  if (input === undefined) {
+    const { stdout } = await execFileP(path.join(l.k8sBin, 'kubectl'), args, {
+      env: { ...process.env, KUBECONFIG: l.kubeconfig },
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    return stdout;
+  }
+  const r = spawnSync(path.join(l.k8sBin, 'kubectl'), args, {
+    env: { ...process.env, KUBECONFIG: l.kubeconfig },
+    input,
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (r.status !== 0) throw new Error(`kubectl ${args.join(' ')} failed: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** Like kubectl, but returns exit status and stderr instead of throwing. */
+export function kubectlResult(args: string[], input?: string): { status: number; stdout: string; stderr: string } {
+  const l = lab();
+  const r = spawnSync(path.join(l.k8sBin, 'kubectl'), args, {
+    env: { ...process.env, KUBECONFIG: l.kubeconfig },
+    input,
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+export async function labCommand(...args: string[]): Promise<string> {
+  const { stdout } = await execFileP(path.join(REPO_ROOT, 'hack', 'lab.sh'), args, {
+    env: { ...process.env, VIPA_LAB_DIR: lab().dir },
+  });
+  return stdout;
+}
+
+export interface WaitOptions {
+  timeoutMs?: number;
+  intervalMs?: number;
+}
+
+/**
+ * Polls until `check` returns a value that is not undefined/false; the error on
+ * timeout carries the last observation, so a failing test says what it saw.
+ */
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  opts: WaitOptions = {},
+): Promise<T> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined && v !== false) return v;
+      last = v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) {
+      const seen = last instanceof Error ? last.message : JSON.stringify(last);
+      throw new Error(`timed out waiting for ${what}; last saw: ${seen}`);
+    }
+    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 200));
+  }
+}

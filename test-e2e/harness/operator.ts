@@ -1,0 +1,117 @@
+// Runs vip-announcer (dist/operator/main.js) as a real process against the lab.
+// Each process's PID is recorded in the lab's pids/ folder, so `hack/lab.sh down`
+// stops it even if a test dies before its own cleanup.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync, closeSync } from 'node:fs';
+import path from 'node:path';
+import { dump } from 'js-yaml';
+import { REPO_ROOT, lab, waitFor } from './lab';
+
+export interface OperatorProcess {
+  name: string;
+  pid: number;
+  logFile: string;
+  metricsPort: number;
+  /** SIGTERM and wait for exit; returns the exit code. */
+  stop(): Promise<number | null>;
+  /** SIGKILL (no graceful shutdown) and wait. */
+  kill(): Promise<void>;
+  signal(sig: NodeJS.Signals): void;
+  exited(): boolean;
+  log(): string;
+  metrics(): Promise<string>;
+}
+
+let nextPort = 29400;
+
+export async function startOperator(
+  name: string,
+  role: 'controller' | 'speaker' | 'all',
+  config: Record<string, unknown>,
+  opts: { kubeconfig?: string; env?: Record<string, string> } = {},
+): Promise<OperatorProcess> {
+  const l = lab();
+  const dir = path.join(l.dir, 'e2e');
+  mkdirSync(dir, { recursive: true });
+  mkdirSync(path.join(l.dir, 'pids'), { recursive: true });
+  const metricsPort = nextPort++;
+  const configFile = path.join(dir, `${name}.yaml`);
+  writeFileSync(configFile, dump({ ...config, metrics: { address: `127.0.0.1:${metricsPort}` } }));
+  const logFile = path.join(l.dir, 'logs', `${name}.log`);
+  const fd = openSync(logFile, 'a');
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [path.join(REPO_ROOT, 'dist', 'operator', 'main.js'), role, '--kubeconfig', opts.kubeconfig ?? l.kubeconfig, '--config', configFile],
+    { stdio: ['ignore', fd, fd], env: { ...process.env, LOG_FORMAT: 'json', LOG_LEVEL: 'debug', ...opts.env } },
+  );
+  closeSync(fd);
+  const pid = child.pid;
+  if (pid === undefined) throw new Error(`could not start ${name}`);
+  const pidFile = path.join(l.dir, 'pids', `${name}.pid`);
+  writeFileSync(pidFile, String(pid));
+  writeFileSync(path.join(l.dir, 'pids', `${name}.exe`), path.join(REPO_ROOT, 'dist', 'operator', 'main.js'));
+  let exitCode: number | null | undefined;
+  const exitedP = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      exitCode = code;
+      rmSync(pidFile, { force: true });
+      resolve(code);
+    }),
+  );
+  const proc: OperatorProcess = {
+    name,
+    pid,
+    logFile,
+    metricsPort,
+    async stop() {
+      if (exitCode === undefined) child.kill('SIGTERM');
+      return exitedP;
+    },
+    async kill() {
+      if (exitCode === undefined) child.kill('SIGKILL');
+      await exitedP;
+    },
+    signal(sig) {
+      if (exitCode === undefined) child.kill(sig);
+    },
+    exited: () => exitCode !== undefined,
+    log: () => readFileSync(logFile, 'utf8'),
+    async metrics() {
+      const res = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+      return res.text();
+    },
+  };
+  return proc;
+}
+
+/** Waits until the process answers /readyz with 200. */
+export async function waitReady(p: OperatorProcess, timeoutMs = 60_000): Promise<void> {
+  await waitFor(`${p.name} to be ready`, async () => {
+    if (p.exited()) throw new Error(`${p.name} exited:\n${p.log().slice(-3000)}`);
+    const res = await fetch(`http://127.0.0.1:${p.metricsPort}/readyz`);
+    return res.status === 200;
+  }, { timeoutMs });
+}
+
+/** The value of a metric line (first match of name + label subset), or undefined. */
+export function metricValue(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const m = /^([a-z_:]+)(\{[^}]*\})? (.+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const ls = m[2] ?? '';
+    if (Object.entries(labels).every(([k, v]) => ls.includes(`${k}="${v}"`))) return Number(m[3]);
+  }
+  return undefined;
+}
+
+export function controllerConfig(extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    controller: {
+      loadBalancerClasses: [''],
+      resyncPeriod: '5m',
+      leaderElection: { enabled: false },
+      ...extra,
+    },
+  };
+}
