@@ -166,7 +166,7 @@ start_apiserver() {
     --client-ca-file "$PKI/ca.crt" --authorization-mode RBAC \
     --service-account-issuer https://kubernetes.default.svc.cluster.local \
     --service-account-key-file "$PKI/sa.pub" --service-account-signing-key-file "$PKI/sa.key" \
-    --service-cluster-ip-range 10.96.0.0/16 --endpoint-reconciler-type none \
+    --service-cluster-ip-range 10.96.0.0/16,fd00:10:96::/112 --endpoint-reconciler-type none \
     --profiling=false --cert-dir "$LAB/apiserver-certs" -v 1
   wait_for kube-apiserver apiserver 120 curl -sf --cacert "$PKI/ca.crt" --cert "$PKI/admin.crt" \
     --key "$PKI/admin.key" "https://127.0.0.1:$APISERVER_PORT/readyz"

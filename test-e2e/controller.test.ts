@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import type { V1EndpointSlice } from '@kubernetes/client-node';
 import type { VipAnnouncement } from '../operator/api/types';
-import { REPO_ROOT, kubectl, labCommand, lab, waitFor } from './harness/lab';
+import { REPO_ROOT, kubectl, labCommand, lab, waitFor, waitUntilNoMismatch } from './harness/lab';
 import {
   core, createPod, createReadyPod, createService, customObjects, deleteNamespace, discovery, ensureNamespace, ensureNode, inPool, setPodReady, statusOf, uniqueNamespace,
 } from './harness/kube';
@@ -106,7 +106,7 @@ describe('controller', () => {
     ctl = await startOperator('controller-main', 'controller', controllerConfig());
     await waitReady(ctl);
 
-    await waitFor('200 correct announcements', async () => {
+    await waitUntilNoMismatch('200 correct announcements', async () => {
       const vas = new Map((await listVAs(BULK_NS)).map((v) => [v.metadata.name, v]));
       const wrong: string[] = [];
       for (const i of idx) {
@@ -120,14 +120,14 @@ describe('controller', () => {
         const owner = va.metadata.ownerReferences?.[0];
         if (owner?.kind !== 'Service' || owner.name !== `bulk-${i}` || owner.controller !== true) wrong.push(`bulk-${i}: owner`);
       }
-      return wrong.length === 0 ? true : (wrong.slice(0, 5).join('; ') as unknown as false);
+      return wrong.length === 0 ? '' : wrong.slice(0, 5).join('; ');
     }, { timeoutMs: 120_000 });
 
     // Every Service shows its VIP as EXTERNAL-IP.
-    await waitFor('every Service to show its VIP in status.loadBalancer.ingress', async () => {
+    await waitUntilNoMismatch('every Service to show its VIP in status.loadBalancer.ingress', async () => {
       const svcs = (await core().listNamespacedService(BULK_NS)).body.items;
       const missing = svcs.filter((s) => (s.status?.loadBalancer?.ingress ?? []).length !== 1).map((s) => s.metadata?.name);
-      return missing.length === 0 ? true : (missing.slice(0, 5).join(',') as unknown as false);
+      return missing.length === 0 ? '' : missing.slice(0, 5).join(',');
     });
   });
 

@@ -95,7 +95,8 @@ export interface ServiceOptions {
   policy?: 'Local' | 'Cluster';
   loadBalancerClass?: string;
   annotations?: Record<string, string>;
-  ipFamilies?: string[];
+  /** PreferDualStack gives the Service both families (the lab's API server is dual-stack). */
+  dualStack?: boolean;
 }
 
 export function serviceBody(o: ServiceOptions): k8s.V1Service {
@@ -110,6 +111,7 @@ export function serviceBody(o: ServiceOptions): k8s.V1Service {
         ? { externalTrafficPolicy: o.policy ?? 'Cluster', allocateLoadBalancerNodePorts: false }
         : {}),
       ...(o.loadBalancerClass ? { loadBalancerClass: o.loadBalancerClass } : {}),
+      ...(o.dualStack ? { ipFamilyPolicy: 'PreferDualStack', ipFamilies: ['IPv4', 'IPv6'] } : {}),
     },
   };
 }

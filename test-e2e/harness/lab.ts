@@ -131,3 +131,19 @@ export async function waitFor<T>(
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 200));
   }
 }
+
+/**
+ * Polls until `mismatch` returns '' (nothing wrong); otherwise it returns what
+ * is still wrong, and that text is the error on timeout.
+ */
+export async function waitUntilNoMismatch(what: string, mismatch: () => Promise<string>, opts: WaitOptions = {}): Promise<void> {
+  let last = '';
+  try {
+    await waitFor(what, async () => {
+      last = await mismatch();
+      return last === '';
+    }, opts);
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; still wrong: ${last}`);
+  }
+}
