@@ -248,7 +248,7 @@ export class Speaker extends OperatorBase {
       const known = this.written.has(key) ? (this.written.get(key) ?? null) : stored;
       if (speakerEntryChanged(known, entry) || speakerEntryChanged(stored, entry)) writes.push({ va, entry });
     }
-    let failed: unknown;
+    let failed: Error | undefined;
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < writes.length) {
@@ -256,7 +256,7 @@ export class Speaker extends OperatorBase {
         try {
           await this.writeEntry(w.va, w.entry);
         } catch (err) {
-          failed = err;
+          failed = err instanceof Error ? err : new Error(String(err));
         }
       }
     };

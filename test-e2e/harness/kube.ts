@@ -32,7 +32,7 @@ const STRATEGIC = { headers: { 'Content-Type': k8s.PatchUtils.PATCH_FORMAT_STRAT
 /** HTTP status of a client-node error, if it is one. */
 export function statusOf(err: unknown): number | undefined {
   if (typeof err === 'object' && err !== null && 'statusCode' in err) {
-    const s = (err as { statusCode: unknown }).statusCode;
+    const s = err.statusCode;
     return typeof s === 'number' ? s : undefined;
   }
   return undefined;

@@ -24,12 +24,21 @@ export interface OperatorProcess {
 
 let nextPort = 29400;
 
-export async function startOperator(
+export function startOperator(
   name: string,
   role: 'controller' | 'speaker' | 'all',
   config: Record<string, unknown>,
   opts: { kubeconfig?: string; env?: Record<string, string> } = {},
 ): Promise<OperatorProcess> {
+  return Promise.resolve(spawnOperator(name, role, config, opts));
+}
+
+function spawnOperator(
+  name: string,
+  role: 'controller' | 'speaker' | 'all',
+  config: Record<string, unknown>,
+  opts: { kubeconfig?: string; env?: Record<string, string> },
+): OperatorProcess {
   const l = lab();
   const dir = path.join(l.dir, 'e2e');
   mkdirSync(dir, { recursive: true });
