@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make demo: on a machine with no cluster, boot the lab and run vip-announcer
-# against it (controller + one speaker per simulated node, as local processes),
-# create a small sample app, and show what the network received.
+# against it (the controller and one speaker per simulated node, as local
+# processes), create a small sample app, and show what the network received.
 #   DEMO_EXIT=1 make demo   print the state and exit (used by a test)
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
@@ -16,17 +16,45 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+t0=$SECONDS
 
 "$VIPA_ROOT/hack/lab.sh" up
 # shellcheck disable=SC1091
 source "$LAB/env"
 
-log "demo: installing the CRDs"
+log "demo: installing the CRD"
 kubectl apply -f crds/ >/dev/null
-kubectl wait --for=condition=Established --timeout=60s crd --all >/dev/null
+kubectl wait --for=condition=Established --timeout=60s crd/vipannouncements.vipannouncer.io >/dev/null
 
-log "demo: starting the controller and one speaker per node"
-node hack/demo-config.js "$LAB"
+mkdir -p "$LAB/demo"
+cat >"$LAB/demo/controller.yaml" <<EOF
+controller:
+  loadBalancerClasses: [""]
+  leaderElection: {enabled: true, leaseNamespace: kube-system}
+metrics: {address: 127.0.0.1:29300}
+EOF
+i=0
+for n in $LAB_NODES; do
+  i=$((i + 1))
+  addr_var="LAB_NODE_${i}_ADDRESS"; grpc_var="LAB_NODE_${i}_GOBGP"
+  addr="${!addr_var}"
+  cat >"$LAB/demo/speaker-$n.yaml" <<EOF
+speaker:
+  nodeName: $n
+  asn: $LAB_NODE_ASN
+  routerId: $addr
+  listenPort: $LAB_BGP_PORT
+  listenAddresses: [$addr]
+  gobgp: {target: ${!grpc_var}}
+  nextHop: {ipv6: "fd00:0:0:ff::${addr##*.}"}
+  peers:
+    - {address: $LAB_ROUTER_ADDRESS, asn: $LAB_ROUTER_ASN, port: $LAB_BGP_PORT, localAddress: $addr,
+       holdTime: 9s, connectRetry: 1s, families: [ipv4-unicast, ipv6-unicast]}
+metrics: {address: 127.0.0.1:$((29300 + i))}
+EOF
+done
+
+log "demo: starting the controller and one speaker per node (logs in $LAB/logs/demo-*.log)"
 node dist/operator/main.js controller --kubeconfig "$KUBECONFIG" --config "$LAB/demo/controller.yaml" \
   >"$LAB/logs/demo-controller.log" 2>&1 &
 pids+=($!)
@@ -36,22 +64,43 @@ for n in $LAB_NODES; do
   pids+=($!)
 done
 
-log "demo: creating the sample app (a Local and a Cluster Service with Ready pods)"
-node dist/hack/demo-app.js
+log "demo: creating the sample app: 'web' (Local policy) and 'api' (Cluster, dual-stack)"
+i=0
+for n in $LAB_NODES; do
+  i=$((i + 1))
+  addr_var="LAB_NODE_${i}_ADDRESS"
+  kubectl apply -f - >/dev/null <<EOF
+apiVersion: v1
+kind: Node
+metadata: {name: $n, labels: {kubernetes.io/hostname: $n}}
+EOF
+  kubectl patch node "$n" --subresource=status --type=merge \
+    -p "{\"status\":{\"addresses\":[{\"type\":\"InternalIP\",\"address\":\"${!addr_var}\"}]}}" >/dev/null
+done
+kubectl apply -f hack/demo-app.yaml >/dev/null
+ready_pod() { # name ip
+  kubectl -n demo patch pod "$1" --subresource=status --type=merge -p \
+    "{\"status\":{\"phase\":\"Running\",\"podIP\":\"$2\",\"podIPs\":[{\"ip\":\"$2\"}],\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\"},{\"type\":\"ContainersReady\",\"status\":\"True\"}]}}" >/dev/null
+}
+ready_pod web-1 10.244.1.10
+ready_pod web-2 10.244.2.10
+ready_pod api-1 10.244.1.20
 
 log "demo: waiting until every VIP is advertised"
-kubectl wait vipannouncements --all -n demo --for=jsonpath='{.status.conditions[?(@.type=="Advertised")].status}'=True --timeout=120s >/dev/null
+kubectl -n demo wait vipannouncements --all --for=jsonpath='{.status.conditions[?(@.type=="Advertised")].status}'=True --timeout=120s >/dev/null
 
 echo
-echo "\$ kubectl get vipannouncements -A"
-kubectl get vipannouncements -A
+echo "\$ kubectl get vipannouncements -A -o wide"
+kubectl get vipannouncements -A -o wide
 echo
 echo "\$ kubectl get svc -n demo"
 kubectl get svc -n demo
 echo
-echo "\$ birdc show route   (the upstream router's table)"
-birdc -s "$BIRD_SOCKET" show route
+echo "\$ birdc show route   # the upstream router's table: one entry per announcing node"
+birdc -s "$BIRD_SOCKET" show route | grep -v '^BIRD'
 echo
+log "demo: ready in $((SECONDS - t0))s"
 if [[ -n "${DEMO_EXIT:-}" ]]; then exit 0; fi
-log "demo: running; logs in $LAB/logs. Press Ctrl-C to stop and tear the lab down."
+log "demo: running. Try: source $LAB/env; kubectl -n demo delete pod web-1 --grace-period=0 --force"
+log "demo: press Ctrl-C to stop everything and tear the lab down"
 wait "${pids[0]}"

@@ -260,6 +260,10 @@ up() {
   local t0=$SECONDS
   "$VIPA_ROOT/hack/deps.sh" debian
   "$VIPA_ROOT/hack/build-k8s.sh"
+  # Another lab (another checkout) on the same ports would make every component fail oddly.
+  if ! is_running apiserver && (exec 3<>"/dev/tcp/127.0.0.1/$APISERVER_PORT") 2>/dev/null; then
+    die "port $APISERVER_PORT is in use: is another lab running? (stop it with its hack/lab.sh down, or set LAB_PORT_BASE)"
+  fi
   mkdir -p "$LAB"
   pki
   kubeconfig "$LAB/admin.kubeconfig" lab-admin admin

@@ -42,7 +42,7 @@ describe('lab: Kubernetes control plane', () => {
     assert.notEqual(r.status, 0, 'the API server accepted an invalid object');
     assert.match(r.stderr, /spec\.addresses/);
     assert.match(r.stderr, /spec\.localPref/);
-    assert.match(r.stderr, /spec\.nodes: Required/);
+    assert.match(r.stderr, /spec\.externalTrafficPolicy/);
     assert.match(r.stderr, /spec\.communities/);
   });
 

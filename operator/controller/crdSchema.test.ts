@@ -84,7 +84,7 @@ function celErrors(spec: VipAnnouncementSpec): string[] {
     if (!p.ok || p.ip.address !== a) errors.push(`address ${a}`);
   }
   const policy = spec.externalTrafficPolicy ?? 'Cluster';
-  if ((policy === 'Local') !== (spec.nodes !== undefined)) errors.push('nodes vs policy');
+  if (policy === 'Cluster' && spec.nodes !== undefined) errors.push('nodes with Cluster');
   if (spec.endpoints && spec.endpoints.serving < spec.endpoints.ready) errors.push('serving < ready');
   for (const c of spec.communities ?? []) if (c.split(':').some((p) => Number(p) > 0xffff)) errors.push(`community ${c}`);
   for (const c of spec.largeCommunities ?? []) if (c.split(':').some((p) => Number(p) > 0xffffffff)) errors.push(`large ${c}`);

@@ -116,6 +116,8 @@ export class FakeApiServer {
   sendBookmarks = true;
   /** Do not deliver new events to open watches (plays a lost event; a later watch replays them). */
   muteWatches = false;
+  /** End every new watch at once, without any event (as a server that is shutting down). */
+  closeWatchesAtOnce = false;
 
   async start(): Promise<void> {
     const server = http.createServer((req, res) => {
@@ -410,6 +412,11 @@ export class FakeApiServer {
   private watch(p: ParsedPath, q: URLSearchParams, res: http.ServerResponse): void {
     const from = Number(q.get('resourceVersion') ?? 0);
     res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
+    res.flushHeaders(); // like the API server: headers go out before the first event
+    if (this.closeWatchesAtOnce) {
+      res.end();
+      return;
+    }
     if (from && from < this.compactedRv) {
       res.end(
         JSON.stringify({

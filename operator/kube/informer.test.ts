@@ -6,6 +6,7 @@ import type { KubeObject, ResourceRef } from './resources';
 import { Resources, objectKey } from './resources';
 import { FakeApiServer } from './fakeApiServer';
 import { waitFor } from './testing';
+import { createLogger } from '../util/log';
 
 interface Svc extends KubeObject {
   metadata: { name: string; namespace?: string; resourceVersion?: string; uid?: string; labels?: Record<string, string> };
@@ -170,7 +171,8 @@ void describe('Informer against a fake API server', () => {
     server.upsert(SVC_PATH, { metadata: { name: 'stays' } });
     server.upsert(SVC_PATH, { metadata: { name: 'goes' } });
     server.upsert(SVC_PATH, { metadata: { name: 'changes' } });
-    const { inf, events } = informer();
+    const lines: string[] = [];
+    const { inf, events } = informer({ logger: createLogger({ format: 'json', write: (l) => lines.push(l) }) });
     inf.start();
     await inf.whenSynced();
     await waitFor(() => server.watchCount() === 1, 10_000, 'watch open');
@@ -188,6 +190,7 @@ void describe('Informer against a fake API server', () => {
     assert.deepEqual(keysOf(events, 'ADDED'), ['shop/changes', 'shop/goes', 'shop/new', 'shop/stays']);
     assert.deepEqual(inf.keys().sort(), ['shop/changes', 'shop/new', 'shop/stays']);
     assert.equal(inf.hasSynced(), true);
+    assert.ok(lines.some((l) => l.includes('410 Gone')), 'the relist came from the 410');
   });
 
   void test('survives an API server restart: retries while refused, relists when back, reports what changed', async () => {
@@ -250,6 +253,23 @@ void describe('Informer against a fake API server', () => {
     await waitFor(() => server.watchCount() === 1, 15_000, 'watch eventually open');
     assert.equal(failures, 3);
     assert.equal(inf.listCount, 4, 'a relist after each failed watch');
+  });
+
+  void test('watches that keep closing at once lead to a relist (no endless resume loop)', async () => {
+    await setup();
+    server.upsert(SVC_PATH, { metadata: { name: 'a' } });
+    const { inf, events } = informer();
+    inf.start();
+    await inf.whenSynced();
+    await waitFor(() => server.watchCount() === 1, 10_000, 'watch open');
+    server.muteWatches = true;
+    server.remove(SVC_PATH, 'a');
+    server.closeWatchesAtOnce = true;
+    server.endWatches();
+    await waitFor(() => inf.listCount >= 2, 10_000, 'relist after short closes');
+    assert.deepEqual(keysOf(events, 'DELETED'), ['shop/a']);
+    const watches = server.requests.filter((r) => r.query.get('watch') === 'true').length;
+    assert.ok(watches >= 3, `${watches} watch attempts`);
   });
 
   void test('periodic relist', async () => {

@@ -438,6 +438,7 @@ export class Informer<T extends KubeObject> {
 
   private async loop(): Promise<void> {
     let needList = true;
+    let shortCloses = 0;
     while (!this.stopped) {
       if (needList || this.relistRequested) {
         this.relistRequested = false;
@@ -473,7 +474,16 @@ export class Informer<T extends KubeObject> {
           needList = true;
           continue;
         case 'closed':
-          this.log.debug('watch closed, resuming', { resourceVersion: this.resourceVersion });
+          // A server that keeps ending watches at once (e.g. while shutting down) gets a relist
+          // after a few tries, so a resume loop can never hide a gap.
+          shortCloses = healthy ? 0 : shortCloses + 1;
+          if (shortCloses >= 3) {
+            this.log.info('watch keeps closing right away, relisting', { resourceVersion: this.resourceVersion });
+            shortCloses = 0;
+            needList = true;
+          } else {
+            this.log.debug('watch closed, resuming', { resourceVersion: this.resourceVersion });
+          }
           break;
         case 'gone':
           this.log.info('watch expired (410 Gone), relisting', { resourceVersion: this.resourceVersion, message: end.message });
