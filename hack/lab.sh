@@ -14,6 +14,11 @@ set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 
 LAB="${VIPA_LAB_DIR:-$VIPA_ROOT/.lab}"
+# A lab booted with LAB_PORT_BASE / LAB_BGP_PORT records them in $LAB/env, so later commands on it
+# (stop, start, restart-apiserver) use the same ports without being told again.
+recorded() { [[ -f $LAB/env ]] && sed -n "s/^export $1=\([0-9]*\)$/\1/p" "$LAB/env" | tail -1; return 0; }
+: "${LAB_PORT_BASE:=$(recorded LAB_PORT_BASE)}"
+: "${LAB_BGP_PORT:=$(recorded LAB_BGP_PORT)}"
 NODES="${LAB_NODE_COUNT:-3}"
 PORT_BASE="${LAB_PORT_BASE:-26000}"
 ETCD_PORT=$((PORT_BASE + 379))
@@ -243,6 +248,7 @@ write_env() {
     echo "export LAB_ROUTER_ASN=$ROUTER_ASN"
     echo "export LAB_NODE_ASN=$NODE_ASN"
     echo "export LAB_BGP_PORT=$BGP_PORT"
+    echo "export LAB_PORT_BASE=$PORT_BASE"
     local names=()
     for i in $(seq 1 "$NODES"); do
       names+=("$(node_name "$i")")

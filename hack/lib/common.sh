@@ -22,3 +22,12 @@ with_heartbeat() {
   wait "$hb" 2>/dev/null || true
   return $rc
 }
+
+# Boots a fresh lab for the calling script and tears it down when the script
+# exits, also on failure or Ctrl-C.
+fresh_lab() {
+  trap '"$VIPA_ROOT/hack/lab.sh" down' EXIT
+  trap 'exit 130' INT TERM
+  "$VIPA_ROOT/hack/lab.sh" down >/dev/null 2>&1 || true
+  "$VIPA_ROOT/hack/lab.sh" up
+}

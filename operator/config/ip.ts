@@ -5,6 +5,8 @@
 // difference between "2001:DB8:0::10" in a spec and "2001:db8::10" in the RIB.
 import { isIPv4, isIPv6 } from 'node:net';
 
+import { formatIPv6 } from '../util/ip';
+
 export type IpFamily = 4 | 6;
 
 /** 4 or 6 for a plain IP literal; undefined otherwise (zone ids such as "fe80::1%eth0" are refused). */
@@ -51,25 +53,7 @@ export function canonicalIp(text: string): string | undefined {
   if (b.length === 4) return b.join('.');
   const groups: number[] = [];
   for (let i = 0; i < 16; i += 2) groups.push(((b[i] ?? 0) << 8) | (b[i + 1] ?? 0));
-  // Longest run of zero groups (length >= 2, first one on a tie) becomes "::".
-  let bestStart = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = (gs: number[]): string => gs.map((g) => g.toString(16)).join(':');
-  if (bestStart < 0) return hex(groups);
-  return `${hex(groups.slice(0, bestStart))}::${hex(groups.slice(bestStart + bestLen))}`;
+  return formatIPv6(groups);
 }
 
 /** Orders IPv4 before IPv6, then numerically; non-IP text sorts last, by string. */

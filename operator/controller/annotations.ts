@@ -2,7 +2,7 @@
 // A bad entry is dropped and reported; the good entries of the same annotation
 // still apply, so one typo never takes down the rest.
 import { ANNOTATIONS, SPEC_LIMITS } from '../api/types';
-import { compareIPs, parseAnnounceableIP, type ParsedIP } from './ip';
+import { compareIPs, parseAnnounceableIP, type ParsedIP } from '../util/ip';
 import type { Problem } from './problem';
 
 /**

@@ -2,7 +2,7 @@
 // into metav1.Conditions. Pure; the caller applies the result by server-side apply
 // and skips the write when it equals what is stored.
 import { CONDITION_TYPES, type Condition, type SpeakerStatus, type VipAnnouncementSpec } from '../api/types';
-import { canonicalPrefix, hostPrefix, parseIP } from './ip';
+import { canonicalPrefix, hostPrefix, parseIP } from '../util/ip';
 import { describeProblems, type Problem } from './problem';
 
 export const REASONS = {

@@ -75,7 +75,7 @@ export class AnnouncementController extends OperatorBase {
       name: 'controller',
       kubeConfig: opts.kubeConfig,
       logger: opts.logger,
-      concurrency: opts.concurrency ?? 8,
+      concurrency: opts.concurrency ?? 16,
       resyncPeriodMs: opts.config.resyncPeriodMs,
       leaderElection: le.enabled
         ? {

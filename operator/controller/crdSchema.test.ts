@@ -9,7 +9,7 @@ import Ajv from 'ajv';
 import { load } from 'js-yaml';
 import { ANNOTATIONS, SPEC_LIMITS, type VipAnnouncementSpec } from '../api/types';
 import { desiredAnnouncement } from './desiredAnnouncement';
-import { parseIP, parseAnnounceableIP } from './ip';
+import { parseIP, parseAnnounceableIP } from '../util/ip';
 
 interface Schema {
   type?: string;

@@ -3,7 +3,7 @@
 import type { V1EndpointConditions, V1EndpointSlice, V1Node, V1Service } from '@kubernetes/client-node';
 import { SPEC_LIMITS, type TrafficPolicy, type VipAnnouncementSpec } from '../api/types';
 import { parseAddressList, parseServiceAnnotations } from './annotations';
-import { compareIPs, parseAnnounceableIP, type ParsedIP } from './ip';
+import { compareIPs, parseAnnounceableIP, type ParsedIP } from '../util/ip';
 import type { Problem } from './problem';
 
 /** Nodes carrying this label (any value) never announce, as for cloud load balancers. */

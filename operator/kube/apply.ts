@@ -106,7 +106,9 @@ export function applyObject<T extends KubeObject, R extends KubeObject = T>(
 
 /**
  * Server-side apply to the /status subresource. `obj` holds apiVersion/kind (filled in if missing),
- * metadata.name/namespace and the `status` fields this manager owns. 404 if the object is gone.
+ * metadata.name/namespace and the `status` fields this manager owns. Never creates the object: a
+ * missing custom resource answers 404 (checked on kube-apiserver 1.36); some built-in kinds
+ * (Service) answer 422 instead, because the empty object fails validation first.
  */
 export function applyStatus<R extends KubeObject = KubeObject>(
   kc: KubeConfig,

@@ -1,7 +1,7 @@
 import { afterEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChangeType } from './informer';
-import { Informer, diffRelist, objectChanged, waitForCacheSync } from './informer';
+import { Informer, KubeListWatcher, diffRelist, objectChanged, waitForCacheSync } from './informer';
 import type { KubeObject, ResourceRef } from './resources';
 import { Resources, objectKey } from './resources';
 import { FakeApiServer } from './fakeApiServer';
@@ -270,6 +270,27 @@ void describe('Informer against a fake API server', () => {
     assert.deepEqual(keysOf(events, 'DELETED'), ['shop/a']);
     const watches = server.requests.filter((r) => r.query.get('watch') === 'true').length;
     assert.ok(watches >= 3, `${watches} watch attempts`);
+  });
+
+  void test('KubeListWatcher: a watch that gets no response is given up after the connect timeout', async () => {
+    await setup();
+    server.hangWatches = true;
+    const lw = new KubeListWatcher<Svc>(server.kubeConfig(), Resources.services, {}, 200);
+    const end = await lw.watch({ resourceVersion: '1', timeoutSeconds: 60, signal: AbortSignal.timeout(10_000), onEvent: () => undefined });
+    assert.equal(end.kind, 'error');
+    assert.match(String((end as { error: Error }).error.message), /no response within 200 ms/);
+    server.hangWatches = false;
+  });
+
+  void test('KubeListWatcher: aborting the signal ends the watch', async () => {
+    await setup();
+    const lw = new KubeListWatcher<Svc>(server.kubeConfig(), Resources.services);
+    const ctl = new AbortController();
+    const p = lw.watch({ resourceVersion: '1', timeoutSeconds: 60, signal: ctl.signal, onEvent: () => undefined });
+    await waitFor(() => server.watchCount() === 1, 10_000, 'watch open');
+    ctl.abort();
+    assert.deepEqual(await p, { kind: 'aborted' });
+    await waitFor(() => server.watchCount() === 0, 10_000, 'server saw the close');
   });
 
   void test('periodic relist', async () => {

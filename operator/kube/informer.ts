@@ -6,6 +6,8 @@
 //   we were not watching get a synthesized delete (the framework's restarted watch never did).
 // - watch: from the list's resourceVersion, with allowWatchBookmarks and a server-side timeout.
 //     stream ends cleanly (server timeout)  -> watch again from the last resourceVersion seen
+//                                             (three short-lived clean ends in a row -> relist)
+//     no HTTP response within 30 s           -> treated as an error
 //     410 Gone (HTTP or ERROR event)        -> relist
 //     any other error, refused connection  -> relist after a capped, jittered backoff
 //   The backoff grows only while attempts fail fast (a watch that stayed up for `healthyWatchMs`

@@ -21,6 +21,7 @@ import { OperatorBase } from '../kube/operatorBase';
 import { objectKey, Resources } from '../kube/resources';
 import { ExponentialRateLimiter, type Result } from '../kube/workqueue';
 import { errorFields, type Log } from '../util/log';
+import { inParallel } from '../util/parallel';
 import { LatencyTracker, metrics } from '../util/metrics';
 import { EXCLUDE_FROM_LB_LABEL } from '../controller/desiredAnnouncement';
 import { diffTable } from './diffTable';
@@ -32,6 +33,8 @@ const STATUS = 'status';
 const FAMILIES: Family[] = ['ipv4-unicast', 'ipv6-unicast'];
 /** Concurrent status writes to the API server. */
 const STATUS_WRITE_CONCURRENCY = 16;
+/** Concurrent AddPath / DeletePath calls to gobgpd. */
+const GOBGP_CONCURRENCY = 32;
 
 export interface SpeakerOptions {
   kubeConfig: KubeConfig;
@@ -199,14 +202,16 @@ export class Speaker extends OperatorBase {
 
     const observed = (await Promise.all(FAMILIES.map((f) => this.gobgp.listPath(f, 'global')))).flat();
     const diff = diffTable(desired.paths, observed);
-    for (const p of diff.add) {
+    // gobgpd serves API calls concurrently; one at a time would make a cold
+    // start with thousands of VIPs take seconds per node.
+    await inParallel(diff.add, GOBGP_CONCURRENCY, async (p) => {
       await this.gobgp.addPath(p);
       metrics.gobgpOperations.inc({ node: this.cfg.nodeName, op: 'add' });
-    }
-    for (const p of diff.remove) {
+    });
+    await inParallel(diff.remove, GOBGP_CONCURRENCY, async (p) => {
       await this.gobgp.deletePath(p);
       metrics.gobgpOperations.inc({ node: this.cfg.nodeName, op: 'delete' });
-    }
+    });
     if (diff.add.length + diff.remove.length > 0) {
       this.log.info('gobgpd table updated', { added: diff.add.length, removed: diff.remove.length, paths: desired.paths.length });
     }
@@ -248,21 +253,8 @@ export class Speaker extends OperatorBase {
       const known = this.written.has(key) ? (this.written.get(key) ?? null) : stored;
       if (speakerEntryChanged(known, entry) || speakerEntryChanged(stored, entry)) writes.push({ va, entry });
     }
-    let failed: Error | undefined;
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < writes.length) {
-        const w = writes[next++];
-        try {
-          await this.writeEntry(w.va, w.entry);
-        } catch (err) {
-          failed = err instanceof Error ? err : new Error(String(err));
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(STATUS_WRITE_CONCURRENCY, writes.length) }, worker));
+    await inParallel(writes, STATUS_WRITE_CONCURRENCY, (w) => this.writeEntry(w.va, w.entry));
     if (writes.length > 0) this.log.debug('status entries written', { count: writes.length });
-    if (failed) throw failed;
     return undefined;
   }
 

@@ -3,6 +3,7 @@
 // the real EndpointSlice controller takes it from there.
 import * as k8s from '@kubernetes/client-node';
 import { lab } from './lab';
+import { inParallel } from '../../operator/util/parallel';
 
 let cached: k8s.KubeConfig | undefined;
 
@@ -168,14 +169,5 @@ export async function createReadyPod(o: PodOptions & { ip: string }): Promise<vo
   await setPodReady(o.namespace, o.name, o.ip, true);
 }
 
-/** Runs `fn` over items with at most `limit` in flight. */
-export async function inPool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const item = items[next++];
-      await fn(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
+/** Runs `fn` over items with at most `limit` in flight (the operator's own helper). */
+export const inPool = inParallel;

@@ -108,7 +108,7 @@ function expandIPv6(text: string): number[] {
 }
 
 // RFC 5952 as Go prints it: first longest run of two or more zero groups becomes "::".
-function formatIPv6(groups: number[]): string {
+export function formatIPv6(groups: number[]): string {
   let bestStart = -1;
   let bestLen = 1;
   for (let i = 0; i < 8; ) {

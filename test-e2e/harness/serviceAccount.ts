@@ -1,0 +1,61 @@
+// Credentials of a ServiceAccount in the lab: a token from the TokenRequest API
+// (`kubectl create token`, so exactly the RBAC bound to that ServiceAccount
+// applies), written into a kubeconfig the operator can be started with.
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { dump } from 'js-yaml';
+import { kubectl, kubectlResult, lab } from './lab';
+
+/** LAB_APISERVER and LAB_CA_FILE from the lab's env file. */
+export function labApiServer(): { server: string; caFile: string } {
+  const env = readFileSync(path.join(lab().dir, 'env'), 'utf8');
+  const get = (k: string): string => {
+    const m = new RegExp(`^export ${k}="?(.*?)"?$`, 'm').exec(env);
+    if (!m) throw new Error(`${lab().dir}/env lacks ${k}`);
+    return m[1];
+  };
+  return { server: get('LAB_APISERVER'), caFile: get('LAB_CA_FILE') };
+}
+
+/** The username the API server gives a ServiceAccount's tokens. */
+export function serviceAccountUser(namespace: string, name: string): string {
+  return `system:serviceaccount:${namespace}:${name}`;
+}
+
+/**
+ * Mints a token for namespace/name (TokenRequest API) and writes a kubeconfig
+ * using it to the lab's e2e folder. Returns the kubeconfig's path.
+ */
+export async function serviceAccountKubeconfig(namespace: string, name: string, duration = '1h'): Promise<string> {
+  const token = (await kubectl(['create', 'token', name, '-n', namespace, '--duration', duration])).trim();
+  if (!token) throw new Error(`kubectl create token ${namespace}/${name} returned nothing`);
+  const { server, caFile } = labApiServer();
+  const dir = path.join(lab().dir, 'e2e');
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `sa-${namespace}-${name}.kubeconfig`);
+  const user = serviceAccountUser(namespace, name);
+  writeFileSync(
+    file,
+    dump({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'lab', cluster: { server, 'certificate-authority': caFile } }],
+      users: [{ name: user, user: { token } }],
+      contexts: [{ name: 'lab', context: { cluster: 'lab', user, namespace } }],
+      'current-context': 'lab',
+    }),
+    { mode: 0o600 },
+  );
+  return file;
+}
+
+/**
+ * `kubectl auth can-i` as the ServiceAccount (admin impersonates it). Used only
+ * to wait until an RBAC change has reached the API server's authorizer, never
+ * as the proof that a permission is needed.
+ */
+export function canI(user: string, verb: string, resource: string, namespace?: string): boolean {
+  const args = ['auth', 'can-i', verb, resource, `--as=${user}`];
+  args.push(...(namespace ? ['-n', namespace] : ['--all-namespaces']));
+  return kubectlResult(args).stdout.trim() === 'yes';
+}
