@@ -87,6 +87,10 @@ ready_pod web-2 10.244.2.10
 ready_pod api-1 10.244.1.20
 
 log "demo: waiting until every VIP is advertised"
+for _ in $(seq 1 240); do
+  [[ $(kubectl -n demo get vipannouncements -o name 2>/dev/null | wc -l) -ge 2 ]] && break
+  sleep 0.5
+done
 kubectl -n demo wait vipannouncements --all --for=jsonpath='{.status.conditions[?(@.type=="Advertised")].status}'=True --timeout=120s >/dev/null
 
 echo

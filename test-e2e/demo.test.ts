@@ -1,0 +1,39 @@
+// `make demo` end to end: the one command a newcomer runs. It boots its own
+// lab (other ports and folder, so it runs beside the test lab) and, with
+// DEMO_EXIT=1, exits after printing the state.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { REPO_ROOT } from './harness/lab';
+
+describe('make demo', () => {
+  it('boots a lab, runs the controller and three speakers, and shows the VIPs advertised and in BIRD', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'vipa-demo-'));
+    try {
+      const r = spawnSync(path.join(REPO_ROOT, 'hack', 'demo.sh'), [], {
+        env: { ...process.env, DEMO_EXIT: '1', VIPA_LAB_DIR: dir, LAB_PORT_BASE: '28000', LAB_BGP_PORT: '1792' },
+        encoding: 'utf8',
+        timeout: 240_000,
+      });
+      const out = `${r.stdout}\n${r.stderr}`;
+      assert.equal(r.status, 0, out.slice(-4000));
+      // kubectl get vipannouncements: both Services advertised, by 2 (Local) and 3 (Cluster) speakers.
+      assert.match(r.stdout, /demo\s+web\s+web\s+\["203\.0\.113\.10"\]\s+Local\s+True\s+2\s/, r.stdout);
+      assert.match(r.stdout, /demo\s+api\s+api\s+\["203\.0\.113\.20","2001:db8::20"\]\s+Cluster\s+True\s+3\s/, r.stdout);
+      // kubectl get svc: the VIPs are the EXTERNAL-IPs.
+      assert.match(r.stdout, /web\s+LoadBalancer\s+\S+\s+203\.0\.113\.10\s/, r.stdout);
+      // BIRD: web from node-1 and node-2, api (v4 and v6) from all three.
+      const birdPart = r.stdout.slice(r.stdout.indexOf('birdc show route'));
+      assert.equal((birdPart.match(/\[node_\d/g) ?? []).length, 2 + 3 + 3, birdPart);
+      assert.match(birdPart, /2001:db8::20\/128/);
+      // Everything the demo started is gone.
+      const left = spawnSync('pgrep', ['-f', dir], { encoding: 'utf8' });
+      assert.equal(left.stdout.trim(), '', `processes left behind: ${left.stdout}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
