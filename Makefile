@@ -1,11 +1,15 @@
 # vip-announcer — the stable way in. Every target installs what it needs.
 #   make demo    boot the lab and run vip-announcer against it (local, no cluster needed)
 #   make test    lint, typecheck, unit tests, then end-to-end tests on the real lab
+#   make bench   benchmark figures on the lab (1,000 Services)
+#   make lab-up / lab-down      the lab alone (source .lab/env to drive it)
+#   make install deploy         CRDs, then RBAC + controller, into the cluster of $KUBECONFIG
+#   make manifests              copy crds/ into config/crd/bases (kustomize needs it there)
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 NODE_TEST := node --test --test-reporter=spec
 
-.PHONY: help deps build lint typecheck unit e2e test lab-up lab-down bench demo clean
+.PHONY: help deps build lint typecheck unit e2e test lab-up lab-down bench demo clean manifests install deploy
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -47,3 +51,15 @@ demo: deps build
 
 clean:
 	rm -rf dist
+
+# kubectl: the one on PATH, else the lab's (built by hack/deps.sh bins).
+KUBECTL ?= $(shell command -v kubectl 2>/dev/null || echo $$HOME/.cache/vip-announcer/k8s/v$$(sed -n 's/^require k8s.io\/kubernetes v//p' hack/k8s/go.mod)/kubectl)
+
+manifests:
+	@cp crds/*.yaml config/crd/bases/
+
+install:
+	$(KUBECTL) apply -f crds/
+
+deploy:
+	$(KUBECTL) apply -k config/default
