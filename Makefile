@@ -5,11 +5,12 @@
 #   make lab-up / lab-down      the lab alone (source .lab/env to drive it)
 #   make install deploy         CRDs, then RBAC + controller, into the cluster of $KUBECONFIG
 #   make manifests              copy crds/ into config/crd/bases (kustomize needs it there)
+#   make bundle bundle-validate the OLM bundle in bundle/, and its validation (operatorframework suite)
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 NODE_TEST := node --test --test-reporter=spec
 
-.PHONY: help deps build lint typecheck unit e2e test lab-up lab-down bench demo clean manifests install deploy
+.PHONY: help deps build lint typecheck unit e2e test lab-up lab-down bench demo clean manifests install deploy bundle bundle-validate
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -35,7 +36,7 @@ unit: build
 e2e: build
 	@hack/e2e.sh
 
-test: deps lint typecheck unit e2e
+test: deps lint typecheck unit bundle-validate e2e
 
 lab-up: build
 	@hack/lab.sh up
@@ -63,3 +64,9 @@ install:
 
 deploy:
 	$(KUBECTL) apply -k config/default
+
+bundle: deps
+	@hack/bundle.sh
+
+bundle-validate: deps
+	@hack/bundle.sh --validate

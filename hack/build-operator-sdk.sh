@@ -36,7 +36,7 @@ log "  a cold build downloads the modules and compiles for a few minutes; later 
 mkdir -p "$SDK_DIR"
 t0=$SECONDS
 (cd "$MOD_DIR" && with_heartbeat "building operator-sdk" \
-  env CGO_ENABLED=0 GOFLAGS=-mod=readonly go build -tags containers_image_openpgp -trimpath \
+  env CGO_ENABLED=0 GOFLAGS="-mod=readonly -buildvcs=false" go build -tags containers_image_openpgp -trimpath \
     -ldflags "-s -w" -o "$SDK_BIN.tmp" .)
 mv "$SDK_BIN.tmp" "$SDK_BIN"
 log "  operator-sdk built in $((SECONDS - t0))s"

@@ -50,12 +50,14 @@ export async function serviceAccountKubeconfig(namespace: string, name: string, 
 }
 
 /**
- * `kubectl auth can-i` as the ServiceAccount (admin impersonates it). Used only
+ * `kubectl auth can-i` as the ServiceAccount; `resource` as kubectl takes it
+ * (RESOURCE.GROUP, or RESOURCE.GROUP/NAME for a named object). (admin impersonates it). Used only
  * to wait until an RBAC change has reached the API server's authorizer, never
  * as the proof that a permission is needed.
  */
-export function canI(user: string, verb: string, resource: string, namespace?: string): boolean {
+export function canI(user: string, verb: string, resource: string, opts: { namespace?: string; subresource?: string } = {}): boolean {
   const args = ['auth', 'can-i', verb, resource, `--as=${user}`];
-  args.push(...(namespace ? ['-n', namespace] : ['--all-namespaces']));
+  args.push(...(opts.namespace ? ['-n', opts.namespace] : ['--all-namespaces']));
+  if (opts.subresource) args.push(`--subresource=${opts.subresource}`);
   return kubectlResult(args).stdout.trim() === 'yes';
 }

@@ -1,0 +1,352 @@
+// Least privilege, proven on the lab's real API server (RBAC authorizer):
+// config/rbac is applied as shipped, the controller and one speaker per node run
+// with tokens of their own ServiceAccounts (TokenRequest API), and do the whole
+// job. Then every verb of every rule is taken away in turn, and the role shows
+// the 403 the API server answered in its log; the shipped roles are restored
+// after each case. The one rule no case can exercise here (services/finalizers,
+// only checked by the OwnerReferencesPermissionEnforcement admission plugin,
+// which the lab does not enable) says why it is there in its YAML.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import yaml from 'js-yaml';
+import type { VipAnnouncement } from '../operator/api/types';
+import { birdNextHops } from './harness/bird';
+import { REPO_ROOT, kubectl, kubectlResult, lab, waitFor, waitUntilNoMismatch, type LabNode } from './harness/lab';
+import { core, createReadyPod, createService, customObjects, deleteNamespace, ensureNamespace, ensureNode, ignoreNotFound, statusOf, uniqueNamespace } from './harness/kube';
+import { controllerConfig, startOperator, waitReady, type OperatorProcess } from './harness/operator';
+import { canI, serviceAccountKubeconfig, serviceAccountUser } from './harness/serviceAccount';
+
+const SYSTEM_NS = 'vip-announcer';
+const LEASE = 'vip-announcer-controller';
+const CONTROLLER_SA = 'vip-announcer-controller';
+const SPEAKER_SA = 'vip-announcer-speaker';
+const NS = uniqueNamespace('e2e-rbac');
+const HOLD_FINALIZER = 'e2e.vipannouncer.io/hold';
+
+interface PolicyRule {
+  apiGroups?: string[];
+  resources?: string[];
+  resourceNames?: string[];
+  verbs: string[];
+}
+interface RbacObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string };
+  rules?: PolicyRule[];
+}
+
+function render(dir: string): string {
+  const r = kubectlResult(['kustomize', path.join(REPO_ROOT, 'config', dir)]);
+  assert.equal(r.status, 0, `kubectl kustomize config/${dir} failed:\n${r.stderr}`);
+  return r.stdout;
+}
+
+const shippedRbac = (): RbacObject[] => (yaml.loadAll(render('rbac')) as RbacObject[]).filter(Boolean);
+
+function speakerConfig(node: LabNode): Record<string, unknown> {
+  const l = lab();
+  return {
+    speaker: {
+      nodeName: node.name,
+      asn: l.nodeAsn,
+      routerId: node.address,
+      listenPort: l.bgpPort,
+      listenAddresses: [node.address],
+      gobgp: { target: node.gobgpTarget },
+      withdrawOnShutdown: true,
+      driftCheckPeriod: '3s',
+      peers: [{ address: l.routerAddress, asn: l.routerAsn, port: l.bgpPort, localAddress: node.address, holdTime: '9s', connectRetry: '1s' }],
+    },
+  };
+}
+
+const leaderElected = controllerConfig({
+  leaderElection: { enabled: true, leaseName: LEASE, leaseNamespace: SYSTEM_NS, leaseDuration: '15s', renewDeadline: '10s', retryPeriod: '2s' },
+});
+
+/** Log lines where the API server answered 403. */
+function forbidden(p: OperatorProcess): string[] {
+  const out: string[] = [];
+  for (const line of p.log().split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      const l = JSON.parse(line) as { statusCode?: unknown; error?: unknown };
+      if (l.statusCode === 403) out.push(typeof l.error === 'string' ? l.error : line);
+    } catch {
+      // not a log line of ours
+    }
+  }
+  return out;
+}
+
+async function getVA(name: string): Promise<VipAnnouncement | undefined> {
+  try {
+    return (await customObjects().getNamespacedCustomObject('vipannouncer.io', 'v1alpha1', NS, 'vipannouncements', name)).body as VipAnnouncement;
+  } catch (err) {
+    if (statusOf(err) === 404) return undefined;
+    throw err;
+  }
+}
+
+interface RemovalCase {
+  sa: typeof CONTROLLER_SA | typeof SPEAKER_SA;
+  role: { kind: 'ClusterRole' | 'Role'; name: string };
+  group: string;
+  /** Resource as RBAC names it: "services", "services/status". */
+  resource: string;
+  verb: string;
+  /** Collection path, for watch failures (the API server's watch 403 has no message body). */
+  watchPath?: string;
+  /** Runs before the process starts. */
+  setup?: () => Promise<void>;
+  /** Runs once the process is started: makes it need the verb. */
+  trigger?: () => Promise<void>;
+}
+
+describe('RBAC: the shipped roles are enough, and each verb is needed', () => {
+  const nodes = lab().nodes;
+  const procs = new Set<OperatorProcess>();
+  let controllerKubeconfig = '';
+  let speakerKubeconfig = '';
+  let createdSystemNs = false;
+  let serial = 0;
+
+  const start = async (name: string, role: 'controller' | 'speaker', config: Record<string, unknown>): Promise<OperatorProcess> => {
+    // Logs are appended to: start from an empty one, so an earlier run's 403 cannot count.
+    mkdirSync(path.join(lab().dir, 'logs'), { recursive: true });
+    writeFileSync(path.join(lab().dir, 'logs', `rbac-${name}.log`), '');
+    const p = await startOperator(`rbac-${name}`, role, config, {
+      kubeconfig: role === 'controller' ? controllerKubeconfig : speakerKubeconfig,
+      env: { POD_NAME: `rbac-${name}` },
+    });
+    procs.add(p);
+    return p;
+  };
+  const stop = async (p: OperatorProcess): Promise<void> => {
+    await p.stop();
+    procs.delete(p);
+  };
+
+  /** A LoadBalancer Service with a VIP and one ready pod on node 1. */
+  const newService = async (annotations: Record<string, string> = {}): Promise<string> => {
+    const i = ++serial;
+    const name = `svc-${i}`;
+    await createService({ namespace: NS, name, policy: 'Cluster', annotations: { 'vipannouncer.io/loadBalancerIPs': `198.31.0.${i + 10}`, ...annotations } });
+    await createReadyPod({ namespace: NS, name: `${name}-pod`, app: name, node: nodes[0].name, ip: `10.31.0.${i + 10}` });
+    return name;
+  };
+
+  before(async () => {
+    await kubectl(['apply', '-k', path.join(REPO_ROOT, 'config', 'crd')]);
+    await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/vipannouncements.vipannouncer.io']);
+    createdSystemNs = kubectlResult(['get', 'namespace', SYSTEM_NS]).status !== 0;
+    await ensureNamespace(SYSTEM_NS);
+    await kubectl(['apply', '-k', path.join(REPO_ROOT, 'config', 'rbac')]);
+    for (const n of nodes) await ensureNode(n.name, n.address);
+    await ensureNamespace(NS);
+    await ignoreNotFound(kubectl(['delete', 'lease', LEASE, '-n', SYSTEM_NS, '--ignore-not-found']));
+    controllerKubeconfig = await serviceAccountKubeconfig(SYSTEM_NS, CONTROLLER_SA);
+    speakerKubeconfig = await serviceAccountKubeconfig(SYSTEM_NS, SPEAKER_SA);
+  });
+
+  after(async () => {
+    await Promise.all([...procs].map((p) => p.stop()));
+    // Services held by the test's finalizer must be let go before the namespace can go.
+    const held = kubectlResult(['get', 'services', '-n', NS, '-o', 'name']).stdout.split('\n').filter(Boolean);
+    for (const s of held) kubectlResult(['patch', '-n', NS, s, '--type=merge', '-p', '{"metadata":{"finalizers":null}}']);
+    await deleteNamespace(NS);
+    kubectlResult(['delete', 'lease', LEASE, '-n', SYSTEM_NS, '--ignore-not-found']);
+    kubectlResult(['delete', '-k', path.join(REPO_ROOT, 'config', 'rbac'), '--ignore-not-found', '--wait=false']);
+    if (createdSystemNs) kubectlResult(['delete', 'namespace', SYSTEM_NS, '--wait=false']);
+  });
+
+  it('every kustomization under config/ renders, and config/crd/bases is a copy of crds/', () => {
+    for (const dir of ['crd', 'rbac', 'manager', 'default', 'prometheus', 'samples']) render(dir);
+    const crds = readdirSync(path.join(REPO_ROOT, 'crds')).filter((f) => f.endsWith('.yaml')).sort();
+    const copies = readdirSync(path.join(REPO_ROOT, 'config', 'crd', 'bases')).sort();
+    assert.deepEqual(copies, crds, 'config/crd/bases must hold the files of crds/ (cp crds/*.yaml config/crd/bases/)');
+    for (const f of crds) {
+      assert.ok(
+        readFileSync(path.join(REPO_ROOT, 'crds', f)).equals(readFileSync(path.join(REPO_ROOT, 'config', 'crd', 'bases', f))),
+        `config/crd/bases/${f} differs from crds/${f}: cp crds/*.yaml config/crd/bases/`,
+      );
+    }
+    const kinds = (yaml.loadAll(render('default')) as RbacObject[]).map((o) => `${o.kind}/${o.metadata.name}`);
+    for (const k of ['Namespace/vip-announcer', 'CustomResourceDefinition/vipannouncements.vipannouncer.io', 'Deployment/vip-announcer-controller', 'ConfigMap/vip-announcer-controller-config', 'ClusterRole/vip-announcer-speaker']) {
+      assert.ok(kinds.includes(k), `config/default lacks ${k}: ${kinds.join(', ')}`);
+    }
+  });
+
+  it('with only their own ServiceAccounts, the controller and the speakers announce a Service end to end', async () => {
+    const ctl = await start('controller', 'controller', leaderElected);
+    const speakers = await Promise.all(nodes.map((n) => start(`speaker-${n.name}`, 'speaker', speakerConfig(n))));
+    await waitReady(ctl);
+    for (const s of speakers) await waitReady(s);
+
+    const name = await newService();
+    const vip = '198.31.0.11';
+    const svcUid = (await core().readNamespacedService(name, NS)).body.metadata?.uid;
+    await waitUntilNoMismatch('the announcement owned by the Service, a status entry per node, and Advertised', async () => {
+      const va = await getVA(name);
+      if (!va) return 'no VipAnnouncement';
+      const owner = va.metadata.ownerReferences?.find((o) => o.controller === true);
+      const entries = (va.status?.speakers ?? []).map((s) => s.node).sort();
+      const adv = va.status?.conditions?.find((c) => c.type === 'Advertised')?.status;
+      const ok = owner?.uid === svcUid && owner?.blockOwnerDeletion === true && JSON.stringify(entries) === JSON.stringify(nodes.map((n) => n.name)) && adv === 'True';
+      return ok ? '' : JSON.stringify({ owner, entries, adv });
+    }, { timeoutMs: 90_000 });
+    await waitUntilNoMismatch('BIRD to hold the VIP from every node', async () => {
+      const got = (await birdNextHops()).get(`${vip}/32`) ?? [];
+      const want = nodes.map((n) => n.address).sort();
+      return JSON.stringify(got) === JSON.stringify(want) ? '' : `[${got.join(', ')}]`;
+    });
+    await waitUntilNoMismatch('the Service ingress to be the VIP', async () => {
+      const ips = ((await core().readNamespacedService(name, NS)).body.status?.loadBalancer?.ingress ?? []).map((i) => i.ip);
+      return JSON.stringify(ips) === JSON.stringify([vip]) ? '' : JSON.stringify(ips);
+    });
+    await waitFor('an AnnouncementCreated Event on the Service, from the controller', async () => {
+      const evs = (await core().listNamespacedEvent(NS)).body.items;
+      return evs.some((e) => e.reason === 'AnnouncementCreated' && e.involvedObject.name === name && (e.reportingInstance ?? '').startsWith('rbac-controller_'));
+    });
+    const lease = JSON.parse(await kubectl(['get', 'lease', LEASE, '-n', SYSTEM_NS, '-o', 'json'])) as { spec?: { holderIdentity?: string } };
+    assert.match(lease.spec?.holderIdentity ?? '', /^rbac-controller_/, 'the Lease is held by the controller');
+    for (const p of [ctl, ...speakers]) assert.deepEqual(forbidden(p), [], `${p.name} was refused something`);
+    for (const p of [ctl, ...speakers]) await stop(p);
+  });
+
+  // Each case: the shipped role minus one verb; a fresh process of that role;
+  // the action that needs the verb; the 403 in its log. Then the role as shipped.
+  const controllerRole = { kind: 'ClusterRole', name: 'vip-announcer-controller' } as const;
+  const leaseRole = { kind: 'Role', name: 'vip-announcer-leader-election' } as const;
+  const speakerRole = { kind: 'ClusterRole', name: 'vip-announcer-speaker' } as const;
+  const withService = async (): Promise<void> => {
+    await newService();
+  };
+  const cases: RemovalCase[] = [
+    { sa: CONTROLLER_SA, role: controllerRole, group: '', resource: 'services', verb: 'list' },
+    { sa: CONTROLLER_SA, role: controllerRole, group: '', resource: 'services', verb: 'watch', watchPath: '/api/v1/services' },
+    { sa: CONTROLLER_SA, role: controllerRole, group: '', resource: 'services/status', verb: 'patch', trigger: withService },
+    { sa: CONTROLLER_SA, role: controllerRole, group: 'discovery.k8s.io', resource: 'endpointslices', verb: 'list' },
+    { sa: CONTROLLER_SA, role: controllerRole, group: 'discovery.k8s.io', resource: 'endpointslices', verb: 'watch', watchPath: '/apis/discovery.k8s.io/v1/endpointslices' },
+    { sa: CONTROLLER_SA, role: controllerRole, group: '', resource: 'nodes', verb: 'list' },
+    { sa: CONTROLLER_SA, role: controllerRole, group: '', resource: 'nodes', verb: 'watch', watchPath: '/api/v1/nodes' },
+    { sa: CONTROLLER_SA, role: controllerRole, group: 'vipannouncer.io', resource: 'vipannouncements', verb: 'list' },
+    { sa: CONTROLLER_SA, role: controllerRole, group: 'vipannouncer.io', resource: 'vipannouncements', verb: 'watch', watchPath: '/apis/vipannouncer.io/v1alpha1/vipannouncements' },
+    // Server-side apply of an object that does not exist yet is authorized as patch, then as create.
+    { sa: CONTROLLER_SA, role: controllerRole, group: 'vipannouncer.io', resource: 'vipannouncements', verb: 'create', trigger: withService },
+    { sa: CONTROLLER_SA, role: controllerRole, group: 'vipannouncer.io', resource: 'vipannouncements', verb: 'patch', trigger: withService },
+    {
+      // A Service being deleted (held by a finalizer, so the garbage collector waits) is withdrawn.
+      sa: CONTROLLER_SA, role: controllerRole, group: 'vipannouncer.io', resource: 'vipannouncements', verb: 'delete',
+      setup: async () => {
+        await kubectl(['patch', 'service', 'svc-1', '-n', NS, '--type=merge', '-p', JSON.stringify({ metadata: { finalizers: [HOLD_FINALIZER] } })]);
+      },
+      trigger: async () => {
+        await kubectl(['delete', 'service', 'svc-1', '-n', NS, '--wait=false']);
+      },
+    },
+    { sa: CONTROLLER_SA, role: controllerRole, group: 'vipannouncer.io', resource: 'vipannouncements/status', verb: 'patch', trigger: withService },
+    { sa: CONTROLLER_SA, role: controllerRole, group: '', resource: 'events', verb: 'create', trigger: withService },
+    {
+      // A bad annotation warns on every reconcile; the repeat is a PATCH of the same Event.
+      sa: CONTROLLER_SA, role: controllerRole, group: '', resource: 'events', verb: 'patch',
+      trigger: async () => {
+        await newService({ 'vipannouncer.io/localPref': 'not-a-number' });
+      },
+    },
+    {
+      sa: CONTROLLER_SA, role: leaseRole, group: 'coordination.k8s.io', resource: 'leases', verb: 'create',
+      setup: async () => {
+        await kubectl(['delete', 'lease', LEASE, '-n', SYSTEM_NS, '--ignore-not-found']);
+      },
+    },
+    // GET comes first in every round, whether the Lease exists or not.
+    { sa: CONTROLLER_SA, role: leaseRole, group: 'coordination.k8s.io', resource: 'leases', verb: 'get' },
+    {
+      sa: CONTROLLER_SA, role: leaseRole, group: 'coordination.k8s.io', resource: 'leases', verb: 'update',
+      setup: async () => {
+        // An existing, free Lease is taken (and then renewed) with PUT.
+        await kubectl(['apply', '-f', '-'], JSON.stringify({
+          apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: LEASE, namespace: SYSTEM_NS }, spec: { holderIdentity: '', leaseDurationSeconds: 1 },
+        }));
+      },
+    },
+    { sa: SPEAKER_SA, role: speakerRole, group: 'vipannouncer.io', resource: 'vipannouncements', verb: 'list' },
+    { sa: SPEAKER_SA, role: speakerRole, group: 'vipannouncer.io', resource: 'vipannouncements', verb: 'watch', watchPath: '/apis/vipannouncer.io/v1alpha1/vipannouncements' },
+    {
+      // A new announcement gets this node's status entry.
+      sa: SPEAKER_SA, role: speakerRole, group: 'vipannouncer.io', resource: 'vipannouncements/status', verb: 'patch',
+      trigger: async () => {
+        await kubectl(['apply', '-f', '-'], JSON.stringify({
+          apiVersion: 'vipannouncer.io/v1alpha1', kind: 'VipAnnouncement', metadata: { name: 'handmade', namespace: NS },
+          spec: { addresses: ['198.31.1.1'], externalTrafficPolicy: 'Cluster' },
+        }));
+      },
+    },
+    { sa: SPEAKER_SA, role: speakerRole, group: '', resource: 'nodes', verb: 'list' },
+    { sa: SPEAKER_SA, role: speakerRole, group: '', resource: 'nodes', verb: 'watch', watchPath: '/api/v1/nodes' },
+  ];
+
+  it('the shipped roles grant exactly the verbs the cases take away (plus services/finalizers update)', () => {
+    const granted = new Set<string>();
+    const mine = new Set<string>([controllerRole.name, leaseRole.name, speakerRole.name]);
+    for (const o of shippedRbac()) {
+      if (o.kind !== 'ClusterRole' && o.kind !== 'Role') continue;
+      if (!mine.has(o.metadata.name)) continue;
+      for (const r of o.rules ?? []) {
+        for (const g of r.apiGroups ?? []) for (const res of r.resources ?? []) for (const v of r.verbs) granted.add(`${o.metadata.name} ${g}/${res} ${v}`);
+      }
+    }
+    const proven = new Set(cases.map((c) => `${c.role.name} ${c.group}/${c.resource} ${c.verb}`));
+    proven.add(`${controllerRole.name} /services/finalizers update`); // see config/rbac/controller_role.yaml
+    assert.deepEqual([...granted].sort(), [...proven].sort());
+  });
+
+  for (const c of cases) {
+    const what = `${c.sa} without ${c.verb} on ${c.resource}${c.role.kind === 'Role' ? ' (Role)' : ''}`;
+    it(`${what}: refused with 403`, async () => {
+      const user = serviceAccountUser(SYSTEM_NS, c.sa);
+      const [base, subresource] = c.resource.split('/');
+      const qualified = c.group ? `${base}.${c.group}` : base;
+      // The lease rule is limited to one name: ask about that object.
+      const target = c.resource === 'leases' && c.verb !== 'create' ? `${qualified}/${LEASE}` : qualified;
+      const allowed = (): boolean => canI(user, c.verb, target, { namespace: c.role.kind === 'Role' ? SYSTEM_NS : undefined, subresource });
+
+      const reduced = shippedRbac().find((o) => o.kind === c.role.kind && o.metadata.name === c.role.name);
+      assert.ok(reduced, `${c.role.kind} ${c.role.name} not in config/rbac`);
+      const before = JSON.stringify(reduced.rules);
+      reduced.rules = (reduced.rules ?? [])
+        .map((r) => ((r.apiGroups ?? []).includes(c.group) && (r.resources ?? []).includes(c.resource) ? { ...r, verbs: r.verbs.filter((v) => v !== c.verb) } : r))
+        .filter((r) => r.verbs.length > 0);
+      assert.notEqual(JSON.stringify(reduced.rules), before, `${c.role.name} does not grant ${c.verb} on ${c.resource}`);
+
+      await kubectl(['apply', '-f', '-'], JSON.stringify(reduced));
+      let p: OperatorProcess | undefined;
+      try {
+        // Only a barrier: the authorizer has seen the change (its cache is eventually consistent).
+        await waitFor(`the API server to refuse ${c.verb} ${c.resource}`, () => !allowed(), { timeoutMs: 20_000 });
+        await c.setup?.();
+        p = c.sa === CONTROLLER_SA
+          ? await start(`ctl-no-${c.verb}-${c.resource.replace('/', '-')}`, 'controller', leaderElected)
+          : await start(`spk-no-${c.verb}-${c.resource.replace('/', '-')}`, 'speaker', speakerConfig(nodes[0]));
+        await c.trigger?.();
+        const proc = p;
+        const marker = c.watchPath
+          ? `watch ${c.watchPath}: Forbidden`
+          : `User "${user}" cannot ${c.verb} resource "${c.resource}" in API group "${c.group}"`;
+        await waitFor(`${proc.name} to log a 403: ${marker}`, () => {
+          const seen = forbidden(proc);
+          if (proc.exited()) throw new Error(`${proc.name} exited; 403s: ${seen.join(' | ')}`);
+          return seen.some((e) => e.includes(marker));
+        }, { timeoutMs: 30_000 });
+      } finally {
+        if (p) await stop(p);
+        await kubectl(['apply', '-k', path.join(REPO_ROOT, 'config', 'rbac')]);
+        await waitFor(`the API server to allow ${c.verb} ${c.resource} again`, () => allowed(), { timeoutMs: 20_000 });
+      }
+    });
+  }
+});
