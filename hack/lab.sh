@@ -187,7 +187,7 @@ start_kcm() {
     --tls-cert-file "$PKI/kcm-serving.crt" --tls-private-key-file "$PKI/kcm-serving.key" \
     --use-service-account-credentials --root-ca-file "$PKI/ca.crt" \
     --service-account-private-key-file "$PKI/sa.key" \
-    --controllers endpointslice-controller,garbage-collector-controller,namespace-controller,serviceaccount-controller \
+    --controllers endpointslice-controller,garbage-collector-controller,namespace-controller,serviceaccount-controller,daemonset-controller \
     --leader-elect=false --concurrent-service-endpoint-syncs 10 -v 1
   wait_for kube-controller-manager kube-controller-manager 60 \
     curl -sf --cacert "$PKI/ca.crt" "https://127.0.0.1:$KCM_PORT/healthz"

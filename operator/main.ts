@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import type { Server } from 'node:http';
 import { ConfigError, describeConfig, loadConfig, runValidateConfig, type Role, type VipAnnouncerConfig } from './config';
 import { AnnouncementController } from './controller/controller';
+import { InstallerController } from './installer/installerController';
 import { describeKubeConfig, loadKubeConfig } from './kube/client';
 import { Speaker } from './speaker/speaker';
 import { createLogger, errorFields, type Log, type LogLevel } from './util/log';
@@ -78,6 +79,8 @@ async function main(argv: string[]): Promise<void> {
   const identity = `${process.env.POD_NAME ?? os.hostname()}_${randomBytes(4).toString('hex')}`;
   const controller = role !== 'speaker' ? new AnnouncementController({ kubeConfig, logger: log, config: config.controller, identity }) : undefined;
   const speaker = role !== 'controller' && config.speaker ? new Speaker({ kubeConfig, logger: log, config: config.speaker }) : undefined;
+  // The controller role also manages the speakers' DaemonSet from the VipAnnouncer resource.
+  const installer = controller ? new InstallerController({ kubeConfig, logger: log, config: config.controller, identity }) : undefined;
 
   const metricsAddress = flags['metrics-address'];
   const [host, port] = metricsAddress ? splitHostPort(metricsAddress) : [config.metrics.host, config.metrics.port];
@@ -88,6 +91,7 @@ async function main(argv: string[]): Promise<void> {
       notReady: () => {
         const reasons: string[] = [];
         if (controller && !controller.isReady()) reasons.push('controller caches not synced');
+        if (installer && !installer.isReady()) reasons.push('installer caches not synced');
         if (speaker && !speaker.isReady()) reasons.push('speaker caches not synced');
         if (speaker && !speaker.gobgpReachable()) reasons.push('gobgpd not answering');
         return reasons;
@@ -100,14 +104,14 @@ async function main(argv: string[]): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info('stopping', { signal });
-    await Promise.all([controller?.shutdown(), speaker?.stopSpeaker()]);
+    await Promise.all([controller?.shutdown(), installer?.shutdown(), speaker?.stopSpeaker()]);
     server?.close();
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
 
-  await Promise.all([controller?.start(), speaker?.start()]);
+  await Promise.all([controller?.start(), installer?.start(), speaker?.start()]);
   log.info('running', { role, identity });
 }
 

@@ -118,3 +118,98 @@ export const CONDITION_TYPES = {
   /** Summary for generic tooling (kubectl wait, kstatus): Advertised and nothing in the input was rejected. */
   ready: 'Ready',
 } as const;
+
+// ---------------------------------------------------------------------------------------------
+// VipAnnouncer (vipannouncer.io/v1alpha1, cluster-scoped): how the speakers are installed.
+// crds/vipannouncers.vipannouncer.io.yaml is the schema the API server enforces.
+
+export const INSTALLER_KIND = 'VipAnnouncer';
+export const INSTALLER_PLURAL = 'vipannouncers';
+
+export type PeerFamily = 'ipv4-unicast' | 'ipv6-unicast';
+
+export interface SecretKeyRef {
+  /** A Secret in the speaker namespace (spec.namespace). */
+  name: string;
+  key: string;
+}
+
+export interface VipAnnouncerPeer {
+  address: string;
+  asn: number;
+  port?: number;
+  /** eBGP multihop TTL; absent means directly connected. */
+  multihopTtl?: number;
+  /** TCP MD5 password, mounted into the speaker and referenced as a passwordFile. */
+  passwordSecretRef?: SecretKeyRef;
+  /** Durations ("90s", "1m30s"), whole seconds. */
+  holdTime?: string;
+  keepaliveInterval?: string;
+  connectRetry?: string;
+  gracefulRestart?: { enabled?: boolean; restartTime?: string };
+  families?: PeerFamily[];
+  passive?: boolean;
+}
+
+export interface Toleration {
+  key?: string;
+  operator?: 'Exists' | 'Equal';
+  value?: string;
+  effect?: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
+  tolerationSeconds?: number;
+}
+
+export interface ResourceRequirements {
+  requests?: Record<string, string>;
+  limits?: Record<string, string>;
+}
+
+export interface VipAnnouncerSpec {
+  /** Local AS number of every speaker. */
+  asn: number;
+  peers: VipAnnouncerPeer[];
+  /** NodeInternalIP (the only policy today): each speaker's router id is its Node's IPv4 InternalIP. */
+  routerIdPolicy?: 'NodeInternalIP';
+  /** SessionLocalAddress (default): gobgpd sends the session's local address; Fixed: the given addresses. */
+  nextHop?: { policy?: 'SessionLocalAddress' | 'Fixed'; ipv4?: string; ipv6?: string };
+  listenPort?: number;
+  /** Namespace of the speaker ConfigMap and DaemonSet (default vip-announcer); immutable. */
+  namespace?: string;
+  speaker?: {
+    nodeSelector?: Record<string, string>;
+    tolerations?: Toleration[];
+    image?: string;
+    gobgpdImage?: string;
+    imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
+    /** Port of /metrics, /healthz, /readyz on the host network. */
+    metricsPort?: number;
+    resources?: ResourceRequirements;
+    gobgpdResources?: ResourceRequirements;
+  };
+}
+
+export interface VipAnnouncerStatus {
+  observedGeneration?: number;
+  conditions?: Condition[];
+  /** sha256 of the speaker config last applied (the pod template annotation). */
+  configHash?: string;
+  desiredSpeakers?: number;
+  readySpeakers?: number;
+  updatedSpeakers?: number;
+}
+
+export interface VipAnnouncer {
+  apiVersion: typeof API_VERSION;
+  kind: typeof INSTALLER_KIND;
+  metadata: ObjectMeta;
+  spec: VipAnnouncerSpec;
+  status?: VipAnnouncerStatus;
+}
+
+/** Condition types the installer owns on a VipAnnouncer. */
+export const INSTALLER_CONDITION_TYPES = {
+  /** The configuration is valid, applied, and every speaker runs it. */
+  ready: 'Ready',
+  /** From the DaemonSet status: every scheduled speaker is updated and ready. */
+  speakersRolledOut: 'SpeakersRolledOut',
+} as const;

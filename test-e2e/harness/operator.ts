@@ -2,6 +2,7 @@
 // Each process's PID is recorded in the lab's pids/ folder, so `hack/lab.sh down`
 // stops it even if a test dies before its own cleanup.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync, closeSync } from 'node:fs';
 import path from 'node:path';
 import { dump } from 'js-yaml';
@@ -22,15 +23,26 @@ export interface OperatorProcess {
   metrics(): Promise<string>;
 }
 
-let nextPort = 29400;
+/** A port nothing listens on now: the kernel picks it (port 0), so parallel runs never collide. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => (port > 0 ? resolve(port) : reject(new Error('no free port'))));
+    });
+  });
+}
 
-export function startOperator(
+export async function startOperator(
   name: string,
   role: 'controller' | 'speaker' | 'all',
   config: Record<string, unknown>,
   opts: { kubeconfig?: string; env?: Record<string, string> } = {},
 ): Promise<OperatorProcess> {
-  return Promise.resolve(spawnOperator(name, role, config, opts));
+  return spawnOperator(name, role, config, opts, await freePort());
 }
 
 function spawnOperator(
@@ -38,12 +50,12 @@ function spawnOperator(
   role: 'controller' | 'speaker' | 'all',
   config: Record<string, unknown>,
   opts: { kubeconfig?: string; env?: Record<string, string> },
+  metricsPort: number,
 ): OperatorProcess {
   const l = lab();
   const dir = path.join(l.dir, 'e2e');
   mkdirSync(dir, { recursive: true });
   mkdirSync(path.join(l.dir, 'pids'), { recursive: true });
-  const metricsPort = nextPort++;
   const configFile = path.join(dir, `${name}.yaml`);
   writeFileSync(configFile, dump({ ...config, metrics: { address: `127.0.0.1:${metricsPort}` } }));
   const logFile = path.join(l.dir, 'logs', `${name}.log`);

@@ -1,0 +1,252 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import yaml from 'js-yaml';
+import type { V1Container } from '@kubernetes/client-node';
+import type { VipAnnouncer, VipAnnouncerSpec } from '../api/types';
+import { validateConfigText } from '../config';
+import {
+  activeAnnouncer,
+  CONFIG_HASH_ANNOTATION,
+  desiredConfigMap,
+  desiredDaemonSet,
+  desiredSpeakerConfig,
+  passwordFileOf,
+  speakersRolledOut,
+  specPathOf,
+  type DaemonSetView,
+} from './render';
+
+function announcer(spec: Partial<VipAnnouncerSpec> = {}, name = 'default'): VipAnnouncer {
+  return {
+    apiVersion: 'vipannouncer.io/v1alpha1',
+    kind: 'VipAnnouncer',
+    metadata: { name, uid: 'uid-1', generation: 1 },
+    spec: {
+      asn: 64512,
+      peers: [{ address: '192.0.2.1', asn: 65000 }],
+      speaker: { gobgpdImage: 'example.org/gobgpd:3' },
+      ...spec,
+    },
+  };
+}
+
+function rendered(va: VipAnnouncer): { text: string; hash: string } {
+  const r = desiredSpeakerConfig(va);
+  if (!r.ok) assert.fail(`expected a valid config, got ${r.problems.join('; ')}`);
+  return r;
+}
+
+function container(va: VipAnnouncer, name: string): V1Container {
+  const c = desiredDaemonSet(va, 'h').spec?.template.spec?.containers.find((x) => x.name === name);
+  assert.ok(c, `container ${name}`);
+  return c;
+}
+
+describe('desiredSpeakerConfig', () => {
+  const valid: Array<[string, Partial<VipAnnouncerSpec>]> = [
+    ['minimal', {}],
+    ['every peer option', {
+      listenPort: 1179,
+      nextHop: { policy: 'Fixed', ipv4: '192.0.2.10', ipv6: '2001:db8::10' },
+      peers: [
+        {
+          address: '192.0.2.1', asn: 65000, port: 1179, multihopTtl: 2, passwordSecretRef: { name: 'bgp', key: 'tor-a' },
+          holdTime: '9s', keepaliveInterval: '3s', connectRetry: '5s', gracefulRestart: { enabled: true, restartTime: '60s' },
+          families: ['ipv4-unicast'], passive: true,
+        },
+        { address: '2001:db8::1', asn: 65001, families: ['ipv6-unicast'] },
+      ],
+    }],
+    ['hold time 0 with keepalive 0', { peers: [{ address: '192.0.2.1', asn: 65000, holdTime: '0s', keepaliveInterval: '0s' }] }],
+  ];
+  for (const [name, spec] of valid) {
+    it(`${name}: the rendered file passes the shared config schema`, () => {
+      const r = rendered(announcer(spec));
+      assert.deepEqual(validateConfigText(r.text, { role: 'speaker' }), { ok: true, problems: [] });
+      assert.match(r.hash, /^[0-9a-f]{64}$/);
+    });
+  }
+
+  it('points passwords at the mounted Secret key, never inlines them', () => {
+    const r = rendered(announcer({ peers: [{ address: '192.0.2.1', asn: 65000, passwordSecretRef: { name: 'bgp', key: 'tor-a' } }] }));
+    const doc = yaml.load(r.text) as { speaker: { peers: Array<Record<string, unknown>>; gobgp: { target: string } } };
+    assert.equal(doc.speaker.peers[0].passwordFile, passwordFileOf({ name: 'bgp', key: 'tor-a' }));
+    assert.equal(doc.speaker.peers[0].password, undefined);
+    assert.equal(doc.speaker.gobgp.target, '127.0.0.1:50051');
+  });
+
+  it('leaves the router id to the Node (routerIdPolicy NodeInternalIP) and next hop to the session by default', () => {
+    const doc = yaml.load(rendered(announcer({ routerIdPolicy: 'NodeInternalIP' })).text) as { speaker: Record<string, unknown> };
+    assert.equal(doc.speaker.routerId, undefined);
+    assert.equal(doc.speaker.nextHop, undefined);
+  });
+
+  const changes: Array<[string, Partial<VipAnnouncerSpec>]> = [
+    ['a peer address', { peers: [{ address: '192.0.2.2', asn: 65000 }] }],
+    ['a peer ASN', { peers: [{ address: '192.0.2.1', asn: 65001 }] }],
+    ['the local ASN', { asn: 64513 }],
+    ['hold time', { peers: [{ address: '192.0.2.1', asn: 65000, holdTime: '30s' }] }],
+    ['listen port', { listenPort: 1179 }],
+    ['next hop', { nextHop: { policy: 'Fixed', ipv4: '192.0.2.10' } }],
+    ['metrics port', { speaker: { gobgpdImage: 'example.org/gobgpd:3', metricsPort: 9999 } }],
+  ];
+  const base = rendered(announcer()).hash;
+  for (const [name, spec] of changes) {
+    it(`changing ${name} changes the hash`, () => {
+      assert.notEqual(rendered(announcer(spec)).hash, base);
+    });
+  }
+  it('the same spec gives the same hash; images do not change it', () => {
+    assert.equal(rendered(announcer()).hash, base);
+    assert.equal(rendered(announcer({ speaker: { gobgpdImage: 'example.org/gobgpd:4', image: 'x/y:1' } })).hash, base);
+  });
+
+  const invalid: Array<[string, Partial<VipAnnouncerSpec>, string[]]> = [
+    ['keepalive not below hold time', { peers: [{ address: '192.0.2.1', asn: 65000, holdTime: '9s', keepaliveInterval: '9s' }] },
+      ['spec.peers[0].keepaliveInterval: must be less than holdTime (9s)']],
+    ['hold time between 0 and 3s', { peers: [{ address: '192.0.2.1', asn: 65000, holdTime: '2s', keepaliveInterval: '1s' }] },
+      ['spec.peers[0].holdTime: must be 0 (no keepalives) or at least 3s (RFC 4271)']],
+    ['duplicate peers (non-canonical spelling)', { peers: [{ address: '2001:db8::1', asn: 65000 }, { address: '2001:DB8:0::1', asn: 65000 }] },
+      ['spec.peers[1].address: duplicates speaker.peers[0].address']],
+    ['restart time beyond 12 bits', { peers: [{ address: '192.0.2.1', asn: 65000, gracefulRestart: { enabled: true, restartTime: '5000s' } }] },
+      ['spec.peers[0].gracefulRestart.restartTime: must be at most 1h8m15s']],
+    ['no gobgpd image', { speaker: {} }, ['spec.speaker.gobgpdImage: is required']],
+    ['fixed next hop without address', { nextHop: { policy: 'Fixed' } }, ['spec.nextHop: policy Fixed needs ipv4 and/or ipv6']],
+    ['two problems at once', { speaker: {}, peers: [{ address: '192.0.2.1', asn: 0 }] },
+      ['spec.speaker.gobgpdImage: is required', 'spec.peers[0].asn: must be >= 1']],
+  ];
+  for (const [name, spec, problems] of invalid) {
+    it(`invalid: ${name}`, () => {
+      const r = desiredSpeakerConfig(announcer(spec));
+      assert.equal(r.ok, false);
+      if (!r.ok) assert.deepEqual(r.problems, problems);
+    });
+  }
+
+  it('maps file paths back to the VipAnnouncer fields', () => {
+    assert.equal(specPathOf('speaker.peers[2].keepaliveInterval'), 'spec.peers[2].keepaliveInterval');
+    assert.equal(specPathOf('speaker.peers[0].passwordFile'), 'spec.peers[0].passwordSecretRef');
+    assert.equal(specPathOf('metrics.address'), 'spec.speaker.metricsPort');
+    assert.equal(specPathOf('speaker.listenPort'), 'spec.listenPort');
+  });
+});
+
+describe('desiredConfigMap', () => {
+  it('holds config.yaml and the hash, owned by the VipAnnouncer', () => {
+    const va = announcer({ namespace: 'bgp' });
+    const r = rendered(va);
+    const cm = desiredConfigMap(va, r);
+    assert.equal(cm.metadata?.namespace, 'bgp');
+    assert.equal(cm.metadata?.name, 'vip-announcer-speaker');
+    assert.equal(cm.data?.['config.yaml'], r.text);
+    assert.equal(cm.metadata?.annotations?.[CONFIG_HASH_ANNOTATION], r.hash);
+    assert.deepEqual(cm.metadata?.ownerReferences, [
+      { apiVersion: 'vipannouncer.io/v1alpha1', kind: 'VipAnnouncer', name: 'default', uid: 'uid-1', controller: true, blockOwnerDeletion: true },
+    ]);
+  });
+});
+
+describe('desiredDaemonSet', () => {
+  it('runs speaker + gobgpd on the host network with the config hash in the pod template', () => {
+    const va = announcer();
+    const ds = desiredDaemonSet(va, 'abc');
+    const pod = ds.spec?.template.spec;
+    assert.equal(ds.metadata?.namespace, 'vip-announcer');
+    assert.equal(ds.spec?.template.metadata?.annotations?.[CONFIG_HASH_ANNOTATION], 'abc');
+    assert.equal(pod?.hostNetwork, true);
+    assert.equal(pod?.dnsPolicy, 'ClusterFirstWithHostNet');
+    assert.equal(pod?.serviceAccountName, 'vip-announcer-speaker');
+    assert.deepEqual(ds.spec?.selector.matchLabels, { 'app.kubernetes.io/name': 'vip-announcer', 'app.kubernetes.io/component': 'speaker' });
+    for (const [k, v] of Object.entries(ds.spec?.selector.matchLabels ?? {})) assert.equal(ds.spec?.template.metadata?.labels?.[k], v);
+    assert.equal(ds.metadata?.ownerReferences?.[0].uid, 'uid-1');
+  });
+
+  it('speaker: config, NODE_NAME from spec.nodeName, probes, non-root read-only with no capability', () => {
+    const c = container(announcer(), 'speaker');
+    assert.deepEqual(c.args, ['speaker', '--config', '/etc/vip-announcer/config.yaml']);
+    assert.deepEqual(c.env?.find((e) => e.name === 'NODE_NAME')?.valueFrom?.fieldRef?.fieldPath, 'spec.nodeName');
+    assert.equal(c.readinessProbe?.httpGet?.path, '/readyz');
+    assert.equal(c.livenessProbe?.httpGet?.path, '/healthz');
+    assert.deepEqual(c.ports, [{ name: 'metrics', containerPort: 9464, protocol: 'TCP' }]);
+    assert.equal(c.securityContext?.runAsNonRoot, true);
+    assert.equal(c.securityContext?.readOnlyRootFilesystem, true);
+    assert.equal(c.securityContext?.allowPrivilegeEscalation, false);
+    assert.deepEqual(c.securityContext?.capabilities, { drop: ['ALL'] });
+  });
+
+  it('gobgpd: gRPC on loopback, pprof off, NET_BIND_SERVICE only for a port below 1024', () => {
+    const g = container(announcer(), 'gobgpd');
+    assert.deepEqual([...(g.command ?? []), ...(g.args ?? [])], ['gobgpd', '--api-hosts', '127.0.0.1:50051', '--pprof-disable']);
+    assert.equal(g.image, 'example.org/gobgpd:3');
+    assert.deepEqual(g.securityContext?.capabilities, { drop: ['ALL'], add: ['NET_BIND_SERVICE'] });
+    assert.equal(g.securityContext?.readOnlyRootFilesystem, true);
+    assert.equal(g.securityContext?.allowPrivilegeEscalation, false);
+    const high = container(announcer({ listenPort: 1179 }), 'gobgpd');
+    assert.deepEqual(high.securityContext?.capabilities, { drop: ['ALL'] });
+    assert.equal(high.securityContext?.runAsNonRoot, true);
+  });
+
+  it('mounts exactly the referenced Secret keys where the config expects them', () => {
+    const va = announcer({
+      peers: [
+        { address: '192.0.2.1', asn: 65000, passwordSecretRef: { name: 'bgp', key: 'b' } },
+        { address: '192.0.2.2', asn: 65000, passwordSecretRef: { name: 'bgp', key: 'a' } },
+        { address: '192.0.2.3', asn: 65000 },
+      ],
+    });
+    const pod = desiredDaemonSet(va, 'h').spec?.template.spec;
+    const vol = pod?.volumes?.find((v) => v.name === 'peer-passwords');
+    assert.deepEqual(vol?.projected?.sources, [{ secret: { name: 'bgp', optional: false, items: [{ key: 'a', path: 'bgp/a' }, { key: 'b', path: 'bgp/b' }] } }]);
+    const mount = container(va, 'speaker').volumeMounts?.find((m) => m.name === 'peer-passwords');
+    assert.equal(`${mount?.mountPath}/bgp/a`, passwordFileOf({ name: 'bgp', key: 'a' }));
+    assert.equal(container(announcer(), 'speaker').volumeMounts?.some((m) => m.name === 'peer-passwords'), false);
+  });
+
+  it('node selector, tolerations, images and resources come from spec.speaker', () => {
+    const va = announcer({
+      speaker: {
+        gobgpdImage: 'g:1', image: 's:1', nodeSelector: { bgp: 'yes' },
+        tolerations: [{ key: 'edge', operator: 'Exists', effect: 'NoSchedule' }],
+        resources: { requests: { cpu: '50m', memory: '64Mi' } }, gobgpdResources: { limits: { memory: '128Mi' } },
+      },
+    });
+    const pod = desiredDaemonSet(va, 'h').spec?.template.spec;
+    assert.deepEqual(pod?.nodeSelector, { 'kubernetes.io/os': 'linux', bgp: 'yes' });
+    assert.deepEqual(pod?.tolerations, [{ key: 'edge', operator: 'Exists', effect: 'NoSchedule' }]);
+    assert.equal(container(va, 'speaker').image, 's:1');
+    assert.deepEqual(container(va, 'speaker').resources, { requests: { cpu: '50m', memory: '64Mi' } });
+    assert.deepEqual(container(va, 'gobgpd').resources, { limits: { memory: '128Mi' } });
+  });
+});
+
+describe('speakersRolledOut', () => {
+  const ds = (status: NonNullable<DaemonSetView['status']>, generation = 2): DaemonSetView => ({ metadata: { generation }, status });
+  const cases: Array<[string, DaemonSetView | undefined, string, string]> = [
+    ['no DaemonSet', undefined, 'False', 'DaemonSetMissing'],
+    ['generation not observed', ds({ observedGeneration: 1, desiredNumberScheduled: 3, numberReady: 3, updatedNumberScheduled: 3 }), 'False', 'GenerationNotObserved'],
+    ['no node', ds({ observedGeneration: 2, desiredNumberScheduled: 0, numberReady: 0 }), 'False', 'NoNodes'],
+    ['pods pending', ds({ observedGeneration: 2, desiredNumberScheduled: 3, numberReady: 0, updatedNumberScheduled: 3 }), 'False', 'SpeakersNotReady'],
+    ['old pods ready', ds({ observedGeneration: 2, desiredNumberScheduled: 3, numberReady: 3, updatedNumberScheduled: 1 }), 'False', 'RollingOut'],
+    ['all updated and ready', ds({ observedGeneration: 2, desiredNumberScheduled: 3, numberReady: 3, updatedNumberScheduled: 3 }), 'True', 'RolledOut'],
+  ];
+  for (const [name, view, status, reason] of cases) {
+    it(name, () => {
+      const r = speakersRolledOut(view);
+      assert.deepEqual([r.condition.status, r.condition.reason], [status, reason]);
+    });
+  }
+});
+
+describe('activeAnnouncer', () => {
+  it('is the oldest, then the first by name, ignoring ones being deleted', () => {
+    const a = announcer({}, 'b');
+    a.metadata.creationTimestamp = '2026-01-01T00:00:00Z';
+    const b = announcer({}, 'a');
+    b.metadata.creationTimestamp = '2026-01-01T00:00:00Z';
+    const c = announcer({}, 'c');
+    c.metadata.creationTimestamp = '2025-01-01T00:00:00Z';
+    c.metadata.deletionTimestamp = '2026-02-01T00:00:00Z';
+    assert.equal(activeAnnouncer([a, b, c])?.metadata.name, 'a');
+    assert.equal(activeAnnouncer([])?.metadata.name, undefined);
+  });
+});

@@ -1,0 +1,367 @@
+// What a VipAnnouncer becomes: the speaker config file (checked by the same schema as a
+// hand-written file), the ConfigMap holding it and the DaemonSet running speaker + gobgpd.
+// Pure functions of the custom resource; the installer controller applies their results.
+import { createHash } from 'node:crypto';
+import type { V1ConfigMap, V1DaemonSet, V1DaemonSetStatus, V1SecurityContext } from '@kubernetes/client-node';
+import yaml from 'js-yaml';
+import {
+  API_VERSION,
+  INSTALLER_CONDITION_TYPES,
+  INSTALLER_KIND,
+  type Condition,
+  type ResourceRequirements,
+  type VipAnnouncer,
+  type VipAnnouncerPeer,
+} from '../api/types';
+import { validateConfigText } from '../config';
+
+export const SPEAKER_NAME = 'vip-announcer-speaker';
+export const SPEAKER_SERVICE_ACCOUNT = 'vip-announcer-speaker';
+export const CONFIG_KEY = 'config.yaml';
+export const CONFIG_DIR = '/etc/vip-announcer';
+export const PASSWORD_DIR = '/var/run/vip-announcer/peer-passwords';
+export const GOBGP_API = '127.0.0.1:50051';
+export const CONFIG_HASH_ANNOTATION = 'vipannouncer.io/config-hash';
+/** Label on the ConfigMap and DaemonSet naming the VipAnnouncer they were rendered from. */
+export const OWNER_LABEL = 'vipannouncer.io/owner';
+
+export const DEFAULTS = {
+  namespace: 'vip-announcer',
+  image: 'ghcr.io/vip-announcer/vip-announcer:0.1.0',
+  imagePullPolicy: 'IfNotPresent',
+  metricsPort: 9464,
+  listenPort: 179,
+} as const;
+
+/** Non-root user of the speaker image (Dockerfile USER). */
+const SPEAKER_UID = 65532;
+
+export const REASONS = {
+  ready: 'Ready',
+  invalidConfiguration: 'InvalidConfiguration',
+  applyFailed: 'ApplyFailed',
+  superseded: 'Superseded',
+  configurationApplied: 'ConfigurationApplied',
+  rolledOut: 'RolledOut',
+  rollingOut: 'RollingOut',
+  speakersNotReady: 'SpeakersNotReady',
+  noNodes: 'NoNodes',
+  daemonSetMissing: 'DaemonSetMissing',
+  generationNotObserved: 'GenerationNotObserved',
+} as const;
+
+export type RenderedConfig =
+  | { ok: true; text: string; hash: string }
+  | { ok: false; problems: string[] };
+
+export function namespaceOf(va: VipAnnouncer): string {
+  return va.spec.namespace || DEFAULTS.namespace;
+}
+
+export function passwordFileOf(ref: { name: string; key: string }): string {
+  return `${PASSWORD_DIR}/${ref.name}/${ref.key}`;
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** Config field paths of the file → the VipAnnouncer fields they come from. */
+export function specPathOf(configPath: string): string {
+  const m = /^speaker\.peers\[(\d+)\]\.passwordFile(.*)$/.exec(configPath);
+  if (m) return `spec.peers[${m[1]}].passwordSecretRef${m[2]}`;
+  if (configPath.startsWith('metrics.address')) return 'spec.speaker.metricsPort';
+  if (configPath === 'speaker' || configPath.startsWith('speaker.')) return `spec${configPath.slice('speaker'.length)}`;
+  return `spec (config ${configPath})`;
+}
+
+function renderPeer(p: VipAnnouncerPeer): Record<string, unknown> {
+  const out: Record<string, unknown> = { address: p.address, asn: p.asn };
+  if (p.port !== undefined) out.port = p.port;
+  if (p.multihopTtl !== undefined) out.multihopTtl = p.multihopTtl;
+  if (p.passwordSecretRef) out.passwordFile = passwordFileOf(p.passwordSecretRef);
+  if (p.holdTime !== undefined) out.holdTime = p.holdTime;
+  if (p.keepaliveInterval !== undefined) out.keepaliveInterval = p.keepaliveInterval;
+  if (p.connectRetry !== undefined) out.connectRetry = p.connectRetry;
+  if (p.gracefulRestart) out.gracefulRestart = { ...p.gracefulRestart };
+  if (p.families !== undefined) out.families = [...p.families];
+  if (p.passive !== undefined) out.passive = p.passive;
+  return out;
+}
+
+/** Problems the file schema cannot see, because they are about the CR's own fields. */
+function specProblems(va: VipAnnouncer): string[] {
+  const problems: string[] = [];
+  const spec = va.spec;
+  if (!spec.speaker?.gobgpdImage) problems.push('spec.speaker.gobgpdImage: is required');
+  if (spec.routerIdPolicy !== undefined && spec.routerIdPolicy !== 'NodeInternalIP') problems.push('spec.routerIdPolicy: must be NodeInternalIP');
+  const nh = spec.nextHop ?? {};
+  const fixed = nh.policy === 'Fixed';
+  if (nh.policy !== undefined && nh.policy !== 'Fixed' && nh.policy !== 'SessionLocalAddress') problems.push('spec.nextHop.policy: must be SessionLocalAddress or Fixed');
+  if (fixed && nh.ipv4 === undefined && nh.ipv6 === undefined) problems.push('spec.nextHop: policy Fixed needs ipv4 and/or ipv6');
+  if (!fixed && (nh.ipv4 !== undefined || nh.ipv6 !== undefined)) problems.push('spec.nextHop: ipv4/ipv6 are only used with policy Fixed');
+  (spec.peers ?? []).forEach((p, i) => {
+    const ref = p.passwordSecretRef;
+    if (ref && (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(ref.name) || !/^[-._a-zA-Z0-9]+$/.test(ref.key) || ref.key === '.' || ref.key.startsWith('..'))) {
+      problems.push(`spec.peers[${i}].passwordSecretRef: must name a Secret and one of its keys`);
+    }
+  });
+  return problems;
+}
+
+/**
+ * The speaker config file for a VipAnnouncer, checked by the file's own schema (role speaker,
+ * statically: the node name and password files exist only in the Pod). Fields the CR leaves
+ * out are left out of the file too, so the file's defaults apply.
+ */
+export function desiredSpeakerConfig(va: VipAnnouncer): RenderedConfig {
+  const spec = va.spec;
+  const speaker: Record<string, unknown> = { asn: spec.asn };
+  if (spec.listenPort !== undefined) speaker.listenPort = spec.listenPort;
+  speaker.gobgp = { target: GOBGP_API };
+  if (spec.nextHop?.policy === 'Fixed') {
+    const nh: Record<string, string> = {};
+    if (spec.nextHop.ipv4 !== undefined) nh.ipv4 = spec.nextHop.ipv4;
+    if (spec.nextHop.ipv6 !== undefined) nh.ipv6 = spec.nextHop.ipv6;
+    speaker.nextHop = nh;
+  }
+  speaker.peers = (spec.peers ?? []).map(renderPeer);
+  const doc = { speaker, metrics: { address: `0.0.0.0:${spec.speaker?.metricsPort ?? DEFAULTS.metricsPort}` } };
+  const body = yaml.dump(doc, { noRefs: true, lineWidth: -1 });
+  const text = `# Rendered from VipAnnouncer ${va.metadata.name} by vip-announcer; edit the VipAnnouncer, not this file.\n${body}`;
+
+  const problems = [...specProblems(va), ...validateConfigText(text, { role: 'speaker' }).problems.map(toSpecProblem)];
+  if (problems.length > 0) return { ok: false, problems: [...new Set(problems)] };
+  return { ok: true, text, hash: sha256(text) };
+}
+
+function toSpecProblem(p: string): string {
+  const i = p.indexOf(': ');
+  return i < 0 ? p : `${specPathOf(p.slice(0, i))}: ${p.slice(i + 2)}`;
+}
+
+export function speakerLabels(va: VipAnnouncer): Record<string, string> {
+  return {
+    'app.kubernetes.io/name': 'vip-announcer',
+    'app.kubernetes.io/component': 'speaker',
+    'app.kubernetes.io/instance': va.metadata.name,
+    'app.kubernetes.io/part-of': 'vip-announcer',
+    'app.kubernetes.io/managed-by': 'vip-announcer',
+    [OWNER_LABEL]: va.metadata.name,
+  };
+}
+
+/** The DaemonSet's selector: immutable, so it names only what never changes. */
+export const SELECTOR_LABELS = { 'app.kubernetes.io/name': 'vip-announcer', 'app.kubernetes.io/component': 'speaker' } as const;
+
+function ownerReference(va: VipAnnouncer): { apiVersion: string; kind: string; name: string; uid: string; controller: true; blockOwnerDeletion: true } {
+  return { apiVersion: API_VERSION, kind: INSTALLER_KIND, name: va.metadata.name, uid: va.metadata.uid ?? '', controller: true, blockOwnerDeletion: true };
+}
+
+export function desiredConfigMap(va: VipAnnouncer, config: { text: string; hash: string }): V1ConfigMap {
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: {
+      name: SPEAKER_NAME,
+      namespace: namespaceOf(va),
+      labels: speakerLabels(va),
+      annotations: { [CONFIG_HASH_ANNOTATION]: config.hash },
+      ownerReferences: [ownerReference(va)],
+    },
+    data: { [CONFIG_KEY]: config.text },
+  };
+}
+
+function resources(r: ResourceRequirements | undefined): { requests?: Record<string, string>; limits?: Record<string, string> } | undefined {
+  if (!r || (!r.requests && !r.limits)) return undefined;
+  const out: { requests?: Record<string, string>; limits?: Record<string, string> } = {};
+  if (r.requests) out.requests = Object.fromEntries(Object.entries(r.requests).map(([k, v]) => [k, String(v)]));
+  if (r.limits) out.limits = Object.fromEntries(Object.entries(r.limits).map(([k, v]) => [k, String(v)]));
+  return out;
+}
+
+const RESTRICTED: V1SecurityContext = {
+  allowPrivilegeEscalation: false,
+  readOnlyRootFilesystem: true,
+  capabilities: { drop: ['ALL'] },
+  seccompProfile: { type: 'RuntimeDefault' },
+};
+
+/**
+ * gobgpd binds the BGP port on the host network. Below 1024 that takes NET_BIND_SERVICE, and
+ * Kubernetes only makes an added capability effective for uid 0 (no ambient capabilities), so
+ * gobgpd runs as root with every other capability dropped; on a port >= 1024 it runs as non-root
+ * with none. Its gRPC API listens on loopback only.
+ */
+export function gobgpdSecurityContext(listenPort: number): V1SecurityContext {
+  if (listenPort < 1024) {
+    return { ...RESTRICTED, runAsUser: 0, runAsNonRoot: false, capabilities: { drop: ['ALL'], add: ['NET_BIND_SERVICE'] } };
+  }
+  return { ...RESTRICTED, runAsUser: SPEAKER_UID, runAsGroup: SPEAKER_UID, runAsNonRoot: true };
+}
+
+export function desiredDaemonSet(va: VipAnnouncer, configHash: string): V1DaemonSet {
+  const spec = va.spec;
+  const sp = spec.speaker ?? {};
+  const metricsPort = sp.metricsPort ?? DEFAULTS.metricsPort;
+  const listenPort = spec.listenPort ?? DEFAULTS.listenPort;
+  const pullPolicy = sp.imagePullPolicy ?? DEFAULTS.imagePullPolicy;
+  const labels = speakerLabels(va);
+
+  // One projected volume with exactly the referenced keys, as <secret>/<key>.
+  const secretKeys = new Map<string, Set<string>>();
+  for (const p of spec.peers ?? []) {
+    const ref = p.passwordSecretRef;
+    if (ref) secretKeys.set(ref.name, (secretKeys.get(ref.name) ?? new Set()).add(ref.key));
+  }
+  const secretNames = [...secretKeys.keys()].sort();
+  const passwordVolume = secretNames.length > 0
+    ? [{
+        name: 'peer-passwords',
+        projected: {
+          defaultMode: 0o440,
+          sources: secretNames.map((name) => ({
+            secret: { name, optional: false, items: [...(secretKeys.get(name) ?? [])].sort().map((key) => ({ key, path: `${name}/${key}` })) },
+          })),
+        },
+      }]
+    : [];
+
+  const speakerResources = resources(sp.resources);
+  const gobgpdResources = resources(sp.gobgpdResources);
+  const nodeSelector = { 'kubernetes.io/os': 'linux', ...(sp.nodeSelector ?? {}) };
+
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'DaemonSet',
+    metadata: { name: SPEAKER_NAME, namespace: namespaceOf(va), labels, ownerReferences: [ownerReference(va)] },
+    spec: {
+      selector: { matchLabels: { ...SELECTOR_LABELS } },
+      updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1 } },
+      template: {
+        metadata: { labels, annotations: { [CONFIG_HASH_ANNOTATION]: configHash } },
+        spec: {
+          hostNetwork: true,
+          dnsPolicy: 'ClusterFirstWithHostNet',
+          serviceAccountName: SPEAKER_SERVICE_ACCOUNT,
+          enableServiceLinks: false,
+          terminationGracePeriodSeconds: 30,
+          nodeSelector,
+          ...(sp.tolerations && sp.tolerations.length > 0 ? { tolerations: sp.tolerations.map((t) => ({ ...t })) } : {}),
+          securityContext: { fsGroup: SPEAKER_UID, seccompProfile: { type: 'RuntimeDefault' } },
+          containers: [
+            {
+              name: 'speaker',
+              image: sp.image ?? DEFAULTS.image,
+              imagePullPolicy: pullPolicy,
+              // The image's entrypoint is the vip-announcer command.
+              args: ['speaker', '--config', `${CONFIG_DIR}/${CONFIG_KEY}`],
+              env: [
+                { name: 'NODE_NAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'spec.nodeName' } } },
+                { name: 'POD_NAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.name' } } },
+                { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } } },
+              ],
+              ports: [{ name: 'metrics', containerPort: metricsPort, protocol: 'TCP' }],
+              readinessProbe: { httpGet: { path: '/readyz', port: 'metrics' }, periodSeconds: 10, failureThreshold: 3 },
+              livenessProbe: { httpGet: { path: '/healthz', port: 'metrics' }, initialDelaySeconds: 10, periodSeconds: 20, failureThreshold: 3 },
+              securityContext: { ...RESTRICTED, runAsNonRoot: true, runAsUser: SPEAKER_UID, runAsGroup: SPEAKER_UID },
+              ...(speakerResources ? { resources: speakerResources } : {}),
+              volumeMounts: [
+                { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
+                ...(passwordVolume.length > 0 ? [{ name: 'peer-passwords', mountPath: PASSWORD_DIR, readOnly: true }] : []),
+              ],
+            },
+            {
+              name: 'gobgpd',
+              image: sp.gobgpdImage ?? '',
+              imagePullPolicy: pullPolicy,
+              command: ['gobgpd'],
+              args: ['--api-hosts', GOBGP_API, '--pprof-disable'],
+              ports: [{ name: 'bgp', containerPort: listenPort, protocol: 'TCP' }],
+              livenessProbe: { tcpSocket: { host: '127.0.0.1', port: 50051 }, initialDelaySeconds: 10, periodSeconds: 20, failureThreshold: 3 },
+              securityContext: gobgpdSecurityContext(listenPort),
+              ...(gobgpdResources ? { resources: gobgpdResources } : {}),
+            },
+          ],
+          volumes: [
+            { name: 'config', configMap: { name: SPEAKER_NAME, items: [{ key: CONFIG_KEY, path: CONFIG_KEY }] } },
+            ...passwordVolume,
+          ],
+        },
+      },
+    },
+  };
+}
+
+/** Hash of what the installer applies to the DaemonSet, to skip writes that change nothing. */
+export function objectHash(obj: unknown): string {
+  return sha256(JSON.stringify(obj));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Status
+
+export interface DaemonSetView {
+  metadata?: { generation?: number; annotations?: Record<string, string> };
+  spec?: { template?: { metadata?: { annotations?: Record<string, string> } } };
+  status?: Pick<V1DaemonSetStatus, 'desiredNumberScheduled' | 'numberReady' | 'updatedNumberScheduled' | 'observedGeneration' | 'numberAvailable'>;
+}
+
+export interface RolloutState {
+  condition: Pick<Condition, 'status' | 'reason' | 'message'>;
+  desired: number;
+  ready: number;
+  updated: number;
+}
+
+/** SpeakersRolledOut from the DaemonSet status (what `kubectl rollout status` checks). */
+export function speakersRolledOut(ds: DaemonSetView | undefined): RolloutState {
+  if (!ds) return { condition: { status: 'False', reason: REASONS.daemonSetMissing, message: `DaemonSet ${SPEAKER_NAME} does not exist` }, desired: 0, ready: 0, updated: 0 };
+  const st = ds.status ?? { desiredNumberScheduled: 0, numberReady: 0 };
+  const desired = st.desiredNumberScheduled ?? 0;
+  const ready = st.numberReady ?? 0;
+  const updated = st.updatedNumberScheduled ?? 0;
+  const counts = { desired, ready, updated };
+  const gen = ds.metadata?.generation ?? 0;
+  if ((st.observedGeneration ?? 0) < gen) {
+    return { ...counts, condition: { status: 'False', reason: REASONS.generationNotObserved, message: `the DaemonSet controller has not yet seen generation ${gen}` } };
+  }
+  if (desired === 0) {
+    return { ...counts, condition: { status: 'False', reason: REASONS.noNodes, message: 'no node matches the speaker nodeSelector and tolerations' } };
+  }
+  if (updated < desired) {
+    return { ...counts, condition: { status: 'False', reason: REASONS.rollingOut, message: `${updated} of ${desired} speakers updated` } };
+  }
+  if (ready < desired) {
+    return { ...counts, condition: { status: 'False', reason: REASONS.speakersNotReady, message: `${ready} of ${desired} speakers ready` } };
+  }
+  return { ...counts, condition: { status: 'True', reason: REASONS.rolledOut, message: `${desired} of ${desired} speakers updated and ready` } };
+}
+
+/** A condition with lastTransitionTime kept from `previous` when its status did not change. */
+export function condition(
+  type: string,
+  c: Pick<Condition, 'status' | 'reason' | 'message'>,
+  generation: number | undefined,
+  previous: readonly Condition[] | undefined,
+  now: Date,
+): Condition {
+  const prev = previous?.find((p) => p.type === type);
+  const lastTransitionTime = prev && prev.status === c.status ? prev.lastTransitionTime : now.toISOString().replace(/\.\d+Z$/, 'Z');
+  return { type, ...c, lastTransitionTime, ...(generation !== undefined ? { observedGeneration: generation } : {}) };
+}
+
+/** The VipAnnouncer in effect: the oldest (then by name); others are Superseded. */
+export function activeAnnouncer(all: readonly VipAnnouncer[]): VipAnnouncer | undefined {
+  const live = all.filter((v) => !v.metadata.deletionTimestamp);
+  live.sort((a, b) => {
+    const ta = a.metadata.creationTimestamp ?? '';
+    const tb = b.metadata.creationTimestamp ?? '';
+    if (ta !== tb) return ta < tb ? -1 : 1;
+    return a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0;
+  });
+  return live[0];
+}
+
+export { INSTALLER_CONDITION_TYPES };
