@@ -138,6 +138,10 @@ describe('OLM bundle', () => {
 
     before(async () => {
       lab();
+      // OLM installs the bundle's CRDs before the CSV: RBAC on their resources is only
+      // checkable once they exist.
+      await kubectl(['apply', '-f', path.join(BUNDLE, 'manifests', 'vipannouncer.io_vipannouncements.yaml'), '-f', path.join(BUNDLE, 'manifests', 'vipannouncer.io_vipannouncers.yaml')]);
+      await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/vipannouncements.vipannouncer.io', 'crd/vipannouncers.vipannouncer.io']);
       csv = readCsv();
       const install = csv.spec.install.spec;
       const dep = install.deployments[0];

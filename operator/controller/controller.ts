@@ -23,6 +23,8 @@ import { desiredAnnouncement, SERVICE_NAME_LABEL, specsEqual, EXCLUDE_FROM_LB_LA
 import { describeProblems } from './problem';
 
 export const CONTROLLER_FIELD_MANAGER = 'vip-announcer-controller';
+/** How long a speaker's status report waits for the other speakers' before the summary is written. */
+const STATUS_COALESCE_MS = 250;
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY = 'vip-announcer';
 
@@ -134,7 +136,13 @@ export class AnnouncementController extends OperatorBase {
 
     this.vas = this.informer<VipAnnouncement>(Resources.vipAnnouncements);
     // Speakers' status reports and hand-made announcements both come through here.
-    this.vas.onChange((_t, va) => this.enqueue(objectKey(va)));
+    // A status-only change (a speaker's report) waits a moment, so the reports of
+    // all speakers about one announcement are summarized in one write.
+    this.vas.onChange((type, va, old) => {
+      const statusOnly = type === 'MODIFIED' && va.metadata.generation === old?.metadata.generation;
+      if (statusOnly) this.enqueueAfter(objectKey(va), STATUS_COALESCE_MS);
+      else this.enqueue(objectKey(va));
+    });
     return Promise.resolve();
   }
 
@@ -168,7 +176,6 @@ export class AnnouncementController extends OperatorBase {
     }
     if (!svc) return;
 
-    let current = va;
     if (va && !isServiceAnnouncement(va)) {
       // A hand-made announcement already holds this name: never take it over silently.
       this.events.warning(svc, 'AnnouncementConflict', `VipAnnouncement ${key} exists and is not owned by this Service; leaving it alone`);
@@ -176,7 +183,7 @@ export class AnnouncementController extends OperatorBase {
       return;
     }
     if (!va || !specsEqual(va.spec, desired.spec) || !this.ownedBy(va, svc)) {
-      current = await this.applyAnnouncement(svc, desired.spec);
+      await this.applyAnnouncement(svc, desired.spec);
       const seconds = this.latency.done(key);
       if (seconds !== undefined) metrics.eventToAnnouncement.observe({ role: 'controller' }, seconds);
       if (!va) {
@@ -186,13 +193,17 @@ export class AnnouncementController extends OperatorBase {
         metrics.announcementWrites.inc({ op: 'update' });
         this.events.normal(svc, 'AnnouncementUpdated', describeChange(va.spec, desired.spec));
       }
+      // What the speakers act on goes first. The write's own watch event brings
+      // this key back for the Service's ingress and the summary, so after a
+      // restart every announcement is out before the bookkeeping of any.
+      return;
     } else {
       this.latency.forget(key);
     }
     for (const p of desired.problems) this.events.warning(svc, p.reason, `${p.source}: ${p.message}`);
 
     if (!sameList(ingressIPsOf(svc), desired.ingressIPs)) await this.setIngress(svc, desired.ingressIPs);
-    if (current) await this.updateSummary(current, desired.problems);
+    await this.updateSummary(va, desired.problems);
   }
 
   private slicesOf(serviceKey: string): V1EndpointSlice[] {

@@ -25,6 +25,7 @@ import { inParallel } from '../util/parallel';
 import { LatencyTracker, metrics } from '../util/metrics';
 import { EXCLUDE_FROM_LB_LABEL } from '../controller/desiredAnnouncement';
 import { diffTable } from './diffTable';
+import { peerConfigDiffers } from './peerConfig';
 import { pathsForNode, type NodePaths } from './pathsForNode';
 import { speakerEntry, speakerEntryChanged } from './speakerStatus';
 
@@ -152,12 +153,21 @@ export class Speaker extends OperatorBase {
       this.configured = false;
     }
     if (!this.configured) {
-      const existing = new Set((await this.gobgp.listPeers()).map((p) => p.address));
+      const current = new Map((await this.gobgp.listPeers()).map((p) => [p.address, p]));
+      const existing = new Set(current.keys());
       const wanted = new Set(this.cfg.peers.map((p) => p.address));
       for (const p of this.cfg.peers) {
-        if (existing.has(p.address)) continue;
+        const spec = peerSpecOf(p);
+        const have = current.get(p.address);
+        if (have) {
+          const differs = peerConfigDiffers(spec, have.config);
+          if (differs.length === 0) continue;
+          // gobgpd has no in-place update for these: re-create the peer (its session restarts).
+          this.log.info('peer configuration changed; re-creating it', { peer: p.address, fields: differs });
+          await this.gobgp.deletePeer(p.address);
+        }
         this.log.info('adding peer', { peer: p.address, asn: p.asn, port: p.port });
-        await this.gobgp.addPeer(peerSpecOf(p));
+        await this.gobgp.addPeer(spec);
       }
       for (const address of existing) {
         if (wanted.has(address)) continue;

@@ -1,0 +1,27 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { PeerSpec, PeerStatus } from '../gobgp/types';
+import { peerConfigDiffers } from './peerConfig';
+
+const want: PeerSpec = { address: '192.0.2.1', asn: 64512, port: 179, holdTime: 9, keepaliveInterval: 3, connectRetry: 1, families: ['ipv4-unicast', 'ipv6-unicast'], passive: false };
+// As gobgpd reports it back: defaults filled in, no password text.
+const got: PeerStatus['config'] = { address: '192.0.2.1', asn: 64512, port: 179, holdTime: 9, keepaliveInterval: 3, connectRetry: 1, families: ['ipv6-unicast', 'ipv4-unicast'], passive: false, hasPassword: false };
+
+test('which peer fields differ from what gobgpd has', () => {
+  const cases: Array<[string, Partial<PeerSpec>, Partial<PeerStatus['config']>, string[]]> = [
+    ['identical (family order ignored)', {}, {}, []],
+    ['families: IPv6 missing in gobgpd', {}, { families: ['ipv4-unicast'] }, ['families']],
+    ['another ASN', { asn: 65000 }, {}, ['asn']],
+    ['another port', { port: 1790 }, {}, ['port']],
+    ['hold time changed', { holdTime: 90 }, {}, ['holdTime']],
+    ['unset fields are not compared (gobgpd defaults)', { holdTime: undefined, keepaliveInterval: undefined, connectRetry: undefined }, { holdTime: 90, keepaliveInterval: 30, connectRetry: 120 }, []],
+    ['a password added', { password: 's3cret' }, {}, ['password']],
+    ['a password kept', { password: 's3cret' }, { hasPassword: true }, []],
+    ['passive switched', { passive: true }, {}, ['passive']],
+    ['multihop 0 equals none', { multihopTtl: 0 }, { multihopTtl: undefined }, []],
+    ['graceful restart enabled', { gracefulRestart: { enabled: true, restartTime: 120 } }, {}, ['gracefulRestart']],
+  ];
+  for (const [name, w, g, expected] of cases) {
+    assert.deepEqual(peerConfigDiffers({ ...want, ...w }, { ...got, ...g }), expected, name);
+  }
+});

@@ -1,0 +1,27 @@
+// Whether a peer gobgpd already has matches the configuration. Pure, so the
+// speaker's "make gobgpd match the config" step is table-tested.
+import type { PeerSpec, PeerStatus } from '../gobgp/types';
+
+/**
+ * The fields of a configured peer that differ from what gobgpd reports (empty:
+ * leave the session alone). Only fields the configuration sets are compared:
+ * gobgpd fills its own defaults in, and once a session is up it reports the
+ * session's local address rather than the configured one, so that is skipped.
+ */
+export function peerConfigDiffers(want: PeerSpec, got: PeerStatus['config']): string[] {
+  const diff: string[] = [];
+  const same = <T>(field: string, w: T | undefined, g: T | undefined): void => {
+    if (w !== undefined && w !== g) diff.push(field);
+  };
+  same('asn', want.asn, got.asn);
+  same('port', want.port, got.port);
+  same('multihopTtl', want.multihopTtl || undefined, got.multihopTtl || undefined);
+  same('holdTime', want.holdTime, got.holdTime);
+  same('keepaliveInterval', want.keepaliveInterval, got.keepaliveInterval);
+  same('connectRetry', want.connectRetry, got.connectRetry);
+  same('passive', want.passive ?? false, got.passive ?? false);
+  if ((want.gracefulRestart?.enabled ?? false) !== (got.gracefulRestart?.enabled ?? false)) diff.push('gracefulRestart');
+  if ((want.password !== undefined && want.password !== '') !== got.hasPassword) diff.push('password');
+  if ([...want.families].sort().join(',') !== [...got.families].sort().join(',')) diff.push('families');
+  return diff;
+}
