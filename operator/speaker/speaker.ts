@@ -234,9 +234,10 @@ export class Speaker extends OperatorBase {
     for (const f of FAMILIES) {
       metrics.announcedPrefixes.set({ node: this.cfg.nodeName, family: f }, desired.paths.filter((p: PathSpec) => p.family === f).length);
     }
-    this.enqueue(STATUS);
-    // gobgpd sends updates to peers asynchronously; look at the adj-RIB-out again shortly.
+    // gobgpd sends updates to its peers asynchronously: after a change, read the
+    // adj-RIB-out once it has settled, so each entry is written once, not twice.
     if (diff.add.length + diff.remove.length > 0) this.enqueueAfter(STATUS, 500);
+    else this.enqueue(STATUS);
     return undefined;
   }
 
