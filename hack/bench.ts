@@ -9,7 +9,7 @@ import type { VipAnnouncement } from '../operator/api/types';
 import { birdNextHops, birdc } from '../test-e2e/harness/bird';
 import { kubectl, lab, REPO_ROOT, waitFor } from '../test-e2e/harness/lab';
 import { core, createReadyPod, createService, customObjects, ensureNamespace, ensureNode, inPool } from '../test-e2e/harness/kube';
-import { controllerConfig, startOperator, waitReady, type OperatorProcess } from '../test-e2e/harness/operator';
+import { controllerConfig, speakerConfig, startOperator, waitReady, type OperatorProcess } from '../test-e2e/harness/operator';
 import path from 'node:path';
 
 const N = Number(process.env.BENCH_SERVICES ?? 1000);
@@ -28,17 +28,6 @@ async function listVAs(): Promise<VipAnnouncement[]> {
   return (res.body as { items: VipAnnouncement[] }).items;
 }
 
-function speakerConfig(i: number): Record<string, unknown> {
-  const l = lab();
-  const node = l.nodes[i];
-  return {
-    speaker: {
-      nodeName: node.name, asn: l.nodeAsn, routerId: node.address, listenPort: l.bgpPort, listenAddresses: [node.address],
-      gobgp: { target: node.gobgpTarget }, driftCheckPeriod: '30s',
-      peers: [{ address: l.routerAddress, asn: l.routerAsn, port: l.bgpPort, localAddress: node.address, holdTime: '9s', connectRetry: '1s', families: ['ipv4-unicast'] }],
-    },
-  };
-}
 
 async function changeLatencies(label: string, observe: (i: number) => Promise<boolean>): Promise<number[]> {
   const out: number[] = [];
@@ -93,7 +82,7 @@ async function main(): Promise<void> {
 
     // 3. speakers start → BIRD holds every route; → every status Advertised.
     const t1 = performance.now();
-    for (let i = 0; i < l.nodes.length; i++) procs.push(await startOperator(`bench-speaker-${l.nodes[i].name}`, 'speaker', speakerConfig(i)));
+    for (let i = 0; i < l.nodes.length; i++) procs.push(await startOperator(`bench-speaker-${l.nodes[i].name}`, 'speaker', speakerConfig(l.nodes[i], { driftCheckPeriod: '30s' })));
     const wantHops = l.nodes.length;
     await waitFor('BIRD to hold every route', async () => {
       const hops = await birdNextHops();

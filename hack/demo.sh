@@ -92,6 +92,9 @@ for _ in $(seq 1 240); do
   sleep 0.5
 done
 kubectl -n demo wait vipannouncements --all --for=jsonpath='{.status.conditions[?(@.type=="Advertised")].status}'=True --timeout=120s >/dev/null
+# ...and by every speaker expected: web from its two pods' nodes, api from all three.
+kubectl -n demo wait vipannouncement/web --for=jsonpath='{.status.advertisedBy}'=2 --timeout=60s >/dev/null
+kubectl -n demo wait vipannouncement/api --for=jsonpath='{.status.advertisedBy}'=3 --timeout=60s >/dev/null
 
 echo
 echo "\$ kubectl get vipannouncements -A -o wide"

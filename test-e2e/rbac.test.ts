@@ -13,9 +13,9 @@ import path from 'node:path';
 import yaml from 'js-yaml';
 import type { VipAnnouncement } from '../operator/api/types';
 import { birdNextHops } from './harness/bird';
-import { REPO_ROOT, kubectl, kubectlResult, lab, waitFor, waitUntilNoMismatch, type LabNode } from './harness/lab';
+import { REPO_ROOT, kubectl, kubectlResult, lab, waitFor, waitUntilNoMismatch } from './harness/lab';
 import { core, createReadyPod, createService, customObjects, deleteNamespace, ensureNamespace, ensureNode, ignoreNotFound, statusOf, uniqueNamespace } from './harness/kube';
-import { controllerConfig, startOperator, waitReady, type OperatorProcess } from './harness/operator';
+import { controllerConfig, speakerConfig, startOperator, waitReady, type OperatorProcess } from './harness/operator';
 import { canI, serviceAccountKubeconfig, serviceAccountUser } from './harness/serviceAccount';
 
 const SYSTEM_NS = 'vip-announcer';
@@ -46,22 +46,6 @@ function render(dir: string): string {
 
 const shippedRbac = (): RbacObject[] => (yaml.loadAll(render('rbac')) as RbacObject[]).filter(Boolean);
 
-function speakerConfig(node: LabNode): Record<string, unknown> {
-  const l = lab();
-  return {
-    speaker: {
-      nodeName: node.name,
-      asn: l.nodeAsn,
-      routerId: node.address,
-      listenPort: l.bgpPort,
-      listenAddresses: [node.address],
-      gobgp: { target: node.gobgpTarget },
-      withdrawOnShutdown: true,
-      driftCheckPeriod: '3s',
-      peers: [{ address: l.routerAddress, asn: l.routerAsn, port: l.bgpPort, localAddress: node.address, holdTime: '9s', connectRetry: '1s' }],
-    },
-  };
-}
 
 const leaderElected = controllerConfig({
   leaderElection: { enabled: true, leaseName: LEASE, leaseNamespace: SYSTEM_NS, leaseDuration: '15s', renewDeadline: '10s', retryPeriod: '2s' },

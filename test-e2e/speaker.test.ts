@@ -12,34 +12,12 @@ import { REPO_ROOT, kubectl, labCommand, lab, waitFor, waitUntilNoMismatch, type
 import {
   core, createReadyPod, createService, customObjects, deleteNamespace, ensureNamespace, ensureNode, inPool, setPodReady, uniqueNamespace,
 } from './harness/kube';
-import { controllerConfig, startOperator, waitReady, type OperatorProcess } from './harness/operator';
+import { controllerConfig, speakerConfig, startOperator, waitReady, type OperatorProcess } from './harness/operator';
 
 const execFileP = promisify(execFile);
 const NS = uniqueNamespace('e2e-speaker');
 const BULK_NS = uniqueNamespace('e2e-speaker-bulk');
 
-function speakerConfig(node: LabNode, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  const l = lab();
-  const octet = node.address.split('.')[3];
-  return {
-    speaker: {
-      nodeName: node.name,
-      asn: l.nodeAsn,
-      routerId: node.address,
-      listenPort: l.bgpPort,
-      listenAddresses: [node.address],
-      gobgp: { target: node.gobgpTarget },
-      nextHop: { ipv6: `fd00:0:0:ff::${octet}` },
-      withdrawOnShutdown: true,
-      driftCheckPeriod: '3s',
-      peers: [{
-        address: l.routerAddress, asn: l.routerAsn, port: l.bgpPort, localAddress: node.address,
-        holdTime: '9s', connectRetry: '1s', families: ['ipv4-unicast', 'ipv6-unicast'],
-      }],
-      ...extra,
-    },
-  };
-}
 
 async function listVAs(ns: string): Promise<VipAnnouncement[]> {
   const res = await customObjects().listNamespacedCustomObject('vipannouncer.io', 'v1alpha1', ns, 'vipannouncements');

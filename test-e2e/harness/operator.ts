@@ -6,7 +6,7 @@ import { createServer } from 'node:net';
 import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync, closeSync } from 'node:fs';
 import path from 'node:path';
 import { dump } from 'js-yaml';
-import { REPO_ROOT, lab, waitFor } from './lab';
+import { REPO_ROOT, lab, waitFor, type LabNode } from './lab';
 
 export interface OperatorProcess {
   name: string;
@@ -132,6 +132,30 @@ export function controllerConfig(extra: Record<string, unknown> = {}): Record<st
       loadBalancerClasses: [''],
       resyncPeriod: '5m',
       leaderElection: { enabled: false },
+      ...extra,
+    },
+  };
+}
+
+/** One lab node's speaker configuration: iBGP to BIRD, IPv4 and IPv6, quick timers. */
+export function speakerConfig(node: LabNode, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  const l = lab();
+  const octet = node.address.split('.')[3];
+  return {
+    speaker: {
+      nodeName: node.name,
+      asn: l.nodeAsn,
+      routerId: node.address,
+      listenPort: l.bgpPort,
+      listenAddresses: [node.address],
+      gobgp: { target: node.gobgpTarget },
+      nextHop: { ipv6: `fd00:0:0:ff::${octet}` },
+      withdrawOnShutdown: true,
+      driftCheckPeriod: '3s',
+      peers: [{
+        address: l.routerAddress, asn: l.routerAsn, port: l.bgpPort, localAddress: node.address,
+        holdTime: '9s', connectRetry: '1s', families: ['ipv4-unicast', 'ipv6-unicast'],
+      }],
       ...extra,
     },
   };
