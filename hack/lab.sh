@@ -16,6 +16,9 @@ source "$(dirname "$0")/lib/common.sh"
 LAB="${VIPA_LAB_DIR:-$VIPA_ROOT/.lab}"
 # A lab booted with LAB_PORT_BASE / LAB_BGP_PORT records them in $LAB/env, so later commands on it
 # (stop, start, restart-apiserver) use the same ports without being told again.
+# LAB_APISERVER_PROFILING=true serves /debug/pprof on the API server (performance work only).
+# The API server enables OwnerReferencesPermissionEnforcement (as OpenShift does), so the
+# rbac e2e test proves the finalizers rules that blockOwnerDeletion needs.
 recorded() { [[ -f $LAB/env ]] && sed -n "s/^export $1=\([0-9]*\)$/\1/p" "$LAB/env" | tail -1; return 0; }
 : "${LAB_PORT_BASE:=$(recorded LAB_PORT_BASE)}"
 : "${LAB_BGP_PORT:=$(recorded LAB_BGP_PORT)}"
@@ -169,10 +172,11 @@ start_apiserver() {
     --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$APISERVER_PORT" \
     --tls-cert-file "$PKI/apiserver.crt" --tls-private-key-file "$PKI/apiserver.key" \
     --client-ca-file "$PKI/ca.crt" --authorization-mode RBAC \
+    --enable-admission-plugins OwnerReferencesPermissionEnforcement \
     --service-account-issuer https://kubernetes.default.svc.cluster.local \
     --service-account-key-file "$PKI/sa.pub" --service-account-signing-key-file "$PKI/sa.key" \
     --service-cluster-ip-range 10.96.0.0/16,fd00:10:96::/112 --endpoint-reconciler-type none \
-    --profiling=false --cert-dir "$LAB/apiserver-certs" -v 1
+    --profiling="${LAB_APISERVER_PROFILING:-false}" --cert-dir "$LAB/apiserver-certs" -v 1
   wait_for kube-apiserver apiserver 120 curl -sf --cacert "$PKI/ca.crt" --cert "$PKI/admin.crt" \
     --key "$PKI/admin.key" "https://127.0.0.1:$APISERVER_PORT/readyz"
 }

@@ -348,6 +348,32 @@ void describe('GobgpClient against the real gobgpd', { timeout: 180_000 }, () =>
     await a.deletePath(cli4 as ObservedPath);
   });
 
+  void it('AddPathStream: 600 paths in batches of 256, both families, attributes intact; deleted by spec', async () => {
+    const many: PathSpec[] = Array.from({ length: 600 }, (_, i) =>
+      i % 3 === 0
+        ? { ...v6, prefix: `2001:db8:1::${(i + 1).toString(16)}/128` }
+        : { ...v4, prefix: `198.18.${Math.floor(i / 250)}.${(i % 250) + 1}/32`, localPref: 100 + (i % 7) },
+    );
+    await a.addPaths(many);
+    const listed = [...(await a.listPath('ipv4-unicast', 'global')), ...(await a.listPath('ipv6-unicast', 'global'))]
+      .filter((p) => p.prefix !== v4.prefix && p.prefix !== v6.prefix)
+      .map(without);
+    const key = (p: { prefix: string }): string => p.prefix;
+    assert.deepEqual(
+      listed.sort((x, y) => key(x).localeCompare(key(y))),
+      many.map((p) => ({ ...p, local: true })).sort((x, y) => key(x).localeCompare(key(y))),
+    );
+    // Adding the same paths again replaces them: still 600, no duplicates.
+    await a.addPaths(many.slice(0, 10));
+    assert.equal((await a.listPath('ipv4-unicast', 'global')).length + (await a.listPath('ipv6-unicast', 'global')).length, 602);
+    for (const p of many) await a.deletePath(p);
+    assert.deepEqual(Object.keys(await cliRib(A, 'ipv4')), [v4.prefix]);
+    assert.deepEqual(Object.keys(await cliRib(A, 'ipv6')), [v6.prefix]);
+    // A bad spec is refused before anything is sent.
+    await assert.rejects(a.addPaths([{ ...v4, prefix: '198.18.9.1/32' }, { ...v4, prefix: 'not-a-prefix' }]));
+    assert.deepEqual(Object.keys(await cliRib(A, 'ipv4')), [v4.prefix]);
+  });
+
   void it('an iBGP session to a second gobgpd: state events, adj-RIB-out, and learned paths are not local', async () => {
     await startGobgpd('gobgpd-B', B.ip, B.api);
     b = new GobgpClient(`${B.ip}:${B.api}`, { timeoutMs: 5000 });

@@ -16,6 +16,7 @@ import type {
 } from './types';
 import type {
   WireAddPathRequest,
+  WireAddPathStreamRequest,
   WireAttribute,
   WireDeletePathRequest,
   WireDestination,
@@ -246,6 +247,11 @@ export function encodePath(spec: PathSpec): WirePath {
 
 export function encodeAddPath(spec: PathSpec): WireAddPathRequest {
   return { table_type: 'GLOBAL', path: encodePath(spec) };
+}
+
+/** One AddPathStream message: every spec checked and encoded like AddPath's. */
+export function encodeAddPathStream(specs: readonly PathSpec[]): WireAddPathStreamRequest {
+  return { table_type: 'GLOBAL', paths: specs.map(encodePath) };
 }
 
 /**

@@ -139,6 +139,10 @@ export interface WireAddPathRequest {
   table_type: WireTableType;
   path: WirePath;
 }
+export interface WireAddPathStreamRequest {
+  table_type: WireTableType;
+  paths: WirePath[];
+}
 export interface WireAddPathResponse {
   uuid?: Uint8Array;
 }

@@ -5,7 +5,10 @@
 // - client-side aggregation: the same object + type + reason + message within `dedupeWindowMs`
 //   patches the existing Event (count + 1, lastTimestamp) instead of creating a new one;
 // - recording never throws into the caller and never blocks it: failures are logged, and
-//   flush() waits for the writes in flight (tests, shutdown).
+//   flush() waits for the writes in flight (tests, shutdown);
+// - at most `maxInFlight` writes at once (default 2, like client-go's one broadcaster
+//   goroutine): a burst of Events (a cold start with a thousand Services) trails
+//   behind the work that matters instead of competing with it at the API server.
 
 import * as os from 'node:os';
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -15,6 +18,7 @@ import { isNotFound, kubeRequest } from './request';
 import { MERGE_PATCH } from './apply';
 import type { Log } from '../util/log';
 import { errorFields, nullLogger } from '../util/log';
+import { Limiter } from '../util/parallel';
 
 export type EventType = 'Normal' | 'Warning';
 
@@ -28,6 +32,8 @@ export interface EventRecorderOptions {
   dedupeWindowMs?: number;
   /** Aggregation entries kept (default 4096, oldest dropped first). */
   maxCacheEntries?: number;
+  /** Concurrent writes (default 2). */
+  maxInFlight?: number;
   /** Clock (tests). */
   now?: () => Date;
 }
@@ -60,6 +66,7 @@ export class EventRecorder {
   private readonly pending = new Map<string, Promise<void>>();
   private readonly warnedReasons = new Set<string>();
   private seq = 0;
+  private readonly limiter: Limiter;
 
   constructor(
     private readonly kc: KubeConfig,
@@ -71,6 +78,7 @@ export class EventRecorder {
     this.windowMs = opts.dedupeWindowMs ?? 10 * 60_000;
     this.maxEntries = opts.maxCacheEntries ?? 4096;
     this.now = opts.now ?? (() => new Date());
+    this.limiter = new Limiter(opts.maxInFlight ?? 2);
   }
 
   normal(obj: KubeObject, reason: string, message: string): void {
@@ -95,9 +103,10 @@ export class EventRecorder {
       }
       const msg = message.length > MAX_MESSAGE ? message.slice(0, MAX_MESSAGE - 3) + '...' : message;
       const key = [obj.kind, obj.metadata?.namespace ?? '', name, obj.metadata?.uid ?? '', type, reason, msg].join('\u0000');
+      const at = this.now();
       const prev = this.pending.get(key) ?? Promise.resolve();
       const next = prev
-        .then(() => this.write(key, obj, name, type, reason, msg))
+        .then(() => this.limiter.run(() => this.write(key, obj, name, type, reason, msg, at)))
         .catch((err: unknown) => {
           this.log.warn('recording event failed', { object: name, kind: obj.kind, reason, ...errorFields(err) });
         })
@@ -117,8 +126,7 @@ export class EventRecorder {
     }
   }
 
-  private async write(key: string, obj: KubeObject, name: string, type: EventType, reason: string, message: string): Promise<void> {
-    const now = this.now();
+  private async write(key: string, obj: KubeObject, name: string, type: EventType, reason: string, message: string, now: Date): Promise<void> {
     const agg = this.cache.get(key);
     if (agg && now.getTime() - agg.lastSeenMs < this.windowMs) {
       try {

@@ -17,12 +17,10 @@
 //
 // Handlers run synchronously, after the store has been updated, and should only enqueue keys.
 
-import type { KubeConfig, RequestResult } from '@kubernetes/client-node';
-import { DefaultRequest, Watch } from '@kubernetes/client-node';
-import type { RequestInterface } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { KubeObject, ResourceRef } from './resources';
 import { apiVersionOf, objectKey, resourcePath } from './resources';
-import { KubeApiError, asStatus, isGone, kubeRequest } from './request';
+import { KubeApiError, asStatus, isGone, kubeRequest, kubeStream } from './request';
 import type { Log } from '../util/log';
 import { errorFields, errorMessage, nullLogger } from '../util/log';
 import type { BackoffOptions } from '../util/backoff';
@@ -80,33 +78,7 @@ function isKubeObject(v: unknown): v is KubeObject & { metadata: { name: string 
   return isRecord(v) && isRecord(v.metadata) && typeof v.metadata.name === 'string';
 }
 
-type WebRequestOptions = Parameters<RequestInterface['webRequest']>[0];
-
-/**
- * client-node's DefaultRequest, plus a handle on the request so a watch can be aborted and timed
- * even before Watch.watch() has resolved, and a hook on the HTTP response.
- */
-class TrackedRequest implements RequestInterface {
-  private readonly inner = new DefaultRequest();
-  private req?: RequestResult;
-  private aborted = false;
-  onResponse?: () => void;
-
-  webRequest(opts: WebRequestOptions): RequestResult {
-    const req = this.inner.webRequest(opts);
-    this.req = req;
-    req.on('response', () => this.onResponse?.());
-    if (this.aborted) req.abort();
-    return req;
-  }
-
-  abort(): void {
-    this.aborted = true;
-    this.req?.abort();
-  }
-}
-
-/** List and watch over the API server with client-node's Watch and an authenticated LIST. */
+/** List and watch over the API server: an authenticated LIST and a streaming watch (one JSON event per line). */
 export class KubeListWatcher<T extends KubeObject> implements ListWatcher<T> {
   readonly description: string;
   private readonly path: string;
@@ -157,8 +129,7 @@ export class KubeListWatcher<T extends KubeObject> implements ListWatcher<T> {
   }
 
   watch(req: WatchRequest<T>): Promise<WatchEnd> {
-    const tracked = new TrackedRequest();
-    const watch = new Watch(this.kc, tracked);
+    const abort = new AbortController();
     return new Promise<WatchEnd>((resolve) => {
       let finished = false;
       const finish = (end: WatchEnd): void => {
@@ -167,7 +138,7 @@ export class KubeListWatcher<T extends KubeObject> implements ListWatcher<T> {
         clearTimeout(connectTimer);
         clearTimeout(lifetimeTimer);
         req.signal.removeEventListener('abort', onAbort);
-        tracked.abort();
+        abort.abort();
         resolve(end);
       };
       const onAbort = (): void => finish({ kind: 'aborted' });
@@ -178,22 +149,13 @@ export class KubeListWatcher<T extends KubeObject> implements ListWatcher<T> {
       );
       // The server ends the watch after timeoutSeconds; if it has not, the connection is dead.
       const lifetimeTimer = setTimeout(() => finish({ kind: 'closed' }), (req.timeoutSeconds + 30) * 1000);
-      tracked.onResponse = () => clearTimeout(connectTimer);
       if (req.signal.aborted) {
         finish({ kind: 'aborted' });
         return;
       }
       req.signal.addEventListener('abort', onAbort, { once: true });
 
-      const query: Record<string, string | number | boolean> = {
-        resourceVersion: req.resourceVersion,
-        allowWatchBookmarks: true,
-        timeoutSeconds: req.timeoutSeconds,
-      };
-      if (this.selector.labelSelector) query.labelSelector = this.selector.labelSelector;
-      if (this.selector.fieldSelector) query.fieldSelector = this.selector.fieldSelector;
-
-      const onEvent = (phase: string, obj: unknown): void => {
+      const onEvent = (phase: unknown, obj: unknown): void => {
         if (finished) return;
         if (phase === 'ERROR') {
           const st = asStatus(obj);
@@ -218,21 +180,40 @@ export class KubeListWatcher<T extends KubeObject> implements ListWatcher<T> {
         }
         req.onEvent(phase, obj as T);
       };
-      const onDone = (err: unknown): void => {
-        if (err === null || err === undefined) {
-          finish({ kind: 'closed' });
+      const onLine = (line: string): void => {
+        let ev: unknown;
+        try {
+          ev = JSON.parse(line);
+        } catch (err) {
+          finish({ kind: 'error', error: new KubeApiError(0, 'BadWatchEvent', `watch ${this.path}: unparsable event: ${errorMessage(err)}`, 'GET', this.path) });
           return;
         }
-        const statusCode = isRecord(err) && typeof err.statusCode === 'number' ? err.statusCode : 0;
-        if (statusCode === 410) {
-          finish({ kind: 'gone', message: 'HTTP 410 Gone' });
-          return;
-        }
-        const msg = errorMessage(err);
-        const code = isRecord(err) && typeof err.code === 'string' ? err.code : statusCode ? `Http${statusCode}` : 'NetworkError';
-        finish({ kind: 'error', error: new KubeApiError(statusCode, code, `watch ${this.path}: ${msg}`, 'GET', this.path, undefined, { cause: err }) });
+        if (isRecord(ev)) onEvent(ev.type, ev.object);
       };
-      watch.watch(this.path, query, onEvent, onDone).catch((err: unknown) => finish({ kind: 'error', error: err }));
+
+      kubeStream(this.kc, {
+        path: this.path,
+        query: {
+          resourceVersion: req.resourceVersion,
+          allowWatchBookmarks: true,
+          timeoutSeconds: req.timeoutSeconds,
+          watch: true,
+          labelSelector: this.selector.labelSelector,
+          fieldSelector: this.selector.fieldSelector,
+        },
+        signal: abort.signal,
+        onResponse: () => clearTimeout(connectTimer),
+        onLine,
+      }).then(
+        () => finish({ kind: 'closed' }),
+        (err: unknown) => {
+          if (isGone(err)) finish({ kind: 'gone', message: 'HTTP 410 Gone' });
+          else if (err instanceof KubeApiError) {
+            const detail = err.status?.message ?? err.message;
+            finish({ kind: 'error', error: new KubeApiError(err.statusCode, err.reason, `watch ${this.path}: ${err.reason}: ${detail}`, 'GET', this.path, err.status, { cause: err }) });
+          } else finish({ kind: 'error', error: err });
+        },
+      );
     });
   }
 }

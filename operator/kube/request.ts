@@ -125,60 +125,118 @@ export function buildUrl(server: string, path: string, query?: Record<string, Qu
   return url;
 }
 
-/** Perform one request; resolve with the parsed JSON body (undefined when empty), reject with KubeApiError. */
-export async function kubeRequest(kc: KubeConfig, opts: KubeRequestOptions): Promise<unknown> {
+/**
+ * What applyToHTTPSOptions produces (CA, client certificate and key, auth header), cached
+ * briefly per KubeConfig: client-node re-reads the certificate files on every call, which
+ * cost more CPU than the request itself under load. Short enough that a rotated token file
+ * is picked up within seconds; a 401 drops the entry at once.
+ */
+const AUTH_TTL_MS = 10_000;
+const authCache = new WeakMap<KubeConfig, { at: number; opts: https.RequestOptions }>();
+
+async function authOptions(kc: KubeConfig, method: string, path: string): Promise<https.RequestOptions> {
+  const hit = authCache.get(kc);
+  if (hit && Date.now() - hit.at < AUTH_TTL_MS) return hit.opts;
+  const opts: https.RequestOptions = { headers: {} };
+  try {
+    await kc.applyToHTTPSOptions(opts);
+  } catch (err) {
+    throw new KubeApiError(0, 'AuthError', `kubeconfig authentication failed: ${String(err)}`, method, path, undefined, { cause: err });
+  }
+  authCache.set(kc, { at: Date.now(), opts });
+  return opts;
+}
+
+/**
+ * One keep-alive agent per protocol, with idle connections kept for a minute: node's global
+ * agent drops them after 5 s, and every new TLS connection costs a fresh SecureContext (the
+ * most expensive step of a request from a busy speaker or controller).
+ */
+const agents = {
+  http: new http.Agent({ keepAlive: true, timeout: 60_000, maxFreeSockets: 64, scheduling: 'lifo' }),
+  https: new https.Agent({ keepAlive: true, timeout: 60_000, maxFreeSockets: 64, scheduling: 'lifo' }),
+};
+
+interface Prepared {
+  url: URL;
+  mod: typeof http | typeof https;
+  reqOpts: https.RequestOptions;
+  payload: Buffer | undefined;
+  what: string;
+}
+
+async function prepare(kc: KubeConfig, opts: { method: HttpMethod; path: string; query?: Record<string, QueryValue>; body?: unknown; contentType?: string }): Promise<Prepared> {
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new KubeApiError(0, 'NoCluster', 'kubeconfig has no current cluster', opts.method, opts.path);
   const url = buildUrl(cluster.server, opts.path, opts.query);
   const payload = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
-  const headers: http.OutgoingHttpHeaders = { Accept: 'application/json' };
+  const auth = await authOptions(kc, opts.method, opts.path);
+  const authHeaders: http.OutgoingHttpHeaders = auth.headers && !Array.isArray(auth.headers) ? (auth.headers as http.OutgoingHttpHeaders) : {};
+  const headers: http.OutgoingHttpHeaders = { ...authHeaders, Accept: 'application/json' };
   if (payload) {
     headers['Content-Type'] = opts.contentType ?? 'application/json';
     headers['Content-Length'] = payload.length;
   }
-  const reqOpts: https.RequestOptions = { method: opts.method, headers };
+  const tls = url.protocol === 'https:';
+  return {
+    url,
+    mod: tls ? https : http,
+    // A proxy agent set by the kubeconfig wins.
+    reqOpts: { agent: tls ? agents.https : agents.http, ...auth, method: opts.method, headers },
+    payload,
+    what: `${opts.method} ${opts.path}`,
+  };
+}
+
+function networkError(err: unknown, p: Prepared, method: string, path: string): KubeApiError {
+  const code = isRecord(err) && typeof err.code === 'string' ? err.code : 'NetworkError';
+  const msg = err instanceof Error ? err.message : String(err);
+  return new KubeApiError(0, code, `${p.what}: ${msg}`, method, path, undefined, { cause: err });
+}
+
+function httpError(kc: KubeConfig, status: number, statusMessage: string | undefined, text: string, p: Prepared, method: string, path: string): KubeApiError {
+  if (status === 401) authCache.delete(kc);
+  let body: unknown = text;
   try {
-    await kc.applyToHTTPSOptions(reqOpts);
-  } catch (err) {
-    throw new KubeApiError(0, 'AuthError', `kubeconfig authentication failed: ${String(err)}`, opts.method, opts.path, undefined, {
-      cause: err,
-    });
+    body = JSON.parse(text);
+  } catch {
+    // not JSON: keep the text
   }
-  const mod = url.protocol === 'https:' ? https : http;
+  const st = asStatus(body);
+  const reason = st?.reason || DEFAULT_REASONS[status] || `Http${status}`;
+  const message = st?.message ?? (typeof body === 'string' && body ? body.slice(0, 500) : statusMessage ?? '');
+  return new KubeApiError(status, reason, `${p.what}: ${status} ${reason}: ${message}`, method, path, st);
+}
+
+/** Perform one request; resolve with the parsed JSON body (undefined when empty), reject with KubeApiError. */
+export async function kubeRequest(kc: KubeConfig, opts: KubeRequestOptions): Promise<unknown> {
+  const p = await prepare(kc, opts);
   const timeoutMs = Math.max(1, Math.ceil(opts.timeoutMs ?? 60_000));
-  const what = `${opts.method} ${opts.path}`;
 
   return new Promise<unknown>((resolve, reject) => {
-    const fail = (err: unknown): void => {
-      const code = isRecord(err) && typeof err.code === 'string' ? err.code : 'NetworkError';
-      const msg = err instanceof Error ? err.message : String(err);
-      reject(new KubeApiError(0, code, `${what}: ${msg}`, opts.method, opts.path, undefined, { cause: err }));
-    };
+    const fail = (err: unknown): void => reject(networkError(err, p, opts.method, opts.path));
     let req: http.ClientRequest;
     try {
-      req = mod.request(url, { ...reqOpts, signal: opts.signal }, (res) => {
+      req = p.mod.request(p.url, { ...p.reqOpts, signal: opts.signal }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', fail);
         res.on('end', () => {
           const text = Buffer.concat(chunks).toString('utf8');
-          let body: unknown = undefined;
-          if (text.length > 0) {
-            try {
-              body = JSON.parse(text);
-            } catch {
-              body = text;
-            }
-          }
           const status = res.statusCode ?? 0;
           if (status >= 200 && status < 300) {
-            resolve(body);
+            if (text.length === 0) {
+              resolve(undefined);
+              return;
+            }
+            try {
+              resolve(JSON.parse(text));
+            } catch {
+              resolve(text);
+            }
             return;
           }
-          const st = asStatus(body);
-          const reason = st?.reason || DEFAULT_REASONS[status] || `Http${status}`;
-          const message = st?.message ?? (typeof body === 'string' && body ? body.slice(0, 500) : res.statusMessage ?? '');
-          reject(new KubeApiError(status, reason, `${what}: ${status} ${reason}: ${message}`, opts.method, opts.path, st));
+          reject(httpError(kc, status, res.statusMessage, text, p, opts.method, opts.path));
         });
       });
     } catch (err) {
@@ -187,6 +245,67 @@ export async function kubeRequest(kc: KubeConfig, opts: KubeRequestOptions): Pro
     }
     req.setTimeout(timeoutMs, () => req.destroy(Object.assign(new Error(`no response within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })));
     req.on('error', fail);
-    req.end(payload);
+    req.end(p.payload);
+  });
+}
+
+export interface KubeStreamOptions {
+  path: string;
+  query?: Record<string, QueryValue>;
+  signal: AbortSignal;
+  /** The server answered 200 and the stream began. */
+  onResponse?: () => void;
+  /** One line of the body (a watch event's JSON), without its newline. */
+  onLine: (line: string) => void;
+}
+
+/**
+ * A streaming GET (a watch): calls onLine for every newline-terminated line. Resolves
+ * when the server ends the stream, rejects with KubeApiError on an HTTP error or a broken
+ * connection; an abort through `signal` resolves quietly.
+ */
+export async function kubeStream(kc: KubeConfig, opts: KubeStreamOptions): Promise<void> {
+  const p = await prepare(kc, { method: 'GET', path: opts.path, query: opts.query });
+  return new Promise<void>((resolve, reject) => {
+    const fail = (err: unknown): void => {
+      if (opts.signal.aborted) resolve();
+      else reject(networkError(err, p, 'GET', opts.path));
+    };
+    let req: http.ClientRequest;
+    try {
+      req = p.mod.request(p.url, { ...p.reqOpts, signal: opts.signal }, (res) => {
+        const status = res.statusCode ?? 0;
+        res.on('error', fail);
+        if (status !== 200) {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => reject(httpError(kc, status, res.statusMessage, Buffer.concat(chunks).toString('utf8'), p, 'GET', opts.path)));
+          return;
+        }
+        opts.onResponse?.();
+        res.setEncoding('utf8');
+        let rest = '';
+        res.on('data', (chunk: string) => {
+          let text = rest + chunk;
+          let nl = text.indexOf('\n');
+          while (nl >= 0) {
+            const line = text.slice(0, nl);
+            if (line.trim().length > 0) opts.onLine(line);
+            text = text.slice(nl + 1);
+            nl = text.indexOf('\n');
+          }
+          rest = text;
+        });
+        res.on('end', () => {
+          if (rest.trim().length > 0) opts.onLine(rest);
+          resolve();
+        });
+      });
+    } catch (err) {
+      fail(err);
+      return;
+    }
+    req.on('error', fail);
+    req.end();
   });
 }

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { SpeakerStatus } from '../api/types';
 import type { PeerState } from '../gobgp/types';
-import { speakerEntry, speakerEntryChanged } from './speakerStatus';
+import { indexAdjOut, speakerEntry, speakerEntryChanged } from './speakerStatus';
 
 const now = new Date('2024-05-06T07:08:09.987Z');
 const peers: PeerState[] = [
@@ -10,11 +10,11 @@ const peers: PeerState[] = [
   { address: '192.0.2.2', asn: 65000, state: 'Active' },
   { address: '192.0.2.1', asn: 65000, state: 'Established', localAddress: '192.0.2.11' },
 ];
-const adjOut = new Map<string, string[]>([
+const adjOut = indexAdjOut(new Map<string, string[]>([
   ['192.0.2.1', ['203.0.113.10/32', '198.51.100.99/32']], // another announcement's prefix too
   ['192.0.2.2', ['203.0.113.10/32']], // stale: the session is not Established
   ['2001:db8:0::1', ['2001:DB8::10/128']],
-]);
+]));
 
 void test('speakerEntry: per-peer state and advertised prefixes of this announcement', () => {
   assert.deepEqual(speakerEntry('node-a', ['2001:db8::10/128', '203.0.113.10/32'], peers, adjOut, now), {

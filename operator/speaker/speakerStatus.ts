@@ -5,6 +5,21 @@ import type { PeerStatus, SpeakerStatus } from '../api/types';
 import { canonicalIp, canonicalPrefix, compareIp, comparePrefix } from '../config/ip';
 import type { PeerState } from '../gobgp/types';
 
+/** Canonical peer address → canonical prefixes in its adj-RIB-out. */
+export type AdjOutIndex = ReadonlyMap<string, ReadonlySet<string>>;
+
+/** Canonicalizes what GoBGP listed once per status round (not once per announcement). */
+export function indexAdjOut(adjOutByPeer: ReadonlyMap<string, readonly string[]>): AdjOutIndex {
+  const index = new Map<string, Set<string>>();
+  for (const [peer, prefixes] of adjOutByPeer) {
+    const address = canonicalIp(peer) ?? peer;
+    const set = index.get(address) ?? new Set<string>();
+    for (const p of prefixes) set.add(canonicalPrefix(p));
+    index.set(address, set);
+  }
+  return index;
+}
+
 /**
  * The entry for this node, or null when it originates nothing for the
  * announcement (the caller then removes its entry). `advertised` lists only
@@ -15,18 +30,11 @@ export function speakerEntry(
   node: string,
   prefixesOfAnnouncement: readonly string[],
   peers: readonly PeerState[],
-  adjOutByPeer: ReadonlyMap<string, readonly string[]>,
+  adjOut: AdjOutIndex,
   now: Date,
 ): SpeakerStatus | null {
   const addresses = uniqueSorted(prefixesOfAnnouncement);
   if (addresses.length === 0) return null;
-
-  const adjOut = new Map<string, Set<string>>();
-  for (const [peer, prefixes] of adjOutByPeer) {
-    const set = adjOut.get(canonicalIp(peer) ?? peer) ?? new Set<string>();
-    for (const p of prefixes) set.add(canonicalPrefix(p));
-    adjOut.set(canonicalIp(peer) ?? peer, set);
-  }
 
   const seen = new Set<string>();
   const peerStatus: PeerStatus[] = [];
@@ -34,7 +42,7 @@ export function speakerEntry(
     const address = canonicalIp(p.address) ?? p.address;
     if (seen.has(address)) continue;
     seen.add(address);
-    const out = p.state === 'Established' ? (adjOut.get(address) ?? new Set<string>()) : new Set<string>();
+    const out: ReadonlySet<string> = p.state === 'Established' ? (adjOut.get(address) ?? new Set<string>()) : new Set<string>();
     peerStatus.push({ address, asn: p.asn, state: p.state, advertised: addresses.filter((a) => out.has(a)) });
   }
   return { node, addresses, peers: peerStatus, lastUpdateTime: rfc3339Seconds(now) };

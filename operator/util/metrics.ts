@@ -41,7 +41,7 @@ export const metrics = {
   }),
   gobgpOperations: new Counter({
     name: 'vipannouncer_gobgp_path_operations_total',
-    help: 'AddPath / DeletePath calls made to gobgpd.',
+    help: 'Paths added to (AddPathStream) and deleted from (DeletePath) gobgpd.',
     labelNames: ['node', 'op'] as const,
     registers: [registry],
   }),

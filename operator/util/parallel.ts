@@ -21,3 +21,32 @@ export async function inParallel<T>(items: readonly T[], limit: number, fn: (ite
   await Promise.all(Array.from({ length: Math.min(Math.max(1, limit), items.length) }, worker));
   if (first) throw first;
 }
+
+/**
+ * A counting semaphore: run() starts `fn` when fewer than `limit` calls are in
+ * flight, else queues it (first in, first out).
+ */
+export class Limiter {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly limit: number) {}
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.active >= Math.max(1, this.limit)) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.active++;
+    try {
+      return await fn();
+    } finally {
+      // Hand the slot straight to the next waiter, or free it.
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active--;
+    }
+  }
+
+  /** Calls in flight plus calls waiting. */
+  get size(): number {
+    return this.active + this.waiting.length;
+  }
+}

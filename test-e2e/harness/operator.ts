@@ -36,11 +36,18 @@ function freePort(): Promise<number> {
   });
 }
 
+export interface OperatorOptions {
+  kubeconfig?: string;
+  env?: Record<string, string>;
+  /** Extra node flags before the script, e.g. --cpu-prof (not allowed in NODE_OPTIONS). */
+  nodeArgs?: string[];
+}
+
 export async function startOperator(
   name: string,
   role: 'controller' | 'speaker' | 'all',
   config: Record<string, unknown>,
-  opts: { kubeconfig?: string; env?: Record<string, string> } = {},
+  opts: OperatorOptions = {},
 ): Promise<OperatorProcess> {
   return spawnOperator(name, role, config, opts, await freePort());
 }
@@ -49,7 +56,7 @@ function spawnOperator(
   name: string,
   role: 'controller' | 'speaker' | 'all',
   config: Record<string, unknown>,
-  opts: { kubeconfig?: string; env?: Record<string, string> },
+  opts: OperatorOptions,
   metricsPort: number,
 ): OperatorProcess {
   const l = lab();
@@ -62,7 +69,7 @@ function spawnOperator(
   const fd = openSync(logFile, 'a');
   const child: ChildProcess = spawn(
     process.execPath,
-    [path.join(REPO_ROOT, 'dist', 'operator', 'main.js'), role, '--kubeconfig', opts.kubeconfig ?? l.kubeconfig, '--config', configFile],
+    [...(opts.nodeArgs ?? []), path.join(REPO_ROOT, 'dist', 'operator', 'main.js'), role, '--kubeconfig', opts.kubeconfig ?? l.kubeconfig, '--config', configFile],
     { stdio: ['ignore', fd, fd], env: { ...process.env, LOG_FORMAT: 'json', LOG_LEVEL: 'debug', ...opts.env } },
   );
   closeSync(fd);
@@ -70,12 +77,14 @@ function spawnOperator(
   if (pid === undefined) throw new Error(`could not start ${name}`);
   const pidFile = path.join(l.dir, 'pids', `${name}.pid`);
   writeFileSync(pidFile, String(pid));
-  writeFileSync(path.join(l.dir, 'pids', `${name}.exe`), path.join(REPO_ROOT, 'dist', 'operator', 'main.js'));
+  const exeFile = path.join(l.dir, 'pids', `${name}.exe`);
+  writeFileSync(exeFile, path.join(REPO_ROOT, 'dist', 'operator', 'main.js'));
   let exitCode: number | null | undefined;
   const exitedP = new Promise<number | null>((resolve) =>
     child.once('exit', (code) => {
       exitCode = code;
       rmSync(pidFile, { force: true });
+      rmSync(exeFile, { force: true });
       resolve(code);
     }),
   );
