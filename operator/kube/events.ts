@@ -6,9 +6,10 @@
 //   patches the existing Event (count + 1, lastTimestamp) instead of creating a new one;
 // - recording never throws into the caller and never blocks it: failures are logged, and
 //   flush() waits for the writes in flight (tests, shutdown);
-// - at most `maxInFlight` writes at once (default 2, like client-go's one broadcaster
-//   goroutine): a burst of Events (a cold start with a thousand Services) trails
-//   behind the work that matters instead of competing with it at the API server.
+// - at most `maxInFlight` writes at once (default 2) and `perSecond` on average (default 20,
+//   burst 50), as client-go's broadcaster and client rate limit do: a burst of Events (a
+//   cold start with a thousand Services) trails behind the work that matters instead of
+//   competing with it at the API server.
 
 import * as os from 'node:os';
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -18,7 +19,9 @@ import { isNotFound, kubeRequest } from './request';
 import { MERGE_PATCH } from './apply';
 import type { Log } from '../util/log';
 import { errorFields, nullLogger } from '../util/log';
+import { sleep } from '../util/backoff';
 import { Limiter } from '../util/parallel';
+import { TokenBucket } from '../util/tokenBucket';
 
 export type EventType = 'Normal' | 'Warning';
 
@@ -34,6 +37,9 @@ export interface EventRecorderOptions {
   maxCacheEntries?: number;
   /** Concurrent writes (default 2). */
   maxInFlight?: number;
+  /** Writes per second on average (default 20) and saved up at most (default 50). */
+  perSecond?: number;
+  burst?: number;
   /** Clock (tests). */
   now?: () => Date;
 }
@@ -67,6 +73,7 @@ export class EventRecorder {
   private readonly warnedReasons = new Set<string>();
   private seq = 0;
   private readonly limiter: Limiter;
+  private readonly bucket: TokenBucket;
 
   constructor(
     private readonly kc: KubeConfig,
@@ -79,6 +86,7 @@ export class EventRecorder {
     this.maxEntries = opts.maxCacheEntries ?? 4096;
     this.now = opts.now ?? (() => new Date());
     this.limiter = new Limiter(opts.maxInFlight ?? 2);
+    this.bucket = new TokenBucket(opts.perSecond ?? 20, opts.burst ?? 50, Date.now());
   }
 
   normal(obj: KubeObject, reason: string, message: string): void {
@@ -106,7 +114,12 @@ export class EventRecorder {
       const at = this.now();
       const prev = this.pending.get(key) ?? Promise.resolve();
       const next = prev
-        .then(() => this.limiter.run(() => this.write(key, obj, name, type, reason, msg, at)))
+        .then(() =>
+          this.limiter.run(async () => {
+            await sleep(this.bucket.reserve(Date.now()));
+            await this.write(key, obj, name, type, reason, msg, at);
+          }),
+        )
         .catch((err: unknown) => {
           this.log.warn('recording event failed', { object: name, kind: obj.kind, reason, ...errorFields(err) });
         })
