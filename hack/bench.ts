@@ -4,6 +4,8 @@
 //   3. speakers:   time from start until BIRD holds every route, and until every status says Advertised
 //   4. speakers:   p50/p99 from a Service change to the route change in BIRD
 // BENCH_SERVICES (default 1000) and BENCH_CHANGES (default 100) size it.
+// The controller and the speakers run as in a cluster: with tokens of their own
+// ServiceAccounts under the shipped config/rbac, not as the lab's admin.
 import { performance } from 'node:perf_hooks';
 import type { VipAnnouncement } from '../operator/api/types';
 import { birdNextHops, birdc } from '../test-e2e/harness/bird';
@@ -14,6 +16,7 @@ import path from 'node:path';
 import { Informer } from '../operator/kube/informer';
 import { Resources } from '../operator/kube/resources';
 import { describeDelta, snapshot, type Snapshot } from './benchProfile';
+import { serviceAccountKubeconfig } from '../test-e2e/harness/serviceAccount';
 
 const N = Number(process.env.BENCH_SERVICES ?? 1000);
 const CHANGES = Number(process.env.BENCH_CHANGES ?? 100);
@@ -80,6 +83,10 @@ async function main(): Promise<void> {
   await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/vipannouncements.vipannouncer.io']);
   for (const n of l.nodes) await ensureNode(n.name, n.address);
   await ensureNamespace(NS);
+  await ensureNamespace('vip-announcer');
+  await kubectl(['apply', '-k', path.join(REPO_ROOT, 'config', 'rbac')]);
+  const controllerCreds = { kubeconfig: await serviceAccountKubeconfig('vip-announcer', 'vip-announcer-controller', '2h') };
+  const speakerCreds = { kubeconfig: await serviceAccountKubeconfig('vip-announcer', 'vip-announcer-speaker', '2h') };
   console.log(`creating ${N} LoadBalancer Services with a Ready pod each (Cluster policy) …`);
   const idx = Array.from({ length: N }, (_, i) => i);
   await inPool(idx, 24, async (i) => {
@@ -99,7 +106,7 @@ async function main(): Promise<void> {
     // 1. controller start → all announcements correct.
     let snap = await snapshot();
     const t0 = performance.now();
-    const ctl = await startOperator('bench-controller', 'controller', controllerConfig(), PROFILE);
+    const ctl = await startOperator('bench-controller', 'controller', controllerConfig(), { ...PROFILE, ...controllerCreds });
     procs.push(ctl);
     await until('all announcements', () => {
       const vas = listVAs();
@@ -121,7 +128,7 @@ async function main(): Promise<void> {
 
     // 3. speakers start → BIRD holds every route; → every status Advertised.
     const t1 = performance.now();
-    for (let i = 0; i < l.nodes.length; i++) procs.push(await startOperator(`bench-speaker-${l.nodes[i].name}`, 'speaker', speakerConfig(l.nodes[i], { driftCheckPeriod: '30s' }), PROFILE));
+    for (let i = 0; i < l.nodes.length; i++) procs.push(await startOperator(`bench-speaker-${l.nodes[i].name}`, 'speaker', speakerConfig(l.nodes[i], { driftCheckPeriod: '30s' }), { ...PROFILE, ...speakerCreds }));
     const wantHops = l.nodes.length;
     await until('BIRD to hold every route', async () => {
       const c = await birdCounts();

@@ -63,3 +63,12 @@ void test('OwnEntries: an absent entry written as absent', () => {
   assert.equal(o.needsWrite('ns/x', null, null, 3), false);
   assert.equal(o.observe('ns/x', '11', A, 4), true);
 });
+
+void test('OwnEntries: a relist that skipped our version but shows our entry counts as caught up', () => {
+  const o = new OwnEntries(10_000);
+  o.recordWrite('ns/x', A, '10', 0);
+  assert.equal(o.observe('ns/x', '14', A, 100), false, 'relisted at a later version, our entry in it');
+  // No longer pending: a later removal by someone else is seen and repaired.
+  assert.equal(o.observe('ns/x', '16', null, 200), true);
+  assert.equal(o.needsWrite('ns/x', null, A, 300), true);
+});

@@ -39,7 +39,10 @@ export class OwnEntries {
     const w = this.byKey.get(key);
     if (!w) return false;
     if (w.pendingRv !== undefined) {
-      if (resourceVersion !== w.pendingRv && now - w.at < this.pendingTtlMs) return false;
+      // Caught up: the version our write made, or our entry as we wrote it (the watch may
+      // have skipped that version in a relist), or waited long enough.
+      const caughtUp = resourceVersion === w.pendingRv || !speakerEntryChanged(stored, w.entry) || now - w.at >= this.pendingTtlMs;
+      if (!caughtUp) return false;
       w.pendingRv = undefined;
     }
     return speakerEntryChanged(stored, w.entry);

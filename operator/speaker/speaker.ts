@@ -28,7 +28,7 @@ import { diffTable } from './diffTable';
 import { peerConfigDiffers } from './peerConfig';
 import { pathsForNode, type NodePaths } from './pathsForNode';
 import { OwnEntries } from './ownEntries';
-import { indexAdjOut, speakerEntry } from './speakerStatus';
+import { entrySettled, indexAdjOut, speakerEntry } from './speakerStatus';
 
 const TABLE = 'table';
 const STATUS = 'status';
@@ -37,8 +37,14 @@ const FAMILIES: Family[] = ['ipv4-unicast', 'ipv6-unicast'];
 const STATUS_WRITE_CONCURRENCY = 16;
 /** Concurrent DeletePath calls to gobgpd. */
 const GOBGP_CONCURRENCY = 32;
-/** How long a status write may stay unseen by the cache before the cached entry counts again. */
-const PENDING_WRITE_TTL_MS = 15_000;
+/** After a table change, how long an entry waits for gobgpd to finish sending before it is written anyway. */
+const SETTLE_MAX_MS = 5_000;
+/**
+ * How long a status write may stay unseen by the cache before the cached entry counts again.
+ * Long: under load the API server closes slow watches and the cache can lag by tens of
+ * seconds; a shorter wait rewrites hundreds of unchanged entries into that same load.
+ */
+const PENDING_WRITE_TTL_MS = 120_000;
 
 export interface SpeakerOptions {
   kubeConfig: KubeConfig;
@@ -68,6 +74,8 @@ export class Speaker extends OperatorBase {
   private readonly written: OwnEntries;
   private cancelWatch: (() => void) | undefined;
   private gobgpOk = false;
+  /** When the last table sync changed gobgpd's table (ms since epoch). */
+  private tableChangedAt = 0;
   private configured = false;
 
   constructor(opts: SpeakerOptions) {
@@ -85,7 +93,7 @@ export class Speaker extends OperatorBase {
       },
     });
     this.cfg = opts.config;
-    this.written = new OwnEntries(Math.max(PENDING_WRITE_TTL_MS, opts.config.driftCheckPeriodMs / 2));
+    this.written = new OwnEntries(Math.max(PENDING_WRITE_TTL_MS, 2 * opts.config.driftCheckPeriodMs));
     this.gobgp = new GobgpClient(opts.config.gobgp.target, { timeoutMs: opts.config.gobgp.timeoutMs });
     this.announcements = new ResourceClient<VipAnnouncement>(opts.kubeConfig, Resources.vipAnnouncements, speakerFieldManager(opts.config.nodeName));
   }
@@ -229,6 +237,7 @@ export class Speaker extends OperatorBase {
       metrics.gobgpOperations.inc({ node: this.cfg.nodeName, op: 'delete' });
     });
     if (diff.add.length + diff.remove.length > 0) {
+      this.tableChangedAt = Date.now();
       this.log.info('gobgpd table updated', { added: diff.add.length, removed: diff.remove.length, paths: desired.paths.length });
     }
     const touched = new Set<string>([...desired.prefixesByAnnouncement.keys(), ...(this.current?.prefixesByAnnouncement.keys() ?? [])]);
@@ -264,13 +273,18 @@ export class Speaker extends OperatorBase {
     const adjOutIndex = indexAdjOut(adjOut);
     const now = new Date();
     const writes: { va: VipAnnouncement; entry: SpeakerStatus | null }[] = [];
+    const settling = now.getTime() - this.tableChangedAt < SETTLE_MAX_MS;
+    let deferred = 0;
     for (const va of this.vas.list()) {
       const key = objectKey(va);
       const entry = speakerEntry(this.cfg.nodeName, current.prefixesByAnnouncement.get(key) ?? [], peers, adjOutIndex, now);
-      if (this.written.needsWrite(key, this.storedEntry(va), entry, now.getTime())) writes.push({ va, entry });
+      if (!this.written.needsWrite(key, this.storedEntry(va), entry, now.getTime())) continue;
+      if (settling && !entrySettled(entry)) deferred++;
+      else writes.push({ va, entry });
     }
+    if (deferred > 0) this.enqueueAfter(STATUS, 500);
     await inParallel(writes, STATUS_WRITE_CONCURRENCY, (w) => this.writeEntry(w.va, w.entry));
-    if (writes.length > 0) this.log.debug('status entries written', { count: writes.length });
+    if (writes.length + deferred > 0) this.log.debug('status entries written', { count: writes.length, deferred });
     return undefined;
   }
 

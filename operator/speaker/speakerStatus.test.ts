@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { SpeakerStatus } from '../api/types';
 import type { PeerState } from '../gobgp/types';
-import { indexAdjOut, speakerEntry, speakerEntryChanged } from './speakerStatus';
+import { entrySettled, indexAdjOut, speakerEntry, speakerEntryChanged } from './speakerStatus';
 
 const now = new Date('2024-05-06T07:08:09.987Z');
 const peers: PeerState[] = [
@@ -81,4 +81,15 @@ void test('speakerEntryChanged tolerates a stored entry the API server returned 
     lastUpdateTime: 'x',
   } as unknown as SpeakerStatus;
   assert.equal(speakerEntryChanged(stored, next), false);
+});
+
+void test('entrySettled: every Established peer advertises every address; peers that are down do not count', () => {
+  const entry = (peers: SpeakerStatus['peers']): SpeakerStatus => ({ node: 'n', addresses: ['203.0.113.10/32', '2001:db8::10/128'], peers, lastUpdateTime: 'x' });
+  const all = ['203.0.113.10/32', '2001:db8::10/128'];
+  assert.equal(entrySettled(null), true);
+  assert.equal(entrySettled(entry([])), true);
+  assert.equal(entrySettled(entry([{ address: '192.0.2.1', asn: 1, state: 'Established', advertised: all }])), true);
+  assert.equal(entrySettled(entry([{ address: '192.0.2.1', asn: 1, state: 'Established', advertised: all.slice(0, 1) }])), false);
+  assert.equal(entrySettled(entry([{ address: '192.0.2.1', asn: 1, state: 'Established', advertised: [] }])), false);
+  assert.equal(entrySettled(entry([{ address: '192.0.2.1', asn: 1, state: 'Active', advertised: [] }, { address: '192.0.2.2', asn: 1, state: 'Established', advertised: all }])), true);
 });

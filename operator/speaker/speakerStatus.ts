@@ -49,6 +49,17 @@ export function speakerEntry(
 }
 
 /**
+ * Whether every Established peer already has every address of the entry in its
+ * adj-RIB-out. Right after a table change gobgpd is still sending: an entry
+ * written then would be written again a moment later.
+ */
+export function entrySettled(entry: SpeakerStatus | null): boolean {
+  if (!entry) return true;
+  const want = entry.addresses?.length ?? 0;
+  return (entry.peers ?? []).every((p) => p.state !== 'Established' || (p.advertised ?? []).length >= want);
+}
+
+/**
  * Whether `next` differs from what is stored, ignoring lastUpdateTime and list
  * order (the stored entry comes back from the API server), so the speaker
  * writes only when something it reports has changed.
