@@ -483,6 +483,26 @@ describe('kube plumbing against the real API server', () => {
       assert.equal(lines.filter((l) => l.includes('not CamelCase')).length, 1);
     });
 
+    it('a rate-limited backlog is dropped at close()', async () => {
+      const obj = await svcRef('ev-close');
+      const lines: string[] = [];
+      const r = new EventRecorder(kubeConfig(), {
+        reportingController: 'vipannouncer.io/controller', perSecond: 0.5, burst: 1,
+        logger: createLogger({ format: 'json', level: 'debug', write: (l) => lines.push(l) }),
+      });
+      for (let i = 0; i < 5; i++) r.normal(obj, 'AnnouncementCreated', `event ${i}`);
+      // The first takes the one token at once; the rest wait two seconds a token.
+      await waitFor('the first Event', async () => (await eventsAbout('ev-close')).length === 1);
+      await r.close();
+      const evs = await eventsAbout('ev-close');
+      assert.deepEqual(evs.map((e) => e.message), ['event 0']);
+      const closing = lines.map((l) => JSON.parse(l) as { msg?: string; dropped?: number }).find((l) => l.msg === 'events not recorded at shutdown');
+      assert.equal(closing?.dropped, 4);
+      r.normal(obj, 'AnnouncementCreated', 'after close');
+      await r.flush();
+      assert.equal((await eventsAbout('ev-close')).length, 1, 'nothing is written after close()');
+    });
+
     it('never throws: a failing API is logged', async () => {
       const lines: string[] = [];
       const r = new EventRecorder(deadKubeConfig(), { reportingController: 'vipannouncer.io/controller', logger: createLogger({ format: 'json', write: (l) => lines.push(l) }) });

@@ -299,7 +299,7 @@ export class AnnouncementController extends OperatorBase {
 
   override async shutdown(): Promise<void> {
     await super.shutdown();
-    await this.events.flush();
+    await this.events.close();
   }
 }
 

@@ -229,7 +229,7 @@ export class InstallerController extends OperatorBase {
 
   override async shutdown(): Promise<void> {
     await super.shutdown();
-    await this.events.flush();
+    await this.events.close();
   }
 }
 

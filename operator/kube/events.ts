@@ -74,6 +74,9 @@ export class EventRecorder {
   private seq = 0;
   private readonly limiter: Limiter;
   private readonly bucket: TokenBucket;
+  /** Set by close(): Events not yet being written are dropped. */
+  private closed = false;
+  private dropped = 0;
 
   constructor(
     private readonly kc: KubeConfig,
@@ -116,7 +119,11 @@ export class EventRecorder {
       const next = prev
         .then(() =>
           this.limiter.run(async () => {
-            await sleep(this.bucket.reserve(Date.now()));
+            if (!this.closed) await sleep(this.bucket.reserve(Date.now()));
+            if (this.closed) {
+              this.dropped++;
+              return;
+            }
             await this.write(key, obj, name, type, reason, msg, at);
           }),
         )
@@ -130,6 +137,19 @@ export class EventRecorder {
     } catch (err) {
       this.log.warn('recording event failed', { reason, ...errorFields(err) });
     }
+  }
+
+  /**
+   * Shutdown: Events still queued are dropped (a cold start can queue hundreds behind
+   * the rate limit, more than a Pod's grace period could wait for); the writes in flight
+   * get up to `timeoutMs`.
+   */
+  async close(timeoutMs = 5_000): Promise<void> {
+    this.closed = true;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.flush(), new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+    clearTimeout(timer);
+    if (this.dropped > 0) this.log.info('events not recorded at shutdown', { dropped: this.dropped });
   }
 
   /** Wait for the writes started so far. */
