@@ -162,6 +162,8 @@ interface Prepared {
   mod: typeof http | typeof https;
   reqOpts: https.RequestOptions;
   payload: Buffer | undefined;
+  method: HttpMethod;
+  path: string;
   what: string;
 }
 
@@ -184,17 +186,19 @@ async function prepare(kc: KubeConfig, opts: { method: HttpMethod; path: string;
     // A proxy agent set by the kubeconfig wins.
     reqOpts: { agent: tls ? agents.https : agents.http, ...auth, method: opts.method, headers },
     payload,
+    method: opts.method,
+    path: opts.path,
     what: `${opts.method} ${opts.path}`,
   };
 }
 
-function networkError(err: unknown, p: Prepared, method: string, path: string): KubeApiError {
+function networkError(err: unknown, p: Prepared): KubeApiError {
   const code = isRecord(err) && typeof err.code === 'string' ? err.code : 'NetworkError';
   const msg = err instanceof Error ? err.message : String(err);
-  return new KubeApiError(0, code, `${p.what}: ${msg}`, method, path, undefined, { cause: err });
+  return new KubeApiError(0, code, `${p.what}: ${msg}`, p.method, p.path, undefined, { cause: err });
 }
 
-function httpError(kc: KubeConfig, status: number, statusMessage: string | undefined, text: string, p: Prepared, method: string, path: string): KubeApiError {
+function httpError(kc: KubeConfig, status: number, statusMessage: string | undefined, text: string, p: Prepared): KubeApiError {
   if (status === 401) authCache.delete(kc);
   let body: unknown = text;
   try {
@@ -205,7 +209,7 @@ function httpError(kc: KubeConfig, status: number, statusMessage: string | undef
   const st = asStatus(body);
   const reason = st?.reason || DEFAULT_REASONS[status] || `Http${status}`;
   const message = st?.message ?? (typeof body === 'string' && body ? body.slice(0, 500) : statusMessage ?? '');
-  return new KubeApiError(status, reason, `${p.what}: ${status} ${reason}: ${message}`, method, path, st);
+  return new KubeApiError(status, reason, `${p.what}: ${status} ${reason}: ${message}`, p.method, p.path, st);
 }
 
 /** Perform one request; resolve with the parsed JSON body (undefined when empty), reject with KubeApiError. */
@@ -214,7 +218,7 @@ export async function kubeRequest(kc: KubeConfig, opts: KubeRequestOptions): Pro
   const timeoutMs = Math.max(1, Math.ceil(opts.timeoutMs ?? 60_000));
 
   return new Promise<unknown>((resolve, reject) => {
-    const fail = (err: unknown): void => reject(networkError(err, p, opts.method, opts.path));
+    const fail = (err: unknown): void => reject(networkError(err, p));
     let req: http.ClientRequest;
     try {
       req = p.mod.request(p.url, { ...p.reqOpts, signal: opts.signal }, (res) => {
@@ -236,7 +240,7 @@ export async function kubeRequest(kc: KubeConfig, opts: KubeRequestOptions): Pro
             }
             return;
           }
-          reject(httpError(kc, status, res.statusMessage, text, p, opts.method, opts.path));
+          reject(httpError(kc, status, res.statusMessage, text, p));
         });
       });
     } catch (err) {
@@ -269,7 +273,7 @@ export async function kubeStream(kc: KubeConfig, opts: KubeStreamOptions): Promi
   return new Promise<void>((resolve, reject) => {
     const fail = (err: unknown): void => {
       if (opts.signal.aborted) resolve();
-      else reject(networkError(err, p, 'GET', opts.path));
+      else reject(networkError(err, p));
     };
     let req: http.ClientRequest;
     try {
@@ -279,22 +283,22 @@ export async function kubeStream(kc: KubeConfig, opts: KubeStreamOptions): Promi
         if (status !== 200) {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => reject(httpError(kc, status, res.statusMessage, Buffer.concat(chunks).toString('utf8'), p, 'GET', opts.path)));
+          res.on('end', () => reject(httpError(kc, status, res.statusMessage, Buffer.concat(chunks).toString('utf8'), p)));
           return;
         }
         opts.onResponse?.();
         res.setEncoding('utf8');
         let rest = '';
         res.on('data', (chunk: string) => {
-          let text = rest + chunk;
-          let nl = text.indexOf('\n');
-          while (nl >= 0) {
-            const line = text.slice(0, nl);
+          // One pass over the chunk; only the unfinished tail is kept.
+          const text = rest + chunk;
+          let start = 0;
+          for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
+            const line = text.slice(start, nl);
             if (line.trim().length > 0) opts.onLine(line);
-            text = text.slice(nl + 1);
-            nl = text.indexOf('\n');
+            start = nl + 1;
           }
-          rest = text;
+          rest = text.slice(start);
         });
         res.on('end', () => {
           if (rest.trim().length > 0) opts.onLine(rest);
