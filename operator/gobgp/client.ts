@@ -1,6 +1,7 @@
 // gRPC client for one gobgpd (v3 API). Thin I/O around codec.ts: every call
 // has a deadline, every failure becomes a GobgpError with a kind, and nothing
 // here logs (requests may carry a peer password).
+import type { BgpRouter } from './router';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -117,7 +118,7 @@ export function checkTarget(target: string, allowRemote = false): void {
   }
 }
 
-export class GobgpClient {
+export class GobgpClient implements BgpRouter {
   private readonly client: grpc.Client;
   private readonly svc: protoLoader.ServiceDefinition;
   private readonly timeoutMs: number;

@@ -1,0 +1,21 @@
+// The BGP router the speaker drives, as one small interface: GobgpClient implements it over
+// gRPC, and the speaker's unit tests drive its ordered steps with an in-memory fake.
+import type { TableName } from './codec';
+import type { GobgpError } from './client';
+import type { Family, GlobalSpec, ObservedPath, PathSpec, PeerEvent, PeerSpec, PeerStatus } from './types';
+
+export interface BgpRouter {
+  /** The running global config, or null when BGP is not started. */
+  getBgp(): Promise<GlobalSpec | null>;
+  startBgp(spec: GlobalSpec): Promise<'started' | 'already-running'>;
+  stopBgp(): Promise<void>;
+  listPeers(address?: string): Promise<PeerStatus[]>;
+  addPeer(spec: PeerSpec): Promise<void>;
+  deletePeer(address: string): Promise<void>;
+  listPath(family: Family, table: TableName, peerAddress?: string): Promise<ObservedPath[]>;
+  addPaths(specs: readonly PathSpec[]): Promise<void>;
+  deletePath(target: PathSpec): Promise<void>;
+  /** Peer state changes until cancelled; onEnd when the stream breaks (daemon restarted). */
+  watchPeerEvents(onEvent: (event: PeerEvent) => void, onEnd: (error: GobgpError) => void): () => void;
+  close(): void;
+}

@@ -1,0 +1,64 @@
+// A controller declared as data, as controller-runtime's builder declares one with
+// For/Owns/Watches: what it watches, how an event of each watch maps to keys, which keys a
+// full sync enqueues, and how one key is reconciled. The manager (./manager.ts) turns each
+// definition into informers it shares with every other controller and one keyed work queue.
+import type { Log } from '../util/log';
+import type { ChangeType, Selector } from './informer';
+import type { KubeObject, ResourceRef } from './resources';
+import type { RateLimiter, Result } from './workqueue';
+
+/** A key to reconcile, now or after a delay (coalesces bursts, e.g. speakers' reports). */
+export type KeyRequest = string | { key: string; afterMs: number };
+
+export interface Watch<T extends KubeObject = KubeObject> {
+  resource: ResourceRef;
+  /** Label and field selectors; one informer is shared per (resource, selector). */
+  selector?: Selector;
+  /** The keys an event of this watch concerns. `old` is the previous object on MODIFIED. */
+  toKeys(type: ChangeType, obj: T, old: T | undefined): Iterable<KeyRequest>;
+}
+
+/** What a reconcile gets besides its key. */
+export interface ReconcileContext {
+  /** Carries controller, key and a reconcile id. */
+  log: Log;
+  /** Aborts when the controller stops (shutdown or lost leadership): pass it to every write. */
+  signal: AbortSignal;
+  /** Queue a key of this controller (another key, or this one later). */
+  enqueue(request: KeyRequest): void;
+}
+
+export interface ControllerDefinition {
+  /** Names the queue, the metrics' `controller` label and the logger. */
+  name: string;
+  /** Runs only while this process holds the manager's Lease (default false: always). */
+  leaderElected?: boolean;
+  /** Keys reconciled at the same time (default 4). */
+  concurrency?: number;
+  rateLimiter?: RateLimiter;
+  /** Re-enqueue every fullSyncKeys() this often, as a safety net (0 = off). */
+  requeueAllPeriodMs?: number;
+  watches: Watch[];
+  /** Every key worth reconciling; enqueued once the caches are synced and on each period. */
+  fullSyncKeys(): Iterable<string>;
+  reconcile(key: string, ctx: ReconcileContext): Promise<Result>;
+  /** Called when the controller's workers stop (drop per-term state, close recorders). */
+  onStop?(): void | Promise<void>;
+}
+
+/** Typed helper: a watch for one kind with its own object type. */
+export function watch<T extends KubeObject>(w: Watch<T>): Watch {
+  return w as unknown as Watch;
+}
+
+/** Read access to the manager's shared caches: one informer per (resource, selector). */
+export interface Caches {
+  informer<T extends KubeObject>(resource: ResourceRef, selector?: Selector): CacheReader<T>;
+}
+
+/** What a controller reads from a cache (an Informer satisfies it; tests use a Map). */
+export interface CacheReader<T> {
+  get(key: string): T | undefined;
+  list(): T[];
+  keys(): Iterable<string>;
+}
