@@ -1,5 +1,6 @@
 // Helpers for tests of the plumbing (not loaded by the program).
 import type { DeleteOutcome, KubeWriter } from './kubeWriter';
+import type { EventSink, Problem } from './eventSink';
 import type { Caches, CacheReader } from './controllerDefinition';
 import { objectKey, type KubeObject, type ResourceRef } from './resources';
 
@@ -116,5 +117,27 @@ export class FakeCaches implements Caches {
     let c = this.byResource.get(resource.plural);
     if (!c) this.byResource.set(resource.plural, (c = new MapCache<KubeObject>()));
     return c as unknown as MapCache<T>;
+  }
+}
+
+/** One Event a FakeEventSink saw. */
+export interface RecordedEvent {
+  type: 'Normal' | 'Warning' | 'Problems';
+  object: string;
+  reason: string;
+  message: string;
+}
+
+/** An EventSink that records calls; `problems()` records one entry per problem. */
+export class FakeEventSink implements EventSink {
+  readonly events: RecordedEvent[] = [];
+  normal(obj: KubeObject, reason: string, message: string): void {
+    this.events.push({ type: 'Normal', object: objectKey(obj), reason, message });
+  }
+  warning(obj: KubeObject, reason: string, message: string): void {
+    this.events.push({ type: 'Warning', object: objectKey(obj), reason, message });
+  }
+  problems(obj: KubeObject, problems: readonly Problem[]): void {
+    for (const p of problems) this.events.push({ type: 'Problems', object: objectKey(obj), reason: p.reason, message: p.message });
   }
 }
