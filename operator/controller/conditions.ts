@@ -5,6 +5,8 @@ import { CONDITION_TYPES, type Condition, type SpeakerStatus, type VipAnnounceme
 import { canonicalPrefix, hostPrefix, parseIP } from '../util/ip';
 import { describeProblems, type Problem } from './problem';
 
+export { conditionsEqual } from '../api/conditions';
+
 export const REASONS = {
   advertised: 'Advertised',
   partiallyAdvertised: 'PartiallyAdvertised',
@@ -87,17 +89,6 @@ export function summarizeAnnouncement(input: AnnouncementSummaryInput): Announce
   const summary: AnnouncementSummary = { conditions, advertisedBy: advertisingNodes.length };
   if (input.generation !== undefined) summary.observedGeneration = input.generation;
   return summary;
-}
-
-/** Equal as stored: same types, status, reason, message, generation and transition time. */
-export function conditionsEqual(a: readonly Condition[] | undefined, b: readonly Condition[] | undefined): boolean {
-  const key = (cs: readonly Condition[] | undefined): string =>
-    JSON.stringify(
-      [...(cs ?? [])]
-        .sort((x, y) => (x.type < y.type ? -1 : x.type > y.type ? 1 : 0))
-        .map((c) => [c.type, c.status, c.reason, c.message, c.observedGeneration ?? null, c.lastTransitionTime]),
-    );
-  return key(a) === key(b);
 }
 
 function advertisedCondition(
