@@ -13,7 +13,6 @@ import { parseArgs } from 'node:util';
 import type { Server } from 'node:http';
 import { ConfigError, describeConfig, loadConfig, runValidateConfig, type Role, type VipAnnouncerConfig } from './config';
 import { AnnouncementController } from './controller/controller';
-import { InstallerController } from './installer/installerController';
 import { describeKubeConfig, loadKubeConfig } from './kube/client';
 import { Speaker } from './speaker/speaker';
 import { createLogger, errorFields, type Log, type LogLevel } from './util/log';
@@ -80,7 +79,8 @@ async function main(argv: string[]): Promise<void> {
   const controller = role !== 'speaker' ? new AnnouncementController({ kubeConfig, logger: log, config: config.controller, identity }) : undefined;
   const speaker = role !== 'controller' && config.speaker ? new Speaker({ kubeConfig, logger: log, config: config.speaker }) : undefined;
   // The controller role also manages the speakers' DaemonSet from the VipAnnouncer resource.
-  const installer = controller ? new InstallerController({ kubeConfig, logger: log, config: config.controller, identity }) : undefined;
+  // TODO(lead): wire installerController through the manager (./installer/installerController).
+  const installer = undefined as { isReady(): boolean; shutdown(): Promise<void>; start(): Promise<void> } | undefined;
 
   const metricsAddress = flags['metrics-address'];
   const [host, port] = metricsAddress ? splitHostPort(metricsAddress) : [config.metrics.host, config.metrics.port];

@@ -36,7 +36,7 @@ export const DEFAULTS = {
 /** Non-root user of the speaker image (Dockerfile USER). */
 const SPEAKER_UID = 65532;
 
-export const REASONS = {
+export const INSTALLER_REASONS = {
   ready: 'Ready',
   invalidConfiguration: 'InvalidConfiguration',
   applyFailed: 'ApplyFailed',
@@ -317,7 +317,7 @@ export interface RolloutState {
 
 /** SpeakersRolledOut from the DaemonSet status (what `kubectl rollout status` checks). */
 export function speakersRolledOut(ds: DaemonSetView | undefined): RolloutState {
-  if (!ds) return { condition: { status: 'False', reason: REASONS.daemonSetMissing, message: `DaemonSet ${SPEAKER_NAME} does not exist` }, desired: 0, ready: 0, updated: 0 };
+  if (!ds) return { condition: { status: 'False', reason: INSTALLER_REASONS.daemonSetMissing, message: `DaemonSet ${SPEAKER_NAME} does not exist` }, desired: 0, ready: 0, updated: 0 };
   const st = ds.status ?? { desiredNumberScheduled: 0, numberReady: 0 };
   const desired = st.desiredNumberScheduled ?? 0;
   const ready = st.numberReady ?? 0;
@@ -325,31 +325,18 @@ export function speakersRolledOut(ds: DaemonSetView | undefined): RolloutState {
   const counts = { desired, ready, updated };
   const gen = ds.metadata?.generation ?? 0;
   if ((st.observedGeneration ?? 0) < gen) {
-    return { ...counts, condition: { status: 'False', reason: REASONS.generationNotObserved, message: `the DaemonSet controller has not yet seen generation ${gen}` } };
+    return { ...counts, condition: { status: 'False', reason: INSTALLER_REASONS.generationNotObserved, message: `the DaemonSet controller has not yet seen generation ${gen}` } };
   }
   if (desired === 0) {
-    return { ...counts, condition: { status: 'False', reason: REASONS.noNodes, message: 'no node matches the speaker nodeSelector and tolerations' } };
+    return { ...counts, condition: { status: 'False', reason: INSTALLER_REASONS.noNodes, message: 'no node matches the speaker nodeSelector and tolerations' } };
   }
   if (updated < desired) {
-    return { ...counts, condition: { status: 'False', reason: REASONS.rollingOut, message: `${updated} of ${desired} speakers updated` } };
+    return { ...counts, condition: { status: 'False', reason: INSTALLER_REASONS.rollingOut, message: `${updated} of ${desired} speakers updated` } };
   }
   if (ready < desired) {
-    return { ...counts, condition: { status: 'False', reason: REASONS.speakersNotReady, message: `${ready} of ${desired} speakers ready` } };
+    return { ...counts, condition: { status: 'False', reason: INSTALLER_REASONS.speakersNotReady, message: `${ready} of ${desired} speakers ready` } };
   }
-  return { ...counts, condition: { status: 'True', reason: REASONS.rolledOut, message: `${desired} of ${desired} speakers updated and ready` } };
-}
-
-/** A condition with lastTransitionTime kept from `previous` when its status did not change. */
-export function condition(
-  type: string,
-  c: Pick<Condition, 'status' | 'reason' | 'message'>,
-  generation: number | undefined,
-  previous: readonly Condition[] | undefined,
-  now: Date,
-): Condition {
-  const prev = previous?.find((p) => p.type === type);
-  const lastTransitionTime = prev && prev.status === c.status ? prev.lastTransitionTime : now.toISOString().replace(/\.\d+Z$/, 'Z');
-  return { type, ...c, lastTransitionTime, ...(generation !== undefined ? { observedGeneration: generation } : {}) };
+  return { ...counts, condition: { status: 'True', reason: INSTALLER_REASONS.rolledOut, message: `${desired} of ${desired} speakers updated and ready` } };
 }
 
 /** The VipAnnouncer in effect: the oldest (then by name); others are Superseded. */
