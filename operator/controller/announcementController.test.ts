@@ -57,7 +57,7 @@ class Rig {
     else this.caches.informer<V1Service>(Resources.services).remove('shop/web');
     for (const s of slices) {
       this.caches.informer<V1EndpointSlice>(Resources.endpointSlices).put(s);
-      [...this.def.watches[1].toKeys('ADDED', s, undefined)];
+      this.def.watches[1].toKeys('ADDED', s, undefined);
     }
   }
 

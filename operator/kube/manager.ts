@@ -126,7 +126,7 @@ export class Manager extends Operator implements Caches {
     this.log.info('caches synced');
     const always = this.runners.filter((r) => !r.def.leaderElected || !this.opts.leaderElection);
     const elected = this.runners.filter((r) => r.def.leaderElected && this.opts.leaderElection);
-    this.startTerm(always, this.stopCtl.signal);
+    void this.startTerm(always, this.stopCtl.signal);
     if (elected.length > 0) this.elect(elected);
   }
 
