@@ -7,7 +7,7 @@
 import type { V1EndpointSlice, V1Node, V1Service } from '@kubernetes/client-node';
 import type { VipAnnouncement, VipAnnouncementSpec } from '../api/types';
 import type { ControllerConfig } from '../config/types';
-import type { Caches, ControllerDefinition, ReconcileContext } from '../kube/controllerDefinition';
+import type { CacheReader, Caches, ControllerDefinition, ReconcileContext, Watch } from '../kube/controllerDefinition';
 import { watch } from '../kube/controllerDefinition';
 import type { EventSink } from '../kube/eventSink';
 import type { KubeWriter } from '../kube/kubeWriter';
@@ -65,25 +65,7 @@ export function announcementController(deps: AnnouncementControllerDeps): Contro
     leaderElected: true,
     concurrency: 16,
     requeueAllPeriodMs: deps.config.resyncPeriodMs,
-    watches: [
-      watch<V1Service>({ resource: Resources.services, toKeys: (_t, svc) => touched(objectKey(svc)) }),
-      watch<V1EndpointSlice>({
-        resource: Resources.endpointSlices,
-        toKeys: (type, slice, old) => index.update(type, slice, old).flatMap(touched),
-      }),
-      watch<V1Node>({
-        resource: Resources.nodes,
-        // Only what decides eligibility matters; heartbeats would otherwise requeue everything.
-        toKeys: (type, node, old) => (type === 'MODIFIED' && excluded(node) === excluded(old) ? [] : services.keys()),
-      }),
-      watch<VipAnnouncement>({
-        resource: Resources.vipAnnouncements,
-        // A status-only change (a speaker's report) waits a moment, so the reports of all
-        // speakers about one announcement are summarized in one write.
-        toKeys: (type, va, old) =>
-          type === 'MODIFIED' && va.metadata.generation === old?.metadata.generation ? [{ key: objectKey(va), afterMs: STATUS_COALESCE_MS }] : [objectKey(va)],
-      }),
-    ],
+    watches: announcementWatches(services, index, touched),
     fullSyncKeys: () => {
       term.active = true;
       return new Set([...services.keys(), ...announcements.keys()]);
@@ -103,6 +85,29 @@ export function announcementController(deps: AnnouncementControllerDeps): Contro
     },
     onStop: () => term.clear(),
   };
+}
+
+/** Which keys each event concerns: For(Service), Owns(VipAnnouncement), Watches(EndpointSlice, Node). */
+function announcementWatches(services: CacheReader<V1Service>, index: SliceIndex, touched: (key: string | undefined) => string[]): Watch[] {
+  return [
+    watch<V1Service>({ resource: Resources.services, toKeys: (_t, svc) => touched(objectKey(svc)) }),
+    watch<V1EndpointSlice>({
+      resource: Resources.endpointSlices,
+      toKeys: (type, slice, old) => index.update(type, slice, old).flatMap(touched),
+    }),
+    watch<V1Node>({
+      resource: Resources.nodes,
+      // Only what decides eligibility matters; heartbeats would otherwise requeue everything.
+      toKeys: (type, node, old) => (type === 'MODIFIED' && excluded(node) === excluded(old) ? [] : services.keys()),
+    }),
+    watch<VipAnnouncement>({
+      resource: Resources.vipAnnouncements,
+      // A status-only change (a speaker's report) waits a moment, so the reports of all
+      // speakers about one announcement are summarized in one write.
+      toKeys: (type, va, old) =>
+        type === 'MODIFIED' && va.metadata.generation === old?.metadata.generation ? [{ key: objectKey(va), afterMs: STATUS_COALESCE_MS }] : [objectKey(va)],
+    }),
+  ];
 }
 
 function excluded(n: V1Node | undefined): boolean {
