@@ -77,4 +77,12 @@ export class LatencyTracker {
   forget(key: string): void {
     this.since.delete(key);
   }
+  /** Forget every key not in `keep`: a key no write will ever complete must not stay forever. */
+  retainOnly(keep: ReadonlySet<string>): void {
+    for (const key of this.since.keys()) if (!keep.has(key)) this.since.delete(key);
+  }
+  /** Keys being timed. */
+  get size(): number {
+    return this.since.size;
+  }
 }
