@@ -15,7 +15,7 @@ import { ConfigError, describeConfig, loadConfig, runValidateConfig, type Role, 
 import { AnnouncementController } from './controller/controller';
 import { InstallerController } from './installer/installerController';
 import { describeKubeConfig, loadKubeConfig } from './kube/client';
-import { Speaker } from './speaker/speaker';
+import { SpeakerOnOperatorBase } from './speaker/speakerOnOperatorBase';
 import { createLogger, errorFields, type Log, type LogLevel } from './util/log';
 import { startHttpServer } from './util/httpServer';
 
@@ -78,7 +78,7 @@ async function main(argv: string[]): Promise<void> {
 
   const identity = `${process.env.POD_NAME ?? os.hostname()}_${randomBytes(4).toString('hex')}`;
   const controller = role !== 'speaker' ? new AnnouncementController({ kubeConfig, logger: log, config: config.controller, identity }) : undefined;
-  const speaker = role !== 'controller' && config.speaker ? new Speaker({ kubeConfig, logger: log, config: config.speaker }) : undefined;
+  const speaker = role !== 'controller' && config.speaker ? new SpeakerOnOperatorBase({ kubeConfig, logger: log, config: config.speaker }) : undefined;
   // The controller role also manages the speakers' DaemonSet from the VipAnnouncer resource.
   const installer = controller ? new InstallerController({ kubeConfig, logger: log, config: config.controller, identity }) : undefined;
 
