@@ -4,6 +4,7 @@
 // StartBgp fail with 'not-started', StopBgp drops every peer and path, AddPath of a prefix
 // replaces its local path, and an Established peer's adj-RIB-out holds every local path.
 import { GobgpError, type GobgpErrorKind, type TableName } from './client';
+import { sameGlobal } from './codec';
 import type { BgpRouter } from './router';
 import type { Family, GlobalSpec, ObservedPath, PathSpec, PeerEvent, PeerSpec, PeerStatus, SessionState } from './types';
 
@@ -55,7 +56,7 @@ export class FakeRouter implements BgpRouter {
   startBgp(spec: GlobalSpec): Promise<'started' | 'already-running'> {
     return this.op(`startBgp(${spec.asn} ${spec.routerId} ${spec.listenPort})`, () => {
       if (this.global) {
-        if (this.global.asn === spec.asn && this.global.routerId === spec.routerId && this.global.listenPort === spec.listenPort) return 'already-running' as const;
+        if (sameGlobal(spec, this.global)) return 'already-running' as const;
         throw new GobgpError('StartBgp', 'exists', 6, 'fake: already running with another config');
       }
       this.global = { ...spec, listenAddresses: [...spec.listenAddresses] };

@@ -88,6 +88,12 @@ export function speakerRole(deps: SpeakerDeps): SpeakerRole {
   };
 }
 
+interface EntryWrite {
+  va: VipAnnouncement;
+  /** null releases our entry. */
+  entry: SpeakerStatus | null;
+}
+
 const excluded = (n: V1Node | undefined): boolean => EXCLUDE_FROM_LB_LABEL in (n?.metadata?.labels ?? {});
 
 /** Only an exclusion or router-id change of our Node matters to the table. */
@@ -355,8 +361,8 @@ class SpeakerReconciler {
   }
 
   /** The entries that differ from what we wrote or the cache holds; unsettled ones wait a little. */
-  private entriesToWrite(current: NodePaths, peers: PeerStatus[], adjOut: AdjOutIndex, now: number): { writes: { va: VipAnnouncement; entry: SpeakerStatus | null }[]; deferred: number } {
-    const writes: { va: VipAnnouncement; entry: SpeakerStatus | null }[] = [];
+  private entriesToWrite(current: NodePaths, peers: PeerStatus[], adjOut: AdjOutIndex, now: number): { writes: EntryWrite[]; deferred: number } {
+    const writes: EntryWrite[] = [];
     const settling = now - this.tableChangedAt < SETTLE_MAX_MS;
     let deferred = 0;
     for (const va of this.announcements().list()) {
