@@ -8,7 +8,8 @@ import { installerController, INSTALLER_FIELD_MANAGER } from './installer/instal
 import { EventRecorder } from './kube/events';
 import { apiKubeWriter } from './kube/kubeWriter';
 import type { Manager } from './kube/manager';
-import { speakerFieldManager, speakerRole } from './speaker/speakerController';
+import { speakerFieldManager } from './speaker/nodeIdentity';
+import { speakerRole } from './speaker/speakerController';
 import type { Log } from './util/log';
 
 export interface RoleContext {

@@ -102,8 +102,12 @@ export class LatencyTracker {
   clear(): void {
     this.since.clear();
   }
-  /** Keys being timed (tests: the tracker must not grow with keys it will never finish). */
-  size(): number {
+  /** Forget every key not in `keep`: a key no write will ever complete must not stay forever. */
+  retainOnly(keep: ReadonlySet<string>): void {
+    for (const key of this.since.keys()) if (!keep.has(key)) this.since.delete(key);
+  }
+  /** Keys being timed. */
+  get size(): number {
     return this.since.size;
   }
 }
