@@ -1,30 +1,24 @@
 #!/usr/bin/env node
 // The vip-announcer command.
 //
-//   vip-announcer controller      [--kubeconfig F] [--config F]
-//   vip-announcer speaker         --config F [--kubeconfig F]
-//   vip-announcer all             --config F [--kubeconfig F]   (both roles, one process)
+//   vip-announcer controller      [--config F] [--kubeconfig F] [--context C]
+//   vip-announcer speaker         --config F [--kubeconfig F] [--context C]
+//   vip-announcer all             --config F ...   (both roles, one process)
 //   vip-announcer validate-config F
+//   vip-announcer --version | --help | <command> --help     (see ./cli.ts)
 //
 // Exit codes: 0 stopped cleanly, 1 failed at run time, 2 bad usage or configuration.
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { parseArgs } from 'node:util';
 import type { Server } from 'node:http';
-import { ConfigError, describeConfig, loadConfig, runValidateConfig, type Role, type VipAnnouncerConfig } from './config';
+import { ConfigError, describeConfig, loadConfig, runValidateConfig, type VipAnnouncerConfig } from './config';
+import { parseCommandLine, readPackageVersion, USAGE } from './cli';
 import { AnnouncementController } from './controller/controller';
 import { InstallerController } from './installer/installerController';
 import { describeKubeConfig, loadKubeConfig } from './kube/client';
 import { Speaker } from './speaker/speaker';
-import { createLogger, errorFields, type Log, type LogLevel } from './util/log';
+import { createLogger, errorFields, type Log } from './util/log';
 import { startHttpServer } from './util/httpServer';
-
-const USAGE = `usage:
-  vip-announcer controller [--kubeconfig FILE] [--config FILE]
-  vip-announcer speaker --config FILE [--kubeconfig FILE]
-  vip-announcer all --config FILE [--kubeconfig FILE]
-  vip-announcer validate-config FILE
-options: --log-level debug|info|warn|error, --metrics-address HOST:PORT (overrides the file)`;
 
 const DEFAULT_CONTROLLER_CONFIG = '/etc/vip-announcer/config.yaml';
 
@@ -34,33 +28,19 @@ function fail(code: number, message: string): never {
 }
 
 async function main(argv: string[]): Promise<void> {
-  const [command, ...rest] = argv;
-  if (command === 'validate-config') {
-    if (rest.length !== 1) fail(2, USAGE);
-    const r = runValidateConfig(rest[0]);
+  const cl = parseCommandLine(argv, readPackageVersion());
+  if (cl.kind === 'help' || cl.kind === 'version') {
+    process.stdout.write(cl.text + '\n');
+    process.exit(0);
+  }
+  if (cl.kind === 'error') fail(2, cl.message);
+  if (cl.kind === 'validate-config') {
+    const r = runValidateConfig(cl.file);
     (r.ok ? process.stdout : process.stderr).write(r.output);
     process.exit(r.ok ? 0 : 2);
   }
-  if (command !== 'controller' && command !== 'speaker' && command !== 'all') fail(2, USAGE);
-  const role: Role = command;
-
-  let flags: { kubeconfig?: string; config?: string; 'log-level'?: string; 'metrics-address'?: string };
-  try {
-    flags = parseArgs({
-      args: rest,
-      options: {
-        kubeconfig: { type: 'string' },
-        config: { type: 'string' },
-        'log-level': { type: 'string' },
-        'metrics-address': { type: 'string' },
-      },
-    }).values;
-  } catch (err) {
-    fail(2, `${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
-  }
-  const level = flags['log-level'];
-  if (level !== undefined && !['debug', 'info', 'warn', 'error'].includes(level)) fail(2, `--log-level: must be debug, info, warn or error`);
-  const log = createLogger({ name: 'vip-announcer', level: level as LogLevel | undefined });
+  const { role, flags } = cl;
+  const log = createLogger({ name: 'vip-announcer', level: flags.logLevel });
 
   const configPath = flags.config ?? (role === 'controller' ? DEFAULT_CONTROLLER_CONFIG : undefined);
   if (!configPath) fail(2, `--config is required for ${role}\n${USAGE}`);
@@ -73,7 +53,7 @@ async function main(argv: string[]): Promise<void> {
   }
   log.info('configuration loaded', { role, file: configPath, config: describeConfig(config) });
 
-  const kubeConfig = loadKubeConfig({ kubeconfig: flags.kubeconfig });
+  const kubeConfig = loadKubeConfig({ kubeconfig: flags.kubeconfig, context: flags.context });
   log.info('Kubernetes API', describeKubeConfig(kubeConfig));
 
   const identity = `${process.env.POD_NAME ?? os.hostname()}_${randomBytes(4).toString('hex')}`;
@@ -82,8 +62,7 @@ async function main(argv: string[]): Promise<void> {
   // The controller role also manages the speakers' DaemonSet from the VipAnnouncer resource.
   const installer = controller ? new InstallerController({ kubeConfig, logger: log, config: config.controller, identity }) : undefined;
 
-  const metricsAddress = flags['metrics-address'];
-  const [host, port] = metricsAddress ? splitHostPort(metricsAddress) : [config.metrics.host, config.metrics.port];
+  const { host, port } = flags.metricsAddress ?? config.metrics;
   let server: Server | undefined;
   if (port > 0) {
     server = await startHttpServer(host, port, {
@@ -113,13 +92,6 @@ async function main(argv: string[]): Promise<void> {
 
   await Promise.all([controller?.start(), installer?.start(), speaker?.start()]);
   log.info('running', { role, identity });
-}
-
-function splitHostPort(s: string): [string, number] {
-  const i = s.lastIndexOf(':');
-  const port = Number(s.slice(i + 1));
-  if (i < 0 || !Number.isInteger(port) || port < 0 || port > 65535) fail(2, `--metrics-address: expected HOST:PORT, got ${s}`);
-  return [s.slice(0, i).replace(/^\[|\]$/g, ''), port];
 }
 
 process.on('unhandledRejection', (reason) => {
