@@ -91,7 +91,7 @@ function truncate(message: string): string {
   return message.length > MAX_MESSAGE ? message.slice(0, MAX_MESSAGE - 3) + '...' : message;
 }
 
-/** What identifies an object across renames of nothing: its uid, else its kind and key. */
+/** Which object an Event is about, for the caps and problems(): its uid, else its kind and key. */
 function objectId(obj: KubeObject): string {
   return obj.metadata?.uid || `${obj.kind ?? ''}/${objectKey(obj)}`;
 }
