@@ -79,6 +79,12 @@ export const metrics = {
     labelNames: ['op'] as const,
     registers: [registry],
   }),
+  eventsDropped: new Counter({
+    name: 'vipannouncer_events_dropped_total',
+    help: 'Kubernetes Events not recorded, by cause: object_cap (too many queued for one object), queue_cap (queue full), discarded (leadership lost or shutdown), failed (the write failed).',
+    labelNames: ['cause'] as const,
+    registers: [registry],
+  }),
 };
 
 /**
