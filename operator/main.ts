@@ -1,29 +1,17 @@
 #!/usr/bin/env node
-// The vip-announcer command.
-//
-//   vip-announcer controller      [--kubeconfig F] [--config F]
-//   vip-announcer speaker         --config F [--kubeconfig F]
-//   vip-announcer all             --config F [--kubeconfig F]   (both roles, one process)
-//   vip-announcer validate-config F
-//
-// Exit codes: 0 stopped cleanly, 1 failed at run time, 2 bad usage or configuration.
+// The vip-announcer command: parse arguments → build the manager → add controllers → start.
+// Exit codes: 0 stopped cleanly, 1 failed at run time (or lost leadership), 2 bad usage or
+// configuration.
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { parseArgs } from 'node:util';
-import type { Server } from 'node:http';
-import { ConfigError, describeConfig, loadConfig, runValidateConfig, type Role, type VipAnnouncerConfig } from './config';
-import { AnnouncementController } from './controller/controller';
+import { parseCommandLine, readPackageVersion, type CommandLine } from './cli';
+import { ConfigError, describeConfig, loadConfig, runValidateConfig, type VipAnnouncerConfig } from './config';
 import { describeKubeConfig, loadKubeConfig } from './kube/client';
-import { Speaker } from './speaker/speaker';
-import { createLogger, errorFields, type Log, type LogLevel } from './util/log';
-import { startHttpServer } from './util/httpServer';
+import { Manager } from './kube/manager';
+import { addControllerRole, addSpeakerRole } from './roles';
+import { createLogger, errorFields, type Log } from './util/log';
 
-const USAGE = `usage:
-  vip-announcer controller [--kubeconfig FILE] [--config FILE]
-  vip-announcer speaker --config FILE [--kubeconfig FILE]
-  vip-announcer all --config FILE [--kubeconfig FILE]
-  vip-announcer validate-config FILE
-options: --log-level debug|info|warn|error, --metrics-address HOST:PORT (overrides the file)`;
+type RunCommand = Extract<CommandLine, { kind: 'run' }>;
 
 const DEFAULT_CONTROLLER_CONFIG = '/etc/vip-announcer/config.yaml';
 
@@ -33,93 +21,59 @@ function fail(code: number, message: string): never {
 }
 
 async function main(argv: string[]): Promise<void> {
-  const [command, ...rest] = argv;
-  if (command === 'validate-config') {
-    if (rest.length !== 1) fail(2, USAGE);
-    const r = runValidateConfig(rest[0]);
+  const cmd = parseCommandLine(argv, readPackageVersion());
+  if (cmd.kind === 'help' || cmd.kind === 'version') {
+    process.stdout.write(cmd.text.endsWith('\n') ? cmd.text : cmd.text + '\n');
+    process.exit(0);
+  }
+  if (cmd.kind === 'error') fail(2, cmd.message);
+  if (cmd.kind === 'validate-config') {
+    const r = runValidateConfig(cmd.file);
     (r.ok ? process.stdout : process.stderr).write(r.output);
     process.exit(r.ok ? 0 : 2);
   }
-  if (command !== 'controller' && command !== 'speaker' && command !== 'all') fail(2, USAGE);
-  const role: Role = command;
-
-  let flags: { kubeconfig?: string; config?: string; 'log-level'?: string; 'metrics-address'?: string };
-  try {
-    flags = parseArgs({
-      args: rest,
-      options: {
-        kubeconfig: { type: 'string' },
-        config: { type: 'string' },
-        'log-level': { type: 'string' },
-        'metrics-address': { type: 'string' },
-      },
-    }).values;
-  } catch (err) {
-    fail(2, `${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
-  }
-  const level = flags['log-level'];
-  if (level !== undefined && !['debug', 'info', 'warn', 'error'].includes(level)) fail(2, `--log-level: must be debug, info, warn or error`);
-  const log = createLogger({ name: 'vip-announcer', level: level as LogLevel | undefined });
-
-  const configPath = flags.config ?? (role === 'controller' ? DEFAULT_CONTROLLER_CONFIG : undefined);
-  if (!configPath) fail(2, `--config is required for ${role}\n${USAGE}`);
-  let config: VipAnnouncerConfig;
-  try {
-    config = loadConfig(configPath, process.env, { role });
-  } catch (err) {
-    if (err instanceof ConfigError) fail(2, `${configPath}: invalid configuration, nothing applied:\n${err.problems.map((p) => `  - ${p}`).join('\n')}`);
-    throw err;
-  }
-  log.info('configuration loaded', { role, file: configPath, config: describeConfig(config) });
-
-  const kubeConfig = loadKubeConfig({ kubeconfig: flags.kubeconfig });
-  log.info('Kubernetes API', describeKubeConfig(kubeConfig));
-
-  const identity = `${process.env.POD_NAME ?? os.hostname()}_${randomBytes(4).toString('hex')}`;
-  const controller = role !== 'speaker' ? new AnnouncementController({ kubeConfig, logger: log, config: config.controller, identity }) : undefined;
-  const speaker = role !== 'controller' && config.speaker ? new Speaker({ kubeConfig, logger: log, config: config.speaker }) : undefined;
-  // The controller role also manages the speakers' DaemonSet from the VipAnnouncer resource.
-  // TODO(lead): wire installerController through the manager (./installer/installerController).
-  const installer = undefined as { isReady(): boolean; shutdown(): Promise<void>; start(): Promise<void> } | undefined;
-
-  const metricsAddress = flags['metrics-address'];
-  const [host, port] = metricsAddress ? splitHostPort(metricsAddress) : [config.metrics.host, config.metrics.port];
-  let server: Server | undefined;
-  if (port > 0) {
-    server = await startHttpServer(host, port, {
-      healthy: () => true,
-      notReady: () => {
-        const reasons: string[] = [];
-        if (controller && !controller.isReady()) reasons.push('controller caches not synced');
-        if (installer && !installer.isReady()) reasons.push('installer caches not synced');
-        if (speaker && !speaker.isReady()) reasons.push('speaker caches not synced');
-        if (speaker && !speaker.gobgpReachable()) reasons.push('gobgpd not answering');
-        return reasons;
-      },
-    }, log);
-  }
-
-  let stopping = false;
-  const stop = async (signal: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    log.info('stopping', { signal });
-    await Promise.all([controller?.shutdown(), installer?.shutdown(), speaker?.stopSpeaker()]);
-    server?.close();
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
-
-  await Promise.all([controller?.start(), installer?.start(), speaker?.start()]);
-  log.info('running', { role, identity });
+  const log = createLogger({ name: 'vip-announcer', level: cmd.flags.logLevel });
+  const config = readConfig(cmd, log);
+  const manager = buildManager(cmd, config, log);
+  manager.handleSignals();
+  await manager.start();
+  log.info('running', { role: cmd.role });
 }
 
-function splitHostPort(s: string): [string, number] {
-  const i = s.lastIndexOf(':');
-  const port = Number(s.slice(i + 1));
-  if (i < 0 || !Number.isInteger(port) || port < 0 || port > 65535) fail(2, `--metrics-address: expected HOST:PORT, got ${s}`);
-  return [s.slice(0, i).replace(/^\[|\]$/g, ''), port];
+function readConfig(cmd: RunCommand, log: Log): VipAnnouncerConfig {
+  const file = cmd.flags.config ?? (cmd.role === 'controller' ? DEFAULT_CONTROLLER_CONFIG : undefined);
+  if (!file) fail(2, `--config is required for ${cmd.role}`);
+  try {
+    const config = loadConfig(file, process.env, { role: cmd.role });
+    log.info('configuration loaded', { role: cmd.role, file, config: describeConfig(config) });
+    return config;
+  } catch (err) {
+    if (err instanceof ConfigError) fail(2, `${file}: invalid configuration, nothing applied:\n${err.problems.map((p) => `  - ${p}`).join('\n')}`);
+    throw err;
+  }
+}
+
+function buildManager(cmd: RunCommand, config: VipAnnouncerConfig, log: Log): Manager {
+  const kubeConfig = loadKubeConfig({ kubeconfig: cmd.flags.kubeconfig, context: cmd.flags.context });
+  log.info('Kubernetes API', describeKubeConfig(kubeConfig));
+  const identity = `${process.env.POD_NAME ?? os.hostname()}_${randomBytes(4).toString('hex')}`;
+  const le = config.controller.leaderElection;
+  const runsController = cmd.role !== 'speaker';
+  const manager = new Manager({
+    kubeConfig,
+    logger: log,
+    identity,
+    http: cmd.flags.metricsAddress ?? { host: config.metrics.host, port: config.metrics.port },
+    leaderElection:
+      runsController && le.enabled
+        ? { namespace: le.leaseNamespace, name: le.leaseName, leaseDurationMs: le.leaseDurationMs, renewDeadlineMs: le.renewDeadlineMs, retryPeriodMs: le.retryPeriodMs }
+        : undefined,
+  });
+  const ctx = { manager, kubeConfig, log, identity };
+  if (runsController) addControllerRole(ctx, config.controller);
+  if (cmd.role !== 'controller' && config.speaker) addSpeakerRole(ctx, config.speaker);
+  log.info('manager built', { role: cmd.role, identity });
+  return manager;
 }
 
 process.on('unhandledRejection', (reason) => {
@@ -129,7 +83,6 @@ process.on('unhandledRejection', (reason) => {
 });
 
 main(process.argv.slice(2)).catch((err: unknown) => {
-  const log: Log = createLogger({ name: 'vip-announcer' });
-  log.error('fatal', errorFields(err));
+  createLogger({ name: 'vip-announcer' }).error('fatal', errorFields(err));
   process.exit(1);
 });

@@ -1,7 +1,7 @@
 // The Kubernetes plumbing (operator/kube/) against the lab's real kube-apiserver and etcd: the
 // informer (paginated list, watch, resume, relist after an API server restart, a real 410 Gone),
 // server-side apply with two field managers, Event aggregation, leader election on a real Lease,
-// and OperatorBase's start order. Nothing here is simulated; where the informer has to be held
+// and the Manager's start order. Nothing here is simulated; where the informer has to be held
 // still (as a frozen process would be) its real transport is wrapped by a gate that only delays
 // calls.
 import { after, before, describe, it } from 'node:test';
@@ -19,9 +19,8 @@ import {
 import { EventRecorder } from '../operator/kube/events';
 import type { LeaderElectorOptions } from '../operator/kube/leader';
 import { LeaderElector, microTime } from '../operator/kube/leader';
-import type { OperatorBaseOptions } from '../operator/kube/operatorBase';
-import { OperatorBase } from '../operator/kube/operatorBase';
-import type { Result } from '../operator/kube/workqueue';
+import { Manager, type ManagerOptions } from '../operator/kube/manager';
+import { watch } from '../operator/kube/controllerDefinition';
 import { createLogger, nullLogger } from '../operator/util/log';
 import { REPO_ROOT, kubectl, labCommand, waitFor, waitUntilNoMismatch } from './harness/lab';
 import { core, deleteNamespace, discovery, ensureNamespace, kubeConfig, uniqueNamespace } from './harness/kube';
@@ -590,38 +589,49 @@ describe('kube plumbing against the real API server', () => {
     });
   });
 
-  describe('OperatorBase', () => {
+  describe('Manager', () => {
     interface Slice extends KubeObject { metadata: { name: string; namespace?: string; labels?: Record<string, string> } }
     const SVC_LABEL = 'plumbing=toy';
 
-    class ToyController extends OperatorBase {
-      services!: Informer<KubeObject>;
-      slices!: Informer<Slice>;
+    /** A toy controller declared as data: Services and their slices, recording what each reconcile saw. */
+    class Toy {
+      readonly manager: Manager;
       readonly reconciled: { key: string; synced: boolean; serviceSeen: boolean; slices: number }[] = [];
 
-      constructor(opts: Omit<OperatorBaseOptions, 'name' | 'logger' | 'kubeConfig'>) {
-        super({ name: 'toy', logger: nullLogger(), kubeConfig: kubeConfig(), ...opts });
-      }
-
-      protected init(): Promise<void> {
-        this.services = this.informer<KubeObject>(Resources.services, { namespace: NS, labelSelector: SVC_LABEL });
-        this.slices = this.informer<Slice>(Resources.endpointSlices, { namespace: NS, labelSelector: 'endpointslice.kubernetes.io/managed-by=e2e.vipannouncer.io' });
-        this.services.onChange((_t, svc) => this.enqueue(objectKey(svc)));
-        this.slices.onChange((_t, slice) => {
-          const svc = slice.metadata.labels?.['kubernetes.io/service-name'];
-          if (svc) this.enqueue(`${slice.metadata.namespace}/${svc}`);
+      constructor(leaderElection?: ManagerOptions['leaderElection'], identity = 'toy') {
+        this.manager = new Manager({ kubeConfig: kubeConfig(), logger: nullLogger(), identity, leaderElection, exit: () => undefined });
+        const svcSel = { namespace: NS, labelSelector: SVC_LABEL };
+        const sliceSel = { namespace: NS, labelSelector: 'endpointslice.kubernetes.io/managed-by=e2e.vipannouncer.io' };
+        const services = this.manager.informer<KubeObject>(Resources.services, svcSel);
+        const slices = this.manager.informer<Slice>(Resources.endpointSlices, sliceSel);
+        this.manager.add({
+          name: 'toy',
+          leaderElected: true,
+          concurrency: 2,
+          watches: [
+            watch<KubeObject>({ resource: Resources.services, selector: svcSel, toKeys: (_t, svc) => [objectKey(svc)] }),
+            watch<Slice>({
+              resource: Resources.endpointSlices,
+              selector: sliceSel,
+              toKeys: (_t, slice) => {
+                const svc = slice.metadata.labels?.['kubernetes.io/service-name'];
+                return svc ? [`${slice.metadata.namespace}/${svc}`] : [];
+              },
+            }),
+          ],
+          fullSyncKeys: () => services.keys(),
+          reconcile: (key) => {
+            const own = slices.list().filter((s) => `${s.metadata.namespace}/${s.metadata.labels?.['kubernetes.io/service-name']}` === key);
+            this.reconciled.push({ key, synced: services.hasSynced() && slices.hasSynced(), serviceSeen: services.get(key) !== undefined, slices: own.length });
+            return Promise.resolve(undefined);
+          },
         });
-        return Promise.resolve();
       }
-
-      protected keysForFullSync(): Iterable<string> {
-        return this.services.keys();
+      start(): Promise<void> {
+        return this.manager.start();
       }
-
-      protected reconcile(key: string): Promise<Result> {
-        const slices = this.slices.list().filter((s) => `${s.metadata.namespace}/${s.metadata.labels?.['kubernetes.io/service-name']}` === key);
-        this.reconciled.push({ key, synced: this.services.hasSynced() && this.slices.hasSynced(), serviceSeen: this.services.get(key) !== undefined, slices: slices.length });
-        return Promise.resolve(undefined);
+      async shutdown(): Promise<void> {
+        await this.manager.shutdown();
       }
     }
 
@@ -644,10 +654,10 @@ describe('kube plumbing against the real API server', () => {
         await createSvc(name, 'toy');
         await slice(`${name}-1`, name);
       }
-      const op = new ToyController({ concurrency: 2 });
+      const op = new Toy();
       cleanups.push(() => op.shutdown());
       await op.start();
-      assert.equal(op.isReady(), true);
+      assert.deepEqual(op.manager.notReady(), []);
       await waitFor('full sync', () => op.reconciled.length >= 2, { timeoutMs: 10_000, intervalMs: 20 });
       await sleep(500); // anything enqueued twice would have run by now
       assert.deepEqual(countByKey(op.reconciled), { [`${NS}/toy-api`]: 1, [`${NS}/toy-web`]: 1 });
@@ -656,28 +666,31 @@ describe('kube plumbing against the real API server', () => {
       const before = op.reconciled.length;
       await slice('toy-web-2', 'toy-web');
       await waitFor('slice event reconciled', () => op.reconciled.slice(before).some((r) => r.key === `${NS}/toy-web` && r.slices === 2), { timeoutMs: 10_000, intervalMs: 20 });
-      assert.equal(op.isLeader(), true);
+      assert.equal(op.manager.isLeader(), true);
       await op.shutdown();
-      assert.equal(op.isActive(), false);
+      const afterStop = op.reconciled.length;
+      await slice('toy-web-3', 'toy-web');
+      await sleep(500);
+      assert.equal(op.reconciled.length, afterStop, 'a stopped manager reconciles nothing');
 
       // Two replicas with leader election on a real Lease.
-      const le = (identity: string) => ({ namespace: NS, name: 'toy', identity, leaseDurationMs: 2_000, renewDeadlineMs: 1_000, retryPeriodMs: 100 });
-      const a = new ToyController({ leaderElection: le('a') });
+      const le = { namespace: NS, name: 'toy', leaseDurationMs: 2_000, renewDeadlineMs: 1_000, retryPeriodMs: 100 };
+      const a = new Toy(le, 'a');
       cleanups.push(() => a.shutdown());
       await a.start();
       await waitFor('a reconciles', () => a.reconciled.length === 2, { timeoutMs: 10_000, intervalMs: 20 });
-      const b = new ToyController({ leaderElection: le('b') });
+      const b = new Toy(le, 'b');
       cleanups.push(() => b.shutdown());
       await b.start();
-      assert.equal(b.isReady(), true, 'the standby has warm caches');
+      assert.deepEqual(b.manager.notReady(), [], 'the standby has warm caches');
       await createSvc('toy-new', 'toy');
       await waitFor('a reconciles the new key', () => a.reconciled.some((r) => r.key === `${NS}/toy-new`), { timeoutMs: 10_000, intervalMs: 20 });
       assert.equal(b.reconciled.length, 0, 'the standby does not reconcile');
-      assert.equal(b.isLeader(), false);
+      assert.equal(b.manager.isLeader(), false);
       await a.shutdown();
       await waitFor('b takes over with a full sync', () => b.reconciled.length >= 3, { timeoutMs: 10_000, intervalMs: 20 });
       assert.deepEqual(Object.keys(countByKey(b.reconciled)).sort(), [`${NS}/toy-api`, `${NS}/toy-new`, `${NS}/toy-web`]);
-      assert.equal(b.isLeader(), true);
+      assert.equal(b.manager.isLeader(), true);
     });
   });
 });

@@ -18,7 +18,14 @@ export const REASONS = {
   noAddresses: 'NoAddresses',
   invalidAddress: 'InvalidAddress',
   invalidAnnotation: 'InvalidAnnotation',
+  announcementRejected: 'AnnouncementRejected',
 } as const;
+
+/** The most serious problem names Ready's reason: a refused write, then addresses, then annotations. */
+function readyReason(problems: readonly Problem[]): string {
+  if (problems.some((p) => p.reason === 'AnnouncementRejected')) return REASONS.announcementRejected;
+  return problems.some((p) => p.reason === 'InvalidAddress') ? REASONS.invalidAddress : REASONS.invalidAnnotation;
+}
 
 export interface AnnouncementSummaryInput {
   spec: VipAnnouncementSpec;
@@ -77,7 +84,7 @@ export function summarizeAnnouncement(input: AnnouncementSummaryInput): Announce
     problems.length > 0
       ? {
           status: 'False',
-          reason: problems.some((p) => p.reason === 'InvalidAddress') ? REASONS.invalidAddress : REASONS.invalidAnnotation,
+          reason: readyReason(problems),
           message: describeProblems(problems),
         }
       : advertised;

@@ -1,7 +1,8 @@
 // A rejected input value. Problems never stop reconciliation: the value is left
 // out, and the problem surfaces as a condition and an Event on the Service.
 
-export type ProblemReason = 'InvalidAddress' | 'InvalidAnnotation';
+/** AnnouncementRejected: the API server refused the VipAnnouncement this Service needs (422). */
+export type ProblemReason = 'InvalidAddress' | 'InvalidAnnotation' | 'AnnouncementRejected';
 
 export interface Problem {
   /** CamelCase, usable as a condition or Event reason. */

@@ -3,27 +3,19 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { describeKubeConfig, flagValue, kubeConfigSource, loadKubeConfig } from './client';
-
-void test('flagValue reads --name value and --name=value, last wins', () => {
-  assert.equal(flagValue(['node', 'main', '--kubeconfig', '/a'], 'kubeconfig'), '/a');
-  assert.equal(flagValue(['--kubeconfig=/b'], 'kubeconfig'), '/b');
-  assert.equal(flagValue(['--kubeconfig=/b', '--kubeconfig', '/c'], 'kubeconfig'), '/c');
-  assert.equal(flagValue(['--kubeconfigx=/b', '--kubeconfig'], 'kubeconfig'), undefined);
-  assert.equal(flagValue([], 'kubeconfig'), undefined);
-});
+import { describeKubeConfig, kubeConfigSource, loadKubeConfig } from './client';
 
 void test('kubeConfigSource: explicit file, else in-cluster, else default', () => {
   const inCluster = { KUBERNETES_SERVICE_HOST: '10.0.0.1', KUBERNETES_SERVICE_PORT: '443' };
   const cases: { opts: Parameters<typeof kubeConfigSource>[0]; token: boolean; want: string }[] = [
     { opts: { kubeconfig: '/x', env: inCluster }, token: true, want: 'file' },
-    { opts: { argv: ['--kubeconfig=/y'], env: inCluster }, token: true, want: 'file' },
+    { opts: { kubeconfig: '/y', env: {} }, token: false, want: 'file' },
     { opts: { env: inCluster }, token: true, want: 'in-cluster' },
     { opts: { env: inCluster }, token: false, want: 'default' },
     { opts: { env: {} }, token: true, want: 'default' },
   ];
   for (const c of cases) assert.equal(kubeConfigSource(c.opts, c.token).source, c.want, JSON.stringify(c));
-  assert.equal(kubeConfigSource({ argv: ['--kubeconfig', '/z'] }, false).path, '/z');
+  assert.equal(kubeConfigSource({ kubeconfig: '/z' }, false).path, '/z');
 });
 
 void test('loadKubeConfig from --kubeconfig, with --context', () => {
@@ -50,10 +42,11 @@ current-context: c1
 `,
   );
   try {
-    const kc = loadKubeConfig({ argv: ['node', 'main', '--kubeconfig', file], env: {} });
+    const kc = loadKubeConfig({ kubeconfig: file, env: {} });
     assert.deepEqual(describeKubeConfig(kc), { server: 'https://one.example:6443', context: 'c1', user: 'u' });
-    const kc2 = loadKubeConfig({ argv: [`--kubeconfig=${file}`, '--context=c2'], env: {} });
+    const kc2 = loadKubeConfig({ kubeconfig: file, context: 'c2', env: {} });
     assert.equal(kc2.getCurrentCluster()?.server, 'https://two.example:6443');
+    assert.throws(() => loadKubeConfig({ kubeconfig: file, context: 'c3', env: {} }), /has no context c3/);
     assert.throws(() => loadKubeConfig({ kubeconfig: path.join(dir, 'missing'), env: {} }));
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

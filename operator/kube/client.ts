@@ -9,29 +9,15 @@ export interface KubeConfigOptions {
   kubeconfig?: string;
   /** Context to use instead of the file's current-context. */
   context?: string;
-  /** Looked at for --kubeconfig / --context when the options above are not given (default process.argv). */
-  argv?: readonly string[];
   /** Default process.env. */
   env?: NodeJS.ProcessEnv;
-}
-
-/** The value of `--name value` or `--name=value` in argv (last one wins). */
-export function flagValue(argv: readonly string[], name: string): string | undefined {
-  let value: string | undefined;
-  const flag = `--${name}`;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === flag && i + 1 < argv.length) value = argv[++i];
-    else if (a.startsWith(flag + '=')) value = a.slice(flag.length + 1);
-  }
-  return value;
 }
 
 export type KubeConfigSource = 'file' | 'in-cluster' | 'default';
 
 /** Which source loadKubeConfig would use (pure; for tests and the start-up log). */
 export function kubeConfigSource(opts: KubeConfigOptions, tokenFileExists: boolean): { source: KubeConfigSource; path?: string } {
-  const path = opts.kubeconfig ?? flagValue(opts.argv ?? [], 'kubeconfig');
+  const path = opts.kubeconfig;
   if (path) return { source: 'file', path };
   const env = opts.env ?? {};
   if (env.KUBERNETES_SERVICE_HOST && env.KUBERNETES_SERVICE_PORT && tokenFileExists) return { source: 'in-cluster' };
@@ -40,14 +26,16 @@ export function kubeConfigSource(opts: KubeConfigOptions, tokenFileExists: boole
 
 /** Build the KubeConfig. Throws when an explicit file cannot be read or no cluster is configured. */
 export function loadKubeConfig(opts: KubeConfigOptions = {}): KubeConfig {
-  const full: KubeConfigOptions = { ...opts, argv: opts.argv ?? process.argv, env: opts.env ?? process.env };
-  const { source, path } = kubeConfigSource(full, fs.existsSync(Config.SERVICEACCOUNT_TOKEN_PATH));
+  const { source, path } = kubeConfigSource({ ...opts, env: opts.env ?? process.env }, fs.existsSync(Config.SERVICEACCOUNT_TOKEN_PATH));
   const kc = new KubeConfig();
   if (source === 'file' && path) kc.loadFromFile(path);
   else if (source === 'in-cluster') kc.loadFromCluster();
   else kc.loadFromDefault();
-  const context = opts.context ?? flagValue(full.argv ?? [], 'context');
-  if (context) kc.setCurrentContext(context);
+  if (opts.context) {
+    // setCurrentContext accepts any name; say which one is missing rather than "no current cluster".
+    if (!kc.getContextObject(opts.context)) throw new Error(`kubeconfig (${source}${path ? ` ${path}` : ''}) has no context ${opts.context}`);
+    kc.setCurrentContext(opts.context);
+  }
   if (!kc.getCurrentCluster()) throw new Error(`kubeconfig (${source}${path ? ` ${path}` : ''}) has no current cluster`);
   return kc;
 }

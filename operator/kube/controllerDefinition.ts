@@ -48,7 +48,7 @@ export interface ControllerDefinition {
 
 /** Typed helper: a watch for one kind with its own object type. */
 export function watch<T extends KubeObject>(w: Watch<T>): Watch {
-  return w as unknown as Watch;
+  return w;
 }
 
 /** Read access to the manager's shared caches: one informer per (resource, selector). */

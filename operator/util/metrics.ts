@@ -9,15 +9,37 @@ const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
 export const metrics = {
   reconcileDuration: new Histogram({
     name: 'vipannouncer_reconcile_duration_seconds',
-    help: 'Time one reconcile of a key took, by role and outcome.',
-    labelNames: ['role', 'outcome'] as const,
+    help: 'Time one reconcile of a key took, by controller and outcome.',
+    labelNames: ['controller', 'outcome'] as const,
     buckets: LATENCY_BUCKETS,
     registers: [registry],
   }),
   queueDepth: new Gauge({
     name: 'vipannouncer_workqueue_depth',
-    help: 'Keys waiting in the work queue, by role.',
-    labelNames: ['role'] as const,
+    help: 'Keys waiting in the work queue, by controller.',
+    labelNames: ['controller'] as const,
+    registers: [registry],
+  }),
+  reconcileTotal: new Counter({
+    name: 'vipannouncer_reconcile_total',
+    help: 'Reconciles, by controller and outcome (success, requeue, error, terminal).',
+    labelNames: ['controller', 'outcome'] as const,
+    registers: [registry],
+  }),
+  rejectedWrites: new Gauge({
+    name: 'vipannouncer_rejected_writes',
+    help: 'Objects whose last write the API server refused as invalid (422) and that are not retried until their inputs change, by controller.',
+    labelNames: ['controller'] as const,
+    registers: [registry],
+  }),
+  leaderTerms: new Counter({
+    name: 'vipannouncer_leader_terms_total',
+    help: 'Terms this process started as leader.',
+    registers: [registry],
+  }),
+  isLeader: new Gauge({
+    name: 'vipannouncer_leader',
+    help: '1 while this process holds the Lease.',
     registers: [registry],
   }),
   eventToAnnouncement: new Histogram({
@@ -57,6 +79,12 @@ export const metrics = {
     labelNames: ['op'] as const,
     registers: [registry],
   }),
+  eventsDropped: new Counter({
+    name: 'vipannouncer_events_dropped_total',
+    help: 'Kubernetes Events not recorded, by cause: object_cap (too many queued for one object), queue_cap (queue full), discarded (leadership lost or shutdown), failed (the write failed).',
+    labelNames: ['cause'] as const,
+    registers: [registry],
+  }),
 };
 
 /**
@@ -76,5 +104,16 @@ export class LatencyTracker {
   }
   forget(key: string): void {
     this.since.delete(key);
+  }
+  clear(): void {
+    this.since.clear();
+  }
+  /** Forget every key not in `keep`: a key no write will ever complete must not stay forever. */
+  retainOnly(keep: ReadonlySet<string>): void {
+    for (const key of this.since.keys()) if (!keep.has(key)) this.since.delete(key);
+  }
+  /** Keys being timed. */
+  get size(): number {
+    return this.since.size;
   }
 }

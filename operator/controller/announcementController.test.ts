@@ -1,0 +1,221 @@
+// The announcement controller's orchestration, driven through its definition with fakes of
+// the caches, the Kubernetes writer and the event sink: every branch of a reconcile.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { V1EndpointSlice, V1Node, V1Service } from '@kubernetes/client-node';
+import type { VipAnnouncement } from '../api/types';
+import type { ControllerDefinition, KeyRequest } from '../kube/controllerDefinition';
+import { KubeApiError } from '../kube/request';
+import { Resources } from '../kube/resources';
+import { FakeCaches, FakeEventSink, FakeKubeWriter, type WriterCall } from '../kube/testing';
+import { nullLogger } from '../util/log';
+import { metrics } from '../util/metrics';
+import { announcementController } from './announcementController';
+
+const NOW = new Date('2030-01-01T00:00:00Z');
+
+function service(over: Partial<V1Service['spec']> = {}, annotations: Record<string, string> = {}): V1Service {
+  return {
+    metadata: { name: 'web', namespace: 'shop', uid: 'svc-uid', annotations: { 'vipannouncer.io/loadBalancerIPs': '203.0.113.10', ...annotations } },
+    spec: { type: 'LoadBalancer', externalTrafficPolicy: 'Cluster', ...over },
+    status: {},
+  };
+}
+
+function slice(name: string, ready: boolean, node = 'node-a'): V1EndpointSlice {
+  return {
+    metadata: { name, namespace: 'shop', labels: { 'kubernetes.io/service-name': 'web' } },
+    addressType: 'IPv4',
+    endpoints: [{ addresses: ['10.0.0.1'], conditions: { ready, serving: ready }, nodeName: node }],
+  };
+}
+
+function node(name: string, labels: Record<string, string> = {}): V1Node {
+  return { metadata: { name, labels } };
+}
+
+class Rig {
+  readonly caches = new FakeCaches();
+  readonly writer = new FakeKubeWriter();
+  readonly events = new FakeEventSink();
+  readonly enqueued: KeyRequest[] = [];
+  readonly def: ControllerDefinition;
+
+  constructor() {
+    this.def = announcementController({
+      caches: this.caches,
+      writer: this.writer,
+      events: this.events,
+      config: { loadBalancerClasses: [''], resyncPeriodMs: 0 },
+      now: () => NOW,
+    });
+    this.caches.informer<V1Node>(Resources.nodes).put(node('node-a')).put(node('node-b'));
+  }
+
+  put(svc: V1Service | undefined, ...slices: V1EndpointSlice[]): void {
+    if (svc) this.caches.informer<V1Service>(Resources.services).put(svc);
+    else this.caches.informer<V1Service>(Resources.services).remove('shop/web');
+    for (const s of slices) {
+      this.caches.informer<V1EndpointSlice>(Resources.endpointSlices).put(s);
+      this.def.watches[1].toKeys('ADDED', s, undefined);
+    }
+  }
+
+  /** What the API server would hold after the writer's last apply of the announcement. */
+  storeApplied(extra: Partial<VipAnnouncement['metadata']> = {}): VipAnnouncement {
+    const applied = [...this.writer.calls].reverse().find((c) => c.op === 'apply');
+    assert.ok(applied, 'an announcement was applied');
+    const body = applied.body as VipAnnouncement;
+    const va: VipAnnouncement = { ...body, metadata: { ...body.metadata, uid: 'va-uid', generation: 1, ...extra } };
+    this.caches.informer<VipAnnouncement>(Resources.vipAnnouncements).put(va);
+    return va;
+  }
+
+  async reconcile(key = 'shop/web'): Promise<WriterCall[]> {
+    const from = this.writer.calls.length;
+    await this.def.reconcile(key, { log: nullLogger(), signal: new AbortController().signal, enqueue: (r) => this.enqueued.push(r) });
+    return this.writer.calls.slice(from);
+  }
+}
+
+async function deletesCounted(): Promise<number> {
+  return (await metrics.announcementWrites.get()).values.find((v) => v.labels.op === 'delete')?.value ?? 0;
+}
+
+const ops = (calls: readonly WriterCall[]): string[] => calls.map((c) => `${c.op} ${c.resource}`);
+
+describe('announcement controller', () => {
+  it('creates the announcement first, then ingress and summary on the next pass, then writes nothing', async () => {
+    const rig = new Rig();
+    rig.put(service(), slice('web-1', true));
+    assert.deepEqual(ops(await rig.reconcile()), ['apply vipannouncements']);
+    assert.deepEqual(rig.events.events.map((e) => e.reason), ['AnnouncementCreated']);
+    const va = rig.storeApplied();
+    assert.deepEqual(va.spec.addresses, ['203.0.113.10']);
+    assert.deepEqual(va.metadata.ownerReferences?.[0], { apiVersion: 'v1', kind: 'Service', name: 'web', uid: 'svc-uid', controller: true, blockOwnerDeletion: true });
+
+    const second = await rig.reconcile();
+    assert.deepEqual(ops(second), ['mergePatchStatus services', 'applyStatus vipannouncements']);
+    assert.deepEqual(second[0].body, { loadBalancer: { ingress: [{ ip: '203.0.113.10', ipMode: 'VIP' }] } });
+    // What the API server now holds: nothing left to write.
+    rig.put({ ...service(), status: { loadBalancer: { ingress: [{ ip: '203.0.113.10' }] } } });
+    const stored = second[1].body as VipAnnouncement;
+    rig.caches.informer<VipAnnouncement>(Resources.vipAnnouncements).put({ ...va, status: stored.status });
+    assert.deepEqual(ops(await rig.reconcile()), []);
+  });
+
+  it('passes the eligible nodes to the Cluster summary ("1 of 2 eligible nodes")', async () => {
+    const rig = new Rig();
+    rig.put(service(), slice('web-1', true));
+    await rig.reconcile();
+    const va = rig.storeApplied();
+    const report = { node: 'node-a', lastUpdateTime: '2030-01-01T00:00:00Z', addresses: ['203.0.113.10/32'], peers: [{ address: '192.0.2.1', asn: 65000, state: 'Established', advertised: ['203.0.113.10/32'] }] };
+    rig.caches.informer<VipAnnouncement>(Resources.vipAnnouncements).put({ ...va, status: { speakers: [report] } });
+    const summary = (await rig.reconcile()).find((c) => c.op === 'applyStatus');
+    const advertised = (summary?.body as VipAnnouncement).status?.conditions?.find((c) => c.type === 'Advertised');
+    assert.match(advertised?.message ?? '', /1 of 2 eligible nodes/);
+  });
+
+  it('updates a spec that differs, with an Event saying what changed', async () => {
+    const rig = new Rig();
+    rig.put(service(), slice('web-1', true));
+    await rig.reconcile();
+    rig.storeApplied();
+    rig.put(service({ externalTrafficPolicy: 'Local' }));
+    const calls = await rig.reconcile();
+    assert.deepEqual(ops(calls), ['apply vipannouncements']);
+    assert.deepEqual((calls[0].body as VipAnnouncement).spec.nodes, ['node-a']);
+    assert.match(rig.events.events.at(-1)?.message ?? '', /Cluster, 1 serving endpoints → Local from node-a/);
+  });
+
+  it('withdraws when the Service is deleted: a uid-preconditioned delete, counted only when it happened', async () => {
+    for (const outcome of ['deleted', 'not-found', 'uid-conflict'] as const) {
+      const rig = new Rig();
+      rig.put(service());
+      await rig.reconcile();
+      rig.storeApplied();
+      rig.put(undefined);
+      rig.writer.respond = (c) => (c.op === 'delete' ? outcome : undefined);
+      const before = await deletesCounted();
+      const calls = await rig.reconcile();
+      assert.deepEqual(calls.map((c) => [c.op, c.uid]), [['delete', 'va-uid']], outcome);
+      assert.equal((await deletesCounted()) - before, outcome === 'deleted' ? 1 : 0, outcome);
+    }
+  });
+
+  it('withdraws when the Service stops being a LoadBalancer, and clears the ingress it wrote', async () => {
+    const rig = new Rig();
+    rig.put(service());
+    await rig.reconcile();
+    rig.storeApplied();
+    rig.put({ ...service({ type: 'ClusterIP' }), status: { loadBalancer: { ingress: [{ ip: '203.0.113.10' }] } } });
+    const calls = await rig.reconcile();
+    assert.deepEqual(ops(calls), ['delete vipannouncements', 'mergePatchStatus services']);
+    assert.deepEqual(calls[1].body, { loadBalancer: { ingress: [] } });
+    assert.deepEqual(rig.events.events.filter((e) => e.type === 'Normal').map((e) => e.reason), ['AnnouncementCreated', 'AnnouncementWithdrawn']);
+  });
+
+  it('leaves a hand-made announcement alone: summary only, and a conflict Event for a Service of the same name', async () => {
+    const rig = new Rig();
+    const handMade: VipAnnouncement = {
+      apiVersion: 'vipannouncer.io/v1alpha1',
+      kind: 'VipAnnouncement',
+      metadata: { name: 'web', namespace: 'shop', uid: 'hand', generation: 2 },
+      spec: { addresses: ['198.51.100.7'], externalTrafficPolicy: 'Cluster' },
+    };
+    rig.caches.informer<VipAnnouncement>(Resources.vipAnnouncements).put(handMade);
+    assert.deepEqual(ops(await rig.reconcile()), ['applyStatus vipannouncements']);
+    rig.put(service());
+    const calls = await rig.reconcile();
+    assert.ok(!calls.some((c) => c.op === 'apply' || c.op === 'delete'), 'never takes a hand-made announcement over');
+    assert.equal(rig.events.events.at(-1)?.reason, 'AnnouncementConflict');
+  });
+
+  it('reports rejected inputs through the event sink on every pass (the sink de-duplicates)', async () => {
+    const rig = new Rig();
+    rig.put(service({}, { 'vipannouncer.io/localPref': 'high' }));
+    await rig.reconcile();
+    rig.storeApplied();
+    await rig.reconcile();
+    await rig.reconcile();
+    const problems = rig.events.events.filter((e) => e.type === 'Problems');
+    assert.equal(problems.length, 2);
+    assert.equal(problems[0].reason, 'InvalidAnnotation');
+  });
+
+  it('a spec the API server refuses (422) becomes a condition and a problem, and is not resent until it changes', async () => {
+    const rig = new Rig();
+    rig.put(service(), slice('web-1', true));
+    await rig.reconcile();
+    rig.storeApplied();
+    rig.put(service({ externalTrafficPolicy: 'Local' }));
+    rig.writer.respond = (c) => {
+      if (c.op === 'apply') throw new KubeApiError(422, 'Invalid', 'spec.nodes: Forbidden', 'PATCH', '/x');
+      return undefined;
+    };
+    assert.deepEqual(ops(await rig.reconcile()), ['apply vipannouncements']);
+    assert.deepEqual(rig.enqueued, ['shop/web'], 'comes back at once to report it');
+    const report = await rig.reconcile();
+    assert.ok(!report.some((c) => c.op === 'apply'), 'the refused body is not sent again');
+    const ready = (report.find((c) => c.op === 'applyStatus')?.body as Pick<VipAnnouncement, 'status'>).status?.conditions?.find((c) => c.type === 'Ready');
+    assert.equal(ready?.reason, 'AnnouncementRejected');
+    assert.ok(rig.events.events.some((e) => e.type === 'Problems' && e.reason === 'AnnouncementRejected'));
+    // A different desired spec is tried again.
+    rig.writer.respond = () => undefined;
+    rig.put(service({ externalTrafficPolicy: 'Local' }), slice('web-1', true, 'node-b'));
+    assert.deepEqual(ops(await rig.reconcile()), ['apply vipannouncements']);
+  });
+
+  it('maps events to keys: slices to their Service, Node heartbeats to nothing, speakers reports delayed', () => {
+    const rig = new Rig();
+    rig.put(service());
+    const [, slices, nodes, vas] = rig.def.watches;
+    assert.deepEqual([...slices.toKeys('ADDED', slice('web-1', true), undefined)], ['shop/web']);
+    const n = node('node-a');
+    assert.deepEqual([...nodes.toKeys('MODIFIED', { ...n, status: { conditions: [] } } as V1Node, n)], []);
+    assert.deepEqual([...nodes.toKeys('MODIFIED', node('node-a', { 'node.kubernetes.io/exclude-from-external-load-balancers': '' }), n)], ['shop/web']);
+    const va = { metadata: { name: 'web', namespace: 'shop', generation: 1 } };
+    assert.deepEqual([...vas.toKeys('MODIFIED', va, va)], [{ key: 'shop/web', afterMs: 250 }]);
+    assert.deepEqual([...vas.toKeys('MODIFIED', { metadata: { ...va.metadata, generation: 2 } }, va)], ['shop/web']);
+  });
+});

@@ -1,0 +1,148 @@
+// One reconcile of the announcement controller as data: what the caches hold for one key →
+// the writes to make, in order. Pure; announcementController.ts executes the plan.
+//
+//   Service wants an announcement, spec differs → apply the spec (and stop: the write's own
+//       watch event brings the key back for ingress and summary, so after a restart every
+//       announcement is out before the bookkeeping of any)
+//   spec as wanted → Service ingress, the Service's problems, the summary conditions
+//   Service gone or not ours → delete our announcement (uid precondition), clear our ingress
+//   hand-made announcement → its summary only
+import type { V1EndpointSlice, V1Node, V1Service } from '@kubernetes/client-node';
+import { API_VERSION, KIND, type Condition, type VipAnnouncement, type VipAnnouncementSpec } from '../api/types';
+import { conditionsEqual, summarizeAnnouncement } from './conditions';
+import { desiredAnnouncement, eligibleNodeNames, specsEqual, type ControllerSelection } from './desiredAnnouncement';
+import type { Problem } from './problem';
+import type { KubeObject } from '../kube/resources';
+
+export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
+export const MANAGED_BY = 'vip-announcer';
+
+export interface AnnouncementSnapshot {
+  service?: V1Service;
+  endpointSlices: readonly V1EndpointSlice[];
+  nodes: readonly V1Node[];
+  announcement?: VipAnnouncement;
+  config: ControllerSelection;
+  /** The API server refused this exact spec before (422): its message. Not sent again. */
+  rejected?: { spec: VipAnnouncementSpec; message: string };
+  now: Date;
+}
+
+export type AnnouncementAction =
+  | { kind: 'applySpec'; body: VipAnnouncement; op: 'create' | 'update'; message: string }
+  | { kind: 'delete'; namespace: string | undefined; name: string; uid?: string; reason: string }
+  | { kind: 'setIngress'; ips: string[] }
+  | { kind: 'serviceProblems'; problems: Problem[] }
+  | { kind: 'warning'; reason: string; message: string }
+  | { kind: 'applySummary'; body: KubeObject & { status: object } };
+
+/** Whether an announcement was made by this controller for a Service (vs. by hand). */
+export function isServiceAnnouncement(va: VipAnnouncement): boolean {
+  return (va.metadata.ownerReferences ?? []).some((o) => o.kind === 'Service' && o.controller === true) || va.spec.serviceRef !== undefined;
+}
+
+export function ingressIPsOf(svc: V1Service): string[] {
+  return (svc.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? '').filter(Boolean);
+}
+
+export function planAnnouncement(s: AnnouncementSnapshot): AnnouncementAction[] {
+  const { service: svc, announcement: va } = s;
+  const desired = svc ? desiredAnnouncement({ service: svc, endpointSlices: s.endpointSlices, nodes: s.nodes, config: s.config }) : undefined;
+  if (!desired || desired.kind === 'ignore') {
+    if (!va) return [];
+    if (isServiceAnnouncement(va)) return planWithdraw(va, svc, desired?.kind === 'ignore' ? desired.reason : 'ServiceDeleted');
+    return planSummary(s, va, [], undefined);
+  }
+  if (!svc) return [];
+  if (va && !isServiceAnnouncement(va)) {
+    // A hand-made announcement already holds this name: never take it over silently.
+    const message = `VipAnnouncement ${va.metadata.namespace}/${va.metadata.name} exists and is not owned by this Service; leaving it alone`;
+    return [{ kind: 'warning', reason: 'AnnouncementConflict', message }, ...planSummary(s, va, [], undefined)];
+  }
+  const problems = [...desired.problems];
+  const stale = !va || !specsEqual(va.spec, desired.spec) || !ownedBy(va, svc);
+  const refused = s.rejected !== undefined && specsEqual(s.rejected.spec, desired.spec);
+  if (stale && !refused) {
+    return [{ kind: 'applySpec', body: announcementFor(svc, desired.spec), op: va ? 'update' : 'create', message: describeApply(va?.spec, desired.spec) }];
+  }
+  if (refused && s.rejected) problems.push({ reason: 'AnnouncementRejected', source: 'VipAnnouncement', value: '', message: s.rejected.message });
+  const actions: AnnouncementAction[] = [{ kind: 'serviceProblems', problems }];
+  // While a refused spec stands, the ingress keeps listing what is really announced.
+  if (!refused && !sameList(ingressIPsOf(svc), desired.ingressIPs)) actions.push({ kind: 'setIngress', ips: desired.ingressIPs });
+  return va ? [...actions, ...planSummary(s, va, problems, eligibleNodeNames(s.nodes))] : actions;
+}
+
+function planWithdraw(va: VipAnnouncement, svc: V1Service | undefined, reason: string): AnnouncementAction[] {
+  const actions: AnnouncementAction[] = [{ kind: 'delete', namespace: va.metadata.namespace, name: va.metadata.name, uid: va.metadata.uid, reason }];
+  if (!svc) return actions;
+  // Another class's controller owns the ingress now; clear only what we wrote.
+  const had = va.spec.addresses ?? [];
+  if (had.length > 0 && sameList(ingressIPsOf(svc), had)) actions.push({ kind: 'setIngress', ips: [] });
+  return [...actions, { kind: 'serviceProblems', problems: [] }];
+}
+
+/** The summary conditions and advertisedBy, when they differ from what is stored. */
+function planSummary(s: AnnouncementSnapshot, va: VipAnnouncement, problems: readonly Problem[], eligibleNodes: readonly string[] | undefined): AnnouncementAction[] {
+  const previous: Condition[] = va.status?.conditions ?? [];
+  const summary = summarizeAnnouncement({
+    spec: va.spec,
+    speakers: va.status?.speakers,
+    eligibleNodes: va.spec.externalTrafficPolicy === 'Local' ? undefined : eligibleNodes,
+    generation: va.metadata.generation,
+    previousConditions: previous,
+    problems,
+    now: s.now,
+  });
+  const unchanged =
+    conditionsEqual(previous, summary.conditions) &&
+    va.status?.advertisedBy === summary.advertisedBy &&
+    va.status?.observedGeneration === summary.observedGeneration;
+  if (unchanged) return [];
+  const status = {
+    conditions: summary.conditions,
+    advertisedBy: summary.advertisedBy,
+    ...(summary.observedGeneration !== undefined ? { observedGeneration: summary.observedGeneration } : {}),
+  };
+  return [{ kind: 'applySummary', body: { apiVersion: API_VERSION, kind: KIND, metadata: { name: va.metadata.name, namespace: va.metadata.namespace }, status } }];
+}
+
+function ownedBy(va: VipAnnouncement, svc: V1Service): boolean {
+  return (va.metadata.ownerReferences ?? []).some((o) => o.uid === svc.metadata?.uid && o.controller === true && o.blockOwnerDeletion === true);
+}
+
+function announcementFor(svc: V1Service, spec: VipAnnouncementSpec): VipAnnouncement {
+  const meta = svc.metadata ?? {};
+  return {
+    apiVersion: API_VERSION,
+    kind: KIND,
+    metadata: {
+      name: meta.name ?? '',
+      namespace: meta.namespace ?? '',
+      labels: { [MANAGED_BY_LABEL]: MANAGED_BY },
+      ownerReferences: [{ apiVersion: 'v1', kind: 'Service', name: meta.name ?? '', uid: meta.uid ?? '', controller: true, blockOwnerDeletion: true }],
+    },
+    spec,
+  };
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+function describeWhere(spec: VipAnnouncementSpec): string {
+  if (spec.externalTrafficPolicy === 'Local') return `Local from ${(spec.nodes ?? []).join(', ') || 'no node'}`;
+  return `Cluster, ${spec.endpoints?.serving ?? 0} serving endpoints`;
+}
+
+/** The Event message of a spec write: what is announced, or what changed. */
+export function describeApply(a: VipAnnouncementSpec | undefined, b: VipAnnouncementSpec): string {
+  if (!a) return `announcing ${(b.addresses ?? []).join(', ') || 'no address'} (${describeWhere(b)})`;
+  const parts: string[] = [];
+  const [aa, ba] = [a.addresses ?? [], b.addresses ?? []];
+  if (!sameList(aa, ba)) parts.push(`addresses ${aa.join(',') || '-'} → ${ba.join(',') || '-'}`);
+  if (describeWhere(a) !== describeWhere(b)) parts.push(`${describeWhere(a)} → ${describeWhere(b)}`);
+  if (!sameList(a.communities ?? [], b.communities ?? [])) parts.push('communities changed');
+  if (!sameList(a.largeCommunities ?? [], b.largeCommunities ?? [])) parts.push('large communities changed');
+  if (a.localPref !== b.localPref) parts.push(`local-pref ${a.localPref ?? '-'} → ${b.localPref ?? '-'}`);
+  return parts.join('; ') || 'announcement updated';
+}

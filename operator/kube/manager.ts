@@ -1,0 +1,227 @@
+// One manager per process, on @dot-i/k8s-operator's Operator lifecycle (its kubeConfig,
+// logger and start() → init() → stop()), as controller-runtime's manager is for Go:
+//
+// - informers shared by (resource, selector): a role that watches Nodes twice watches once;
+// - controllers declared as data (./controllerDefinition.ts), each run by a ControllerRunner;
+// - one Lease for the process: every leader-elected controller leads in the same term, and a
+//   lost or unrenewable Lease aborts their writes and exits the process non-zero, so the
+//   Deployment restarts it (two terms can never write at once);
+// - /metrics, /healthz and /readyz (ready once every cache holds a full list and each extra
+//   check passes);
+// - SIGTERM/SIGINT stop everything within a deadline shorter than the Pod's grace period.
+import Operator from '@dot-i/k8s-operator';
+import type { Server } from 'node:http';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api } from '@kubernetes/client-node';
+import type { Log } from '../util/log';
+import { errorFields } from '../util/log';
+import { metrics } from '../util/metrics';
+import { startHttpServer } from '../util/httpServer';
+import type { Caches, ControllerDefinition } from './controllerDefinition';
+import { ControllerRunner } from './controllerRunner';
+import { Informer, waitForCacheSync, type Selector } from './informer';
+import { LeaderElector, type LeaderElectionConfig } from './leader';
+import type { KubeObject, ResourceRef } from './resources';
+
+export interface ManagerOptions {
+  kubeConfig: KubeConfig;
+  logger: Log;
+  /** Unique per process: the Lease holder identity. */
+  identity: string;
+  /** The process's Lease; leader-elected controllers always run when absent. */
+  leaderElection?: Omit<LeaderElectionConfig, 'identity'>;
+  /** Where /metrics, /healthz and /readyz listen (port 0 = not served). */
+  http?: { host: string; port: number };
+  /** Stop takes at most this long, then the process exits anyway (default 20 s < 30 s grace). */
+  shutdownDeadlineMs?: number;
+  /** How the process ends (tests replace it). */
+  exit?: (code: number) => void;
+  /** Build informers (tests replace the transport). */
+  newInformer?: (resource: ResourceRef, selector: Selector) => Informer<KubeObject>;
+}
+
+type Hook = () => void | Promise<void>;
+
+export class Manager extends Operator implements Caches {
+  private readonly opts: ManagerOptions;
+  private readonly log: Log;
+  private readonly informers = new Map<string, Informer<KubeObject>>();
+  private readonly runners: ControllerRunner[] = [];
+  private readonly readyChecks: { name: string; ok: () => boolean }[] = [];
+  private readonly stopHooks: Hook[] = [];
+  private readonly lostHooks: Hook[] = [];
+  private readonly stopCtl = new AbortController();
+  private elector?: LeaderElector;
+  private server?: Server;
+  private synced = false;
+  private stopping?: Promise<void>;
+  private readonly terms = new Set<Promise<void>>();
+
+  constructor(opts: ManagerOptions) {
+    super(opts.logger);
+    // The framework loaded a default KubeConfig; use the one we were given.
+    this.kubeConfig = opts.kubeConfig;
+    this.k8sApi = opts.kubeConfig.makeApiClient(CoreV1Api);
+    this.opts = opts;
+    this.log = opts.logger;
+  }
+
+  /** The shared informer of (resource, selector); created on first use, started by start(). */
+  informer<T extends KubeObject>(resource: ResourceRef, selector: Selector = {}): Informer<T> {
+    const id = informerId(resource, selector);
+    let inf = this.informers.get(id);
+    if (!inf) {
+      inf = this.opts.newInformer?.(resource, selector) ?? new Informer<KubeObject>(this.kubeConfig, resource, { ...selector, logger: this.log });
+      this.informers.set(id, inf);
+    }
+    return inf as unknown as Informer<T>;
+  }
+
+  /** Declare a controller: its watches' informers are shared with every other controller. */
+  add(def: ControllerDefinition): ControllerRunner {
+    const sources = def.watches.map((w) => this.informer(w.resource, w.selector ?? {}));
+    const runner = new ControllerRunner(def, sources, this.log);
+    this.runners.push(runner);
+    return runner;
+  }
+
+  /** An extra readiness condition, e.g. "gobgpd answers". */
+  addReadyCheck(name: string, ok: () => boolean): void {
+    this.readyChecks.push({ name, ok });
+  }
+
+  /** Runs after the controllers stopped (close clients, withdraw routes); bounded by the deadline. */
+  onStop(hook: Hook): void {
+    this.stopHooks.push(hook);
+  }
+
+  /** Runs at once when leadership is lost, before the process exits (drop queued Events). */
+  onLeadershipLost(hook: Hook): void {
+    this.lostHooks.push(hook);
+  }
+
+  /** Reasons the process is not ready; empty when ready. */
+  notReady(): string[] {
+    const reasons = this.synced ? [] : ['caches not synced'];
+    for (const c of this.readyChecks) if (!c.ok()) reasons.push(c.name);
+    return reasons;
+  }
+
+  isLeader(): boolean {
+    return this.elector?.isLeader() ?? true;
+  }
+
+  /** Framework lifecycle: init() (nothing: controllers are added before), informers, sync, workers. */
+  protected override init(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  override async start(): Promise<void> {
+    await super.start();
+    await this.serveHttp();
+    for (const inf of this.informers.values()) inf.start();
+    this.log.info('waiting for caches to sync', { informers: this.informers.size, controllers: this.runners.map((r) => r.name) });
+    if (!(await waitForCacheSync([...this.informers.values()], this.stopCtl.signal))) return;
+    this.synced = true;
+    this.log.info('caches synced');
+    const always = this.runners.filter((r) => !r.def.leaderElected || !this.opts.leaderElection);
+    const elected = this.runners.filter((r) => r.def.leaderElected && this.opts.leaderElection);
+    void this.startTerm(always, this.stopCtl.signal);
+    if (elected.length > 0) this.elect(elected);
+  }
+
+  /** SIGTERM / SIGINT → shutdown → exit 0 (1 if the deadline passed). */
+  handleSignals(): void {
+    const onSignal = (signal: string): void => {
+      this.log.info('stopping', { signal });
+      void this.shutdown().then((clean) => this.exit(clean ? 0 : 1));
+    };
+    process.once('SIGTERM', () => onSignal('SIGTERM'));
+    process.once('SIGINT', () => onSignal('SIGINT'));
+  }
+
+  /** Stop workers, release the Lease, run stop hooks, stop informers; false if the deadline passed. */
+  async shutdown(): Promise<boolean> {
+    this.stopping ??= this.stopAll();
+    const deadline = this.opts.shutdownDeadlineMs ?? 20_000;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<false>((r) => (timer = setTimeout(() => r(false), deadline)));
+    const clean = await Promise.race([this.stopping.then(() => true as const), timedOut]);
+    clearTimeout(timer);
+    if (!clean) this.log.error('shutdown deadline passed; exiting anyway', { deadlineMs: deadline });
+    return clean;
+  }
+
+  /** Framework's synchronous stop(). */
+  override stop(): void {
+    void this.shutdown();
+  }
+
+  private async stopAll(): Promise<void> {
+    this.stopCtl.abort();
+    await this.elector?.stop();
+    await Promise.all(this.terms);
+    for (const hook of this.stopHooks) await this.runHook(hook, 'stop');
+    await Promise.all([...this.informers.values()].map((i) => i.stop()));
+    this.server?.close();
+    super.stop();
+    this.log.info('stopped');
+  }
+
+  private startTerm(runners: readonly ControllerRunner[], signal: AbortSignal): Promise<void> {
+    const term = Promise.all(runners.map((r) => r.run(signal))).then(() => undefined);
+    this.terms.add(term);
+    void term.finally(() => this.terms.delete(term));
+    return term;
+  }
+
+  private elect(runners: readonly ControllerRunner[]): void {
+    const le = this.opts.leaderElection;
+    if (!le) return;
+    this.elector = new LeaderElector(this.kubeConfig, {
+      ...le,
+      identity: this.opts.identity,
+      logger: this.log,
+      onStartedLeading: (signal) => {
+        metrics.leaderTerms.inc();
+        metrics.isLeader.set(1);
+        this.log.info('started leading', { controllers: runners.map((r) => r.name) });
+        return this.startTerm(runners, signal);
+      },
+      onStoppedLeading: () => {
+        metrics.isLeader.set(0);
+        if (!this.stopCtl.signal.aborted) void this.leadershipLost();
+      },
+    });
+    void this.elector.run();
+  }
+
+  /** The term's signal has aborted its writes; drop what is queued and let the Pod restart us. */
+  private async leadershipLost(): Promise<void> {
+    this.log.error('leadership lost; stopping writes and exiting so a fresh process stands again');
+    for (const hook of this.lostHooks) await this.runHook(hook, 'leadership-lost');
+    this.exit(1);
+  }
+
+  private async runHook(hook: Hook, what: string): Promise<void> {
+    try {
+      await hook();
+    } catch (err) {
+      this.log.warn(`${what} hook failed`, errorFields(err));
+    }
+  }
+
+  private exit(code: number): void {
+    (this.opts.exit ?? ((c: number) => process.exit(c)))(code);
+  }
+
+  private async serveHttp(): Promise<void> {
+    const http = this.opts.http;
+    if (!http || http.port <= 0) return;
+    this.server = await startHttpServer(http.host, http.port, { healthy: () => true, notReady: () => this.notReady() }, this.log);
+  }
+}
+
+function informerId(resource: ResourceRef, selector: Selector): string {
+  return [resource.group, resource.version, resource.plural, selector.namespace ?? '', selector.labelSelector ?? '', selector.fieldSelector ?? ''].join('|');
+}

@@ -1,0 +1,60 @@
+// Which controllers each role adds to the process's manager, and the clients they write
+// through. The only place that knows both the manager and the roles' concrete adapters.
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { ControllerConfig, SpeakerConfig } from './config';
+import { announcementController, CONTROLLER_FIELD_MANAGER } from './controller/announcementController';
+import { GobgpClient } from './gobgp/client';
+import { installerController, INSTALLER_FIELD_MANAGER } from './installer/installerController';
+import { EventRecorder } from './kube/events';
+import { apiKubeWriter } from './kube/kubeWriter';
+import type { Manager } from './kube/manager';
+import { speakerFieldManager } from './speaker/nodeIdentity';
+import { speakerRole } from './speaker/speakerController';
+import type { Log } from './util/log';
+
+export interface RoleContext {
+  manager: Manager;
+  kubeConfig: KubeConfig;
+  log: Log;
+  /** Unique per process: Event reporting instance. */
+  identity: string;
+}
+
+/** The announcement controller and the installer; both lead in the manager's one Lease. */
+export function addControllerRole(ctx: RoleContext, config: ControllerConfig): void {
+  const { manager, kubeConfig, log, identity } = ctx;
+  const recorder = (controller: string): EventRecorder =>
+    new EventRecorder(kubeConfig, { reportingController: `vipannouncer.io/${controller}`, reportingInstance: identity, logger: log });
+  const announcementEvents = recorder('controller');
+  const installerEvents = recorder('installer');
+  manager.add(
+    announcementController({ caches: manager, writer: apiKubeWriter(kubeConfig, CONTROLLER_FIELD_MANAGER), events: announcementEvents, config }),
+  );
+  manager.add(
+    installerController({ caches: manager, writer: apiKubeWriter(kubeConfig, INSTALLER_FIELD_MANAGER), events: installerEvents, log, requeueAllPeriodMs: config.resyncPeriodMs }),
+  );
+  // A lost Lease must not leave an Event backlog writing on behalf of a term that ended.
+  manager.onLeadershipLost(() => {
+    announcementEvents.drop();
+    installerEvents.drop();
+  });
+  manager.onStop(async () => {
+    await Promise.all([announcementEvents.close(), installerEvents.close()]);
+  });
+}
+
+/** The speaker of one node, driving its gobgpd. */
+export function addSpeakerRole(ctx: RoleContext, config: SpeakerConfig): void {
+  const { manager, kubeConfig, log } = ctx;
+  const router = new GobgpClient(config.gobgp.target, { timeoutMs: config.gobgp.timeoutMs });
+  const speaker = speakerRole({
+    caches: manager,
+    router,
+    writer: apiKubeWriter(kubeConfig, speakerFieldManager(config.nodeName)),
+    config,
+    log: log.child({ node: config.nodeName }),
+  });
+  manager.add(speaker.controller);
+  manager.addReadyCheck('gobgpd not answering', () => speaker.gobgpReachable());
+  manager.onStop(() => speaker.shutdown());
+}

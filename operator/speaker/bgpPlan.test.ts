@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { GlobalSpec, PeerSpec, PeerStatus } from '../gobgp/types';
+import { planGlobal, planPeers, type GlobalPlan, type PeerPlan } from './bgpPlan';
+
+const desired: GlobalSpec = { asn: 65001, routerId: '10.0.0.5', listenPort: 179, listenAddresses: [] };
+
+void test('planGlobal: start, restart on a changed ASN / router id / listener, else nothing', () => {
+  const cases: Array<[string, GlobalSpec, GlobalSpec | null, GlobalPlan]> = [
+    ['not started', desired, null, 'start'],
+    ['running as wanted', desired, { ...desired, listenAddresses: ['0.0.0.0', '::'] }, 'none'],
+    ['router id changed (Node InternalIP)', { ...desired, routerId: '10.0.0.6' }, desired, 'restart'],
+    ['ASN changed', { ...desired, asn: 65002 }, desired, 'restart'],
+    ['listen port changed', { ...desired, listenPort: -1 }, desired, 'restart'],
+    ['listen addresses changed', { ...desired, listenAddresses: ['10.0.0.5'] }, { ...desired, listenAddresses: ['0.0.0.0'] }, 'restart'],
+    ['listen addresses in another order', { ...desired, listenAddresses: ['::', '10.0.0.5'] }, { ...desired, listenAddresses: ['10.0.0.5', '::'] }, 'none'],
+  ];
+  for (const [name, want, running, plan] of cases) assert.equal(planGlobal(want, running), plan, name);
+});
+
+const spec = (address: string, extra: Partial<PeerSpec> = {}): PeerSpec => ({
+  address,
+  asn: 64512,
+  port: 179,
+  holdTime: 9,
+  keepaliveInterval: 3,
+  connectRetry: 1,
+  families: ['ipv4-unicast'],
+  passive: false,
+  ...extra,
+});
+
+/** As gobgpd lists a peer configured from `s`. */
+const running = (s: PeerSpec, state: PeerStatus['state'] = 'Established'): PeerStatus => {
+  const { password, ...config } = s;
+  return { address: s.address, asn: s.asn, state, config: { ...config, hasPassword: password !== undefined }, prefixes: [] };
+};
+
+void test('planPeers: add missing, re-create changed, remove unknown, leave equal ones alone', () => {
+  const a = spec('192.0.2.1');
+  const b = spec('192.0.2.2');
+  const cases: Array<[string, PeerSpec[], PeerStatus[], PeerPlan]> = [
+    ['cold start', [a, b], [], { add: [a, b], recreate: [], remove: [] }],
+    ['all in place (session state does not matter)', [a, b], [running(a, 'Active'), running(b)], { add: [], recreate: [], remove: [] }],
+    ['one added to the config', [a, b], [running(a)], { add: [b], recreate: [], remove: [] }],
+    ['one removed from the config', [a], [running(a), running(b)], { add: [], recreate: [], remove: ['192.0.2.2'] }],
+    ['ASN changed', [spec('192.0.2.1', { asn: 64999 })], [running(a)], { add: [], recreate: [spec('192.0.2.1', { asn: 64999 })], remove: [] }],
+    ['password added', [spec('192.0.2.1', { password: 'x' })], [running(a)], { add: [], recreate: [spec('192.0.2.1', { password: 'x' })], remove: [] }],
+    ['no peers configured', [], [running(a)], { add: [], recreate: [], remove: ['192.0.2.1'] }],
+  ];
+  for (const [name, want, have, plan] of cases) assert.deepEqual(planPeers(want, have), plan, name);
+});

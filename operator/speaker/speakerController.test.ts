@@ -1,0 +1,362 @@
+// The speaker's reconcile, driven key by key over fakes: caches (FakeCaches), the API
+// server (FakeKubeWriter) and gobgpd (FakeRouter).
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { V1Node } from '@kubernetes/client-node';
+import type { SpeakerStatus, VipAnnouncement, VipAnnouncementSpec } from '../api/types';
+import type { PeerConfig, SpeakerConfig } from '../config/types';
+import { EXCLUDE_FROM_LB_LABEL } from '../controller/desiredAnnouncement';
+import { GobgpError } from '../gobgp/client';
+import { FakeRouter } from '../gobgp/fakeRouter';
+import type { KeyRequest } from '../kube/controllerDefinition';
+import type { ChangeType } from '../kube/informer';
+import { KubeApiError } from '../kube/request';
+import { Resources, type KubeObject, type ResourceRef } from '../kube/resources';
+import { FakeCaches, FakeKubeWriter, type WriterCall } from '../kube/testing';
+import { nullLogger } from '../util/log';
+import { LatencyTracker } from '../util/metrics';
+import { speakerRole, type SpeakerRole } from './speakerController';
+
+const NODE = 'node-a';
+
+function peer(address: string, extra: Partial<PeerConfig> = {}): PeerConfig {
+  return {
+    address,
+    asn: 64512,
+    port: 179,
+    holdTimeMs: 9_000,
+    keepaliveIntervalMs: 3_000,
+    connectRetryMs: 1_000,
+    gracefulRestart: { enabled: false, restartTimeMs: 120_000 },
+    families: ['ipv4-unicast', 'ipv6-unicast'],
+    passive: false,
+    ...extra,
+  };
+}
+
+function config(extra: Partial<SpeakerConfig> = {}): SpeakerConfig {
+  return {
+    nodeName: NODE,
+    asn: 65001,
+    listenPort: 179,
+    listenAddresses: [],
+    gobgp: { target: '127.0.0.1:50051', timeoutMs: 1_000 },
+    nextHop: {},
+    withdrawOnShutdown: true,
+    driftCheckPeriodMs: 60_000,
+    peers: [peer('192.0.2.1')],
+    ...extra,
+  };
+}
+
+function node(ip: string, labels: Record<string, string> = {}): V1Node {
+  return { metadata: { name: NODE, labels }, status: { addresses: [{ type: 'InternalIP', address: ip }] } };
+}
+
+function va(name: string, addresses: string[], spec: Partial<VipAnnouncementSpec> = {}): VipAnnouncement {
+  return { apiVersion: 'vipannouncer.io/v1alpha1', kind: 'VipAnnouncement', metadata: { namespace: 'ns', name, resourceVersion: '1' }, spec: { addresses, externalTrafficPolicy: 'Cluster', ...spec } };
+}
+
+/** One speaker over fakes; `enqueued` collects what its reconciles and peer events asked for. */
+class Harness {
+  readonly caches = new FakeCaches();
+  readonly router: FakeRouter;
+  readonly writer = new FakeKubeWriter();
+  readonly latency = new LatencyTracker();
+  readonly enqueued: KeyRequest[] = [];
+  readonly role: SpeakerRole;
+  private rv = 100;
+
+  constructor(cfg: SpeakerConfig = config(), router = new FakeRouter()) {
+    this.router = router;
+    this.role = speakerRole({ caches: this.caches, router, writer: this.writer, config: cfg, log: nullLogger(), now: () => 1_000_000, latency: this.latency });
+    // The API server answers a status apply with a new resourceVersion.
+    this.writer.respond = (call) => (call.op === 'applyStatus' ? this.withNewVersion(call) : undefined);
+  }
+
+  private withNewVersion(call: WriterCall): KubeObject {
+    const body = call.body as KubeObject;
+    return { ...body, metadata: { ...body.metadata, resourceVersion: String(++this.rv) } };
+  }
+
+  /** The cache sees the change; returns the keys the matching watch asked for. */
+  event<T extends KubeObject>(resource: ResourceRef, type: ChangeType, obj: T, old?: T): KeyRequest[] {
+    const cache = this.caches.informer<T>(resource);
+    if (type === 'DELETED') cache.remove(`${obj.metadata?.namespace ? obj.metadata.namespace + '/' : ''}${obj.metadata?.name}`);
+    else cache.put(obj);
+    const w = this.role.controller.watches.find((x) => x.resource.plural === resource.plural);
+    assert.ok(w, `a watch on ${resource.plural}`);
+    return [...w.toKeys(type, obj, old)];
+  }
+
+  reconcile(key: string): Promise<unknown> {
+    return this.role.controller.reconcile(key, { log: nullLogger(), signal: new AbortController().signal, enqueue: (r) => this.enqueued.push(r) });
+  }
+
+  /** Node and announcements in the caches, then one table and one status reconcile. */
+  async coldStart(n: V1Node, vas: VipAnnouncement[]): Promise<void> {
+    this.event(Resources.nodes, 'ADDED', n);
+    for (const a of vas) this.event(Resources.vipAnnouncements, 'ADDED', a);
+    await this.reconcile('table');
+    await this.reconcile('status');
+  }
+
+  statusWrites(): WriterCall[] {
+    return this.writer.calls.filter((c) => c.op === 'applyStatus');
+  }
+
+  /** What the cache shows once our write of `call` came back through the watch. */
+  writtenObject(original: VipAnnouncement, call: WriterCall, rv: string): VipAnnouncement {
+    const status = (call.body as { status: { speakers: SpeakerStatus[] } }).status;
+    return { ...original, metadata: { ...original.metadata, resourceVersion: rv }, status };
+  }
+
+  localPrefixes(): string[] {
+    return [...this.router.paths.values()].map((p) => p.prefix).sort();
+  }
+}
+
+void describe('speaker definition', () => {
+  void test('declares the speaker controller: not leader-elected, two keys, the drift check as period', () => {
+    const def = new Harness(config({ driftCheckPeriodMs: 45_000 })).role.controller;
+    assert.equal(def.name, 'speaker');
+    assert.equal(def.leaderElected, false);
+    assert.equal(def.concurrency, 2);
+    assert.equal(def.requeueAllPeriodMs, 45_000);
+    assert.deepEqual([...def.fullSyncKeys()], ['table', 'status']);
+    assert.deepEqual(
+      def.watches.map((w) => [w.resource.plural, w.selector]),
+      [
+        ['vipannouncements', undefined],
+        ['nodes', { fieldSelector: `metadata.name=${NODE}` }],
+      ],
+    );
+  });
+
+  void test('Node events: only exclusion and InternalIP changes reach the table', () => {
+    const h = new Harness();
+    const n = node('10.0.0.5');
+    assert.deepEqual(h.event(Resources.nodes, 'ADDED', n), ['table']);
+    assert.deepEqual(h.event(Resources.nodes, 'MODIFIED', { ...n, metadata: { ...n.metadata, annotations: { a: 'b' } } }, n), []);
+    assert.deepEqual(h.event(Resources.nodes, 'MODIFIED', node('10.0.0.6'), n), ['table']);
+    assert.deepEqual(h.event(Resources.nodes, 'MODIFIED', node('10.0.0.5', { [EXCLUDE_FROM_LB_LABEL]: '' }), n), ['table']);
+  });
+});
+
+void describe('speaker table: BGP instance → peers → paths', () => {
+  void test('cold start: starts BGP, adds the peer, adds the paths, then writes each entry once', async () => {
+    const h = new Harness();
+    h.event(Resources.nodes, 'ADDED', node('10.0.0.5'));
+    assert.deepEqual(h.event(Resources.vipAnnouncements, 'ADDED', va('a', ['203.0.113.10'])), ['table', 'status']);
+    await h.reconcile('table');
+    assert.deepEqual(h.router.calls, [
+      'getBgp()',
+      'startBgp(65001 10.0.0.5 179)',
+      'listPeers()',
+      'addPeer(192.0.2.1)',
+      'watchPeerEvents()',
+      'listPath(ipv4-unicast global)',
+      'listPath(ipv6-unicast global)',
+      'addPaths(1)',
+    ]);
+    assert.deepEqual(h.localPrefixes(), ['203.0.113.10/32']);
+    assert.deepEqual(h.enqueued, [{ key: 'status', afterMs: 500 }]);
+    assert.equal(h.role.gobgpReachable(), true);
+
+    await h.reconcile('status');
+    await h.reconcile('status');
+    const writes = h.statusWrites();
+    assert.equal(writes.length, 1);
+    assert.deepEqual({ ns: writes[0].namespace, name: writes[0].name }, { ns: 'ns', name: 'a' });
+    const entry = (writes[0].body as { status: { speakers: SpeakerStatus[] } }).status.speakers;
+    assert.deepEqual(
+      entry.map((s) => ({ node: s.node, addresses: s.addresses, peers: s.peers })),
+      [{ node: NODE, addresses: ['203.0.113.10/32'], peers: [{ address: '192.0.2.1', asn: 64512, state: 'Active', advertised: [] }] }],
+    );
+  });
+
+  void test('a changed Node InternalIP (router id) restarts BGP; peers and paths are re-created', async () => {
+    const h = new Harness();
+    await h.coldStart(node('10.0.0.5'), [va('a', ['203.0.113.10'])]);
+    assert.deepEqual(h.event(Resources.nodes, 'MODIFIED', node('10.0.0.6'), node('10.0.0.5')), ['table']);
+    h.router.calls.splice(0);
+    await h.reconcile('table');
+    assert.deepEqual(h.router.calls.slice(0, 5), ['getBgp()', 'stopBgp()', 'startBgp(65001 10.0.0.6 179)', 'listPeers()', 'addPeer(192.0.2.1)']);
+    assert.deepEqual(h.router.callsOf('addPaths'), ['addPaths(1)']);
+    assert.equal(h.router.global?.routerId, '10.0.0.6');
+    assert.deepEqual(h.localPrefixes(), ['203.0.113.10/32']);
+    assert.equal(h.router.activeWatches, 1, 'the old event stream is closed, a new one open');
+  });
+
+  void test('a configured router id wins over the Node address: no restart when only the Node changes', async () => {
+    const h = new Harness(config({ routerId: '10.9.9.9' }));
+    await h.coldStart(node('10.0.0.5'), []);
+    h.event(Resources.nodes, 'MODIFIED', node('10.0.0.6'), node('10.0.0.5'));
+    await h.reconcile('table');
+    assert.deepEqual(h.router.callsOf('stopBgp'), []);
+    assert.equal(h.router.global?.routerId, '10.9.9.9');
+  });
+
+  void test('another ASN than gobgpd runs (speaker restarted with a new config) restarts BGP', async () => {
+    const router = new FakeRouter();
+    await new Harness(config(), router).coldStart(node('10.0.0.5'), [va('a', ['203.0.113.10'])]);
+    const h = new Harness(config({ asn: 65002 }), router);
+    await h.coldStart(node('10.0.0.5'), [va('a', ['203.0.113.10'])]);
+    assert.deepEqual(router.callsOf('stopBgp'), ['stopBgp()']);
+    assert.deepEqual(router.callsOf('startBgp'), ['startBgp(65001 10.0.0.5 179)', 'startBgp(65002 10.0.0.5 179)']);
+    assert.equal(router.global?.asn, 65002);
+    assert.deepEqual(h.localPrefixes(), ['203.0.113.10/32']);
+    assert.deepEqual([...router.peers.keys()], ['192.0.2.1']);
+  });
+
+  void test('same global config after a speaker restart: nothing restarted, nothing re-added', async () => {
+    const router = new FakeRouter();
+    await new Harness(config(), router).coldStart(node('10.0.0.5'), [va('a', ['203.0.113.10'])]);
+    router.calls.splice(0);
+    await new Harness(config(), router).coldStart(node('10.0.0.5'), [va('a', ['203.0.113.10'])]);
+    assert.deepEqual(router.calls.filter((c) => /^(stopBgp|startBgp|addPeer|deletePeer|deletePath)/.test(c)), []);
+    assert.deepEqual(router.callsOf('addPaths'), ['addPaths(0)']);
+  });
+
+  void test('peers: a new one is added, a removed one deleted, a changed one re-created, an equal one left alone', async () => {
+    const router = new FakeRouter();
+    await new Harness(config({ peers: [peer('192.0.2.1'), peer('192.0.2.2'), peer('192.0.2.3')] }), router).coldStart(node('10.0.0.5'), []);
+    router.calls.splice(0);
+    const h = new Harness(config({ peers: [peer('192.0.2.1'), peer('192.0.2.3', { asn: 64999 }), peer('192.0.2.4')] }), router);
+    await h.coldStart(node('10.0.0.5'), []);
+    assert.deepEqual(router.calls.filter((c) => /Peer\(/.test(c)), ['deletePeer(192.0.2.3)', 'addPeer(192.0.2.3)', 'addPeer(192.0.2.4)', 'deletePeer(192.0.2.2)']);
+    assert.deepEqual([...router.peers.keys()].sort(), ['192.0.2.1', '192.0.2.3', '192.0.2.4']);
+    assert.equal(router.peers.get('192.0.2.3')?.asn, 64999);
+  });
+
+  void test('a deleted announcement: its path is withdrawn, the others stay', async () => {
+    const h = new Harness();
+    const gone = va('b', ['203.0.113.11']);
+    await h.coldStart(node('10.0.0.5'), [va('a', ['203.0.113.10']), gone]);
+    assert.deepEqual(h.localPrefixes(), ['203.0.113.10/32', '203.0.113.11/32']);
+    assert.deepEqual(h.event(Resources.vipAnnouncements, 'DELETED', gone), ['table']);
+    h.router.calls.splice(0);
+    await h.reconcile('table');
+    assert.deepEqual(h.router.callsOf('deletePath'), ['deletePath(203.0.113.11/32)']);
+    assert.deepEqual(h.localPrefixes(), ['203.0.113.10/32']);
+  });
+
+  void test('a node excluded from load balancers originates nothing, and withdraws once the label appears', async () => {
+    const excluded = new Harness();
+    await excluded.coldStart(node('10.0.0.5', { [EXCLUDE_FROM_LB_LABEL]: '' }), [va('a', ['203.0.113.10'])]);
+    assert.deepEqual(excluded.localPrefixes(), []);
+    assert.deepEqual(excluded.statusWrites(), [], 'no entry to write');
+
+    const h = new Harness();
+    await h.coldStart(node('10.0.0.5'), [va('a', ['203.0.113.10'])]);
+    h.event(Resources.nodes, 'MODIFIED', node('10.0.0.5', { [EXCLUDE_FROM_LB_LABEL]: '' }), node('10.0.0.5'));
+    await h.reconcile('table');
+    assert.deepEqual(h.localPrefixes(), []);
+  });
+
+  void test('gobgpd unavailable: the reconcile fails, readiness drops, the stream is re-opened once it answers', async () => {
+    const h = new Harness();
+    await h.coldStart(node('10.0.0.5'), [va('a', ['203.0.113.10'])]);
+    assert.equal(h.role.gobgpReachable(), true);
+    h.router.failing = 'unavailable';
+    await assert.rejects(h.reconcile('table'), (err: unknown) => err instanceof GobgpError && err.kind === 'unavailable');
+    assert.equal(h.role.gobgpReachable(), false);
+    assert.equal(h.router.activeWatches, 0);
+    h.router.failing = undefined;
+    await h.reconcile('table');
+    assert.equal(h.role.gobgpReachable(), true);
+    assert.equal(h.router.activeWatches, 1);
+  });
+
+  void test('peer events and a broken stream enqueue through the latest reconcile', async () => {
+    const h = new Harness();
+    await h.coldStart(node('10.0.0.5'), []);
+    h.enqueued.splice(0);
+    h.router.setPeerState('192.0.2.1', 'Established');
+    assert.deepEqual(h.enqueued, ['status', { key: 'status', afterMs: 1_000 }]);
+    h.enqueued.splice(0);
+    h.router.breakStreams();
+    assert.deepEqual(h.enqueued, [{ key: 'table', afterMs: 200 }]);
+    await h.reconcile('table');
+    assert.equal(h.router.activeWatches, 1, 're-opened by the next table sync');
+  });
+
+  void test('event-to-announcement latency: keys this node never announces are forgotten', async () => {
+    const h = new Harness();
+    h.event(Resources.nodes, 'ADDED', node('10.0.0.5'));
+    h.event(Resources.vipAnnouncements, 'ADDED', va('ours', ['203.0.113.10']));
+    h.event(Resources.vipAnnouncements, 'ADDED', va('elsewhere', ['203.0.113.20'], { externalTrafficPolicy: 'Local', nodes: ['node-b'] }));
+    assert.equal(h.latency.size, 2);
+    await h.reconcile('table');
+    assert.equal(h.latency.size, 0);
+  });
+});
+
+void describe('speaker status', () => {
+  void test('before any table sync, status asks for the table', async () => {
+    const h = new Harness();
+    await h.reconcile('status');
+    assert.deepEqual(h.enqueued, ['table']);
+    assert.deepEqual(h.writer.calls, []);
+  });
+
+  void test('an unchanged entry is not written again; a lost one is repaired', async () => {
+    const h = new Harness();
+    const a = va('a', ['203.0.113.10']);
+    await h.coldStart(node('10.0.0.5'), [a]);
+    const [write] = h.statusWrites();
+    // Our write comes back through the watch: nothing to do.
+    const seen = h.writtenObject(a, write, '101');
+    assert.deepEqual(h.event(Resources.vipAnnouncements, 'MODIFIED', seen, a), []);
+    await h.reconcile('status');
+    assert.equal(h.statusWrites().length, 1);
+    // Someone removes our entry: repaired.
+    const lost: VipAnnouncement = { ...seen, metadata: { ...seen.metadata, resourceVersion: '102' }, status: { speakers: [] } };
+    assert.deepEqual(h.event(Resources.vipAnnouncements, 'MODIFIED', lost, seen), ['status']);
+    await h.reconcile('status');
+    assert.equal(h.statusWrites().length, 2);
+  });
+
+  void test('an announcement gone from the API server (404) does not fail the reconcile', async () => {
+    const h = new Harness();
+    h.writer.respond = () => {
+      throw new KubeApiError(404, 'NotFound', 'gone', 'PATCH', '/apis/vipannouncer.io/v1alpha1/namespaces/ns/vipannouncements/a/status');
+    };
+    await h.coldStart(node('10.0.0.5'), [va('a', ['203.0.113.10'])]);
+    assert.equal(h.statusWrites().length, 1);
+  });
+});
+
+void describe('speaker shutdown', () => {
+  async function stopped(withdrawOnShutdown: boolean): Promise<Harness> {
+    const h = new Harness(config({ withdrawOnShutdown }));
+    const a = va('a', ['203.0.113.10']);
+    await h.coldStart(node('10.0.0.5'), [a, va('b', ['203.0.113.11'])]);
+    h.event(Resources.vipAnnouncements, 'MODIFIED', h.writtenObject(a, h.statusWrites()[0], '101'), a);
+    h.writer.calls.splice(0);
+    h.router.calls.splice(0);
+    await h.role.shutdown();
+    return h;
+  }
+
+  void test('withdrawOnShutdown: every path withdrawn, our entries released, router closed', async () => {
+    const h = await stopped(true);
+    assert.deepEqual(h.router.callsOf('deletePath').sort(), ['deletePath(203.0.113.10/32)', 'deletePath(203.0.113.11/32)']);
+    assert.deepEqual(h.localPrefixes(), []);
+    // Only "a" shows our entry in the cache; applying no entry releases it.
+    assert.deepEqual(
+      h.statusWrites().map((c) => [c.name, c.body]),
+      [['a', { apiVersion: 'vipannouncer.io/v1alpha1', kind: 'VipAnnouncement', metadata: { name: 'a', namespace: 'ns' }, status: { speakers: [] } }]],
+    );
+    assert.equal(h.router.closed, true);
+    assert.equal(h.router.activeWatches, 0);
+  });
+
+  void test('no withdrawOnShutdown: paths stay for graceful restart, nothing written, router closed', async () => {
+    const h = await stopped(false);
+    assert.deepEqual(h.router.calls, ['close()']);
+    assert.deepEqual(h.localPrefixes(), ['203.0.113.10/32', '203.0.113.11/32']);
+    assert.deepEqual(h.writer.calls, []);
+    assert.equal(h.router.closed, true);
+  });
+});

@@ -1,0 +1,417 @@
+// The speaker role, one per node, as a declared controller: makes its dedicated gobgpd
+// originate exactly the paths the VipAnnouncements ask of this node, and reports back, per
+// announcement, what GoBGP says (session states, prefixes in each adj-RIB-out).
+//
+// Two keys, both level-triggered and coalesced by the queue:
+//   "table"   ordered steps, each a pure plan and a small executor over the BgpRouter:
+//             BGP instance (start, or restart when ASN / router id / listen changed)
+//             → peers (add, re-create changed ones, delete unknown ones)
+//             → paths (pathsForNode of all announcements vs gobgpd's local paths)
+//   "status"  read peers and adj-RIB-outs once, and server-side apply this node's
+//             status.speakers entry of every announcement whose entry changed
+// Triggers: announcement or Node events, GoBGP peer events, a broken GoBGP stream
+// (gobgpd restarted), and the drift-check period.
+import type { V1Node } from '@kubernetes/client-node';
+import { API_VERSION, KIND, type SpeakerStatus, type VipAnnouncement } from '../api/types';
+import { globalSpecOf, peerSpecOf } from '../config/specs';
+import type { SpeakerConfig } from '../config/types';
+import { EXCLUDE_FROM_LB_LABEL } from '../controller/desiredAnnouncement';
+import { GobgpError } from '../gobgp/client';
+import type { BgpRouter } from '../gobgp/router';
+import type { Family, ObservedPath, PeerEvent, PeerStatus } from '../gobgp/types';
+import { isNotFound } from '../kube/apply';
+import { watch, type CacheReader, type Caches, type ControllerDefinition, type KeyRequest, type ReconcileContext } from '../kube/controllerDefinition';
+import type { ChangeType, Selector } from '../kube/informer';
+import type { KubeWriter } from '../kube/kubeWriter';
+import { objectKey, Resources } from '../kube/resources';
+import { ExponentialRateLimiter, type Result } from '../kube/workqueue';
+import { errorFields, type Log } from '../util/log';
+import { LatencyTracker, metrics } from '../util/metrics';
+import { inParallel } from '../util/parallel';
+import { planGlobal, planPeers } from './bgpPlan';
+import { diffTable } from './diffTable';
+import { internalIPv4 } from './nodeIdentity';
+import { OwnEntries } from './ownEntries';
+import { pathsForNode, type NodePaths } from './pathsForNode';
+import { peerConfigDiffers } from './peerConfig';
+import { entrySettled, indexAdjOut, speakerEntry, type AdjOutIndex } from './speakerStatus';
+
+export const TABLE = 'table';
+export const STATUS = 'status';
+const FAMILIES: Family[] = ['ipv4-unicast', 'ipv6-unicast'];
+/** Concurrent status writes to the API server. */
+const STATUS_WRITE_CONCURRENCY = 16;
+/** Concurrent DeletePath calls to gobgpd. */
+const GOBGP_CONCURRENCY = 32;
+/** After a table change, how long an entry waits for gobgpd to finish sending before it is written anyway. */
+const SETTLE_MAX_MS = 5_000;
+/** After a table change, when the adj-RIB-outs are read (gobgpd sends updates asynchronously). */
+const SETTLE_CHECK_MS = 500;
+/**
+ * How long a status write may stay unseen by the cache before the cached entry counts again.
+ * Long: under load the API server closes slow watches and the cache can lag by tens of
+ * seconds; a shorter wait rewrites hundreds of unchanged entries into that same load.
+ */
+const PENDING_WRITE_TTL_MS = 120_000;
+
+export interface SpeakerDeps {
+  caches: Caches;
+  router: BgpRouter;
+  /** Writes as this node's field manager (speakerFieldManager(config.nodeName)). */
+  writer: KubeWriter;
+  config: SpeakerConfig;
+  log: Log;
+  /** Wall clock in ms (tests). */
+  now?: () => number;
+  /** Times event-to-announcement latency (tests look into it; default a new one). */
+  latency?: LatencyTracker;
+}
+
+export interface SpeakerRole {
+  controller: ControllerDefinition;
+  /** gobgpd answered the last reconcile (part of /readyz). */
+  gobgpReachable(): boolean;
+  /**
+   * After the controller's queue stopped: with withdrawOnShutdown, withdraw every path we
+   * originate (routers move traffic to other nodes at once) and drop our status entries;
+   * otherwise leave gobgpd's table alone for graceful restart. Then close the router.
+   */
+  shutdown(): Promise<void>;
+}
+
+export function speakerRole(deps: SpeakerDeps): SpeakerRole {
+  const speaker = new SpeakerReconciler(deps);
+  return {
+    controller: speaker.definition(),
+    gobgpReachable: () => speaker.gobgpOk,
+    shutdown: () => speaker.shutdown(),
+  };
+}
+
+interface EntryWrite {
+  va: VipAnnouncement;
+  /** null releases our entry. */
+  entry: SpeakerStatus | null;
+}
+
+const excluded = (n: V1Node | undefined): boolean => EXCLUDE_FROM_LB_LABEL in (n?.metadata?.labels ?? {});
+
+/** Only an exclusion or router-id change of our Node matters to the table. */
+export function nodeKeys(type: ChangeType, node: V1Node, old: V1Node | undefined): KeyRequest[] {
+  const matters = type !== 'MODIFIED' || excluded(node) !== excluded(old) || internalIPv4(node) !== internalIPv4(old);
+  return matters ? [TABLE] : [];
+}
+
+function gobgpDown(err: unknown): boolean {
+  return err instanceof GobgpError && (err.kind === 'unavailable' || err.kind === 'timeout' || err.kind === 'not-started');
+}
+
+class SpeakerReconciler {
+  gobgpOk = false;
+  private readonly cfg: SpeakerConfig;
+  private readonly router: BgpRouter;
+  private readonly log: Log;
+  private readonly now: () => number;
+  private readonly nodeSelector: Selector;
+  private readonly latency: LatencyTracker;
+  /** Our entries as last written, per announcement key. */
+  private readonly written: OwnEntries;
+  /** What the last table sync made gobgpd originate, per announcement. */
+  private current: NodePaths | undefined;
+  /** When the last table sync changed gobgpd's table (ms since epoch). */
+  private tableChangedAt = 0;
+  /** The open peer-event stream; undefined: open one at the next table sync. */
+  private peerWatch: { cancel: () => void } | undefined;
+  /**
+   * The latest reconcile's ctx.enqueue. Peer events arrive outside any reconcile, and the
+   * stream is only opened by a table reconcile, so one has always been captured by then;
+   * taking the latest (not the first) follows the queue should the manager ever replace it.
+   */
+  private enqueue: (request: KeyRequest) => void = () => undefined;
+
+  constructor(private readonly deps: SpeakerDeps) {
+    this.cfg = deps.config;
+    this.router = deps.router;
+    this.log = deps.log.child({ node: deps.config.nodeName });
+    this.now = deps.now ?? Date.now;
+    this.latency = deps.latency ?? new LatencyTracker();
+    this.nodeSelector = { fieldSelector: `metadata.name=${deps.config.nodeName}` };
+    this.written = new OwnEntries(Math.max(PENDING_WRITE_TTL_MS, 2 * deps.config.driftCheckPeriodMs));
+  }
+
+  definition(): ControllerDefinition {
+    return {
+      name: 'speaker',
+      leaderElected: false,
+      concurrency: 2,
+      // gobgpd may be starting next to us: retry quickly, never give up, never exit.
+      rateLimiter: new ExponentialRateLimiter(100, 5_000),
+      // The drift check: compare gobgpd's table and our status entries with the desired state.
+      requeueAllPeriodMs: this.cfg.driftCheckPeriodMs,
+      watches: [
+        watch<VipAnnouncement>({ resource: Resources.vipAnnouncements, toKeys: (type, va, old) => this.announcementKeys(type, va, old) }),
+        watch<V1Node>({ resource: Resources.nodes, selector: this.nodeSelector, toKeys: nodeKeys }),
+      ],
+      fullSyncKeys: () => [TABLE, STATUS],
+      reconcile: (key, ctx) => this.reconcile(key, ctx),
+    };
+  }
+
+  /**
+   * Our own status writes come back here too; only spec, deletion and a lost entry of ours
+   * need the table or the status looked at again. Keeps the bookkeeping of the event
+   * (latency start, written entries) as today's handler did: it has to see every event.
+   */
+  private announcementKeys(type: ChangeType, va: VipAnnouncement, old: VipAnnouncement | undefined): KeyRequest[] {
+    const key = objectKey(va);
+    const keys: KeyRequest[] = [];
+    const specChanged = type !== 'MODIFIED' || JSON.stringify(va.spec) !== JSON.stringify(old?.spec) || va.metadata.deletionTimestamp !== old?.metadata.deletionTimestamp;
+    if (specChanged) {
+      this.latency.touch(key);
+      keys.push(TABLE);
+    }
+    if (type === 'DELETED') {
+      this.written.forget(key);
+      return keys;
+    }
+    const lost = this.written.observe(key, va.metadata.resourceVersion, this.storedEntry(va), this.now());
+    if (specChanged || lost) keys.push(STATUS);
+    return keys;
+  }
+
+  private async reconcile(key: string, ctx: ReconcileContext): Promise<Result> {
+    this.enqueue = (request) => ctx.enqueue(request);
+    try {
+      if (key === TABLE) await this.syncTable(ctx);
+      else await this.syncStatus(ctx);
+      this.gobgpOk = true;
+    } catch (err) {
+      if (gobgpDown(err)) {
+        this.gobgpOk = false;
+        // gobgpd may come back restarted: re-open the stream with the next table sync.
+        this.stopPeerWatch();
+        ctx.log.warn('gobgpd unreachable; retrying', { target: this.cfg.gobgp.target, ...errorFields(err) });
+      }
+      throw err;
+    }
+    return undefined;
+  }
+
+  private announcements(): CacheReader<VipAnnouncement> {
+    return this.deps.caches.informer<VipAnnouncement>(Resources.vipAnnouncements);
+  }
+
+  private node(): V1Node | undefined {
+    return this.deps.caches.informer<V1Node>(Resources.nodes, this.nodeSelector).get(this.cfg.nodeName);
+  }
+
+  // --- table: BGP instance → peers → paths ------------------------------------------------
+
+  private async syncTable(ctx: ReconcileContext): Promise<void> {
+    const node = this.node();
+    const started = await this.syncGlobal(node, ctx.log);
+    await this.syncPeers(ctx.log);
+    if (started || !this.peerWatch) this.watchPeers();
+    const desired = pathsForNode(this.announcements().list(), { name: this.cfg.nodeName, eligible: node !== undefined && !excluded(node) }, this.cfg.nextHop);
+    for (const c of desired.conflicts) ctx.log.warn('announcements share an address with different attributes; merged', { ...c });
+    for (const v of desired.invalid) ctx.log.warn('value not announced', { ...v });
+    const changed = await this.syncPaths(desired, ctx.log);
+    this.recordLatency(desired, changed);
+    this.current = desired;
+    for (const f of FAMILIES) {
+      metrics.announcedPrefixes.set({ node: this.cfg.nodeName, family: f }, desired.paths.filter((p) => p.family === f).length);
+    }
+    // gobgpd sends updates to its peers asynchronously: after a change, read the
+    // adj-RIB-out once it has settled, so each entry is written once, not twice.
+    ctx.enqueue(changed ? { key: STATUS, afterMs: SETTLE_CHECK_MS } : STATUS);
+  }
+
+  /** Step 1. True when BGP was (re)started: gobgpd then holds no peer and no path. */
+  private async syncGlobal(node: V1Node | undefined, log: Log): Promise<boolean> {
+    const running = await this.router.getBgp();
+    const nodeRouterId = internalIPv4(node);
+    // The Node lost its address (or is gone from the cache): keep what runs rather than fail.
+    if (running && this.cfg.routerId === undefined && nodeRouterId === undefined) return false;
+    const desired = globalSpecOf(this.cfg, nodeRouterId);
+    const plan = planGlobal(desired, running);
+    if (plan === 'none') return false;
+    if (plan === 'restart') {
+      log.info('BGP global configuration changed; restarting BGP in gobgpd', { running, wanted: desired });
+      await this.router.stopBgp();
+    }
+    log.info('starting BGP in gobgpd', { asn: desired.asn, routerId: desired.routerId, port: desired.listenPort });
+    await this.router.startBgp(desired);
+    return true;
+  }
+
+  /** Step 2. */
+  private async syncPeers(log: Log): Promise<void> {
+    const running = await this.router.listPeers();
+    const plan = planPeers(this.cfg.peers.map(peerSpecOf), running);
+    const config = new Map<string, PeerStatus['config']>(running.map((p) => [p.address, p.config]));
+    for (const spec of plan.recreate) {
+      const have = config.get(spec.address);
+      // gobgpd has no in-place update for these: re-create the peer (its session restarts).
+      log.info('peer configuration changed; re-creating it', { peer: spec.address, fields: have ? peerConfigDiffers(spec, have) : [] });
+      await this.router.deletePeer(spec.address);
+      await this.router.addPeer(spec);
+    }
+    for (const spec of plan.add) {
+      log.info('adding peer', { peer: spec.address, asn: spec.asn, port: spec.port });
+      await this.router.addPeer(spec);
+    }
+    for (const address of plan.remove) {
+      log.info('deleting peer not in the configuration', { peer: address });
+      await this.router.deletePeer(address);
+    }
+  }
+
+  private watchPeers(): void {
+    this.stopPeerWatch();
+    const w = { cancel: (): void => undefined };
+    this.peerWatch = w;
+    w.cancel = this.router.watchPeerEvents(
+      (event) => this.onPeerEvent(event),
+      (err) => {
+        if (this.peerWatch !== w) return;
+        this.peerWatch = undefined;
+        // A broken stream usually means gobgpd restarted: rebuild config and paths.
+        this.log.warn('GoBGP event stream ended; re-checking gobgpd', errorFields(err));
+        this.enqueue({ key: TABLE, afterMs: 200 });
+      },
+    );
+  }
+
+  private stopPeerWatch(): void {
+    this.peerWatch?.cancel();
+    this.peerWatch = undefined;
+  }
+
+  private onPeerEvent(event: PeerEvent): void {
+    if (event.type === 'end-of-init') return;
+    const peer = event.peer;
+    metrics.sessionUp.set({ node: this.cfg.nodeName, peer: peer.address }, peer.state === 'Established' ? 1 : 0);
+    this.log.info('peer state', { peer: peer.address, state: peer.state });
+    this.enqueue(STATUS);
+    // The adj-RIB-out fills just after a session comes up.
+    if (peer.state === 'Established') this.enqueue({ key: STATUS, afterMs: 1_000 });
+  }
+
+  private async localPaths(): Promise<ObservedPath[]> {
+    return (await Promise.all(FAMILIES.map((f) => this.router.listPath(f, 'global')))).flat();
+  }
+
+  /** Step 3. True when gobgpd's table changed. */
+  private async syncPaths(desired: NodePaths, log: Log): Promise<boolean> {
+    const diff = diffTable(desired.paths, await this.localPaths());
+    // One streaming call for all additions: unary calls cost the speaker about
+    // a millisecond of CPU each, seconds per node on a cold start.
+    await this.router.addPaths(diff.add);
+    metrics.gobgpOperations.inc({ node: this.cfg.nodeName, op: 'add' }, diff.add.length);
+    // gobgpd serves API calls concurrently; one at a time would make withdrawing
+    // thousands of VIPs take seconds per node.
+    await inParallel(diff.remove, GOBGP_CONCURRENCY, async (p) => {
+      await this.router.deletePath(p);
+      metrics.gobgpOperations.inc({ node: this.cfg.nodeName, op: 'delete' });
+    });
+    const changed = diff.add.length + diff.remove.length > 0;
+    if (changed) {
+      this.tableChangedAt = this.now();
+      log.info('gobgpd table updated', { added: diff.add.length, removed: diff.remove.length, paths: desired.paths.length });
+    }
+    return changed;
+  }
+
+  private recordLatency(desired: NodePaths, changed: boolean): void {
+    const ours = new Set(desired.prefixesByAnnouncement.keys());
+    for (const key of new Set([...ours, ...(this.current?.prefixesByAnnouncement.keys() ?? [])])) {
+      const seconds = this.latency.done(key);
+      if (seconds !== undefined && changed) metrics.eventToAnnouncement.observe({ role: 'speaker' }, seconds);
+    }
+    // Every announcement's change touches a key; those this node never originates would
+    // otherwise stay in the tracker forever.
+    this.latency.retainOnly(ours);
+  }
+
+  // --- status ---------------------------------------------------------------------------
+
+  private async syncStatus(ctx: ReconcileContext): Promise<void> {
+    const current = this.current;
+    if (!current) {
+      ctx.enqueue(TABLE);
+      return;
+    }
+    const { peers, adjOut } = await this.readSessions();
+    const { writes, deferred } = this.entriesToWrite(current, peers, adjOut, this.now());
+    if (deferred > 0) ctx.enqueue({ key: STATUS, afterMs: SETTLE_CHECK_MS });
+    await inParallel(writes, STATUS_WRITE_CONCURRENCY, (w) => this.writeEntry(w.va, w.entry, ctx.signal));
+    if (writes.length + deferred > 0) ctx.log.debug('status entries written', { count: writes.length, deferred });
+  }
+
+  private async readSessions(): Promise<{ peers: PeerStatus[]; adjOut: AdjOutIndex }> {
+    const peers = await this.router.listPeers();
+    for (const p of peers) metrics.sessionUp.set({ node: this.cfg.nodeName, peer: p.address }, p.state === 'Established' ? 1 : 0);
+    const adjOut = new Map<string, string[]>();
+    for (const p of peers) {
+      if (p.state !== 'Established') continue;
+      const paths = (await Promise.all(FAMILIES.map((f) => this.router.listPath(f, 'adj-out', p.address)))).flat();
+      adjOut.set(p.address, paths.map((x) => x.prefix));
+    }
+    return { peers, adjOut: indexAdjOut(adjOut) };
+  }
+
+  /** The entries that differ from what we wrote or the cache holds; unsettled ones wait a little. */
+  private entriesToWrite(current: NodePaths, peers: PeerStatus[], adjOut: AdjOutIndex, now: number): { writes: EntryWrite[]; deferred: number } {
+    const writes: EntryWrite[] = [];
+    const settling = now - this.tableChangedAt < SETTLE_MAX_MS;
+    let deferred = 0;
+    for (const va of this.announcements().list()) {
+      const key = objectKey(va);
+      const entry = speakerEntry(this.cfg.nodeName, current.prefixesByAnnouncement.get(key) ?? [], peers, adjOut, new Date(now));
+      if (!this.written.needsWrite(key, this.storedEntry(va), entry, now)) continue;
+      if (settling && !entrySettled(entry)) deferred++;
+      else writes.push({ va, entry });
+    }
+    return { writes, deferred };
+  }
+
+  private storedEntry(va: VipAnnouncement): SpeakerStatus | null {
+    return (va.status?.speakers ?? []).find((s) => s.node === this.cfg.nodeName) ?? null;
+  }
+
+  private async writeEntry(va: VipAnnouncement, entry: SpeakerStatus | null, signal?: AbortSignal): Promise<void> {
+    const key = objectKey(va);
+    try {
+      // Server-side apply with this node's own field manager: applying no entry
+      // releases (removes) ours and leaves every other speaker's alone.
+      const body = { apiVersion: API_VERSION, kind: KIND, metadata: { name: va.metadata.name, namespace: va.metadata.namespace }, status: { speakers: entry ? [entry] : [] } };
+      const written = await this.deps.writer.applyStatus<VipAnnouncement>(Resources.vipAnnouncements, body, { signal });
+      metrics.statusWrites.inc({ role: 'speaker' });
+      this.written.recordWrite(key, entry, written.metadata.resourceVersion, this.now());
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      this.written.forget(key);
+    }
+  }
+
+  // --- shutdown -------------------------------------------------------------------------
+
+  async shutdown(): Promise<void> {
+    this.stopPeerWatch();
+    if (this.cfg.withdrawOnShutdown) await this.withdrawAll();
+    else this.log.info('keeping routes in gobgpd on shutdown (graceful restart)');
+    this.router.close();
+  }
+
+  private async withdrawAll(): Promise<void> {
+    try {
+      const diff = diffTable([], await this.localPaths());
+      for (const p of diff.remove) await this.router.deletePath(p);
+      this.log.info('withdrew routes on shutdown', { removed: diff.remove.length });
+      const mine = this.announcements().list().filter((va) => this.storedEntry(va) !== null);
+      await Promise.all(mine.map((va) => this.writeEntry(va, null).catch(() => undefined)));
+    } catch (err) {
+      this.log.warn('could not withdraw routes on shutdown', errorFields(err));
+    }
+  }
+}
