@@ -297,6 +297,11 @@ export class AnnouncementController extends OperatorBase {
     if (problems && problems.length > 0) this.log.debug('announcement has rejected inputs', { key: objectKey(va), problems: describeProblems(problems) });
   }
 
+  /** Queued Events belong to the lost term: drop them (the EventRecorder's drop(), once it has one). */
+  protected override leadershipLost(): void {
+    void this.events.close(0);
+  }
+
   override async shutdown(): Promise<void> {
     await super.shutdown();
     await this.events.close();

@@ -227,6 +227,11 @@ export class InstallerController extends OperatorBase {
     }
   }
 
+  /** Queued Events belong to the lost term: drop them (the EventRecorder's drop(), once it has one). */
+  protected override leadershipLost(): void {
+    void this.events.close(0);
+  }
+
   override async shutdown(): Promise<void> {
     await super.shutdown();
     await this.events.close();

@@ -10,6 +10,8 @@
 //   reconcile(key)    subclass: read caches → compute desired → apply difference → report
 //   shutdown()        stop workers (waiting for reconciles in flight), release the Lease, stop
 //                     informers
+//   lost Lease        leadershipLost() (subclass: drop queued writes), then exit(1) at once, so
+//                     the old term cannot write once a standby may lead (see ./leader)
 
 import Operator from '@dot-i/k8s-operator';
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -64,6 +66,14 @@ export abstract class OperatorBase extends Operator {
 
   /** Reconcile one key; see Result / TerminalError in ./workqueue. */
   protected abstract reconcile(key: string): Promise<Result>;
+
+  /**
+   * The Lease was lost (the process exits next): drop whatever would still write for the old
+   * term, such as queued Events. Reconciles in flight die with the process.
+   */
+  protected leadershipLost(): void {
+    // Nothing by default.
+  }
 
   /** Every key that should be reconciled after start, on leadership and on each resync. */
   protected abstract keysForFullSync(): Iterable<string>;
@@ -138,7 +148,13 @@ export abstract class OperatorBase extends Operator {
         ...le,
         logger: this.log,
         onStartedLeading: (signal) => this.runWorkers(signal),
-        onStoppedLeading: () => this.log.info('stopped leading'),
+        onStoppedLeading: () => {
+          this.log.info('stopped leading');
+          // Not our own shutdown: the Lease was lost, and the elector exits right after this.
+          if (!this.stopCtl.signal.aborted) this.leadershipLost();
+        },
+        onLost: 'exit',
+        exit: (code) => process.exit(code),
       });
       void this.elector.run();
     } else {
