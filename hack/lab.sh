@@ -165,8 +165,27 @@ start_etcd() {
     --key "$PKI/apiserver-etcd-client.key" "https://127.0.0.1:$ETCD_PORT/health"
 }
 
+# Every write (verb, user, object, time; no bodies) goes to $LOGS/audit.log, so tests can prove
+# who wrote what when (the leadership test: nothing from a leader after it lost the Lease).
+# LAB_APISERVER_AUDIT=false turns it off (performance work).
+audit_flags() {
+  [[ ${LAB_APISERVER_AUDIT:-true} == true ]] || return 0
+  cat >"$LAB/audit-policy.yaml" <<EOF
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+- level: Metadata
+  verbs: [create, update, patch, delete, deletecollection]
+- level: None
+EOF
+  echo --audit-policy-file "$LAB/audit-policy.yaml" --audit-log-path "$LOGS/audit.log" --audit-log-format json
+}
+
 start_apiserver() {
-  start_proc apiserver "$K8S_BIN/kube-apiserver" \
+  mkdir -p "$LOGS"
+  # shellcheck disable=SC2046
+  start_proc apiserver "$K8S_BIN/kube-apiserver" $(audit_flags) \
     --etcd-servers "https://127.0.0.1:$ETCD_PORT" --etcd-cafile "$PKI/ca.crt" \
     --etcd-certfile "$PKI/apiserver-etcd-client.crt" --etcd-keyfile "$PKI/apiserver-etcd-client.key" \
     --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$APISERVER_PORT" \
@@ -247,6 +266,7 @@ write_env() {
     echo "export PATH=$K8S_BIN:\$PATH"
     echo "export LAB_APISERVER=https://127.0.0.1:$APISERVER_PORT"
     echo "export LAB_CA_FILE=$PKI/ca.crt"
+    echo "export LAB_AUDIT_LOG=$LOGS/audit.log"
     echo "export BIRD_SOCKET=$LAB/bird.ctl"
     echo "export LAB_ROUTER_ADDRESS=$ROUTER_ADDRESS"
     echo "export LAB_ROUTER_ASN=$ROUTER_ASN"

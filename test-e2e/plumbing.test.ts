@@ -277,6 +277,8 @@ describe('kube plumbing against the real API server', () => {
       let starts = 0;
       const elector = new LeaderElector(kubeConfig(), {
         namespace: NS, name: 'restart', identity: 'survivor', leaseDurationMs: 3_000, renewDeadlineMs: 1_500, retryPeriodMs: 100,
+        // In the test runner's own process: stand again instead of exiting (test-e2e/leadership.test.ts covers exit).
+        onLost: 'restand',
         onStartedLeading: (signal) => {
           starts++;
           leading = true;
@@ -521,6 +523,7 @@ describe('kube plumbing against the real API server', () => {
       const c: Candidate = { elector: undefined as unknown as LeaderElector, leading: false, starts: 0, stops: 0, signals: [] };
       c.elector = new LeaderElector(kubeConfig(), {
         namespace: NS, name: lease, identity, ...timings,
+        onLost: 'restand', // in the test runner's own process
         onStartedLeading: (signal) => {
           c.starts++;
           c.leading = true;

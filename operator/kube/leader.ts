@@ -5,19 +5,26 @@
 //   when it is free (empty holder) or expired. Expiry is judged on the local clock: a Lease is
 //   expired when it has not changed for leaseDurationSeconds since *we* last saw it change, so
 //   clock skew between nodes does not matter;
-// - the leader renews every retryPeriod; if it has not renewed for renewDeadline (< leaseDuration)
-//   it stops acting at once (the AbortSignal given to onStartedLeading aborts) before anybody else
-//   can take over; seeing another holder on the Lease also stops it at once;
+// - the leader renews every retryPeriod. The renew deadline counts from when the last successful
+//   renew was *sent* (a standby measures the lease from when it saw that renew land, which is
+//   later), so a slow API server cannot stretch it; every request carries a signal that fires at
+//   the deadline, and a timer aborts the leader's signal at the deadline itself, whatever the
+//   requests in flight are doing. Seeing another holder on the Lease also stops it at once;
+// - on a lost Lease the default (onLost 'exit') is controller-runtime's: abort the leader's
+//   work, call onStoppedLeading and exit(1) right there, so nothing the old term started (a
+//   reconcile's write, a queued Event) can reach the API server once a standby may lead; the
+//   Deployment restarts the process as a fresh candidate. onLost 'restand' keeps the process
+//   and stands again (for tests and embedders that fence their own writes);
 // - stop() while leading aborts the leader's work, waits for it, and releases the Lease (empty
-//   holder, leaseDurationSeconds 1) so a standby takes over within one retryPeriod;
-// - after losing, the elector stands as candidate again (onStoppedLeading may exit instead).
+//   holder, leaseDurationSeconds 1) so a standby takes over within one retryPeriod.
 
 import type { KubeConfig } from '@kubernetes/client-node';
 import { Resources, resourcePath } from './resources';
 import { isAlreadyExists, isConflict, isNotFound, kubeRequest } from './request';
 import type { Log } from '../util/log';
 import { errorFields, nullLogger } from '../util/log';
-import { sleep } from '../util/backoff';
+import type { Clock } from '../util/clock';
+import { scopedSignal, sleepOn, systemClock } from '../util/clock';
 
 export interface LeaseSpec {
   holderIdentity?: string;
@@ -59,7 +66,31 @@ export interface LeaderCallbacks {
   onNewLeader?: (identity: string) => void;
 }
 
-export type LeaderElectorOptions = LeaderElectionConfig & LeaderCallbacks & { logger?: Log };
+/** What a lost Lease does to the process: exit (default, as controller-runtime) or stand again. */
+export type LostLeaseMode = 'exit' | 'restand';
+
+/** The three Lease calls the elector makes; kubeLeaseClient is the real one, tests fake it. */
+export interface LeaseClient {
+  /** The Lease, or undefined when it does not exist. */
+  get(signal: AbortSignal): Promise<Lease | undefined>;
+  /** Rejects with a KubeApiError AlreadyExists when someone created it first. */
+  create(lease: Lease, signal: AbortSignal): Promise<Lease>;
+  /** PUT with the lease's resourceVersion; rejects with a KubeApiError Conflict when it changed. */
+  update(lease: Lease, signal: AbortSignal): Promise<Lease>;
+}
+
+export interface LeaderElectorExtras {
+  logger?: Log;
+  /** Default 'exit'. */
+  onLost?: LostLeaseMode;
+  /** Called with 1 after onStoppedLeading when the Lease is lost in 'exit' mode (default process.exit). */
+  exit?: (code: number) => void;
+  /** Default: kubeLeaseClient over the KubeConfig given to the constructor. */
+  leaseClient?: LeaseClient;
+  clock?: Clock;
+}
+
+export type LeaderElectorOptions = LeaderElectionConfig & LeaderCallbacks & LeaderElectorExtras;
 
 /** metav1.MicroTime: RFC 3339 with exactly six fractional digits (the API server insists). */
 export function microTime(d: Date): string {
@@ -77,12 +108,42 @@ function asLease(v: unknown): Lease {
   return v as unknown as Lease;
 }
 
+/** The LeaseClient over the API server. */
+export function kubeLeaseClient(kc: KubeConfig, namespace: string, name: string): LeaseClient {
+  const path = resourcePath(Resources.leases, namespace, name);
+  return {
+    async get(signal) {
+      try {
+        return asLease(await kubeRequest(kc, { method: 'GET', path, signal }));
+      } catch (err) {
+        if (isNotFound(err)) return undefined;
+        throw err;
+      }
+    },
+    async create(lease, signal) {
+      return asLease(await kubeRequest(kc, { method: 'POST', path: resourcePath(Resources.leases, namespace), body: lease, signal }));
+    },
+    async update(lease, signal) {
+      return asLease(await kubeRequest(kc, { method: 'PUT', path, body: lease, signal }));
+    },
+  };
+}
+
+/** One term as leader: its signal, and whether it ended by losing the Lease. */
+interface Term {
+  ctl: AbortController;
+  lost: boolean;
+  stoppedCalled: boolean;
+}
+
 export class LeaderElector {
   private readonly log: Log;
   private readonly leaseDurationMs: number;
   private readonly renewDeadlineMs: number;
   private readonly retryPeriodMs: number;
-  private readonly path: string;
+  private readonly client: LeaseClient;
+  private readonly clock: Clock;
+  private readonly onLost: LostLeaseMode;
   private readonly stopCtl = new AbortController();
   private leading = false;
   private observedSpec?: LeaseSpec;
@@ -92,7 +153,7 @@ export class LeaderElector {
   private running?: Promise<void>;
 
   constructor(
-    private readonly kc: KubeConfig,
+    kc: KubeConfig,
     private readonly opts: LeaderElectorOptions,
   ) {
     this.leaseDurationMs = opts.leaseDurationMs ?? 15_000;
@@ -101,7 +162,9 @@ export class LeaderElector {
     if (!(this.renewDeadlineMs < this.leaseDurationMs)) throw new Error('renewDeadline must be shorter than leaseDuration');
     if (!(this.retryPeriodMs < this.renewDeadlineMs)) throw new Error('retryPeriod must be shorter than renewDeadline');
     if (!opts.identity) throw new Error('leader election needs an identity');
-    this.path = resourcePath(Resources.leases, opts.namespace, opts.name);
+    this.client = opts.leaseClient ?? kubeLeaseClient(kc, opts.namespace, opts.name);
+    this.clock = opts.clock ?? systemClock;
+    this.onLost = opts.onLost ?? 'exit';
     this.log = (opts.logger ?? nullLogger()).child({ lease: `${opts.namespace}/${opts.name}`, identity: opts.identity });
   }
 
@@ -114,7 +177,10 @@ export class LeaderElector {
     return this.leader;
   }
 
-  /** Run elections until stop(). Call once; resolves after stop() has released. */
+  /**
+   * Run elections until stop() (or, in 'exit' mode, until the Lease is lost). Call once;
+   * resolves after stop() has released.
+   */
   run(): Promise<void> {
     this.running ??= this.loop();
     return this.running;
@@ -136,69 +202,110 @@ export class LeaderElector {
 
   private async loop(): Promise<void> {
     while (!this.stopped) {
-      // Candidate.
-      let attempt: Attempt = 'failed';
-      while (!this.stopped) {
-        attempt = await this.tryAcquireOrRenew(this.retryPeriodMs * 2);
-        if (attempt === 'acquired') break;
-        await sleep(this.jittered(this.retryPeriodMs), this.stopCtl.signal);
-      }
-      if (this.stopped) break;
-
-      // Leader.
-      this.leading = true;
-      this.log.info('became leader');
-      const leaderCtl = new AbortController();
-      let work: Promise<void> = Promise.resolve();
-      try {
-        work = Promise.resolve(this.opts.onStartedLeading(leaderCtl.signal)).catch((err: unknown) =>
-          this.log.error('leader work failed', errorFields(err)),
-        );
-        await this.renewUntilLost();
-      } catch (err) {
-        this.log.error('leader election failed; stepping down', errorFields(err));
-      } finally {
-        this.leading = false;
-        leaderCtl.abort();
-      }
-      // Let the work wind down (bounded: it must not keep us from releasing or re-standing).
-      const waitCtl = new AbortController();
-      await Promise.race([work, sleep(this.leaseDurationMs, waitCtl.signal)]);
-      waitCtl.abort();
-      try {
-        this.opts.onStoppedLeading?.();
-      } catch (err) {
-        this.log.error('onStoppedLeading threw', errorFields(err));
-      }
-      if (this.stopped) {
+      const acquiredAt = await this.campaign();
+      if (acquiredAt === undefined) break;
+      const term: Term = { ctl: new AbortController(), lost: false, stoppedCalled: false };
+      await this.lead(term, acquiredAt);
+      if (!term.lost) {
         if (this.opts.releaseOnCancel ?? true) await this.release();
         break;
       }
+      // 'exit' mode has exited in lose(); the loop only goes on where exit() returns (tests).
+      if (this.onLost === 'exit') break;
       this.log.warn('lost leadership, standing as candidate again');
     }
   }
 
-  /** Renew every retryPeriod; return when stopped or when leadership is lost. */
-  private async renewUntilLost(): Promise<void> {
-    let lastRenew = performance.now();
+  /** Try until the Lease is ours; resolve with the send time of the winning round, or undefined when stopped. */
+  private async campaign(): Promise<number | undefined> {
     while (!this.stopped) {
-      await sleep(this.retryPeriodMs, this.stopCtl.signal);
-      if (this.stopped) return;
-      const remaining = this.renewDeadlineMs - (performance.now() - lastRenew);
-      if (remaining <= 0) {
-        this.log.error('could not renew the lease before the renew deadline; stepping down', { renewDeadlineMs: this.renewDeadlineMs });
-        return;
+      const sentAt = this.clock.now();
+      const attempt = await this.tryAcquireOrRenew(this.renewDeadlineMs, [this.stopCtl.signal]);
+      // A win that took longer than the renew deadline is already stale: keep campaigning.
+      if (attempt === 'acquired' && this.clock.now() - sentAt < this.renewDeadlineMs) return sentAt;
+      await sleepOn(this.clock, this.jittered(this.retryPeriodMs), this.stopCtl.signal);
+    }
+    return undefined;
+  }
+
+  /** Lead from `acquiredAt` until stopped or lost. */
+  private async lead(term: Term, acquiredAt: number): Promise<void> {
+    this.leading = true;
+    this.log.info('became leader');
+    let work: Promise<void> = Promise.resolve();
+    try {
+      work = Promise.resolve(this.opts.onStartedLeading(term.ctl.signal)).catch((err: unknown) =>
+        this.log.error('leader work failed', errorFields(err)),
+      );
+      await this.renewUntilLost(term, acquiredAt);
+    } catch (err) {
+      this.lose(term, 'leader election failed', errorFields(err));
+    }
+    this.leading = false;
+    term.ctl.abort();
+    if (term.lost && this.onLost === 'exit') return;
+    if (term.lost) {
+      // Let the work wind down (bounded: it must not keep us from standing again).
+      const waitCtl = new AbortController();
+      await Promise.race([work, sleepOn(this.clock, this.leaseDurationMs, waitCtl.signal)]);
+      waitCtl.abort();
+    } else {
+      await work;
+    }
+    this.stoppedLeading(term);
+  }
+
+  /**
+   * Renew every retryPeriod until stopped or lost. A timer armed at (send time of the last
+   * successful renew + renewDeadline) loses the Lease exactly then; every renew request is
+   * aborted by that same moment through the term's signal.
+   */
+  private async renewUntilLost(term: Term, acquiredAt: number): Promise<void> {
+    let cancelDeadline = (): void => undefined;
+    const armDeadline = (renewedAt: number): void => {
+      cancelDeadline();
+      const ms = renewedAt + this.renewDeadlineMs - this.clock.now();
+      cancelDeadline = this.clock.after(ms, () => this.lose(term, 'could not renew the lease before the renew deadline', { renewDeadlineMs: this.renewDeadlineMs }));
+    };
+    armDeadline(acquiredAt);
+    try {
+      const signals = [this.stopCtl.signal, term.ctl.signal];
+      const stopOrLost = AbortSignal.any(signals);
+      while (!this.stopped && !term.ctl.signal.aborted) {
+        await sleepOn(this.clock, this.retryPeriodMs, stopOrLost);
+        if (this.stopped || term.ctl.signal.aborted) return;
+        const sentAt = this.clock.now();
+        const attempt = await this.tryAcquireOrRenew(this.renewDeadlineMs, signals);
+        // A success that lands after the deadline fired does not bring the term back.
+        if (term.ctl.signal.aborted) return;
+        if (attempt === 'acquired') armDeadline(sentAt);
+        else if (attempt === 'held') this.lose(term, 'lease is held by another candidate', { holder: this.leader });
       }
-      const attempt = await this.tryAcquireOrRenew(remaining);
-      if (attempt === 'acquired') {
-        lastRenew = performance.now();
-      } else if (attempt === 'held') {
-        this.log.error('lease is held by another candidate; stepping down', { holder: this.leader });
-        return;
-      } else if (performance.now() - lastRenew >= this.renewDeadlineMs) {
-        this.log.error('could not renew the lease before the renew deadline; stepping down', { renewDeadlineMs: this.renewDeadlineMs });
-        return;
-      }
+    } finally {
+      cancelDeadline();
+    }
+  }
+
+  /** The Lease is lost: stop the term now; in 'exit' mode also stop the process now. */
+  private lose(term: Term, why: string, fields: Record<string, unknown> = {}): void {
+    if (term.ctl.signal.aborted) return;
+    term.lost = true;
+    this.leading = false;
+    this.log.error(`${why}; stepping down`, fields);
+    term.ctl.abort();
+    if (this.onLost !== 'exit') return;
+    this.stoppedLeading(term);
+    this.log.error('leadership lost: exiting so that nothing of this term reaches the API server', {});
+    (this.opts.exit ?? ((code: number) => process.exit(code)))(1);
+  }
+
+  private stoppedLeading(term: Term): void {
+    if (term.stoppedCalled) return;
+    term.stoppedCalled = true;
+    try {
+      this.opts.onStoppedLeading?.();
+    } catch (err) {
+      this.log.error('onStoppedLeading threw', errorFields(err));
     }
   }
 
@@ -208,7 +315,7 @@ export class LeaderElector {
     if (rv !== this.observedRv || this.observedSpec?.renewTime !== spec.renewTime || this.observedSpec?.holderIdentity !== spec.holderIdentity) {
       this.observedRv = rv;
       this.observedSpec = { ...spec };
-      this.observedAt = performance.now();
+      this.observedAt = this.clock.now();
     }
     const holder = spec.holderIdentity ?? '';
     if (holder && holder !== this.leader) {
@@ -231,60 +338,25 @@ export class LeaderElector {
     };
   }
 
-  /** One GET + create/update round. Never throws: any failure is 'failed'. */
-  private async tryAcquireOrRenew(timeout: number): Promise<Attempt> {
-    const me = this.opts.identity;
-    const leaseSeconds = Math.max(1, Math.round(this.leaseDurationMs / 1000));
+  /** The spec we write over `current` (renewing ours, or taking a free or expired one). */
+  private nextSpec(current: LeaseSpec, now: string, leaseSeconds: number): LeaseSpec {
+    if (current.holderIdentity === this.opts.identity) {
+      return { ...current, leaseDurationSeconds: leaseSeconds, renewTime: now, acquireTime: current.acquireTime ?? now };
+    }
+    return {
+      holderIdentity: this.opts.identity,
+      leaseDurationSeconds: leaseSeconds,
+      acquireTime: now,
+      renewTime: now,
+      leaseTransitions: (current.leaseTransitions ?? 0) + 1,
+    };
+  }
+
+  /** One GET + create/update round, aborted after `timeoutMs` or by `parents`. Never throws. */
+  private async tryAcquireOrRenew(timeoutMs: number, parents: readonly AbortSignal[]): Promise<Attempt> {
+    const scope = scopedSignal(this.clock, timeoutMs, parents);
     try {
-      const timeoutMs = Math.max(1, Math.ceil(timeout));
-      const signal = AbortSignal.any([this.stopCtl.signal, AbortSignal.timeout(timeoutMs)]);
-      let current: Lease | undefined;
-      try {
-        current = asLease(await kubeRequest(this.kc, { method: 'GET', path: this.path, signal, timeoutMs }));
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-      }
-      const now = microTime(new Date());
-      if (!current) {
-        const created = asLease(
-          await kubeRequest(this.kc, {
-            method: 'POST',
-            path: resourcePath(Resources.leases, this.opts.namespace),
-            body: this.lease({ holderIdentity: me, leaseDurationSeconds: leaseSeconds, acquireTime: now, renewTime: now, leaseTransitions: 0 }),
-            signal,
-            timeoutMs,
-          }),
-        );
-        this.observe(created);
-        return 'acquired';
-      }
-      this.observe(current);
-      const spec = current.spec ?? {};
-      const holder = spec.holderIdentity ?? '';
-      const durationMs = (spec.leaseDurationSeconds ?? leaseSeconds) * 1000;
-      if (holder && holder !== me && performance.now() - this.observedAt < durationMs) return 'held';
-      const next: LeaseSpec =
-        holder === me
-          ? { ...spec, leaseDurationSeconds: leaseSeconds, renewTime: now, acquireTime: spec.acquireTime ?? now }
-          : {
-              holderIdentity: me,
-              leaseDurationSeconds: leaseSeconds,
-              acquireTime: now,
-              renewTime: now,
-              leaseTransitions: (spec.leaseTransitions ?? 0) + 1,
-            };
-      const updated = asLease(
-        await kubeRequest(this.kc, {
-          method: 'PUT',
-          path: this.path,
-          body: this.lease(next, current.metadata.resourceVersion),
-          signal,
-          timeoutMs,
-        }),
-      );
-      this.observe(updated);
-      if (holder !== me) this.log.info('acquired the lease', { previousHolder: holder || undefined, leaseTransitions: next.leaseTransitions });
-      return 'acquired';
+      return await this.acquireOrRenew(scope.signal);
     } catch (err) {
       if (isConflict(err) || isAlreadyExists(err)) {
         this.log.debug('lease changed under us', errorFields(err));
@@ -292,28 +364,46 @@ export class LeaderElector {
         this.log.warn('lease update failed', errorFields(err));
       }
       return 'failed';
+    } finally {
+      scope.dispose();
     }
+  }
+
+  private async acquireOrRenew(signal: AbortSignal): Promise<Attempt> {
+    const me = this.opts.identity;
+    const leaseSeconds = Math.max(1, Math.round(this.leaseDurationMs / 1000));
+    const current = await this.client.get(signal);
+    const now = microTime(this.clock.date());
+    if (!current) {
+      const spec = { holderIdentity: me, leaseDurationSeconds: leaseSeconds, acquireTime: now, renewTime: now, leaseTransitions: 0 };
+      this.observe(await this.client.create(this.lease(spec), signal));
+      return 'acquired';
+    }
+    this.observe(current);
+    const spec = current.spec ?? {};
+    const holder = spec.holderIdentity ?? '';
+    const durationMs = (spec.leaseDurationSeconds ?? leaseSeconds) * 1000;
+    if (holder && holder !== me && this.clock.now() - this.observedAt < durationMs) return 'held';
+    const next = this.nextSpec(spec, now, leaseSeconds);
+    this.observe(await this.client.update(this.lease(next, current.metadata.resourceVersion), signal));
+    if (holder !== me) this.log.info('acquired the lease', { previousHolder: holder || undefined, leaseTransitions: next.leaseTransitions });
+    return 'acquired';
   }
 
   /** Give the Lease up so a standby need not wait for it to expire. */
   private async release(): Promise<void> {
-    const signal = AbortSignal.timeout(Math.max(1, Math.ceil(this.renewDeadlineMs)));
+    const scope = scopedSignal(this.clock, this.renewDeadlineMs, []);
     try {
-      const current = asLease(await kubeRequest(this.kc, { method: 'GET', path: this.path, signal }));
-      if (current.spec?.holderIdentity !== this.opts.identity) return;
-      const now = microTime(new Date());
-      await kubeRequest(this.kc, {
-        method: 'PUT',
-        path: this.path,
-        body: this.lease(
-          { holderIdentity: '', leaseDurationSeconds: 1, acquireTime: now, renewTime: now, leaseTransitions: current.spec.leaseTransitions ?? 0 },
-          current.metadata.resourceVersion,
-        ),
-        signal,
-      });
+      const current = await this.client.get(scope.signal);
+      if (current?.spec?.holderIdentity !== this.opts.identity) return;
+      const now = microTime(this.clock.date());
+      const spec = { holderIdentity: '', leaseDurationSeconds: 1, acquireTime: now, renewTime: now, leaseTransitions: current.spec.leaseTransitions ?? 0 };
+      await this.client.update(this.lease(spec, current.metadata.resourceVersion), scope.signal);
       this.log.info('released the lease');
     } catch (err) {
       this.log.warn('releasing the lease failed; a standby takes over when it expires', errorFields(err));
+    } finally {
+      scope.dispose();
     }
   }
 }

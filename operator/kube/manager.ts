@@ -49,7 +49,7 @@ export class Manager extends Operator implements Caches {
   private readonly runners: ControllerRunner[] = [];
   private readonly readyChecks: { name: string; ok: () => boolean }[] = [];
   private readonly stopHooks: Hook[] = [];
-  private readonly lostHooks: Hook[] = [];
+  private readonly lostHooks: (() => void)[] = [];
   private readonly stopCtl = new AbortController();
   private elector?: LeaderElector;
   private server?: Server;
@@ -95,8 +95,8 @@ export class Manager extends Operator implements Caches {
     this.stopHooks.push(hook);
   }
 
-  /** Runs at once when leadership is lost, before the process exits (drop queued Events). */
-  onLeadershipLost(hook: Hook): void {
+  /** Runs synchronously when leadership is lost, just before the process exits (drop queued Events). */
+  onLeadershipLost(hook: () => void): void {
     this.lostHooks.push(hook);
   }
 
@@ -188,19 +188,27 @@ export class Manager extends Operator implements Caches {
         this.log.info('started leading', { controllers: runners.map((r) => r.name) });
         return this.startTerm(runners, signal);
       },
-      onStoppedLeading: () => {
-        metrics.isLeader.set(0);
-        if (!this.stopCtl.signal.aborted) void this.leadershipLost();
-      },
+      onStoppedLeading: () => metrics.isLeader.set(0),
+      // The elector has already aborted the term's signal (in-flight writes); it calls this
+      // at once, and never stands again: a fresh process does.
+      onLost: 'exit',
+      exit: (code) => this.leadershipLost(code),
     });
     void this.elector.run();
   }
 
   /** The term's signal has aborted its writes; drop what is queued and let the Pod restart us. */
-  private async leadershipLost(): Promise<void> {
-    this.log.error('leadership lost; stopping writes and exiting so a fresh process stands again');
-    for (const hook of this.lostHooks) await this.runHook(hook, 'leadership-lost');
-    this.exit(1);
+  private leadershipLost(code: number): void {
+    if (this.stopCtl.signal.aborted) return;
+    this.log.error('leadership lost; writes stopped, exiting so a fresh process stands again');
+    for (const hook of this.lostHooks) {
+      try {
+        hook();
+      } catch (err) {
+        this.log.warn('leadership-lost hook failed', errorFields(err));
+      }
+    }
+    this.exit(code);
   }
 
   private async runHook(hook: Hook, what: string): Promise<void> {

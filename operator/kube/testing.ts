@@ -3,6 +3,9 @@ import type { DeleteOutcome, KubeWriter } from './kubeWriter';
 import type { EventSink, Problem } from './eventSink';
 import type { Caches, CacheReader } from './controllerDefinition';
 import { objectKey, type KubeObject, type ResourceRef } from './resources';
+import type { Lease, LeaseClient } from './leader';
+import { KubeApiError } from './request';
+import type { Clock } from '../util/clock';
 
 /** Poll `cond` until it holds; reject after `timeoutMs` (generous by default). */
 export async function waitFor(cond: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
@@ -139,5 +142,127 @@ export class FakeEventSink implements EventSink {
   }
   problems(obj: KubeObject, problems: readonly Problem[]): void {
     for (const p of problems) this.events.push({ type: 'Problems', object: objectKey(obj), reason: p.reason, message: p.message });
+  }
+}
+
+interface FakeTimer {
+  at: number;
+  seq: number;
+  fn: () => void;
+}
+
+/** Let every pending promise callback run (setImmediate comes after the microtask queue). */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+}
+
+/** A Clock that moves only when told: advance() fires due timers in order, settling promises between them. */
+export class FakeClock implements Clock {
+  private t = 0;
+  private seq = 0;
+  private timers: FakeTimer[] = [];
+
+  now(): number {
+    return this.t;
+  }
+
+  date(): Date {
+    return new Date(Date.UTC(2030, 0, 1) + this.t);
+  }
+
+  after(ms: number, fn: () => void): () => void {
+    const timer = { at: this.t + Math.max(0, ms), seq: this.seq++, fn };
+    this.timers.push(timer);
+    return () => {
+      this.timers = this.timers.filter((x) => x !== timer);
+    };
+  }
+
+  /** Move time forward by `ms`, running each timer at its own moment. */
+  async advance(ms: number): Promise<void> {
+    const end = this.t + ms;
+    for (;;) {
+      await settle();
+      const due = this.timers.filter((x) => x.at <= end).sort((a, b) => a.at - b.at || a.seq - b.seq)[0];
+      if (!due) break;
+      this.timers = this.timers.filter((x) => x !== due);
+      this.t = due.at;
+      due.fn();
+    }
+    this.t = end;
+    await settle();
+  }
+}
+
+/** One call a FakeLeaseClient saw: when it was made and, if so, when its signal aborted. */
+export interface LeaseCall {
+  op: 'get' | 'create' | 'update';
+  at: number;
+  abortedAt?: number;
+  holder?: string;
+}
+
+/**
+ * An in-memory Lease with resourceVersion checks. `delays` (shifted per create/update) makes a
+ * write take that long on the clock; Infinity never answers. Every call rejects when its signal aborts.
+ */
+export class FakeLeaseClient implements LeaseClient {
+  lease?: Lease;
+  readonly calls: LeaseCall[] = [];
+  readonly delays: number[] = [];
+  private rv = 0;
+
+  constructor(private readonly clock: Clock) {}
+
+  /** Someone else writes the Lease (another candidate, or an admin). */
+  setHolder(holderIdentity: string, leaseDurationSeconds = 15): void {
+    const name = this.lease?.metadata.name ?? 'lease';
+    this.lease = { metadata: { name, resourceVersion: String(++this.rv) }, spec: { ...this.lease?.spec, holderIdentity, leaseDurationSeconds } };
+  }
+
+  get(signal: AbortSignal): Promise<Lease | undefined> {
+    return this.call({ op: 'get', at: this.clock.now() }, signal, 0, () => this.lease && structuredClone(this.lease));
+  }
+
+  create(lease: Lease, signal: AbortSignal): Promise<Lease> {
+    return this.call({ op: 'create', at: this.clock.now(), holder: lease.spec?.holderIdentity }, signal, this.delays.shift() ?? 0, () => {
+      if (this.lease) throw new KubeApiError(409, 'AlreadyExists', 'lease exists', 'POST', 'lease');
+      return this.store(lease);
+    });
+  }
+
+  update(lease: Lease, signal: AbortSignal): Promise<Lease> {
+    return this.call({ op: 'update', at: this.clock.now(), holder: lease.spec?.holderIdentity }, signal, this.delays.shift() ?? 0, () => {
+      if (lease.metadata.resourceVersion !== this.lease?.metadata.resourceVersion) throw new KubeApiError(409, 'Conflict', 'lease changed', 'PUT', 'lease');
+      return this.store(lease);
+    });
+  }
+
+  private store(lease: Lease): Lease {
+    this.lease = structuredClone({ ...lease, metadata: { ...lease.metadata, resourceVersion: String(++this.rv) } });
+    return structuredClone(this.lease);
+  }
+
+  private call<T>(rec: LeaseCall, signal: AbortSignal, delay: number, answer: () => T): Promise<T> {
+    this.calls.push(rec);
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = (): void => {
+        rec.abortedAt = this.clock.now();
+        cancel();
+        reject(new Error('aborted'));
+      };
+      const reply = (): void => {
+        signal.removeEventListener('abort', onAbort);
+        try {
+          resolve(answer());
+        } catch (err) {
+          reject(err instanceof Error ? err : new Error(String(err)));
+        }
+      };
+      // An instant answer needs no clock (stop() must be able to release without advance()).
+      const cancel = delay === Infinity ? () => undefined : delay === 0 ? (queueMicrotask(reply), () => undefined) : this.clock.after(delay, reply);
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+    });
   }
 }
