@@ -173,7 +173,7 @@ void test('an event maps through toKeys to a reconcile; MODIFIED passes the old 
 void test('a {key, afterMs} request is reconciled after the delay', async (t) => {
   const h = new Harness(t, { services: [] });
   const ctl = new Recorder('delayed', [services]);
-  ctl.toKeys = () => [{ key: 'later', afterMs: 200 }];
+  ctl.toKeys = () => [{ key: 'later', afterMs: 400 }];
   h.mgr.add(ctl.def);
   await h.mgr.start();
   await waitFor(() => h.fake(Resources.services).openWatches() === 1, 5_000, 'the watch');
@@ -183,7 +183,7 @@ void test('a {key, afterMs} request is reconciled after the delay', async (t) =>
   await new Promise((r) => setTimeout(r, 80));
   assert.deepEqual(ctl.reconciled, [], 'not yet');
   await waitFor(() => ctl.reconciled.length === 1, 5_000, 'the delayed reconcile');
-  assert.ok(Date.now() - sent >= 190, `reconciled after ${Date.now() - sent} ms`);
+  assert.ok(Date.now() - sent >= 390, `reconciled after ${Date.now() - sent} ms`);
   assert.deepEqual(ctl.reconciled, ['later']);
 });
 
