@@ -440,14 +440,7 @@ export class Informer<T extends KubeObject> {
 
       if (this.relistRequested) continue; // asked for while we were listing
       const started = Date.now();
-      this.watchCtl = new AbortController();
-      const end = await this.lw.watch({
-        resourceVersion: this.resourceVersion,
-        timeoutSeconds: this.watchTimeoutSeconds ?? 300 + Math.floor(Math.random() * 300),
-        signal: this.watchCtl.signal,
-        onEvent: (type, obj) => this.applyWatchEvent(type, obj),
-      });
-      this.watchCtl = undefined;
+      const end = await this.watchOnce();
       if (this.stopped) break;
 
       const healthy = Date.now() - started >= this.healthyWatchMs;
@@ -482,6 +475,23 @@ export class Informer<T extends KubeObject> {
       if (!healthy || end.kind === 'error') {
         await sleep(this.backoff.next(), this.stopCtl.signal);
       }
+    }
+  }
+
+  /** One watch from the last resourceVersion; a transport that throws counts as a failed watch, not a dead loop. */
+  private async watchOnce(): Promise<WatchEnd> {
+    this.watchCtl = new AbortController();
+    try {
+      return await this.lw.watch({
+        resourceVersion: this.resourceVersion,
+        timeoutSeconds: this.watchTimeoutSeconds ?? 300 + Math.floor(Math.random() * 300),
+        signal: this.watchCtl.signal,
+        onEvent: (type, obj) => this.applyWatchEvent(type, obj),
+      });
+    } catch (err) {
+      return { kind: 'error', error: err };
+    } finally {
+      this.watchCtl = undefined;
     }
   }
 
