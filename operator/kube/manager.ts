@@ -54,6 +54,7 @@ export class Manager extends Operator implements Caches {
   private elector?: LeaderElector;
   private server?: Server;
   private synced = false;
+  private started = false;
   private stopping?: Promise<void>;
   private readonly terms = new Set<Promise<void>>();
 
@@ -73,6 +74,8 @@ export class Manager extends Operator implements Caches {
     if (!inf) {
       inf = this.opts.newInformer?.(resource, selector) ?? new Informer<KubeObject>(this.kubeConfig, resource, { ...selector, logger: this.log });
       this.informers.set(id, inf);
+      // One asked for after start (a cache read nobody declared) must still fill.
+      if (this.started) inf.start();
     }
     return inf as unknown as Informer<T>;
   }
@@ -119,6 +122,7 @@ export class Manager extends Operator implements Caches {
   override async start(): Promise<void> {
     await super.start();
     await this.serveHttp();
+    this.started = true;
     for (const inf of this.informers.values()) inf.start();
     this.log.info('waiting for caches to sync', { informers: this.informers.size, controllers: this.runners.map((r) => r.name) });
     if (!(await waitForCacheSync([...this.informers.values()], this.stopCtl.signal))) return;
