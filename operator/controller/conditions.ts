@@ -98,50 +98,53 @@ export function summarizeAnnouncement(input: AnnouncementSummaryInput): Announce
   return summary;
 }
 
+type ConditionFields = Pick<Condition, 'status' | 'reason' | 'message'>;
+
 function advertisedCondition(
   input: AnnouncementSummaryInput,
   prefixes: string[],
   verdictOf: (node: string) => Verdict,
   advertisingNodes: string[],
-): Pick<Condition, 'status' | 'reason' | 'message'> {
-  const { spec, problems = [] } = input;
-  const local = spec.externalTrafficPolicy === 'Local';
+): ConditionFields {
   const withdrawing = advertisingNodes.length > 0 ? `; still withdrawing from ${list(advertisingNodes)}` : '';
+  if (prefixes.length === 0) return nothingToAnnounce(input.problems ?? [], withdrawing);
+  const expected = expectedNodes(input, withdrawing);
+  if ('status' in expected) return expected;
+  return judgeNodes(input, expected.nodes, verdictOf);
+}
 
-  if (prefixes.length === 0) {
-    const invalid = problems.some((p) => p.reason === 'InvalidAddress');
-    return {
-      status: 'False',
-      reason: invalid ? REASONS.invalidAddress : REASONS.noAddresses,
-      message: (invalid ? 'no valid address to announce: ' + describeProblems(problems) : 'no address to announce') + withdrawing,
-    };
-  }
+function nothingToAnnounce(problems: readonly Problem[], withdrawing: string): ConditionFields {
+  const invalid = problems.some((p) => p.reason === 'InvalidAddress');
+  return {
+    status: 'False',
+    reason: invalid ? REASONS.invalidAddress : REASONS.noAddresses,
+    message: (invalid ? 'no valid address to announce: ' + describeProblems(problems) : 'no address to announce') + withdrawing,
+  };
+}
 
+/**
+ * The nodes expected to advertise (undefined: whoever reports), or the condition when the
+ * spec itself says nobody can: Local without nodes, Cluster without serving endpoints.
+ */
+function expectedNodes(input: AnnouncementSummaryInput, withdrawing: string): { nodes: string[] | undefined } | ConditionFields {
+  const { spec } = input;
   const serving = spec.endpoints?.serving;
-  let expected: string[] | undefined;
-  if (local) {
-    expected = sortedUnique(spec.nodes ?? []);
-    if (expected.length === 0) {
-      return serving !== undefined && serving > 0
-        ? {
-            status: 'False',
-            reason: REASONS.noEligibleNodes,
-            message: `serving endpoints run only on nodes that are excluded from load balancers or unknown${withdrawing}`,
-          }
-        : { status: 'False', reason: REASONS.noServingEndpoints, message: `no serving endpoint${withdrawing}` };
-    }
-  } else {
-    if (serving === 0) {
-      return { status: 'False', reason: REASONS.noServingEndpoints, message: `no serving endpoint${withdrawing}` };
-    }
-    if (input.eligibleNodes) {
-      expected = sortedUnique(input.eligibleNodes);
-      if (expected.length === 0) {
-        return { status: 'False', reason: REASONS.noEligibleNodes, message: `no node is eligible to announce${withdrawing}` };
-      }
-    }
+  const noServing: ConditionFields = { status: 'False', reason: REASONS.noServingEndpoints, message: `no serving endpoint${withdrawing}` };
+  if (spec.externalTrafficPolicy === 'Local') {
+    const nodes = sortedUnique(spec.nodes ?? []);
+    if (nodes.length > 0) return { nodes };
+    if (serving === undefined || serving === 0) return noServing;
+    return { status: 'False', reason: REASONS.noEligibleNodes, message: `serving endpoints run only on nodes that are excluded from load balancers or unknown${withdrawing}` };
   }
+  if (serving === 0) return noServing;
+  if (!input.eligibleNodes) return { nodes: undefined };
+  const nodes = sortedUnique(input.eligibleNodes);
+  return nodes.length > 0 ? { nodes } : { status: 'False', reason: REASONS.noEligibleNodes, message: `no node is eligible to announce${withdrawing}` };
+}
 
+/** Local: every expected node must advertise; Cluster: one is enough. */
+function judgeNodes(input: AnnouncementSummaryInput, expected: string[] | undefined, verdictOf: (node: string) => Verdict): ConditionFields {
+  const local = input.spec.externalTrafficPolicy === 'Local';
   const candidates = expected ?? sortedUnique((input.speakers ?? []).map((s) => s.node));
   const verdicts = candidates.map((node) => ({ node, verdict: verdictOf(node) }));
   const good = verdicts.filter((v) => v.verdict.kind === 'advertising').map((v) => v.node);
@@ -150,12 +153,8 @@ function advertisedCondition(
   const of = `${good.length} of ${candidates.length} ${noun}${candidates.length === 1 ? '' : 's'}`;
   const details = bad.length > 0 ? `; ${list(bad.map((b) => `${b.node}: ${describeVerdict(b.verdict)}`))}` : '';
 
-  if (good.length > 0 && (!local || bad.length === 0)) {
-    return { status: 'True', reason: REASONS.advertised, message: `advertised by ${of}` };
-  }
-  if (good.length > 0) {
-    return { status: 'False', reason: REASONS.partiallyAdvertised, message: `advertised by ${of}${details}` };
-  }
+  if (good.length > 0 && (!local || bad.length === 0)) return { status: 'True', reason: REASONS.advertised, message: `advertised by ${of}` };
+  if (good.length > 0) return { status: 'False', reason: REASONS.partiallyAdvertised, message: `advertised by ${of}${details}` };
   const reported = verdicts.filter((v) => v.verdict.kind !== 'noReport');
   if (reported.length === 0) {
     return {
@@ -164,9 +163,7 @@ function advertisedCondition(
       message: candidates.length === 0 ? 'no speaker has reported yet' : `waiting for a report from ${list(candidates)}`,
     };
   }
-  if (reported.every((v) => v.verdict.kind === 'peersDown')) {
-    return { status: 'False', reason: REASONS.peersDown, message: `no Established BGP peer${details}` };
-  }
+  if (reported.every((v) => v.verdict.kind === 'peersDown')) return { status: 'False', reason: REASONS.peersDown, message: `no Established BGP peer${details}` };
   return { status: 'False', reason: REASONS.notAdvertised, message: `not in the adj-RIB-out of any Established peer${details}` };
 }
 
