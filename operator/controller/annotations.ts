@@ -79,21 +79,24 @@ export function parseServiceAnnotations(
   }
 
   const prefText = get(ANNOTATIONS.localPref);
-  if (prefText !== undefined) {
-    const t = prefText.trim();
-    const n = /^[0-9]{1,10}$/.test(t) ? Number(t) : NaN;
-    if (Number.isInteger(n) && n <= UINT32_MAX) values.localPref = n;
-    else {
-      problems.push({
-        reason: 'InvalidAnnotation',
-        source: ANNOTATIONS.localPref,
-        value: prefText,
-        message: `"${prefText}" is not a local preference (an integer 0..4294967295)`,
-      });
-    }
-  }
+  const localPref = prefText === undefined ? undefined : parseLocalPref(prefText, problems);
+  if (localPref !== undefined) values.localPref = localPref;
 
   return { values, problems };
+}
+
+/** An unsigned 32-bit local preference, or undefined with the problem recorded. */
+function parseLocalPref(text: string, problems: Problem[]): number | undefined {
+  const t = text.trim();
+  const n = /^[0-9]{1,10}$/.test(t) ? Number(t) : NaN;
+  if (Number.isInteger(n) && n <= UINT32_MAX) return n;
+  problems.push({
+    reason: 'InvalidAnnotation',
+    source: ANNOTATIONS.localPref,
+    value: text,
+    message: `"${text}" is not a local preference (an integer 0..4294967295)`,
+  });
+  return undefined;
 }
 
 /** Comma-separated addresses: valid ones canonical, sorted, unique; the rest reported. */
