@@ -194,56 +194,50 @@ const TYPE_NAMES: Record<string, string> = {
 };
 
 function addSchemaError(problems: Problems, e: ErrorObject, nodeNameFromEnv: boolean): void {
+  const p: Record<string, unknown> = e.params;
   let path = pointerToPath(e.instancePath);
+  if (e.keyword === 'required') path = join(path, String(p.missingProperty));
+  if (e.keyword === 'additionalProperties') path = join(path, String(p.additionalProperty));
+  let message = schemaErrorMessage(e);
+  if (nodeNameFromEnv && path === 'speaker.nodeName') message += ' (value from env NODE_NAME)';
+  problems.add(path, message);
+}
+
+/** ajv's error in words that name the rule, never the value (a value may be a secret). */
+function schemaErrorMessage(e: ErrorObject): string {
   const p: Record<string, unknown> = e.params;
   const str = (k: string): string => String(p[k]);
-  let message: string;
   switch (e.keyword) {
     case 'required':
-      path = join(path, str('missingProperty'));
-      message = 'is required';
-      break;
+      return 'is required';
     case 'additionalProperties': {
-      path = join(path, str('additionalProperty'));
       const known = isObj(e.parentSchema) && isObj(e.parentSchema.properties) ? Object.keys(e.parentSchema.properties) : [];
       const guess = closest(str('additionalProperty'), known);
-      message = `is not a known field${guess ? ` (did you mean "${guess}"?)` : ''}`;
-      break;
+      return `is not a known field${guess ? ` (did you mean "${guess}"?)` : ''}`;
     }
     case 'type':
       // A bare number for a duration is the usual slip ("holdTime: 90"): say which text is wanted.
-      message =
-        isObj(e.parentSchema) && e.parentSchema.format === 'duration'
-          ? `must be a duration string such as "30s" (a bare number has no unit)`
-          : `must be ${TYPE_NAMES[str('type')] ?? str('type')}`;
-      break;
+      return isObj(e.parentSchema) && e.parentSchema.format === 'duration'
+        ? `must be a duration string such as "30s" (a bare number has no unit)`
+        : `must be ${TYPE_NAMES[str('type')] ?? str('type')}`;
     case 'format':
-      message = FORMATS[str('format')]?.message ?? `must match format ${str('format')}`;
-      break;
+      return FORMATS[str('format')]?.message ?? `must match format ${str('format')}`;
     case 'enum':
-      message = `must be one of: ${(Array.isArray(p.allowedValues) ? p.allowedValues : []).map((v) => JSON.stringify(v)).join(', ')}`;
-      break;
+      return `must be one of: ${(Array.isArray(p.allowedValues) ? p.allowedValues : []).map((v) => JSON.stringify(v)).join(', ')}`;
     case 'pattern':
-      message = PATTERN_MESSAGES[str('pattern')] ?? 'has an invalid form';
-      break;
+      return PATTERN_MESSAGES[str('pattern')] ?? 'has an invalid form';
     case 'minLength':
-      message = p.limit === 1 ? 'must not be empty' : `must be at least ${str('limit')} characters long`;
-      break;
+      return p.limit === 1 ? 'must not be empty' : `must be at least ${str('limit')} characters long`;
     case 'maxLength':
-      message = `must be at most ${str('limit')} characters long`;
-      break;
+      return `must be at most ${str('limit')} characters long`;
     case 'minItems':
-      message = `must have at least ${str('limit')} item${p.limit === 1 ? '' : 's'}`;
-      break;
+      return `must have at least ${str('limit')} item${p.limit === 1 ? '' : 's'}`;
     case 'uniqueItems':
-      message = `must not repeat an item (items ${str('j')} and ${str('i')} are equal)`;
-      break;
+      return `must not repeat an item (items ${str('j')} and ${str('i')} are equal)`;
     default:
       // minimum/maximum and the rest: ajv's own wording ("must be <= 4294967295") names limits, never values.
-      message = e.message ?? 'is invalid';
+      return e.message ?? 'is invalid';
   }
-  if (nodeNameFromEnv && path === 'speaker.nodeName') message += ' (value from env NODE_NAME)';
-  problems.add(path, message);
 }
 
 function pointerToPath(pointer: string): string {
@@ -315,62 +309,66 @@ function duration(obj: Obj, key: string, path: string, rule: DurationRule, probl
 
 
 function crossFieldChecks(root: Obj, problems: Problems): void {
-  const ctrl = root.controller;
-  if (isObj(ctrl)) {
-    duration(ctrl, 'resyncPeriod', 'controller', { min: SECOND, max: 24 * HOUR }, problems);
-    const le = ctrl.leaderElection;
-    if (isObj(le)) {
-      const at = 'controller.leaderElection';
-      const lease = duration(le, 'leaseDuration', at, { min: SECOND, max: HOUR }, problems);
-      const renew = duration(le, 'renewDeadline', at, { min: 1, max: HOUR }, problems);
-      const retry = duration(le, 'retryPeriod', at, { min: 1, max: HOUR }, problems);
-      // client-go's rules: a leader must give up before others may take over.
-      if (lease !== undefined && renew !== undefined && renew >= lease)
-        problems.add(`${at}.renewDeadline`, `must be less than leaseDuration (${formatDuration(lease)})`);
-      if (renew !== undefined && retry !== undefined && retry >= renew)
-        problems.add(`${at}.retryPeriod`, `must be less than renewDeadline (${formatDuration(renew)})`);
-    }
-  }
-
+  if (isObj(root.controller)) controllerChecks(root.controller, problems);
   const sp = root.speaker;
   if (!isObj(sp)) return;
   duration(sp, 'driftCheckPeriod', 'speaker', { min: SECOND, max: HOUR }, problems);
   if (isObj(sp.gobgp)) duration(sp.gobgp, 'timeout', 'speaker.gobgp', { min: 100, max: 5 * 60 * SECOND }, problems);
   if (!Array.isArray(sp.peers)) return;
-
   const seen = new Map<string, number>();
   sp.peers.forEach((peer: unknown, i) => {
-    if (!isObj(peer)) return;
-    const at = `speaker.peers[${i}]`;
-    const addr = typeof peer.address === 'string' ? canonicalIp(peer.address) : undefined;
-    if (addr !== undefined) {
-      const first = seen.get(addr);
-      if (first !== undefined) problems.add(`${at}.address`, `duplicates speaker.peers[${first}].address`);
-      else seen.set(addr, i);
-    }
-    if (addr !== undefined && typeof peer.localAddress === 'string') {
-      const fam = ipFamily(peer.localAddress);
-      if (fam !== undefined && fam !== ipFamily(addr)) problems.add(`${at}.localAddress`, 'must be of the same IP family as address');
-    }
-    if (peer.password !== undefined && peer.passwordFile !== undefined)
-      problems.add(at, 'set password or passwordFile, not both');
-
-    const timer = { wholeSeconds: true };
-    const hold = duration(peer, 'holdTime', at, { ...timer, max: 65535 * SECOND }, problems);
-    if (hold !== undefined && hold > 0 && hold < 3 * SECOND) {
-      problems.add(`${at}.holdTime`, 'must be 0 (no keepalives) or at least 3s (RFC 4271)');
-    }
-    const keepalive = duration(peer, 'keepaliveInterval', at, timer, problems);
-    if (hold !== undefined && keepalive !== undefined) {
-      if (hold === 0 && keepalive !== 0) problems.add(`${at}.keepaliveInterval`, 'must be 0 when holdTime is 0');
-      else if (hold > 0 && keepalive === 0) problems.add(`${at}.keepaliveInterval`, 'must be at least 1s when holdTime is not 0');
-      else if (hold > 0 && keepalive >= hold) problems.add(`${at}.keepaliveInterval`, `must be less than holdTime (${formatDuration(hold)})`);
-    }
-    duration(peer, 'connectRetry', at, { ...timer, min: SECOND, max: 65535 * SECOND }, problems);
-    if (isObj(peer.gracefulRestart)) {
-      duration(peer.gracefulRestart, 'restartTime', `${at}.gracefulRestart`, { ...timer, min: SECOND, max: 4095 * SECOND }, problems);
-    }
+    if (isObj(peer)) peerChecks(peer, i, seen, problems);
   });
+}
+
+function controllerChecks(ctrl: Obj, problems: Problems): void {
+  duration(ctrl, 'resyncPeriod', 'controller', { min: SECOND, max: 24 * HOUR }, problems);
+  const le = ctrl.leaderElection;
+  if (!isObj(le)) return;
+  const at = 'controller.leaderElection';
+  const lease = duration(le, 'leaseDuration', at, { min: SECOND, max: HOUR }, problems);
+  const renew = duration(le, 'renewDeadline', at, { min: 1, max: HOUR }, problems);
+  const retry = duration(le, 'retryPeriod', at, { min: 1, max: HOUR }, problems);
+  // client-go's rules: a leader must give up before others may take over.
+  if (lease !== undefined && renew !== undefined && renew >= lease)
+    problems.add(`${at}.renewDeadline`, `must be less than leaseDuration (${formatDuration(lease)})`);
+  if (renew !== undefined && retry !== undefined && retry >= renew)
+    problems.add(`${at}.retryPeriod`, `must be less than renewDeadline (${formatDuration(renew)})`);
+}
+
+/** One peer: unique address (canonical form), families that agree, timers RFC 4271 allows. */
+function peerChecks(peer: Obj, i: number, seen: Map<string, number>, problems: Problems): void {
+  const at = `speaker.peers[${i}]`;
+  const addr = typeof peer.address === 'string' ? canonicalIp(peer.address) : undefined;
+  if (addr !== undefined) {
+    const first = seen.get(addr);
+    if (first !== undefined) problems.add(`${at}.address`, `duplicates speaker.peers[${first}].address`);
+    else seen.set(addr, i);
+  }
+  if (addr !== undefined && typeof peer.localAddress === 'string') {
+    const fam = ipFamily(peer.localAddress);
+    if (fam !== undefined && fam !== ipFamily(addr)) problems.add(`${at}.localAddress`, 'must be of the same IP family as address');
+  }
+  if (peer.password !== undefined && peer.passwordFile !== undefined) problems.add(at, 'set password or passwordFile, not both');
+  timerChecks(peer, at, problems);
+}
+
+function timerChecks(peer: Obj, at: string, problems: Problems): void {
+  const timer = { wholeSeconds: true };
+  const hold = duration(peer, 'holdTime', at, { ...timer, max: 65535 * SECOND }, problems);
+  if (hold !== undefined && hold > 0 && hold < 3 * SECOND) {
+    problems.add(`${at}.holdTime`, 'must be 0 (no keepalives) or at least 3s (RFC 4271)');
+  }
+  const keepalive = duration(peer, 'keepaliveInterval', at, timer, problems);
+  if (hold !== undefined && keepalive !== undefined) {
+    if (hold === 0 && keepalive !== 0) problems.add(`${at}.keepaliveInterval`, 'must be 0 when holdTime is 0');
+    else if (hold > 0 && keepalive === 0) problems.add(`${at}.keepaliveInterval`, 'must be at least 1s when holdTime is not 0');
+    else if (hold > 0 && keepalive >= hold) problems.add(`${at}.keepaliveInterval`, `must be less than holdTime (${formatDuration(hold)})`);
+  }
+  duration(peer, 'connectRetry', at, { ...timer, min: SECOND, max: 65535 * SECOND }, problems);
+  if (isObj(peer.gracefulRestart)) {
+    duration(peer.gracefulRestart, 'restartTime', `${at}.gracefulRestart`, { ...timer, min: SECOND, max: 4095 * SECOND }, problems);
+  }
 }
 
 function readPasswordFiles(sp: Obj, baseDir: string, problems: Problems, out: Map<number, Secret>): void {
