@@ -100,12 +100,7 @@ export class KubeListWatcher<T extends KubeObject> implements ListWatcher<T> {
     const body = await kubeRequest(this.kc, {
       method: 'GET',
       path: this.path,
-      query: {
-        limit: req.limit,
-        continue: req.continueToken,
-        labelSelector: this.selector.labelSelector,
-        fieldSelector: this.selector.fieldSelector,
-      },
+      query: { limit: req.limit, continue: req.continueToken, ...this.selectorQuery() },
       signal: req.signal,
       timeoutMs: 60_000,
     });
@@ -115,11 +110,7 @@ export class KubeListWatcher<T extends KubeObject> implements ListWatcher<T> {
     const meta = body.metadata;
     const items: T[] = [];
     for (const item of body.items) {
-      if (!isKubeObject(item)) continue;
-      // List items of built-in kinds come without apiVersion/kind; fill them in for the handlers.
-      if (item.apiVersion === undefined) item.apiVersion = this.apiVersion;
-      if (item.kind === undefined) item.kind = this.resource.kind;
-      items.push(item as T);
+      if (isKubeObject(item)) items.push(this.withTypeMeta('ADDED', item) as T);
     }
     return {
       items,
@@ -149,73 +140,68 @@ export class KubeListWatcher<T extends KubeObject> implements ListWatcher<T> {
       );
       // The server ends the watch after timeoutSeconds; if it has not, the connection is dead.
       const lifetimeTimer = setTimeout(() => finish({ kind: 'closed' }), (req.timeoutSeconds + 30) * 1000);
-      if (req.signal.aborted) {
-        finish({ kind: 'aborted' });
-        return;
-      }
+      if (req.signal.aborted) return finish({ kind: 'aborted' });
       req.signal.addEventListener('abort', onAbort, { once: true });
-
-      const onEvent = (phase: unknown, obj: unknown): void => {
-        if (finished) return;
-        if (phase === 'ERROR') {
-          const st = asStatus(obj);
-          if (st?.code === 410) {
-            finish({ kind: 'gone', message: st.message ?? 'resourceVersion too old' });
-          } else {
-            const code = st?.code ?? 0;
-            const reason = st?.reason ?? 'WatchError';
-            finish({
-              kind: 'error',
-              error: new KubeApiError(code, reason, `watch ${this.path}: ${st?.message ?? JSON.stringify(obj)}`, 'GET', this.path, st),
-            });
-          }
-          return;
-        }
-        if (phase !== 'ADDED' && phase !== 'MODIFIED' && phase !== 'DELETED' && phase !== 'BOOKMARK') return;
-        if (!isRecord(obj) || !isRecord(obj.metadata)) return;
-        if (phase !== 'BOOKMARK' && !isKubeObject(obj)) return;
-        if (phase !== 'BOOKMARK') {
-          if (obj.apiVersion === undefined) obj.apiVersion = this.apiVersion;
-          if (obj.kind === undefined) obj.kind = this.resource.kind;
-        }
-        req.onEvent(phase, obj as T);
-      };
       const onLine = (line: string): void => {
-        let ev: unknown;
-        try {
-          ev = JSON.parse(line);
-        } catch (err) {
-          finish({ kind: 'error', error: new KubeApiError(0, 'BadWatchEvent', `watch ${this.path}: unparsable event: ${errorMessage(err)}`, 'GET', this.path) });
-          return;
-        }
-        if (isRecord(ev)) onEvent(ev.type, ev.object);
+        if (finished) return;
+        const decoded = decodeWatchLine(line, this.path);
+        if (decoded && 'end' in decoded) finish(decoded.end);
+        else if (decoded) req.onEvent(decoded.phase, this.withTypeMeta(decoded.phase, decoded.object) as T);
       };
-
       kubeStream(this.kc, {
         path: this.path,
-        query: {
-          resourceVersion: req.resourceVersion,
-          allowWatchBookmarks: true,
-          timeoutSeconds: req.timeoutSeconds,
-          watch: true,
-          labelSelector: this.selector.labelSelector,
-          fieldSelector: this.selector.fieldSelector,
-        },
+        query: { resourceVersion: req.resourceVersion, allowWatchBookmarks: true, timeoutSeconds: req.timeoutSeconds, watch: true, ...this.selectorQuery() },
         signal: abort.signal,
         onResponse: () => clearTimeout(connectTimer),
         onLine,
       }).then(
         () => finish({ kind: 'closed' }),
-        (err: unknown) => {
-          if (isGone(err)) finish({ kind: 'gone', message: 'HTTP 410 Gone' });
-          else if (err instanceof KubeApiError) {
-            const detail = err.status?.message ?? err.message;
-            finish({ kind: 'error', error: new KubeApiError(err.statusCode, err.reason, `watch ${this.path}: ${err.reason}: ${detail}`, 'GET', this.path, err.status, { cause: err }) });
-          } else finish({ kind: 'error', error: err });
-        },
+        (err: unknown) => finish(streamFailure(err, this.path)),
       );
     });
   }
+
+  private selectorQuery(): Record<string, string | undefined> {
+    return { labelSelector: this.selector.labelSelector, fieldSelector: this.selector.fieldSelector };
+  }
+
+  /** Objects of built-in kinds come without apiVersion/kind; fill them in for the handlers. */
+  private withTypeMeta<O extends { apiVersion?: unknown; kind?: unknown }>(phase: WatchEventType, obj: O): O {
+    if (phase === 'BOOKMARK') return obj;
+    if (obj.apiVersion === undefined) obj.apiVersion = this.apiVersion;
+    if (obj.kind === undefined) obj.kind = this.resource.kind;
+    return obj;
+  }
+}
+
+/** One line of a watch stream: an event to hand on, the end of the watch, or nothing (skipped). */
+export function decodeWatchLine(line: string, path: string): { phase: WatchEventType; object: Record<string, unknown> } | { end: WatchEnd } | undefined {
+  let ev: unknown;
+  try {
+    ev = JSON.parse(line);
+  } catch (err) {
+    return { end: { kind: 'error', error: new KubeApiError(0, 'BadWatchEvent', `watch ${path}: unparsable event: ${errorMessage(err)}`, 'GET', path) } };
+  }
+  if (!isRecord(ev)) return undefined;
+  const { type: phase, object: obj } = ev;
+  if (phase === 'ERROR') {
+    const st = asStatus(obj);
+    if (st?.code === 410) return { end: { kind: 'gone', message: st.message ?? 'resourceVersion too old' } };
+    const error = new KubeApiError(st?.code ?? 0, st?.reason ?? 'WatchError', `watch ${path}: ${st?.message ?? JSON.stringify(obj)}`, 'GET', path, st);
+    return { end: { kind: 'error', error } };
+  }
+  if (phase !== 'ADDED' && phase !== 'MODIFIED' && phase !== 'DELETED' && phase !== 'BOOKMARK') return undefined;
+  if (!isRecord(obj) || !isRecord(obj.metadata)) return undefined;
+  if (phase !== 'BOOKMARK' && !isKubeObject(obj)) return undefined;
+  return { phase, object: obj };
+}
+
+/** How a failed watch request ends the watch: 410 means relist, the rest retry. */
+function streamFailure(err: unknown, path: string): WatchEnd {
+  if (isGone(err)) return { kind: 'gone', message: 'HTTP 410 Gone' };
+  if (!(err instanceof KubeApiError)) return { kind: 'error', error: err };
+  const detail = err.status?.message ?? err.message;
+  return { kind: 'error', error: new KubeApiError(err.statusCode, err.reason, `watch ${path}: ${err.reason}: ${detail}`, 'GET', path, err.status, { cause: err }) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -421,62 +407,65 @@ export class Informer<T extends KubeObject> {
 
   private async loop(): Promise<void> {
     let needList = true;
-    let shortCloses = 0;
+    const closes = { short: 0 };
     while (!this.stopped) {
       if (needList || this.relistRequested) {
         this.relistRequested = false;
-        try {
-          await this.listAndReplace();
-          needList = false;
-        } catch (err) {
-          if (this.stopped) break;
-          const delay = this.backoff.next();
-          this.log.warn('list failed, retrying', { ...errorFields(err), retryInMs: delay, failures: this.backoff.failures });
-          await sleep(delay, this.stopCtl.signal);
-          needList = true;
-          continue;
-        }
+        needList = !(await this.tryList());
+        if (needList) continue;
       }
-
       if (this.relistRequested) continue; // asked for while we were listing
       const started = Date.now();
       const end = await this.watchOnce();
       if (this.stopped) break;
-
       const healthy = Date.now() - started >= this.healthyWatchMs;
       if (healthy) this.backoff.reset();
-      switch (end.kind) {
-        case 'aborted': // relist() or the resync timer
-          needList = true;
-          continue;
-        case 'closed':
-          // A server that keeps ending watches at once (e.g. while shutting down) gets a relist
-          // after a few tries, so a resume loop can never hide a gap.
-          shortCloses = healthy ? 0 : shortCloses + 1;
-          if (shortCloses >= 3) {
-            this.log.info('watch keeps closing right away, relisting', { resourceVersion: this.resourceVersion });
-            shortCloses = 0;
-            needList = true;
-          } else {
-            this.log.debug('watch closed, resuming', { resourceVersion: this.resourceVersion });
-          }
-          break;
-        case 'gone':
-          this.log.info('watch expired (410 Gone), relisting', { resourceVersion: this.resourceVersion, message: end.message });
-          needList = true;
-          break;
-        case 'error':
-          this.log.warn('watch failed, relisting', { ...errorFields(end.error), resourceVersion: this.resourceVersion });
-          needList = true;
-          break;
-      }
+      needList = this.needsRelistAfter(end, healthy, closes);
       // Short-lived watches are paced by the backoff; a healthy one resumes at once (410/close) or
       // after the first backoff step (error, so a restarting server is not hammered).
-      if (!healthy || end.kind === 'error') {
-        await sleep(this.backoff.next(), this.stopCtl.signal);
-      }
+      if (end.kind !== 'aborted' && (!healthy || end.kind === 'error')) await sleep(this.backoff.next(), this.stopCtl.signal);
     }
   }
+
+  /** One full list; false (after the backoff) when it failed. */
+  private async tryList(): Promise<boolean> {
+    try {
+      await this.listAndReplace();
+      return true;
+    } catch (err) {
+      if (this.stopped) return false;
+      const delay = this.backoff.next();
+      this.log.warn('list failed, retrying', { ...errorFields(err), retryInMs: delay, failures: this.backoff.failures });
+      await sleep(delay, this.stopCtl.signal);
+      return false;
+    }
+  }
+
+  /** Whether a watch that ended so must be followed by a relist rather than a resume. */
+  private needsRelistAfter(end: WatchEnd, healthy: boolean, closes: { short: number }): boolean {
+    switch (end.kind) {
+      case 'aborted': // relist() or the resync timer
+        return true;
+      case 'closed':
+        // A server that keeps ending watches at once (e.g. while shutting down) gets a relist
+        // after a few tries, so a resume loop can never hide a gap.
+        closes.short = healthy ? 0 : closes.short + 1;
+        if (closes.short < 3) {
+          this.log.debug('watch closed, resuming', { resourceVersion: this.resourceVersion });
+          return false;
+        }
+        this.log.info('watch keeps closing right away, relisting', { resourceVersion: this.resourceVersion });
+        closes.short = 0;
+        return true;
+      case 'gone':
+        this.log.info('watch expired (410 Gone), relisting', { resourceVersion: this.resourceVersion, message: end.message });
+        return true;
+      case 'error':
+        this.log.warn('watch failed, relisting', { ...errorFields(end.error), resourceVersion: this.resourceVersion });
+        return true;
+    }
+  }
+
 
   /** One watch from the last resourceVersion; a transport that throws counts as a failed watch, not a dead loop. */
   private async watchOnce(): Promise<WatchEnd> {
