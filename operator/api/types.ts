@@ -44,10 +44,13 @@ export interface OwnerReference {
 export interface VipAnnouncementSpec {
   /** The Service this announcement was made for; absent on a hand-made announcement. */
   serviceRef?: { name: string; uid?: string };
-  /** IPv4 and IPv6 addresses, announced as /32 and /128. Absent: none (server-side apply drops empty lists). */
+  /** IPv4 and IPv6 addresses, announced as /32 and /128. Absent: none, as empty. */
   addresses?: string[];
   externalTrafficPolicy: TrafficPolicy;
-  /** Local policy: the nodes with a serving endpoint (sorted). */
+  /**
+   * Local policy: the nodes with a serving endpoint (sorted). Cluster: absent or empty (an
+   * empty list left by an earlier Local apply stays, as server-side apply gives it no owner).
+   */
   nodes?: string[];
   /** Endpoint counts across the Service's slices. */
   endpoints?: { ready: number; serving: number };

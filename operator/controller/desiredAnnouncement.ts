@@ -203,7 +203,8 @@ function announcedAddresses(service: V1Service, annotated: ParsedIP[] | undefine
 /**
  * True when two specs announce the same thing: sets compare as sets, absent lists of
  * communities equal empty ones, an absent policy is the CRD default (Cluster).
- * Absent lists equal empty ones: server-side apply drops empty lists.
+ * Absent lists equal empty ones: server-side apply removes a list whose owned items all
+ * went, and keeps an empty one it never recorded an owner for (also under Cluster).
  */
 export function specsEqual(a: VipAnnouncementSpec, b: VipAnnouncementSpec): boolean {
   const set = (xs: readonly string[] | undefined): string => sortedUnique(xs ?? []).join(',');
