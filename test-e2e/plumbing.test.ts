@@ -18,7 +18,8 @@ import {
 } from '../operator/kube/apply';
 import { EventRecorder } from '../operator/kube/events';
 import type { LeaderElectorOptions } from '../operator/kube/leader';
-import { LeaderElector, microTime } from '../operator/kube/leader';
+import { microTime } from '../operator/api/time';
+import { LeaderElector } from '../operator/kube/leader';
 import { Manager, type ManagerOptions } from '../operator/kube/manager';
 import { watch } from '../operator/kube/controllerDefinition';
 import { createLogger, nullLogger } from '../operator/util/log';

@@ -4,6 +4,8 @@
 import { CONDITION_TYPES, type Condition, type SpeakerStatus, type VipAnnouncementSpec } from '../api/types';
 import { canonicalPrefix, hostPrefix, parseIP } from '../util/ip';
 import { describeProblems, type Problem } from './problem';
+import { kubeTime } from '../api/time';
+import { sortedUnique } from '../util/lists';
 
 export { conditionsEqual } from '../api/conditions';
 
@@ -206,15 +208,10 @@ function toCondition(
     reason: c.reason,
     message: truncate(c.message),
     lastTransitionTime:
-      previous && previous.status === c.status ? previous.lastTransitionTime : formatTime(input.now),
+      previous && previous.status === c.status ? previous.lastTransitionTime : kubeTime(input.now),
   };
   if (input.generation !== undefined) condition.observedGeneration = input.generation;
   return condition;
-}
-
-/** RFC 3339 with second precision, as metav1.Time serialises. */
-function formatTime(d: Date): string {
-  return d.toISOString().replace(/\.[0-9]+Z$/, 'Z');
 }
 
 function list(items: string[]): string {
@@ -224,8 +221,4 @@ function list(items: string[]): string {
 
 function truncate(s: string): string {
   return s.length > MAX_MESSAGE ? `${s.slice(0, MAX_MESSAGE - 1)}…` : s;
-}
-
-function sortedUnique(xs: readonly string[]): string[] {
-  return [...new Set(xs)].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
 }

@@ -5,6 +5,7 @@ import { SPEC_LIMITS, type TrafficPolicy, type VipAnnouncementSpec } from '../ap
 import { parseAddressList, parseServiceAnnotations } from './annotations';
 import { compareIPs, parseAnnounceableIP, type ParsedIP } from '../util/ip';
 import type { Problem } from './problem';
+import { sortedUnique } from '../util/lists';
 
 /** Nodes carrying this label (any value) never announce, as for cloud load balancers. */
 export const EXCLUDE_FROM_LB_LABEL = 'node.kubernetes.io/exclude-from-external-load-balancers';
@@ -219,8 +220,4 @@ export function specsEqual(a: VipAnnouncementSpec, b: VipAnnouncementSpec): bool
     set(a.largeCommunities) === set(b.largeCommunities) &&
     (a.localPref ?? null) === (b.localPref ?? null)
   );
-}
-
-function sortedUnique(xs: readonly string[]): string[] {
-  return [...new Set(xs)].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
 }

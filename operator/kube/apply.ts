@@ -11,6 +11,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { KubeObject, ResourceRef } from './resources';
 import { apiVersionOf, resourcePath } from './resources';
 import { KubeApiError, isAlreadyExists, isConflict, isNotFound, kubeRequest } from './request';
+import { isRecord } from '../util/records';
 
 export { KubeApiError, isAlreadyExists, isConflict, isGone, isInvalid, isNetworkError, isNotFound } from './request';
 
@@ -42,10 +43,6 @@ export interface DeleteOptions {
   resourceVersion?: string;
   propagationPolicy?: 'Foreground' | 'Background' | 'Orphan';
   gracePeriodSeconds?: number;
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function asObject<T>(v: unknown, what: string): T {

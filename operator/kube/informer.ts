@@ -25,6 +25,7 @@ import type { Log } from '../util/log';
 import { errorFields, errorMessage, nullLogger } from '../util/log';
 import type { BackoffOptions } from '../util/backoff';
 import { Backoff, sleep } from '../util/backoff';
+import { isRecord } from '../util/records';
 
 // ---------------------------------------------------------------------------------------------
 // The list/watch transport (swappable in tests).
@@ -68,10 +69,6 @@ export interface Selector {
   namespace?: string;
   labelSelector?: string;
   fieldSelector?: string;
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function isKubeObject(v: unknown): v is KubeObject & { metadata: { name: string } } {

@@ -25,6 +25,8 @@ import type { Log } from '../util/log';
 import { errorFields, nullLogger } from '../util/log';
 import type { Clock } from '../util/clock';
 import { scopedSignal, sleepOn, systemClock } from '../util/clock';
+import { isRecord } from '../util/records';
+import { microTime } from '../api/time';
 
 export interface LeaseSpec {
   holderIdentity?: string;
@@ -92,16 +94,7 @@ export interface LeaderElectorExtras {
 
 export type LeaderElectorOptions = LeaderElectionConfig & LeaderCallbacks & LeaderElectorExtras;
 
-/** metav1.MicroTime: RFC 3339 with exactly six fractional digits (the API server insists). */
-export function microTime(d: Date): string {
-  return d.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
-}
-
 type Attempt = 'acquired' | 'held' | 'failed';
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function asLease(v: unknown): Lease {
   if (!isRecord(v) || !isRecord(v.metadata) || typeof v.metadata.name !== 'string') throw new Error('not a Lease');
