@@ -9,7 +9,7 @@ import { dirname, resolve } from 'node:path';
 import Ajv from 'ajv';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import yaml from 'js-yaml';
-import type { Family } from '../gobgp/types';
+import type { Family } from '../api/families';
 import { formatDuration, parseDuration } from './duration';
 import { FORMATS, addFormats } from './formats';
 import { canonicalIp, ipFamily, splitHostPort } from './ip';

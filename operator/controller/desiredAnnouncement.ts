@@ -6,10 +6,7 @@ import { parseAddressList, parseServiceAnnotations } from './annotations';
 import { compareIPs, parseAnnounceableIP, type ParsedIP } from '../util/ip';
 import type { Problem } from './problem';
 import { sortedUnique } from '../util/lists';
-
-/** Nodes carrying this label (any value) never announce, as for cloud load balancers. */
-export const EXCLUDE_FROM_LB_LABEL = 'node.kubernetes.io/exclude-from-external-load-balancers';
-export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+import { EXCLUDE_FROM_LB_LABEL, SERVICE_NAME_LABEL } from '../api/labels';
 
 export interface ControllerSelection {
   /** loadBalancerClass values handled; '' stands for Services without a class. */

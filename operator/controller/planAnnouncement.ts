@@ -14,9 +14,8 @@ import { desiredAnnouncement, eligibleNodeNames, specsEqual, type ControllerSele
 import type { Problem } from './problem';
 import type { KubeObject } from '../kube/resources';
 import { sameList } from '../util/lists';
+import { MANAGED_BY, MANAGED_BY_LABEL } from '../api/labels';
 
-export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
-export const MANAGED_BY = 'vip-announcer';
 
 export interface AnnouncementSnapshot {
   service?: V1Service;

@@ -23,7 +23,8 @@ import {
   uuidFromBytes,
 } from './codec';
 import type { GobgpErrorKind, TableName } from './codec';
-import type { Family, GlobalSpec, ObservedPath, PathSpec, PeerEvent, PeerSpec, PeerStatus } from './types';
+import type { Family } from '../api/families';
+import type { GlobalSpec, ObservedPath, PathSpec, PeerEvent, PeerSpec, PeerStatus } from './types';
 import { LOADER_OPTIONS } from './wire';
 import type {
   WireAddPathResponse,

@@ -3,8 +3,8 @@
 // with plain objects. Encoders validate and throw InvalidSpecError before any
 // request leaves the process; decoders accept anything gobgpd may send.
 import { isIPv4, isIPv6 } from 'node:net';
+import type { Family } from '../api/families';
 import type {
-  Family,
   GlobalSpec,
   ObservedPath,
   PathSpec,

@@ -6,7 +6,8 @@
 import { GobgpError, type GobgpErrorKind, type TableName } from './client';
 import { sameGlobal } from './codec';
 import type { BgpRouter } from './router';
-import type { Family, GlobalSpec, ObservedPath, PathSpec, PeerEvent, PeerSpec, PeerStatus, SessionState } from './types';
+import type { Family } from '../api/families';
+import type { GlobalSpec, ObservedPath, PathSpec, PeerEvent, PeerSpec, PeerStatus, SessionState } from './types';
 
 interface PeerWatch {
   onEvent: (event: PeerEvent) => void;

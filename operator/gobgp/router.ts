@@ -2,7 +2,8 @@
 // gRPC, and the speaker's unit tests drive its ordered steps with an in-memory fake.
 import type { TableName } from './codec';
 import type { GobgpError } from './client';
-import type { Family, GlobalSpec, ObservedPath, PathSpec, PeerEvent, PeerSpec, PeerStatus } from './types';
+import type { Family } from '../api/families';
+import type { GlobalSpec, ObservedPath, PathSpec, PeerEvent, PeerSpec, PeerStatus } from './types';
 
 export interface BgpRouter {
   /** The running global config, or null when BGP is not started. */

@@ -1,7 +1,7 @@
 // The GoBGP-facing vocabulary the rest of the code speaks. The client in this
 // folder turns these into the v3 API's protobuf messages and back.
 
-export type Family = 'ipv4-unicast' | 'ipv6-unicast';
+import type { Family } from '../api/families';
 
 /** A locally originated path, as the speaker wants it in gobgpd's global RIB. */
 export interface PathSpec {

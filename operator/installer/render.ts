@@ -14,6 +14,7 @@ import {
   type VipAnnouncerPeer,
 } from '../api/types';
 import { validateConfigText } from '../config';
+import { MANAGED_BY, MANAGED_BY_LABEL } from '../api/labels';
 
 export const SPEAKER_NAME = 'vip-announcer-speaker';
 export const SPEAKER_SERVICE_ACCOUNT = 'vip-announcer-speaker';
@@ -146,7 +147,7 @@ export function speakerLabels(va: VipAnnouncer): Record<string, string> {
     'app.kubernetes.io/component': 'speaker',
     'app.kubernetes.io/instance': va.metadata.name,
     'app.kubernetes.io/part-of': 'vip-announcer',
-    'app.kubernetes.io/managed-by': 'vip-announcer',
+    [MANAGED_BY_LABEL]: MANAGED_BY,
     [OWNER_LABEL]: va.metadata.name,
   };
 }

@@ -3,7 +3,8 @@
 // so a deleted announcement's paths go whether or not its delete event was seen.
 import { comparePrefix, hostPrefix, ipFamily, isIpv4Mapped } from '../config/ip';
 import type { VipAnnouncement } from '../api/types';
-import type { Family, PathSpec } from '../gobgp/types';
+import { unicastFamily, type Family } from '../api/families';
+import type { PathSpec } from '../gobgp/types';
 import { canonicalCommunity, canonicalLargeCommunity, comparePaths, sortCommunities } from './pathAttributes';
 
 export interface NodeInfo {
@@ -106,7 +107,7 @@ export function pathsForNode(announcements: readonly VipAnnouncement[], node: No
       if (!keyPrefixes) prefixesByKey.set(key, (keyPrefixes = new Set()));
       if (keyPrefixes.has(prefix)) continue; // the same address listed twice in one spec
       keyPrefixes.add(prefix);
-      const family: Family = ipFamily(address) === 4 ? 'ipv4-unicast' : 'ipv6-unicast';
+      const family = unicastFamily(ipFamily(address) === 4 ? 4 : 6);
       const entry = byPrefix.get(prefix);
       if (entry) entry.from.push(contribution);
       else byPrefix.set(prefix, { family, from: [contribution] });

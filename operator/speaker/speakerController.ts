@@ -15,10 +15,11 @@ import type { V1Node } from '@kubernetes/client-node';
 import { API_VERSION, KIND, type SpeakerStatus, type VipAnnouncement } from '../api/types';
 import { globalSpecOf, peerSpecOf } from '../config/specs';
 import type { SpeakerConfig } from '../config/types';
-import { EXCLUDE_FROM_LB_LABEL } from '../controller/desiredAnnouncement';
+import { EXCLUDE_FROM_LB_LABEL } from '../api/labels';
 import { GobgpError } from '../gobgp/client';
 import type { BgpRouter } from '../gobgp/router';
-import type { Family, ObservedPath, PeerEvent, PeerStatus } from '../gobgp/types';
+import { FAMILIES } from '../api/families';
+import type { ObservedPath, PeerEvent, PeerStatus } from '../gobgp/types';
 import { isNotFound } from '../kube/apply';
 import { watch, type CacheReader, type Caches, type ControllerDefinition, type KeyRequest, type ReconcileContext } from '../kube/controllerDefinition';
 import type { ChangeType, Selector } from '../kube/informer';
@@ -38,7 +39,6 @@ import { entrySettled, indexAdjOut, speakerEntry, type AdjOutIndex } from './spe
 
 export const TABLE = 'table';
 export const STATUS = 'status';
-const FAMILIES: Family[] = ['ipv4-unicast', 'ipv6-unicast'];
 /** Concurrent status writes to the API server. */
 const STATUS_WRITE_CONCURRENCY = 16;
 /** Concurrent DeletePath calls to gobgpd. */
