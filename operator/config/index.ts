@@ -15,5 +15,4 @@ export type {
 } from './types';
 export { redactConfig, describeConfig } from './redact';
 export type { RedactedConfig, RedactedPeer } from './redact';
-export { peerSpecOf, globalSpecOf } from './specs';
 export { parseDuration, formatDuration } from './duration';

@@ -13,7 +13,7 @@
 // (gobgpd restarted), and the drift-check period.
 import type { V1Node } from '@kubernetes/client-node';
 import { API_VERSION, KIND, type SpeakerStatus, type VipAnnouncement } from '../api/types';
-import { globalSpecOf, peerSpecOf } from '../config/specs';
+import { globalSpecOf, peerSpecOf } from './gobgpSpecs';
 import type { SpeakerConfig } from '../config/types';
 import { EXCLUDE_FROM_LB_LABEL } from '../api/labels';
 import { GobgpError } from '../gobgp/client';
