@@ -12,7 +12,7 @@ import yaml from 'js-yaml';
 import type { Family } from '../api/families';
 import { formatDuration, parseDuration } from './duration';
 import { FORMATS, addFormats } from './formats';
-import { canonicalIp, ipFamily, splitHostPort } from './ip';
+import { canonicalIp, ipFamily, splitHostPort } from '../util/ip';
 import { DNS_LABEL, DNS_SUBDOMAIN, LOAD_BALANCER_CLASS, configSchema } from './schema';
 import type { RawConfig, RawPeer } from './schema';
 import { Secret } from './types';

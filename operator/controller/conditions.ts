@@ -74,10 +74,7 @@ const MAX_MESSAGE = 2048;
 export function summarizeAnnouncement(input: AnnouncementSummaryInput): AnnouncementSummary {
   const { spec, problems = [] } = input;
   const speakers = input.speakers ?? [];
-  const prefixes = (spec.addresses ?? []).flatMap((a) => {
-    const p = parseIP(a);
-    return p.ok ? [hostPrefix(p.ip)] : [];
-  });
+  const prefixes = (spec.addresses ?? []).flatMap((a) => (parseIP(a).ok ? (hostPrefix(a) ?? []) : []));
   const verdictOf = (node: string): Verdict => speakerVerdict(speakers.find((s) => s.node === node), prefixes);
   const advertisingNodes = speakers.filter((s) => verdictOf(s.node).kind === 'advertising').map((s) => s.node);
 

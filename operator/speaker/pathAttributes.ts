@@ -2,7 +2,7 @@
 // the same path read back from gobgpd compare equal. Equal paths must produce
 // no GoBGP operation at all: that is what keeps a restarted speaker from
 // flapping routes that stay desired.
-import { canonicalIp, canonicalPrefix, comparePrefix } from '../config/ip';
+import { canonicalIp, canonicalPrefix, comparePrefix } from '../util/ip';
 import type { PathSpec } from '../gobgp/types';
 
 const STANDARD = /^(\d+):(\d+)$/;
@@ -43,12 +43,12 @@ export function sortCommunities(list: readonly string[], large = false): string[
 
 /** GoBGP keeps one RIB per family and one local path per NLRI in it. */
 export function pathKey(p: Pick<PathSpec, 'family' | 'prefix'>): string {
-  return `${p.family} ${canonicalPrefix(p.prefix)}`;
+  return `${p.family} ${canonicalPrefix(p.prefix) ?? p.prefix}`;
 }
 
 export function normalizePath(p: PathSpec): PathSpec {
   return {
-    prefix: canonicalPrefix(p.prefix),
+    prefix: canonicalPrefix(p.prefix) ?? p.prefix,
     family: p.family,
     nextHop: canonicalIp(p.nextHop) ?? p.nextHop,
     communities: sortCommunities(p.communities),
@@ -76,5 +76,5 @@ export function samePath(a: PathSpec, b: PathSpec): boolean {
 
 /** IPv4 before IPv6, then by address; the order every list in these decisions is returned in. */
 export function comparePaths(a: Pick<PathSpec, 'prefix'>, b: Pick<PathSpec, 'prefix'>): number {
-  return comparePrefix(canonicalPrefix(a.prefix), canonicalPrefix(b.prefix));
+  return comparePrefix(canonicalPrefix(a.prefix) ?? a.prefix, canonicalPrefix(b.prefix) ?? b.prefix);
 }

@@ -1,7 +1,7 @@
 // announcements + this node -> the exact set of paths this node's gobgpd must
 // originate. It is recomputed from scratch from what exists (level-triggered),
 // so a deleted announcement's paths go whether or not its delete event was seen.
-import { comparePrefix, hostPrefix, ipFamily, isIpv4Mapped } from '../config/ip';
+import { comparePrefix, hostPrefix, ipFamily, isIpv4Mapped } from '../util/ip';
 import type { VipAnnouncement } from '../api/types';
 import { unicastFamily, type Family } from '../api/families';
 import type { PathSpec } from '../gobgp/types';

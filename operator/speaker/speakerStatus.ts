@@ -2,7 +2,7 @@
 // prefixes it originates and, per peer, the session state and which of those
 // prefixes gobgpd has in the adj-RIB-out towards that peer.
 import type { PeerStatus, SpeakerStatus } from '../api/types';
-import { canonicalIp, canonicalPrefix, compareIp, comparePrefix } from '../config/ip';
+import { canonicalIp, canonicalPrefix, compareIp, comparePrefix } from '../util/ip';
 import type { PeerState } from '../gobgp/types';
 import { kubeTime } from '../api/time';
 
@@ -15,7 +15,7 @@ export function indexAdjOut(adjOutByPeer: ReadonlyMap<string, readonly string[]>
   for (const [peer, prefixes] of adjOutByPeer) {
     const address = canonicalIp(peer) ?? peer;
     const set = index.get(address) ?? new Set<string>();
-    for (const p of prefixes) set.add(canonicalPrefix(p));
+    for (const p of prefixes) set.add(canonicalPrefix(p) ?? p);
     index.set(address, set);
   }
   return index;
@@ -86,5 +86,5 @@ function fingerprint(s: SpeakerStatus): string {
 }
 
 function uniqueSorted(prefixes: readonly string[]): string[] {
-  return [...new Set(prefixes.map(canonicalPrefix))].sort(comparePrefix);
+  return [...new Set(prefixes.map((p) => canonicalPrefix(p) ?? p))].sort(comparePrefix);
 }
