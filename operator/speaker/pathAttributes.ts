@@ -4,42 +4,7 @@
 // flapping routes that stay desired.
 import { canonicalIp, canonicalPrefix, comparePrefix } from '../util/ip';
 import type { PathSpec } from '../gobgp/types';
-
-const STANDARD = /^(\d+):(\d+)$/;
-const LARGE = /^(\d+):(\d+):(\d+)$/;
-
-/** "ASN:value", each part 0..65535, without leading zeros; undefined when malformed. */
-export function canonicalCommunity(text: string): string | undefined {
-  const m = STANDARD.exec(text.trim());
-  if (!m) return undefined;
-  const parts = [Number(m[1]), Number(m[2])];
-  return parts.every((n) => n <= 0xffff) ? parts.join(':') : undefined;
-}
-
-/** "global:local1:local2", each part 0..4294967295; undefined when malformed. */
-export function canonicalLargeCommunity(text: string): string | undefined {
-  const m = LARGE.exec(text.trim());
-  if (!m) return undefined;
-  const parts = [Number(m[1]), Number(m[2]), Number(m[3])];
-  return parts.every((n) => n <= 0xffffffff) ? parts.join(':') : undefined;
-}
-
-/** Numeric, part by part: "65000:20" before "65000:100" (the order routers print). */
-export function compareCommunity(a: string, b: string): number {
-  const x = a.split(':').map(Number);
-  const y = b.split(':').map(Number);
-  for (let i = 0; i < Math.max(x.length, y.length); i++) {
-    const d = (x[i] ?? -1) - (y[i] ?? -1);
-    if (d !== 0 && !Number.isNaN(d)) return d;
-  }
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** Canonical, de-duplicated, sorted; malformed entries are kept verbatim so they still compare by text. */
-export function sortCommunities(list: readonly string[], large = false): string[] {
-  const canon = (c: string) => (large ? canonicalLargeCommunity(c) : canonicalCommunity(c)) ?? c;
-  return [...new Set(list.map(canon))].sort(compareCommunity);
-}
+import { sortCommunities } from '../api/communities';
 
 /** GoBGP keeps one RIB per family and one local path per NLRI in it. */
 export function pathKey(p: Pick<PathSpec, 'family' | 'prefix'>): string {
@@ -52,7 +17,7 @@ export function normalizePath(p: PathSpec): PathSpec {
     family: p.family,
     nextHop: canonicalIp(p.nextHop) ?? p.nextHop,
     communities: sortCommunities(p.communities),
-    largeCommunities: sortCommunities(p.largeCommunities, true),
+    largeCommunities: sortCommunities(p.largeCommunities, 'large'),
     ...(p.localPref !== undefined ? { localPref: p.localPref } : {}),
   };
 }

@@ -5,7 +5,8 @@ import { comparePrefix, hostPrefix, ipFamily, isIpv4Mapped } from '../util/ip';
 import type { VipAnnouncement } from '../api/types';
 import { unicastFamily, type Family } from '../api/families';
 import type { PathSpec } from '../gobgp/types';
-import { canonicalCommunity, canonicalLargeCommunity, comparePaths, sortCommunities } from './pathAttributes';
+import { canonicalCommunity, canonicalLargeCommunity, sortCommunities } from '../api/communities';
+import { comparePaths } from './pathAttributes';
 
 export interface NodeInfo {
   name: string;
@@ -161,7 +162,7 @@ function merge(from: Contribution[]): {
   const communities = sortCommunities(from.flatMap((c) => c.communities));
   const largeCommunities = sortCommunities(
     from.flatMap((c) => c.largeCommunities),
-    true,
+    'large',
   );
   const prefs = from.map((c) => c.localPref).filter((p): p is number => p !== undefined);
   const localPref = prefs.length > 0 ? Math.max(...prefs) : undefined;
@@ -190,7 +191,7 @@ function validOnly(
     if (c === undefined) invalid.push({ announcement: key, field, value: v, reason: `not a valid ${field === 'communities' ? 'community' : 'large community'}` });
     else ok.push(c);
   }
-  return sortCommunities(ok, field === 'largeCommunities');
+  return sortCommunities(ok, field === 'largeCommunities' ? 'large' : 'standard');
 }
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
