@@ -7,6 +7,7 @@ import { unicastFamily, type Family } from '../api/families';
 import type { PathSpec } from '../gobgp/types';
 import { canonicalCommunity, canonicalLargeCommunity, sortCommunities } from '../api/communities';
 import { comparePaths } from './pathAttributes';
+import { objectKey } from '../kube/resources';
 
 export interface NodeInfo {
   name: string;
@@ -49,11 +50,6 @@ export interface NodePaths {
   invalid: InvalidValue[];
 }
 
-/** "namespace/name", the work-queue key of an announcement. */
-export function announcementKey(a: Pick<VipAnnouncement, 'metadata'>): string {
-  return a.metadata.namespace ? `${a.metadata.namespace}/${a.metadata.name}` : a.metadata.name;
-}
-
 /** Whether the announcement's spec says this node announces its addresses. */
 export function announcesFromNode(a: VipAnnouncement, node: NodeInfo): boolean {
   // A terminating announcement announces nothing: withdraw before the object is gone.
@@ -83,10 +79,10 @@ export function pathsForNode(announcements: readonly VipAnnouncement[], node: No
   const prefixesByKey = new Map<string, Set<string>>();
 
   // Sorting by key makes every result independent of the order of the input list.
-  const sorted = [...announcements].sort((a, b) => cmp(announcementKey(a), announcementKey(b)));
+  const sorted = [...announcements].sort((a, b) => cmp(objectKey(a), objectKey(b)));
   for (const a of sorted) {
     if (!announcesFromNode(a, node)) continue;
-    const key = announcementKey(a);
+    const key = objectKey(a);
     const contribution: Contribution = {
       key,
       communities: validOnly(key, 'communities', a.spec.communities ?? [], canonicalCommunity, invalid),
