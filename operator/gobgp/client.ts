@@ -24,7 +24,7 @@ import {
 } from './codec';
 import type { GobgpErrorKind, TableName } from './codec';
 import type { Family } from '../api/families';
-import type { GlobalSpec, ObservedPath, PathSpec, PeerEvent, PeerSpec, PeerStatus } from './types';
+import type { GlobalSpec, ObservedPath, PathSpec, PeerEvent, PeerSpec, GobgpPeer } from './types';
 import { LOADER_OPTIONS } from './wire';
 import type {
   WireAddPathResponse,
@@ -196,12 +196,12 @@ export class GobgpClient implements BgpRouter {
   }
 
   /** All configured peers (or one), with session state, config and per-family counters. */
-  async listPeers(address?: string): Promise<PeerStatus[]> {
+  async listPeers(address?: string): Promise<GobgpPeer[]> {
     const responses = await this.list<WireListPeerResponse>('ListPeer', {
       address: address ?? '',
       enableAdvertised: true,
     });
-    const out: PeerStatus[] = [];
+    const out: GobgpPeer[] = [];
     for (const r of responses) {
       const peer = r.peer ? decodePeer(r.peer) : undefined;
       if (peer) out.push(peer);

@@ -12,7 +12,7 @@ import type {
   PeerEvent,
   PeerSpec,
   PeerState,
-  PeerStatus,
+  GobgpPeer,
   SessionState,
 } from './types';
 import type {
@@ -448,11 +448,11 @@ export function decodePeerState(peer: WirePeer): PeerState | undefined {
 }
 
 /** ListPeer entry → status. conf.auth_password comes back in clear: only its presence is kept. */
-export function decodePeer(peer: WirePeer): PeerStatus | undefined {
+export function decodePeer(peer: WirePeer): GobgpPeer | undefined {
   const state = decodePeerState(peer);
   if (!state) return undefined;
   const families: Family[] = [];
-  const prefixes: PeerStatus['prefixes'] = [];
+  const prefixes: GobgpPeer['prefixes'] = [];
   for (const a of peer.afi_safis ?? []) {
     const family = familyFromWire(a.config?.family ?? a.state?.family);
     if (family === undefined) continue;
@@ -465,7 +465,7 @@ export function decodePeer(peer: WirePeer): PeerStatus | undefined {
     });
   }
   const timers = peer.timers?.config;
-  const config: PeerStatus['config'] = {
+  const config: GobgpPeer['config'] = {
     address: state.address,
     asn: state.asn,
     families,
@@ -486,7 +486,7 @@ export function decodePeer(peer: WirePeer): PeerStatus | undefined {
   // Once established gobgpd reports the session's address instead of the configured one.
   const local = addressOrUndefined(peer.transport?.local_address);
   if (local !== undefined && state.state !== 'Established') config.localAddress = local;
-  const status: PeerStatus = { ...state, config, prefixes };
+  const status: GobgpPeer = { ...state, config, prefixes };
   const since = timestampToDate(peer.timers?.state?.uptime);
   if (since !== undefined && state.state === 'Established') status.establishedSince = since;
   return status;

@@ -70,7 +70,7 @@ export interface PeerState {
 }
 
 /** A peer as listed by gobgpd: session state plus the configuration gobgpd holds. */
-export interface PeerStatus extends PeerState {
+export interface GobgpPeer extends PeerState {
   /**
    * The configuration as gobgpd reports it back. gobgpd fills its defaults in
    * (hold 90, keepalive 30, connect-retry 120), so compare with that in mind.

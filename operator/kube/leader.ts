@@ -43,7 +43,7 @@ export interface Lease {
   spec?: LeaseSpec;
 }
 
-export interface LeaderElectionConfig {
+export interface LeaseSettings {
   namespace: string;
   /** Lease name. */
   name: string;
@@ -92,7 +92,7 @@ export interface LeaderElectorExtras {
   clock?: Clock;
 }
 
-export type LeaderElectorOptions = LeaderElectionConfig & LeaderCallbacks & LeaderElectorExtras;
+export type LeaderElectorOptions = LeaseSettings & LeaderCallbacks & LeaderElectorExtras;
 
 type Attempt = 'acquired' | 'held' | 'failed';
 
