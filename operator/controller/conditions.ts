@@ -9,7 +9,7 @@ import { sortedUnique } from '../util/lists';
 
 export { conditionsEqual } from '../api/conditions';
 
-export const REASONS = {
+export const ANNOUNCEMENT_REASONS = {
   advertised: 'Advertised',
   partiallyAdvertised: 'PartiallyAdvertised',
   notAdvertised: 'NotAdvertised',
@@ -25,8 +25,8 @@ export const REASONS = {
 
 /** The most serious problem names Ready's reason: a refused write, then addresses, then annotations. */
 function readyReason(problems: readonly Problem[]): string {
-  if (problems.some((p) => p.reason === 'AnnouncementRejected')) return REASONS.announcementRejected;
-  return problems.some((p) => p.reason === 'InvalidAddress') ? REASONS.invalidAddress : REASONS.invalidAnnotation;
+  if (problems.some((p) => p.reason === 'AnnouncementRejected')) return ANNOUNCEMENT_REASONS.announcementRejected;
+  return problems.some((p) => p.reason === 'InvalidAddress') ? ANNOUNCEMENT_REASONS.invalidAddress : ANNOUNCEMENT_REASONS.invalidAnnotation;
 }
 
 export interface AnnouncementSummaryInput {
@@ -111,7 +111,7 @@ function advertisedCondition(
     const invalid = problems.some((p) => p.reason === 'InvalidAddress');
     return {
       status: 'False',
-      reason: invalid ? REASONS.invalidAddress : REASONS.noAddresses,
+      reason: invalid ? ANNOUNCEMENT_REASONS.invalidAddress : ANNOUNCEMENT_REASONS.noAddresses,
       message: (invalid ? 'no valid address to announce: ' + describeProblems(problems) : 'no address to announce') + withdrawing,
     };
   }
@@ -124,19 +124,19 @@ function advertisedCondition(
       return serving !== undefined && serving > 0
         ? {
             status: 'False',
-            reason: REASONS.noEligibleNodes,
+            reason: ANNOUNCEMENT_REASONS.noEligibleNodes,
             message: `serving endpoints run only on nodes that are excluded from load balancers or unknown${withdrawing}`,
           }
-        : { status: 'False', reason: REASONS.noServingEndpoints, message: `no serving endpoint${withdrawing}` };
+        : { status: 'False', reason: ANNOUNCEMENT_REASONS.noServingEndpoints, message: `no serving endpoint${withdrawing}` };
     }
   } else {
     if (serving === 0) {
-      return { status: 'False', reason: REASONS.noServingEndpoints, message: `no serving endpoint${withdrawing}` };
+      return { status: 'False', reason: ANNOUNCEMENT_REASONS.noServingEndpoints, message: `no serving endpoint${withdrawing}` };
     }
     if (input.eligibleNodes) {
       expected = sortedUnique(input.eligibleNodes);
       if (expected.length === 0) {
-        return { status: 'False', reason: REASONS.noEligibleNodes, message: `no node is eligible to announce${withdrawing}` };
+        return { status: 'False', reason: ANNOUNCEMENT_REASONS.noEligibleNodes, message: `no node is eligible to announce${withdrawing}` };
       }
     }
   }
@@ -150,23 +150,23 @@ function advertisedCondition(
   const details = bad.length > 0 ? `; ${list(bad.map((b) => `${b.node}: ${describeVerdict(b.verdict)}`))}` : '';
 
   if (good.length > 0 && (!local || bad.length === 0)) {
-    return { status: 'True', reason: REASONS.advertised, message: `advertised by ${of}` };
+    return { status: 'True', reason: ANNOUNCEMENT_REASONS.advertised, message: `advertised by ${of}` };
   }
   if (good.length > 0) {
-    return { status: 'False', reason: REASONS.partiallyAdvertised, message: `advertised by ${of}${details}` };
+    return { status: 'False', reason: ANNOUNCEMENT_REASONS.partiallyAdvertised, message: `advertised by ${of}${details}` };
   }
   const reported = verdicts.filter((v) => v.verdict.kind !== 'noReport');
   if (reported.length === 0) {
     return {
       status: 'Unknown',
-      reason: REASONS.pending,
+      reason: ANNOUNCEMENT_REASONS.pending,
       message: candidates.length === 0 ? 'no speaker has reported yet' : `waiting for a report from ${list(candidates)}`,
     };
   }
   if (reported.every((v) => v.verdict.kind === 'peersDown')) {
-    return { status: 'False', reason: REASONS.peersDown, message: `no Established BGP peer${details}` };
+    return { status: 'False', reason: ANNOUNCEMENT_REASONS.peersDown, message: `no Established BGP peer${details}` };
   }
-  return { status: 'False', reason: REASONS.notAdvertised, message: `not in the adj-RIB-out of any Established peer${details}` };
+  return { status: 'False', reason: ANNOUNCEMENT_REASONS.notAdvertised, message: `not in the adj-RIB-out of any Established peer${details}` };
 }
 
 function speakerVerdict(speaker: SpeakerStatus | undefined, prefixes: string[]): Verdict {
