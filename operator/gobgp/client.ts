@@ -142,16 +142,6 @@ export class GobgpClient implements BgpRouter {
     return err instanceof GobgpError && (err.kind === 'unavailable' || err.kind === 'timeout');
   }
 
-  /** Resolves once the channel is connected; for start-up ordering and readiness. */
-  waitUntilReachable(timeoutMs = this.timeoutMs): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.client.waitForReady(Date.now() + timeoutMs, (err) => {
-        if (err) reject(new GobgpError('connect', 'unavailable', undefined, err.message));
-        else resolve();
-      });
-    });
-  }
-
   /**
    * Starts BGP unless gobgpd already runs. gobgpd itself would re-run
    * StartBgp on a started daemon and replace its RIB, so the current global

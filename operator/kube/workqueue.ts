@@ -130,7 +130,7 @@ export class WorkQueue {
   }
 
   /** addAfter(key, backoff): the delay doubles with every call until forget(key). */
-  addRateLimited(key: string): void {
+  private addRateLimited(key: string): void {
     if (this.shuttingDown) return;
     this.addAfter(key, this.rateLimiter.when(key));
   }
@@ -152,15 +152,6 @@ export class WorkQueue {
   /** Keys waiting for a delay (requeueAfter or backoff). */
   delayedLen(): number {
     return this.delayed.size;
-  }
-
-  /** Keys being handled now. */
-  processingLen(): number {
-    return this.processing.size;
-  }
-
-  isShuttingDown(): boolean {
-    return this.shuttingDown;
   }
 
   /**
