@@ -2,6 +2,8 @@
 // crds/vipannouncements.vipannouncer.io.yaml is the schema the API server enforces;
 // these types mirror it for the code.
 
+import type { Family } from './families';
+
 export const GROUP = 'vipannouncer.io';
 export const VERSION = 'v1alpha1';
 export const API_VERSION = `${GROUP}/${VERSION}`;
@@ -129,7 +131,6 @@ export const CONDITION_TYPES = {
 export const INSTALLER_KIND = 'VipAnnouncer';
 export const INSTALLER_PLURAL = 'vipannouncers';
 
-export type PeerFamily = 'ipv4-unicast' | 'ipv6-unicast';
 
 export interface SecretKeyRef {
   /** A Secret in the speaker namespace (spec.namespace). */
@@ -150,7 +151,7 @@ export interface VipAnnouncerPeer {
   keepaliveInterval?: string;
   connectRetry?: string;
   gracefulRestart?: { enabled?: boolean; restartTime?: string };
-  families?: PeerFamily[];
+  families?: Family[];
   passive?: boolean;
 }
 

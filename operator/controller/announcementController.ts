@@ -15,7 +15,7 @@ import { isInvalid, isNotFound } from '../kube/request';
 import { objectKey, Resources } from '../kube/resources';
 import { errorMessage } from '../util/log';
 import { LatencyTracker, metrics } from '../util/metrics';
-import { EXCLUDE_FROM_LB_LABEL } from './desiredAnnouncement';
+import { EXCLUDE_FROM_LB_LABEL } from '../api/labels';
 import { planAnnouncement, type AnnouncementAction } from './planAnnouncement';
 import { SliceIndex } from './sliceIndex';
 

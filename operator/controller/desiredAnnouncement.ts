@@ -5,10 +5,8 @@ import { SPEC_LIMITS, type TrafficPolicy, type VipAnnouncementSpec } from '../ap
 import { parseAddressList, parseServiceAnnotations } from './annotations';
 import { compareIPs, parseAnnounceableIP, type ParsedIP } from '../util/ip';
 import type { Problem } from './problem';
-
-/** Nodes carrying this label (any value) never announce, as for cloud load balancers. */
-export const EXCLUDE_FROM_LB_LABEL = 'node.kubernetes.io/exclude-from-external-load-balancers';
-export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+import { sortedUnique } from '../util/lists';
+import { EXCLUDE_FROM_LB_LABEL, SERVICE_NAME_LABEL } from '../api/labels';
 
 export interface ControllerSelection {
   /** loadBalancerClass values handled; '' stands for Services without a class. */
@@ -220,8 +218,4 @@ export function specsEqual(a: VipAnnouncementSpec, b: VipAnnouncementSpec): bool
     set(a.largeCommunities) === set(b.largeCommunities) &&
     (a.localPref ?? null) === (b.localPref ?? null)
   );
-}
-
-function sortedUnique(xs: readonly string[]): string[] {
-  return [...new Set(xs)].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
 }

@@ -13,9 +13,9 @@ import { conditionsEqual, summarizeAnnouncement } from './conditions';
 import { desiredAnnouncement, eligibleNodeNames, specsEqual, type ControllerSelection } from './desiredAnnouncement';
 import type { Problem } from './problem';
 import type { KubeObject } from '../kube/resources';
+import { sameList } from '../util/lists';
+import { MANAGED_BY, MANAGED_BY_LABEL } from '../api/labels';
 
-export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
-export const MANAGED_BY = 'vip-announcer';
 
 export interface AnnouncementSnapshot {
   service?: V1Service;
@@ -123,10 +123,6 @@ function announcementFor(svc: V1Service, spec: VipAnnouncementSpec): VipAnnounce
     },
     spec,
   };
-}
-
-function sameList(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
 function describeWhere(spec: VipAnnouncementSpec): string {

@@ -23,7 +23,8 @@ import {
   uuidFromBytes,
 } from './codec';
 import type { GobgpErrorKind, TableName } from './codec';
-import type { Family, GlobalSpec, ObservedPath, PathSpec, PeerEvent, PeerSpec, PeerStatus } from './types';
+import type { Family } from '../api/families';
+import type { GlobalSpec, ObservedPath, PathSpec, PeerEvent, PeerSpec, GobgpPeer } from './types';
 import { LOADER_OPTIONS } from './wire';
 import type {
   WireAddPathResponse,
@@ -141,16 +142,6 @@ export class GobgpClient implements BgpRouter {
     return err instanceof GobgpError && (err.kind === 'unavailable' || err.kind === 'timeout');
   }
 
-  /** Resolves once the channel is connected; for start-up ordering and readiness. */
-  waitUntilReachable(timeoutMs = this.timeoutMs): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.client.waitForReady(Date.now() + timeoutMs, (err) => {
-        if (err) reject(new GobgpError('connect', 'unavailable', undefined, err.message));
-        else resolve();
-      });
-    });
-  }
-
   /**
    * Starts BGP unless gobgpd already runs. gobgpd itself would re-run
    * StartBgp on a started daemon and replace its RIB, so the current global
@@ -195,12 +186,12 @@ export class GobgpClient implements BgpRouter {
   }
 
   /** All configured peers (or one), with session state, config and per-family counters. */
-  async listPeers(address?: string): Promise<PeerStatus[]> {
+  async listPeers(address?: string): Promise<GobgpPeer[]> {
     const responses = await this.list<WireListPeerResponse>('ListPeer', {
       address: address ?? '',
       enableAdvertised: true,
     });
-    const out: PeerStatus[] = [];
+    const out: GobgpPeer[] = [];
     for (const r of responses) {
       const peer = r.peer ? decodePeer(r.peer) : undefined;
       if (peer) out.push(peer);

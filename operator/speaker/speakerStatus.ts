@@ -2,8 +2,9 @@
 // prefixes it originates and, per peer, the session state and which of those
 // prefixes gobgpd has in the adj-RIB-out towards that peer.
 import type { PeerStatus, SpeakerStatus } from '../api/types';
-import { canonicalIp, canonicalPrefix, compareIp, comparePrefix } from '../config/ip';
+import { canonicalIp, canonicalPrefix, compareIp, comparePrefix } from '../util/ip';
 import type { PeerState } from '../gobgp/types';
+import { kubeTime } from '../api/time';
 
 /** Canonical peer address → canonical prefixes in its adj-RIB-out. */
 export type AdjOutIndex = ReadonlyMap<string, ReadonlySet<string>>;
@@ -14,7 +15,7 @@ export function indexAdjOut(adjOutByPeer: ReadonlyMap<string, readonly string[]>
   for (const [peer, prefixes] of adjOutByPeer) {
     const address = canonicalIp(peer) ?? peer;
     const set = index.get(address) ?? new Set<string>();
-    for (const p of prefixes) set.add(canonicalPrefix(p));
+    for (const p of prefixes) set.add(canonicalPrefix(p) ?? p);
     index.set(address, set);
   }
   return index;
@@ -45,7 +46,7 @@ export function speakerEntry(
     const out: ReadonlySet<string> = p.state === 'Established' ? (adjOut.get(address) ?? new Set<string>()) : new Set<string>();
     peerStatus.push({ address, asn: p.asn, state: p.state, advertised: addresses.filter((a) => out.has(a)) });
   }
-  return { node, addresses, peers: peerStatus, lastUpdateTime: rfc3339Seconds(now) };
+  return { node, addresses, peers: peerStatus, lastUpdateTime: kubeTime(now) };
 }
 
 /**
@@ -85,10 +86,5 @@ function fingerprint(s: SpeakerStatus): string {
 }
 
 function uniqueSorted(prefixes: readonly string[]): string[] {
-  return [...new Set(prefixes.map(canonicalPrefix))].sort(comparePrefix);
-}
-
-/** metav1.Time precision: whole seconds, "2024-01-02T03:04:05Z". */
-function rfc3339Seconds(d: Date): string {
-  return new Date(Math.floor(d.getTime() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+  return [...new Set(prefixes.map((p) => canonicalPrefix(p) ?? p))].sort(comparePrefix);
 }

@@ -22,7 +22,7 @@ export const metrics = {
   }),
   reconcileTotal: new Counter({
     name: 'vipannouncer_reconcile_total',
-    help: 'Reconciles, by controller and outcome (success, requeue, error, terminal).',
+    help: 'Reconciles, by controller and outcome (success, requeue, error).',
     labelNames: ['controller', 'outcome'] as const,
     registers: [registry],
   }),
