@@ -147,45 +147,13 @@ export function sliceBelongsTo(slice: V1EndpointSlice, service: V1Service): bool
 }
 
 function announcedAddresses(service: V1Service, annotated: ParsedIP[] | undefined, problems: Problem[]): string[] {
-  const requested: ParsedIP[] = [...(annotated ?? [])];
-  let anyRequested = annotated !== undefined;
-  const lbIP = service.spec?.loadBalancerIP?.trim();
-  if (lbIP) {
-    anyRequested = true;
-    const parsed = parseAnnounceableIP(lbIP);
-    if (parsed.ok) requested.push(parsed.ip);
-    else {
-      problems.push({
-        reason: 'InvalidAddress',
-        source: 'spec.loadBalancerIP',
-        value: lbIP,
-        message: `"${lbIP}": ${parsed.reason}`,
-      });
-    }
-  }
-
-  let chosen = requested;
-  if (!anyRequested) {
+  const request = requestedAddresses(service, annotated, problems);
+  let chosen = request;
+  if (!request) {
     const ingress = (service.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? '').filter((ip) => ip !== '');
     chosen = parseAddressList(ingress.join(','), 'status.loadBalancer.ingress', 'InvalidAddress', problems);
   }
-
-  // kube-proxy only forwards a VIP of a family the Service has; announcing another is a black hole.
-  const families = service.spec?.ipFamilies;
-  if (families && families.length > 0) {
-    chosen = chosen.filter((ip) => {
-      if (families.includes(ip.family === 4 ? 'IPv4' : 'IPv6')) return true;
-      problems.push({
-        reason: 'InvalidAddress',
-        source: 'spec.ipFamilies',
-        value: ip.address,
-        message: `"${ip.address}" is IPv${ip.family} but the Service's ipFamilies are ${families.join(', ')}`,
-      });
-      return false;
-    });
-  }
-
-  const unique = [...new Map(chosen.map((ip) => [ip.address, ip])).values()].sort(compareIPs);
+  const unique = [...new Map(ofServiceFamilies(service, chosen ?? [], problems).map((ip) => [ip.address, ip])).values()].sort(compareIPs);
   if (unique.length > SPEC_LIMITS.addresses) {
     const dropped = unique.slice(SPEC_LIMITS.addresses).map((ip) => ip.address);
     problems.push({
@@ -196,6 +164,33 @@ function announcedAddresses(service: V1Service, annotated: ParsedIP[] | undefine
     });
   }
   return unique.slice(0, SPEC_LIMITS.addresses).map((ip) => ip.address);
+}
+
+/** The addresses the Service asks for (annotation ∪ spec.loadBalancerIP), or undefined when it asks for none. */
+function requestedAddresses(service: V1Service, annotated: ParsedIP[] | undefined, problems: Problem[]): ParsedIP[] | undefined {
+  const lbIP = service.spec?.loadBalancerIP?.trim();
+  if (!lbIP) return annotated;
+  const requested = [...(annotated ?? [])];
+  const parsed = parseAnnounceableIP(lbIP);
+  if (parsed.ok) requested.push(parsed.ip);
+  else problems.push({ reason: 'InvalidAddress', source: 'spec.loadBalancerIP', value: lbIP, message: `"${lbIP}": ${parsed.reason}` });
+  return requested;
+}
+
+/** kube-proxy only forwards a VIP of a family the Service has; announcing another is a black hole. */
+function ofServiceFamilies(service: V1Service, ips: ParsedIP[], problems: Problem[]): ParsedIP[] {
+  const families = service.spec?.ipFamilies;
+  if (!families || families.length === 0) return ips;
+  return ips.filter((ip) => {
+    if (families.includes(ip.family === 4 ? 'IPv4' : 'IPv6')) return true;
+    problems.push({
+      reason: 'InvalidAddress',
+      source: 'spec.ipFamilies',
+      value: ip.address,
+      message: `"${ip.address}" is IPv${ip.family} but the Service's ipFamilies are ${families.join(', ')}`,
+    });
+    return false;
+  });
 }
 
 /**

@@ -288,52 +288,61 @@ export function decodePath(path: WirePath): ObservedPath | undefined {
   const nlri = path.nlri;
   const family = familyFromWire(path.family);
   if (!nlri || nlri['@type'] !== TYPE.ipAddressPrefix || family === undefined) return undefined;
-  let nextHop = '';
-  const communities: string[] = [];
-  const largeCommunities: string[] = [];
-  let localPref: number | undefined;
-  let asPath: number[] | undefined;
-  for (const attr of path.pattrs ?? []) {
-    switch (attr['@type']) {
-      case TYPE.nextHop:
-        nextHop = attr.next_hop ?? '';
-        break;
-      case TYPE.mpReach:
-        // The first next hop is the global one; a link-local may follow.
-        nextHop = attr.next_hops?.[0] ?? '';
-        break;
-      case TYPE.communities:
-        communities.push(...(attr.communities ?? []).map(formatCommunity));
-        break;
-      case TYPE.largeCommunities:
-        largeCommunities.push(...(attr.communities ?? []).map(formatLargeCommunity));
-        break;
-      case TYPE.localPref:
-        localPref = attr.local_pref ?? 0;
-        break;
-      case TYPE.asPath:
-        asPath = (attr.segments ?? []).flatMap((s) => s.numbers ?? []);
-        break;
-      default:
-        break;
-    }
-  }
+  const attrs = decodeAttributes(path.pattrs ?? []);
   const observed: ObservedPath = {
     prefix: `${nlri.prefix ?? ''}/${nlri.prefix_len ?? 0}`,
     family,
-    nextHop,
-    communities: communities.sort(compareCommunities),
-    largeCommunities: largeCommunities.sort(compareCommunities),
+    nextHop: attrs.nextHop,
+    communities: attrs.communities.sort(compareCommunities),
+    largeCommunities: attrs.largeCommunities.sort(compareCommunities),
     local: isLocalPath(path),
   };
-  if (localPref !== undefined) observed.localPref = localPref;
-  if (asPath !== undefined) observed.asPath = asPath;
+  if (attrs.localPref !== undefined) observed.localPref = attrs.localPref;
+  if (attrs.asPath !== undefined) observed.asPath = attrs.asPath;
   if (path.best !== undefined) observed.best = path.best;
   const uuid = uuidFromBytes(path.uuid);
   if (uuid !== undefined) observed.uuid = uuid;
   const neighbor = addressOrUndefined(path.neighbor_ip);
   if (neighbor !== undefined) observed.neighbor = neighbor;
   return observed;
+}
+
+interface DecodedAttributes {
+  nextHop: string;
+  communities: string[];
+  largeCommunities: string[];
+  localPref?: number;
+  asPath?: number[];
+}
+
+function decodeAttributes(pattrs: readonly WireAttribute[]): DecodedAttributes {
+  const out: DecodedAttributes = { nextHop: '', communities: [], largeCommunities: [] };
+  for (const attr of pattrs) {
+    switch (attr['@type']) {
+      case TYPE.nextHop:
+        out.nextHop = attr.next_hop ?? '';
+        break;
+      case TYPE.mpReach:
+        // The first next hop is the global one; a link-local may follow.
+        out.nextHop = attr.next_hops?.[0] ?? '';
+        break;
+      case TYPE.communities:
+        out.communities.push(...(attr.communities ?? []).map(formatCommunity));
+        break;
+      case TYPE.largeCommunities:
+        out.largeCommunities.push(...(attr.communities ?? []).map(formatLargeCommunity));
+        break;
+      case TYPE.localPref:
+        out.localPref = attr.local_pref ?? 0;
+        break;
+      case TYPE.asPath:
+        out.asPath = (attr.segments ?? []).flatMap((s) => s.numbers ?? []);
+        break;
+      default:
+        break;
+    }
+  }
+  return out;
 }
 
 export function decodeDestination(destination: WireDestination | null | undefined): ObservedPath[] {

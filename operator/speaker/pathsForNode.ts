@@ -75,9 +75,19 @@ interface Contribution {
 
 export function pathsForNode(announcements: readonly VipAnnouncement[], node: NodeInfo, nextHop: NextHops): NodePaths {
   const invalid: InvalidValue[] = [];
-  const byPrefix = new Map<string, { family: Family; from: Contribution[] }>();
-  const prefixesByKey = new Map<string, Set<string>>();
+  const { byPrefix, prefixesByKey } = contributionsByPrefix(announcements, node, invalid);
+  const { paths, conflicts } = mergedPaths(byPrefix, nextHop);
+  const prefixesByAnnouncement = new Map<string, string[]>();
+  for (const [key, set] of prefixesByKey) if (set.size > 0) prefixesByAnnouncement.set(key, [...set].sort(comparePrefix));
+  return { paths, prefixesByAnnouncement, conflicts, invalid };
+}
 
+type ByPrefix = Map<string, { family: Family; from: Contribution[] }>;
+
+/** What each announcement this node serves asks of each prefix; bad values go to `invalid`. */
+function contributionsByPrefix(announcements: readonly VipAnnouncement[], node: NodeInfo, invalid: InvalidValue[]): { byPrefix: ByPrefix; prefixesByKey: Map<string, Set<string>> } {
+  const byPrefix: ByPrefix = new Map();
+  const prefixesByKey = new Map<string, Set<string>>();
   // Sorting by key makes every result independent of the order of the input list.
   const sorted = [...announcements].sort((a, b) => cmp(objectKey(a), objectKey(b)));
   for (const a of sorted) {
@@ -89,28 +99,27 @@ export function pathsForNode(announcements: readonly VipAnnouncement[], node: No
       largeCommunities: validOnly(key, 'largeCommunities', a.spec.largeCommunities ?? [], canonicalLargeCommunity, invalid),
       ...(a.spec.localPref !== undefined ? { localPref: a.spec.localPref } : {}),
     };
+    const keyPrefixes = new Set<string>();
+    prefixesByKey.set(key, keyPrefixes);
     for (const address of a.spec.addresses ?? []) {
       const prefix = hostPrefix(address);
       if (prefix === undefined || isIpv4Mapped(address)) {
-        invalid.push({
-          announcement: key,
-          field: 'addresses',
-          value: address,
-          reason: prefix === undefined ? 'not an IP address' : 'IPv4-mapped IPv6 addresses are not announced',
-        });
+        const reason = prefix === undefined ? 'not an IP address' : 'IPv4-mapped IPv6 addresses are not announced';
+        invalid.push({ announcement: key, field: 'addresses', value: address, reason });
         continue;
       }
-      let keyPrefixes = prefixesByKey.get(key);
-      if (!keyPrefixes) prefixesByKey.set(key, (keyPrefixes = new Set()));
       if (keyPrefixes.has(prefix)) continue; // the same address listed twice in one spec
       keyPrefixes.add(prefix);
-      const family = unicastFamily(ipFamily(address) === 4 ? 4 : 6);
       const entry = byPrefix.get(prefix);
       if (entry) entry.from.push(contribution);
-      else byPrefix.set(prefix, { family, from: [contribution] });
+      else byPrefix.set(prefix, { family: unicastFamily(ipFamily(address) === 4 ? 4 : 6), from: [contribution] });
     }
   }
+  return { byPrefix, prefixesByKey };
+}
 
+/** One path per prefix; announcements that disagree on attributes are merged and reported. */
+function mergedPaths(byPrefix: ByPrefix, nextHop: NextHops): { paths: PathSpec[]; conflicts: PathConflict[] } {
   const paths: PathSpec[] = [];
   const conflicts: PathConflict[] = [];
   for (const [prefix, { family, from }] of byPrefix) {
@@ -123,23 +132,20 @@ export function pathsForNode(announcements: readonly VipAnnouncement[], node: No
       largeCommunities: merged.largeCommunities,
       ...(merged.localPref !== undefined ? { localPref: merged.localPref } : {}),
     });
-    if (merged.conflict) {
-      conflicts.push({
-        prefix,
-        announcements: from.map((c) => c.key),
-        message:
-          `${from.map((c) => c.key).join(', ')} announce ${prefix} with different attributes; ` +
-          `announced once with the union of their communities and the highest local-pref` +
-          (merged.localPref !== undefined ? ` (${merged.localPref})` : ''),
-      });
-    }
+    if (!merged.conflict) continue;
+    const keys = from.map((c) => c.key);
+    conflicts.push({
+      prefix,
+      announcements: keys,
+      message:
+        `${keys.join(', ')} announce ${prefix} with different attributes; ` +
+        `announced once with the union of their communities and the highest local-pref` +
+        (merged.localPref !== undefined ? ` (${merged.localPref})` : ''),
+    });
   }
   paths.sort(comparePaths);
   conflicts.sort((a, b) => comparePrefix(a.prefix, b.prefix));
-
-  const prefixesByAnnouncement = new Map<string, string[]>();
-  for (const [key, set] of prefixesByKey) if (set.size > 0) prefixesByAnnouncement.set(key, [...set].sort(comparePrefix));
-  return { paths, prefixesByAnnouncement, conflicts, invalid };
+  return { paths, conflicts };
 }
 
 /**
