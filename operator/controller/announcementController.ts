@@ -29,11 +29,13 @@ export interface AnnouncementControllerDeps {
   events: EventSink;
   config: Pick<ControllerConfig, 'loadBalancerClasses' | 'resyncPeriodMs'>;
   now?: () => Date;
+  /** Times event-to-announcement latency (tests look into it; default a new one). */
+  latency?: LatencyTracker;
 }
 
 /** Announcements of one controller term: what it refused to resend, and event latencies. */
 class TermState {
-  readonly latency = new LatencyTracker();
+  constructor(readonly latency: LatencyTracker) {}
   /** Key → the spec the API server refused (422) and why; retried only when the spec changes. */
   readonly rejected = new Map<string, { spec: VipAnnouncementSpec; message: string }>();
   active = false;
@@ -52,7 +54,7 @@ export function announcementController(deps: AnnouncementControllerDeps): Contro
   const nodes = deps.caches.informer<V1Node>(Resources.nodes);
   const announcements = deps.caches.informer<VipAnnouncement>(Resources.vipAnnouncements);
   const index = new SliceIndex();
-  const term = new TermState();
+  const term = new TermState(deps.latency ?? new LatencyTracker());
   // Latency is measured from the first event only while this replica leads.
   const touched = (key: string | undefined): string[] => {
     if (!key) return [];
