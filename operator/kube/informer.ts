@@ -24,6 +24,7 @@ import { KubeApiError, asStatus, isGone, kubeRequest, kubeStream } from './reque
 import type { Log } from '../util/log';
 import { errorFields, errorMessage, nullLogger } from '../util/log';
 import type { BackoffOptions } from '../util/backoff';
+import { slimForCache } from './cacheShape';
 import { Backoff, sleep } from '../util/backoff';
 import { isRecord } from '../util/records';
 
@@ -162,12 +163,15 @@ export class KubeListWatcher<T extends KubeObject> implements ListWatcher<T> {
     return { labelSelector: this.selector.labelSelector, fieldSelector: this.selector.fieldSelector };
   }
 
-  /** Objects of built-in kinds come without apiVersion/kind; fill them in for the handlers. */
+  /**
+   * Objects of built-in kinds come without apiVersion/kind: fill them in for the handlers, and
+   * keep only what decisions read (slimForCache).
+   */
   private withTypeMeta<O extends { apiVersion?: unknown; kind?: unknown }>(phase: WatchEventType, obj: O): O {
     if (phase === 'BOOKMARK') return obj;
     if (obj.apiVersion === undefined) obj.apiVersion = this.apiVersion;
     if (obj.kind === undefined) obj.kind = this.resource.kind;
-    return obj;
+    return slimForCache(obj as unknown as KubeObject) as unknown as O;
   }
 }
 
