@@ -2,6 +2,7 @@
 // has a deadline, every failure becomes a GobgpError with a kind, and nothing
 // here logs (requests may carry a peer password).
 import type { BgpRouter } from './router';
+import { GobgpError } from './errors';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -36,22 +37,9 @@ import type {
 } from './wire';
 
 export { InvalidSpecError } from './codec';
+export { GobgpError } from './errors';
 export type { GobgpErrorKind, TableName } from './codec';
 
-export class GobgpError extends Error {
-  override name = 'GobgpError';
-  constructor(
-    /** The RPC that failed, e.g. "AddPeer". */
-    readonly rpc: string,
-    readonly kind: GobgpErrorKind,
-    /** gRPC status code, when the failure came from gRPC. */
-    readonly code: number | undefined,
-    /** gobgpd's own text (or gRPC's). */
-    readonly details: string,
-  ) {
-    super(`gobgpd ${rpc}: ${details} (${kind})`);
-  }
-}
 
 function toGobgpError(rpc: string, err: unknown): GobgpError {
   if (err instanceof GobgpError) return err;

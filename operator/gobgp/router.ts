@@ -1,7 +1,7 @@
 // The BGP router the speaker drives, as one small interface: GobgpClient implements it over
 // gRPC, and the speaker's unit tests drive its ordered steps with an in-memory fake.
 import type { TableName } from './codec';
-import type { GobgpError } from './client';
+import type { GobgpError } from './errors';
 import type { Family } from '../api/families';
 import type { GlobalSpec, ObservedPath, PathSpec, PeerEvent, PeerSpec, GobgpPeer } from './types';
 
