@@ -23,7 +23,7 @@ import {
   sameGlobal,
   uuidFromBytes,
 } from './codec';
-import type { GobgpErrorKind, TableName } from './codec';
+import type { TableName } from './codec';
 import type { Family } from '../api/families';
 import type { GlobalSpec, ObservedPath, PathSpec, PeerEvent, PeerSpec, GobgpPeer } from './types';
 import { LOADER_OPTIONS } from './wire';
