@@ -233,4 +233,24 @@ describe('announcement controller', () => {
     void rig.def.onStop?.();
     assert.equal(rig.latency.size, 0, 'a new term starts empty');
   });
+
+  it('counts announcements that are not advertised, for alerts, and forgets deleted ones', async () => {
+    const notAdvertised = async (): Promise<number> => (await metrics.notAdvertised.get()).values[0]?.value ?? 0;
+    const rig = new Rig();
+    rig.put(service(), slice('web-1', true));
+    await rig.reconcile();
+    const va = rig.storeApplied();
+    await rig.reconcile(); // summary: Pending, nobody reported
+    assert.equal(await notAdvertised(), 1);
+    const report = { node: 'node-a', lastUpdateTime: '2030-01-01T00:00:00Z', addresses: ['203.0.113.10/32'], peers: [{ address: '192.0.2.1', asn: 65000, state: 'Established', advertised: ['203.0.113.10/32'] }] };
+    rig.caches.informer<VipAnnouncement>(Resources.vipAnnouncements).put({ ...va, status: { speakers: [report] } });
+    await rig.reconcile();
+    assert.equal(await notAdvertised(), 0);
+    rig.caches.informer<VipAnnouncement>(Resources.vipAnnouncements).put({ ...va, status: { speakers: [] } });
+    await rig.reconcile();
+    assert.equal(await notAdvertised(), 1);
+    rig.put(undefined);
+    await rig.reconcile();
+    assert.equal(await notAdvertised(), 0, 'a withdrawn announcement is not counted');
+  });
 });

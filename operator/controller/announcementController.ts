@@ -5,7 +5,7 @@
 //
 //   reconcile(key): read caches → planAnnouncement() → execute the actions in order
 import type { V1EndpointSlice, V1Node, V1Service } from '@kubernetes/client-node';
-import type { VipAnnouncement, VipAnnouncementSpec } from '../api/types';
+import { CONDITION_TYPES, type Condition, type VipAnnouncement, type VipAnnouncementSpec } from '../api/types';
 import type { ControllerConfig } from '../config/types';
 import type { CacheReader, Caches, ControllerDefinition, ReconcileContext, Watch } from '../kube/controllerDefinition';
 import { watch } from '../kube/controllerDefinition';
@@ -38,14 +38,33 @@ class TermState {
   constructor(readonly latency: LatencyTracker) {}
   /** Key → the spec the API server refused (422) and why; retried only when the spec changes. */
   readonly rejected = new Map<string, { spec: VipAnnouncementSpec; message: string }>();
+  /** Keys of announcements whose Advertised condition is not True (the alertable gauge). */
+  private readonly notAdvertised = new Set<string>();
   active = false;
+
+  /** undefined: the announcement is gone. */
+  recordAdvertised(key: string, advertised: boolean | undefined): void {
+    if (advertised === false) this.notAdvertised.add(key);
+    else this.notAdvertised.delete(key);
+    metrics.notAdvertised.set(this.notAdvertised.size);
+  }
 
   clear(): void {
     this.active = false;
     this.rejected.clear();
     this.latency.clear();
+    this.notAdvertised.clear();
     metrics.rejectedWrites.set({ controller: 'announcement' }, 0);
+    metrics.notAdvertised.set(0);
   }
+}
+
+/** Whether the announcement is Advertised, after this reconcile's summary (if any) is written. */
+function advertisedNow(va: VipAnnouncement | undefined, actions: readonly AnnouncementAction[]): boolean | undefined {
+  if (!va || actions.some((a) => a.kind === 'delete')) return undefined;
+  const summary = actions.find((a) => a.kind === 'applySummary');
+  const status = (summary?.kind === 'applySummary' ? summary.body.status : va.status) as { conditions?: Condition[] } | undefined;
+  return status?.conditions?.find((c) => c.type === CONDITION_TYPES.advertised)?.status === 'True';
 }
 
 export function announcementController(deps: AnnouncementControllerDeps): ControllerDefinition {
@@ -84,6 +103,7 @@ export function announcementController(deps: AnnouncementControllerDeps): Contro
       });
       await executeAnnouncementPlan(actions, { ...deps, key, ctx, service: services.get(key), term });
       if (!actions.some((a) => a.kind === 'applySpec')) term.latency.forget(key);
+      term.recordAdvertised(key, advertisedNow(announcements.get(key), actions));
     },
     onStop: () => term.clear(),
   };

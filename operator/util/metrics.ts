@@ -32,6 +32,11 @@ export const metrics = {
     labelNames: ['controller'] as const,
     registers: [registry],
   }),
+  notAdvertised: new Gauge({
+    name: 'vipannouncer_announcements_not_advertised',
+    help: 'VipAnnouncements whose Advertised condition is not True (leader only; 0 on a standby).',
+    registers: [registry],
+  }),
   leaderTerms: new Counter({
     name: 'vipannouncer_leader_terms_total',
     help: 'Terms this process started as leader.',
