@@ -14,7 +14,7 @@ import { KubeApiError } from '../kube/request';
 import { Resources, type KubeObject, type ResourceRef } from '../kube/resources';
 import { FakeCaches, FakeKubeWriter, type WriterCall } from '../kube/testing';
 import { nullLogger } from '../util/log';
-import { LatencyTracker } from '../util/metrics';
+import { LatencyTracker, metrics } from '../util/metrics';
 import { speakerRole, type SpeakerRole } from './speakerController';
 
 const NODE = 'node-a';
@@ -358,5 +358,25 @@ void describe('speaker shutdown', () => {
     assert.deepEqual(h.localPrefixes(), ['203.0.113.10/32', '203.0.113.11/32']);
     assert.deepEqual(h.writer.calls, []);
     assert.equal(h.router.closed, true);
+  });
+
+  void test('session-up has a series per configured peer only; a peer gobgpd no longer lists loses its series', async () => {
+    const series = async (): Promise<string[]> =>
+      (await metrics.sessionUp.get()).values.filter((v) => v.labels.node === 'node-s').map((v) => `${v.labels.peer}=${v.value}`).sort();
+    const router = new FakeRouter();
+    const h = new Harness(config({ nodeName: 'node-s', routerId: '10.0.0.5', peers: [peer('192.0.2.1'), peer('192.0.2.2')] }), router);
+    await h.coldStart(node('10.0.0.5'), []);
+    router.setPeerState('192.0.2.1', 'Established');
+    await h.reconcile('status');
+    assert.deepEqual(await series(), ['192.0.2.1=1', '192.0.2.2=0']);
+    // Someone adds a peer by hand in gobgpd: it gets no series (the next table sync deletes it).
+    await router.addPeer({ address: '192.0.2.9', asn: 65000, families: ['ipv4-unicast'] });
+    router.setPeerState('192.0.2.9', 'Established');
+    await h.reconcile('status');
+    assert.deepEqual(await series(), ['192.0.2.1=1', '192.0.2.2=0']);
+    // gobgpd lost a peer (restarted without it): its series goes until the table sync re-adds it.
+    await router.deletePeer('192.0.2.2');
+    await h.reconcile('status');
+    assert.deepEqual(await series(), ['192.0.2.1=1']);
   });
 });

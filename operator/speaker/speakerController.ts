@@ -28,6 +28,7 @@ import { objectKey, Resources } from '../kube/resources';
 import { ExponentialRateLimiter, type Result } from '../kube/workqueue';
 import { errorFields, type Log } from '../util/log';
 import { LatencyTracker, metrics } from '../util/metrics';
+import { canonicalIp } from '../util/ip';
 import { inParallel } from '../util/parallel';
 import { planGlobal, planPeers } from './bgpPlan';
 import { diffTable } from './diffTable';
@@ -114,6 +115,10 @@ class SpeakerReconciler {
   private readonly now: () => number;
   private readonly nodeSelector: Selector;
   private readonly latency: LatencyTracker;
+  /** Canonical addresses of the peers the configuration names. */
+  private readonly configuredPeers: ReadonlySet<string>;
+  /** Canonical address → the label value its session-up series was published under. */
+  private readonly sessionLabels = new Map<string, string>();
   /** Our entries as last written, per announcement key. */
   private readonly written: OwnEntries;
   /** What the last table sync made gobgpd originate, per announcement. */
@@ -135,6 +140,7 @@ class SpeakerReconciler {
     this.log = deps.log.child({ node: deps.config.nodeName });
     this.now = deps.now ?? Date.now;
     this.latency = deps.latency ?? new LatencyTracker();
+    this.configuredPeers = new Set(deps.config.peers.map((p) => canonicalIp(p.address) ?? p.address));
     this.nodeSelector = { fieldSelector: `metadata.name=${deps.config.nodeName}` };
     this.written = new OwnEntries(Math.max(PENDING_WRITE_TTL_MS, 2 * deps.config.driftCheckPeriodMs));
   }
@@ -282,6 +288,20 @@ class SpeakerReconciler {
     );
   }
 
+  /** session-up of a configured peer; a peer we do not configure (being deleted) has no series. */
+  private publishSession(peer: { address: string; state: string }): void {
+    const address = canonicalIp(peer.address) ?? peer.address;
+    if (!this.configuredPeers.has(address)) return this.dropSession(address);
+    metrics.sessionUp.set({ node: this.cfg.nodeName, peer: peer.address }, peer.state === 'Established' ? 1 : 0);
+    this.sessionLabels.set(address, peer.address);
+  }
+
+  private dropSession(address: string): void {
+    const label = this.sessionLabels.get(address) ?? address;
+    metrics.sessionUp.remove({ node: this.cfg.nodeName, peer: label });
+    this.sessionLabels.delete(address);
+  }
+
   private stopPeerWatch(): void {
     this.peerWatch?.cancel();
     this.peerWatch = undefined;
@@ -290,7 +310,7 @@ class SpeakerReconciler {
   private onPeerEvent(event: PeerEvent): void {
     if (event.type === 'end-of-init') return;
     const peer = event.peer;
-    metrics.sessionUp.set({ node: this.cfg.nodeName, peer: peer.address }, peer.state === 'Established' ? 1 : 0);
+    this.publishSession(peer);
     this.log.info('peer state', { peer: peer.address, state: peer.state });
     this.enqueue(STATUS);
     // The adj-RIB-out fills just after a session comes up.
@@ -350,7 +370,9 @@ class SpeakerReconciler {
 
   private async readSessions(): Promise<{ peers: GobgpPeer[]; adjOut: AdjOutIndex }> {
     const peers = await this.router.listPeers();
-    for (const p of peers) metrics.sessionUp.set({ node: this.cfg.nodeName, peer: p.address }, p.state === 'Established' ? 1 : 0);
+    const listed = new Set(peers.map((p) => canonicalIp(p.address) ?? p.address));
+    for (const address of this.sessionLabels.keys()) if (!listed.has(address)) this.dropSession(address);
+    for (const p of peers) this.publishSession(p);
     const adjOut = new Map<string, string[]>();
     for (const p of peers) {
       if (p.state !== 'Established') continue;
