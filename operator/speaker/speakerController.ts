@@ -19,7 +19,7 @@ import { EXCLUDE_FROM_LB_LABEL } from '../api/labels';
 import { GobgpError } from '../gobgp/client';
 import type { BgpRouter } from '../gobgp/router';
 import { FAMILIES } from '../api/families';
-import type { ObservedPath, PeerEvent, GobgpPeer } from '../gobgp/types';
+import type { ObservedPath, PathSpec, PeerEvent, GobgpPeer } from '../gobgp/types';
 import { isNotFound } from '../kube/apply';
 import { watch, type CacheReader, type Caches, type ControllerDefinition, type KeyRequest, type ReconcileContext } from '../kube/controllerDefinition';
 import type { ChangeType, Selector } from '../kube/informer';
@@ -34,6 +34,7 @@ import { planGlobal, planPeers } from './bgpPlan';
 import { diffTable } from './diffTable';
 import { internalIPv4 } from './nodeIdentity';
 import { OwnEntries } from './ownEntries';
+import { holdVanished } from './vanishedHold';
 import { pathsForNode, type NodePaths } from './pathsForNode';
 import { peerConfigDiffers } from './peerConfig';
 import { entrySettled, indexAdjOut, speakerEntry, type AdjOutIndex } from './speakerStatus';
@@ -115,6 +116,8 @@ class SpeakerReconciler {
   private readonly now: () => number;
   private readonly nodeSelector: Selector;
   private readonly latency: LatencyTracker;
+  /** Prefixes of vanished announcements still originated, and since when (vanishedHold.ts). */
+  private heldSince = new Map<string, number>();
   /** Canonical addresses of the peers the configuration names. */
   private readonly configuredPeers: ReadonlySet<string>;
   /** Canonical address → the label value its session-up series was published under. */
@@ -218,10 +221,21 @@ class SpeakerReconciler {
     const started = await this.syncGlobal(node, ctx.log);
     await this.syncPeers(ctx.log);
     if (started || !this.peerWatch) this.watchPeers();
-    const desired = pathsForNode(this.announcements().list(), { name: this.cfg.nodeName, eligible: node !== undefined && !excluded(node) }, this.cfg.nextHop);
+    const eligible = node !== undefined && !excluded(node);
+    const desired = pathsForNode(this.announcements().list(), { name: this.cfg.nodeName, eligible }, this.cfg.nextHop);
     for (const c of desired.conflicts) ctx.log.warn('announcements share an address with different attributes; merged', { ...c });
     for (const v of desired.invalid) ctx.log.warn('value not announced', { ...v });
-    const changed = await this.syncPaths(desired, ctx.log);
+    const hold = holdVanished({
+      previous: this.current,
+      desired: desired.paths,
+      present: new Set(this.announcements().keys()),
+      eligible,
+      heldSince: this.heldSince,
+      now: this.now(),
+    });
+    this.heldSince = hold.heldSince;
+    if (hold.recheckInMs !== undefined) ctx.enqueue({ key: TABLE, afterMs: hold.recheckInMs });
+    const changed = await this.syncPaths(hold.paths, ctx.log);
     this.recordLatency(desired, changed);
     this.current = desired;
     for (const f of FAMILIES) {
@@ -322,8 +336,8 @@ class SpeakerReconciler {
   }
 
   /** Step 3. True when gobgpd's table changed. */
-  private async syncPaths(desired: NodePaths, log: Log): Promise<boolean> {
-    const diff = diffTable(desired.paths, await this.localPaths());
+  private async syncPaths(desired: readonly PathSpec[], log: Log): Promise<boolean> {
+    const diff = diffTable(desired, await this.localPaths());
     // One streaming call for all additions: unary calls cost the speaker about
     // a millisecond of CPU each, seconds per node on a cold start.
     await this.router.addPaths(diff.add);
@@ -337,7 +351,7 @@ class SpeakerReconciler {
     const changed = diff.add.length + diff.remove.length > 0;
     if (changed) {
       this.tableChangedAt = this.now();
-      log.info('gobgpd table updated', { added: diff.add.length, removed: diff.remove.length, paths: desired.paths.length });
+      log.info('gobgpd table updated', { added: diff.add.length, removed: diff.remove.length, paths: desired.length });
     }
     return changed;
   }
