@@ -25,7 +25,7 @@ const CONTROLLER_SA = 'vip-announcer-controller';
 const SPEAKER_SA = 'vip-announcer-speaker';
 const NS = uniqueNamespace('e2e-rbac');
 const HOLD_FINALIZER = 'e2e.vipannouncer.io/hold';
-/** The installer's VipAnnouncer (cluster-scoped: unique per run); it installs into NS. */
+/** The installer's VipAnnouncer (cluster-scoped: unique per run); it installs into SYSTEM_NS, the only namespace its Role covers. */
 const ANNOUNCER = NS;
 const SPEAKER_OBJECTS = 'vip-announcer-speaker';
 const OWNER_FINALIZERS_MARKER = "cannot set blockOwnerDeletion if an ownerReference refers to a resource you can't set finalizers on";
@@ -53,6 +53,7 @@ const shippedRbac = (): RbacObject[] => (yaml.loadAll(render('rbac')) as RbacObj
 
 
 const leaderElected = controllerConfig({
+  speakerNamespace: SYSTEM_NS,
   leaderElection: { enabled: true, leaseName: LEASE, leaseNamespace: SYSTEM_NS, leaseDuration: '15s', renewDeadline: '10s', retryPeriod: '2s' },
 });
 
@@ -141,7 +142,7 @@ describe('RBAC: the shipped roles are enough, and each verb is needed', () => {
       apiVersion: 'vipannouncer.io/v1alpha1',
       kind: 'VipAnnouncer',
       metadata: { name: ANNOUNCER },
-      spec: { asn: 64512, namespace: NS, peers: [{ address: '192.0.2.1', asn: 65000 }], speaker: { image: 'registry.invalid/vip-announcer:lab', gobgpdImage: 'registry.invalid/gobgpd:lab' } },
+      spec: { asn: 64512, namespace: SYSTEM_NS, peers: [{ address: '192.0.2.1', asn: 65000 }], speaker: { image: 'registry.invalid/vip-announcer:lab', gobgpdImage: 'registry.invalid/gobgpd:lab' } },
     }));
     controllerKubeconfig = await serviceAccountKubeconfig(SYSTEM_NS, CONTROLLER_SA);
     speakerKubeconfig = await serviceAccountKubeconfig(SYSTEM_NS, SPEAKER_SA);
@@ -209,7 +210,7 @@ describe('RBAC: the shipped roles are enough, and each verb is needed', () => {
     });
     await waitUntilNoMismatch('the installer to write the speakers\' ConfigMap and DaemonSet, owned by the VipAnnouncer', () => {
       const owners = ['configmap', 'daemonset'].map((kind) => {
-        const r = kubectlResult(['get', kind, SPEAKER_OBJECTS, '-n', NS, '-o', 'jsonpath={.metadata.ownerReferences[0].name}']);
+        const r = kubectlResult(['get', kind, SPEAKER_OBJECTS, '-n', SYSTEM_NS, '-o', 'jsonpath={.metadata.ownerReferences[0].name}']);
         return r.status === 0 ? r.stdout : `no ${kind}`;
       });
       return Promise.resolve(owners.every((o) => o === ANNOUNCER) ? '' : owners.join(', '));
@@ -226,6 +227,7 @@ describe('RBAC: the shipped roles are enough, and each verb is needed', () => {
   const leaseRole = { kind: 'Role', name: 'vip-announcer-leader-election' } as const;
   const speakerRole = { kind: 'ClusterRole', name: 'vip-announcer-speaker' } as const;
   const installerRole = { kind: 'ClusterRole', name: 'vip-announcer-installer' } as const;
+  const installerNsRole = { kind: 'Role', name: 'vip-announcer-installer' } as const;
   /** A new generation of the VipAnnouncer: its status (observedGeneration) is written again. */
   const changeAnnouncer = async (): Promise<void> => {
     const asn = Number(await kubectl(['get', 'vipannouncers.vipannouncer.io', ANNOUNCER, '-o', 'jsonpath={.spec.asn}']));
@@ -233,7 +235,7 @@ describe('RBAC: the shipped roles are enough, and each verb is needed', () => {
   };
   /** The installer writes (creates) them again when they are gone. */
   const withoutSpeakerObjects = async (): Promise<void> => {
-    await kubectl(['delete', 'configmap,daemonset', SPEAKER_OBJECTS, '-n', NS, '--ignore-not-found', '--wait=true']);
+    await kubectl(['delete', 'configmap,daemonset', SPEAKER_OBJECTS, '-n', SYSTEM_NS, '--ignore-not-found', '--wait=true']);
   };
   const withService = async (): Promise<void> => {
     await newService();
@@ -302,14 +304,14 @@ describe('RBAC: the shipped roles are enough, and each verb is needed', () => {
     { sa: CONTROLLER_SA, role: installerRole, group: 'vipannouncer.io', resource: 'vipannouncers', verb: 'watch' },
     { sa: CONTROLLER_SA, role: installerRole, group: 'vipannouncer.io', resource: 'vipannouncers/status', verb: 'patch', trigger: changeAnnouncer },
     { sa: CONTROLLER_SA, role: installerRole, group: 'vipannouncer.io', resource: 'vipannouncers/finalizers', verb: 'update', setup: withoutSpeakerObjects, marker: OWNER_FINALIZERS_MARKER },
-    { sa: CONTROLLER_SA, role: installerRole, group: '', resource: 'configmaps', verb: 'list' },
-    { sa: CONTROLLER_SA, role: installerRole, group: '', resource: 'configmaps', verb: 'watch' },
-    { sa: CONTROLLER_SA, role: installerRole, group: '', resource: 'configmaps', verb: 'create', setup: withoutSpeakerObjects },
-    { sa: CONTROLLER_SA, role: installerRole, group: '', resource: 'configmaps', verb: 'patch' },
-    { sa: CONTROLLER_SA, role: installerRole, group: 'apps', resource: 'daemonsets', verb: 'list' },
-    { sa: CONTROLLER_SA, role: installerRole, group: 'apps', resource: 'daemonsets', verb: 'watch' },
-    { sa: CONTROLLER_SA, role: installerRole, group: 'apps', resource: 'daemonsets', verb: 'create', setup: withoutSpeakerObjects },
-    { sa: CONTROLLER_SA, role: installerRole, group: 'apps', resource: 'daemonsets', verb: 'patch' },
+    { sa: CONTROLLER_SA, role: installerNsRole, group: '', resource: 'configmaps', verb: 'list' },
+    { sa: CONTROLLER_SA, role: installerNsRole, group: '', resource: 'configmaps', verb: 'watch' },
+    { sa: CONTROLLER_SA, role: installerNsRole, group: '', resource: 'configmaps', verb: 'create', setup: withoutSpeakerObjects },
+    { sa: CONTROLLER_SA, role: installerNsRole, group: '', resource: 'configmaps', verb: 'patch' },
+    { sa: CONTROLLER_SA, role: installerNsRole, group: 'apps', resource: 'daemonsets', verb: 'list' },
+    { sa: CONTROLLER_SA, role: installerNsRole, group: 'apps', resource: 'daemonsets', verb: 'watch' },
+    { sa: CONTROLLER_SA, role: installerNsRole, group: 'apps', resource: 'daemonsets', verb: 'create', setup: withoutSpeakerObjects },
+    { sa: CONTROLLER_SA, role: installerNsRole, group: 'apps', resource: 'daemonsets', verb: 'patch' },
     { sa: SPEAKER_SA, role: speakerRole, group: 'vipannouncer.io', resource: 'vipannouncements', verb: 'list' },
     { sa: SPEAKER_SA, role: speakerRole, group: 'vipannouncer.io', resource: 'vipannouncements', verb: 'watch' },
     {
@@ -328,16 +330,32 @@ describe('RBAC: the shipped roles are enough, and each verb is needed', () => {
 
   it('the shipped roles grant exactly the verbs the cases take away', () => {
     const granted = new Set<string>();
-    const mine = new Set<string>([controllerRole.name, leaseRole.name, speakerRole.name, installerRole.name]);
+    const mine = new Set<string>([controllerRole, leaseRole, speakerRole, installerRole, installerNsRole].map((r) => `${r.kind}/${r.name}`));
     for (const o of shippedRbac()) {
       if (o.kind !== 'ClusterRole' && o.kind !== 'Role') continue;
-      if (!mine.has(o.metadata.name)) continue;
+      if (!mine.has(`${o.kind}/${o.metadata.name}`)) continue;
       for (const r of o.rules ?? []) {
-        for (const g of r.apiGroups ?? []) for (const res of r.resources ?? []) for (const v of r.verbs) granted.add(`${o.metadata.name} ${g}/${res} ${v}`);
+        for (const g of r.apiGroups ?? []) for (const res of r.resources ?? []) for (const v of r.verbs) granted.add(`${o.kind}/${o.metadata.name} ${g}/${res} ${v}`);
       }
     }
-    const proven = new Set(cases.map((c) => `${c.role.name} ${c.group}/${c.resource} ${c.verb}`));
+    const proven = new Set(cases.map((c) => `${c.role.kind}/${c.role.name} ${c.group}/${c.resource} ${c.verb}`));
     assert.deepEqual([...granted].sort(), [...proven].sort());
+  });
+
+  it('the controller may write the speakers\' ConfigMap and DaemonSet by name in its namespace, and nothing else of those kinds', () => {
+    const user = serviceAccountUser(SYSTEM_NS, CONTROLLER_SA);
+    assert.ok(canI(user, 'patch', `configmaps/${SPEAKER_OBJECTS}`, { namespace: SYSTEM_NS }), 'the positive case must hold, or the refusals below prove nothing');
+    assert.ok(canI(user, 'patch', `daemonsets.apps/${SPEAKER_OBJECTS}`, { namespace: SYSTEM_NS }));
+    const refused = [
+      ['patch', 'configmaps/coredns', 'kube-system'],
+      ['patch', 'daemonsets.apps/kube-proxy', 'kube-system'],
+      ['create', 'daemonsets.apps', 'kube-system'],
+      ['create', 'configmaps', NS],
+      ['patch', `configmaps/${SPEAKER_OBJECTS}`, NS],
+      ['patch', 'configmaps/vip-announcer-controller-config', SYSTEM_NS],
+      ['update', `daemonsets.apps/${SPEAKER_OBJECTS}`, SYSTEM_NS],
+    ] as const;
+    for (const [verb, resource, namespace] of refused) assert.ok(!canI(user, verb, resource, { namespace }), `${verb} ${resource} in ${namespace} must be refused`);
   });
 
   for (const c of cases) {
@@ -346,8 +364,9 @@ describe('RBAC: the shipped roles are enough, and each verb is needed', () => {
       const user = serviceAccountUser(SYSTEM_NS, c.sa);
       const [base, subresource] = c.resource.split('/');
       const qualified = c.group ? `${base}.${c.group}` : base;
-      // The lease rule is limited to one name: ask about that object.
-      const target = c.resource === 'leases' && c.verb !== 'create' ? `${qualified}/${LEASE}` : qualified;
+      // Rules limited to one name (the Lease; patch of the speakers' objects): ask about that object.
+      const byName = c.resource === 'leases' ? LEASE : ['configmaps', 'daemonsets'].includes(c.resource) && c.verb === 'patch' ? SPEAKER_OBJECTS : undefined;
+      const target = byName && c.verb !== 'create' ? `${qualified}/${byName}` : qualified;
       const allowed = (): boolean => canI(user, c.verb, target, { namespace: c.role.kind === 'Role' ? SYSTEM_NS : undefined, subresource });
 
       const reduced = shippedRbac().find((o) => o.kind === c.role.kind && o.metadata.name === c.role.name);
