@@ -188,43 +188,47 @@ describe('RBAC: the shipped roles are enough, and each verb is needed', () => {
     const speakers = await Promise.all(nodes.map((n) => start(`speaker-${n.name}`, 'speaker', speakerConfig(n))));
     await waitReady(ctl);
     for (const s of speakers) await waitReady(s);
+    // Stopped also when an assertion fails: a leftover leader would hold the Lease for the cases below.
+    try {
 
-    const name = await newService();
-    const vip = '198.31.0.11';
-    const svcUid = (await core().readNamespacedService(name, NS)).body.metadata?.uid;
-    await waitUntilNoMismatch('the announcement owned by the Service, a status entry per node, and Advertised', async () => {
-      const va = await getVA(name);
-      if (!va) return 'no VipAnnouncement';
-      const owner = va.metadata.ownerReferences?.find((o) => o.controller === true);
-      const entries = (va.status?.speakers ?? []).map((s) => s.node).sort();
-      const adv = va.status?.conditions?.find((c) => c.type === 'Advertised')?.status;
-      const ok = owner?.uid === svcUid && owner?.blockOwnerDeletion === true && JSON.stringify(entries) === JSON.stringify(nodes.map((n) => n.name)) && adv === 'True';
-      return ok ? '' : JSON.stringify({ owner, entries, adv });
-    }, { timeoutMs: 90_000 });
-    await waitUntilNoMismatch('BIRD to hold the VIP from every node', async () => {
-      const got = (await birdNextHops()).get(`${vip}/32`) ?? [];
-      const want = nodes.map((n) => n.address).sort();
-      return JSON.stringify(got) === JSON.stringify(want) ? '' : `[${got.join(', ')}]`;
-    });
-    await waitUntilNoMismatch('the Service ingress to be the VIP', async () => {
-      const ips = ((await core().readNamespacedService(name, NS)).body.status?.loadBalancer?.ingress ?? []).map((i) => i.ip);
-      return JSON.stringify(ips) === JSON.stringify([vip]) ? '' : JSON.stringify(ips);
-    });
-    await waitFor('an AnnouncementCreated Event on the Service, from the controller', async () => {
-      const evs = (await core().listNamespacedEvent(NS)).body.items;
-      return evs.some((e) => e.reason === 'AnnouncementCreated' && e.involvedObject.name === name && (e.reportingInstance ?? '').startsWith('rbac-controller_'));
-    });
-    await waitUntilNoMismatch('the installer to write the speakers\' ConfigMap and DaemonSet, owned by the VipAnnouncer', () => {
-      const owners = ['configmap', 'daemonset'].map((kind) => {
-        const r = kubectlResult(['get', kind, SPEAKER_OBJECTS, '-n', SYSTEM_NS, '-o', 'jsonpath={.metadata.ownerReferences[0].name}']);
-        return r.status === 0 ? r.stdout : `no ${kind}`;
+      const name = await newService();
+      const vip = '198.31.0.11';
+      const svcUid = (await core().readNamespacedService(name, NS)).body.metadata?.uid;
+      await waitUntilNoMismatch('the announcement owned by the Service, a status entry per node, and Advertised', async () => {
+        const va = await getVA(name);
+        if (!va) return 'no VipAnnouncement';
+        const owner = va.metadata.ownerReferences?.find((o) => o.controller === true);
+        const entries = (va.status?.speakers ?? []).map((s) => s.node).sort();
+        const adv = va.status?.conditions?.find((c) => c.type === 'Advertised')?.status;
+        const ok = owner?.uid === svcUid && owner?.blockOwnerDeletion === true && JSON.stringify(entries) === JSON.stringify(nodes.map((n) => n.name)) && adv === 'True';
+        return ok ? '' : JSON.stringify({ owner, entries, adv });
+      }, { timeoutMs: 90_000 });
+      await waitUntilNoMismatch('BIRD to hold the VIP from every node', async () => {
+        const got = (await birdNextHops()).get(`${vip}/32`) ?? [];
+        const want = nodes.map((n) => n.address).sort();
+        return JSON.stringify(got) === JSON.stringify(want) ? '' : `[${got.join(', ')}]`;
       });
-      return Promise.resolve(owners.every((o) => o === ANNOUNCER) ? '' : owners.join(', '));
-    });
-    const lease = JSON.parse(await kubectl(['get', 'lease', LEASE, '-n', SYSTEM_NS, '-o', 'json'])) as { spec?: { holderIdentity?: string } };
-    assert.match(lease.spec?.holderIdentity ?? '', /^rbac-controller_/, 'the Lease is held by the controller');
-    for (const p of [ctl, ...speakers]) assert.deepEqual(forbidden(p), [], `${p.name} was refused something`);
-    for (const p of [ctl, ...speakers]) await stop(p);
+      await waitUntilNoMismatch('the Service ingress to be the VIP', async () => {
+        const ips = ((await core().readNamespacedService(name, NS)).body.status?.loadBalancer?.ingress ?? []).map((i) => i.ip);
+        return JSON.stringify(ips) === JSON.stringify([vip]) ? '' : JSON.stringify(ips);
+      });
+      await waitFor('an AnnouncementCreated Event on the Service, from the controller', async () => {
+        const evs = (await core().listNamespacedEvent(NS)).body.items;
+        return evs.some((e) => e.reason === 'AnnouncementCreated' && e.involvedObject.name === name && (e.reportingInstance ?? '').startsWith('rbac-controller_'));
+      });
+      await waitUntilNoMismatch('the installer to write the speakers\' ConfigMap and DaemonSet, owned by the VipAnnouncer', () => {
+        const owners = ['configmap', 'daemonset'].map((kind) => {
+          const r = kubectlResult(['get', kind, SPEAKER_OBJECTS, '-n', SYSTEM_NS, '-o', 'jsonpath={.metadata.ownerReferences[0].name}']);
+          return r.status === 0 ? r.stdout : `no ${kind}`;
+        });
+        return Promise.resolve(owners.every((o) => o === ANNOUNCER) ? '' : owners.join(', '));
+      });
+      const lease = JSON.parse(await kubectl(['get', 'lease', LEASE, '-n', SYSTEM_NS, '-o', 'json'])) as { spec?: { holderIdentity?: string } };
+      assert.match(lease.spec?.holderIdentity ?? '', /^rbac-controller_/, 'the Lease is held by the controller');
+      for (const p of [ctl, ...speakers]) assert.deepEqual(forbidden(p), [], `${p.name} was refused something`);
+    } finally {
+      for (const p of [ctl, ...speakers]) await stop(p);
+    }
   });
 
   // Each case: the shipped role minus one verb; a fresh process of that role;
