@@ -190,7 +190,6 @@ describe('RBAC: the shipped roles are enough, and each verb is needed', () => {
     for (const s of speakers) await waitReady(s);
     // Stopped also when an assertion fails: a leftover leader would hold the Lease for the cases below.
     try {
-
       const name = await newService();
       const vip = '198.31.0.11';
       const svcUid = (await core().readNamespacedService(name, NS)).body.metadata?.uid;
