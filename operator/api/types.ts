@@ -15,7 +15,20 @@ export const ANNOTATIONS = {
   communities: `${ANNOTATION_PREFIX}communities`,
   largeCommunities: `${ANNOTATION_PREFIX}largeCommunities`,
   localPref: `${ANNOTATION_PREFIX}localPref`,
+  /** Allocate from this VipPool only. */
+  pool: `${ANNOTATION_PREFIX}pool`,
+  /** Services with the same key (and compatible ports and policy) may share an address. */
+  allowSharedIP: `${ANNOTATION_PREFIX}allow-shared-ip`,
 } as const;
+
+/**
+ * On a VipAnnouncement the controller made: how its addresses were chosen. Requested ones are
+ * released as soon as the request goes (they are never adopted as an allocation); Automatic
+ * ones (and Adopted ones, found in the Service's ingress before any announcement existed) are
+ * kept while a pool that selects the Service still covers them.
+ */
+export const ALLOCATION_ANNOTATION = `${ANNOTATION_PREFIX}allocation`;
+export type AllocationMode = 'Requested' | 'Automatic' | 'Adopted';
 
 export type TrafficPolicy = 'Local' | 'Cluster';
 
