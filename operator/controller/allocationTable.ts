@@ -24,6 +24,8 @@ export interface Holder {
   owner: string;
   kind: 'service' | 'manual';
   sharing?: SharingTerms;
+  /** The addresses were requested: released when the request goes, never kept as an allocation. */
+  requested?: boolean;
 }
 
 interface Cursor {
@@ -35,7 +37,7 @@ interface Cursor {
 
 export class AllocationTable {
   private readonly byAddress = new Map<string, Holder[]>();
-  private readonly byOwner = new Map<string, ParsedIP[]>();
+  private readonly byOwner = new Map<string, { holder: Holder; addresses: ParsedIP[] }>();
   private readonly cursors = new Map<string, Cursor>();
 
   holdersOf(address: string): readonly Holder[] {
@@ -43,7 +45,12 @@ export class AllocationTable {
   }
 
   addressesOf(owner: string): readonly ParsedIP[] {
-    return this.byOwner.get(owner) ?? [];
+    return this.byOwner.get(owner)?.addresses ?? [];
+  }
+
+  /** The owner's last record (also one that holds nothing), if the table knows it. */
+  holderOf(owner: string): Holder | undefined {
+    return this.byOwner.get(owner)?.holder;
   }
 
   /** Every held address with its holders. */
@@ -51,11 +58,10 @@ export class AllocationTable {
     return this.byAddress.entries();
   }
 
-  /** Replaces what `holder.owner` holds with `addresses`. */
+  /** Replaces what `holder.owner` holds with `addresses` (none: known, and holding nothing). */
   assign(holder: Holder, addresses: readonly ParsedIP[]): void {
     this.release(holder.owner);
-    if (addresses.length === 0) return;
-    this.byOwner.set(holder.owner, [...addresses]);
+    this.byOwner.set(holder.owner, { holder, addresses: [...addresses] });
     for (const ip of addresses) {
       const list = this.byAddress.get(ip.address);
       if (list) list.push(holder);
@@ -67,7 +73,7 @@ export class AllocationTable {
     const had = this.byOwner.get(owner);
     if (!had) return;
     this.byOwner.delete(owner);
-    for (const ip of had) {
+    for (const ip of had.addresses) {
       const rest = (this.byAddress.get(ip.address) ?? []).filter((h) => h.owner !== owner);
       if (rest.length > 0) {
         this.byAddress.set(ip.address, rest);
