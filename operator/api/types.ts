@@ -94,8 +94,16 @@ export interface SpeakerStatus {
   node: string;
   /** Prefixes this node originates for the announcement. */
   addresses: string[];
+  /** Prefixes this node was asked for and refuses: in no VipPool that allows them. */
+  refused?: RefusedPrefixStatus[];
   peers: PeerStatus[];
   lastUpdateTime: string;
+}
+
+export interface RefusedPrefixStatus {
+  prefix: string;
+  /** NotInPool, PoolDoesNotSelect or HeldByService. */
+  reason: string;
 }
 
 export interface VipAnnouncementStatus {

@@ -45,6 +45,8 @@ export interface NodePaths {
   prefixesByAnnouncement: Map<string, string[]>;
   conflicts: PathConflict[];
   invalid: InvalidValue[];
+  /** Prefixes no pool allows (only once VipPools exist); not announced. */
+  refused: RefusedPrefix[];
 }
 
 /** "namespace/name", the work-queue key of an announcement. */
@@ -68,51 +70,78 @@ export function announcesFromNode(a: VipAnnouncement, node: NodeInfo): boolean {
   }
 }
 
-interface Contribution {
+/** What one announcement asks of one prefix. */
+export interface Contribution {
   key: string;
   communities: string[];
   largeCommunities: string[];
   localPref?: number;
 }
 
-export function pathsForNode(announcements: readonly VipAnnouncement[], node: NodeInfo, nextHop: NextHops): NodePaths {
-  const invalid: InvalidValue[] = [];
-  const byPrefix = new Map<string, { family: Family; from: Contribution[] }>();
-  const prefixesByKey = new Map<string, Set<string>>();
+/** A prefix an announcement asked for that no pool allows it (see poolFilter.ts). */
+export interface RefusedPrefix {
+  announcement: string;
+  prefix: string;
+  reason: string;
+}
 
+/**
+ * Decides each (announcement, address) once VipPools exist: refused, or allowed with the
+ * attributes its pool gives it. Undefined: no pool exists, everything valid is announced.
+ */
+export interface PrefixPolicy {
+  judge(a: VipAnnouncement, address: string, asked: Contribution): { ok: true; contribution: Contribution } | { ok: false; reason: string };
+}
+
+interface Collected {
+  byPrefix: Map<string, { family: Family; from: Contribution[] }>;
+  prefixesByKey: Map<string, Set<string>>;
+  invalid: InvalidValue[];
+  refused: RefusedPrefix[];
+}
+
+export function pathsForNode(announcements: readonly VipAnnouncement[], node: NodeInfo, nextHop: NextHops, policy?: PrefixPolicy): NodePaths {
+  const c: Collected = { byPrefix: new Map(), prefixesByKey: new Map(), invalid: [], refused: [] };
   // Sorting by key makes every result independent of the order of the input list.
   const sorted = [...announcements].sort((a, b) => cmp(announcementKey(a), announcementKey(b)));
-  for (const a of sorted) {
-    if (!announcesFromNode(a, node)) continue;
-    const key = announcementKey(a);
-    const contribution: Contribution = {
-      key,
-      communities: validOnly(key, 'communities', a.spec.communities ?? [], canonicalCommunity, invalid),
-      largeCommunities: validOnly(key, 'largeCommunities', a.spec.largeCommunities ?? [], canonicalLargeCommunity, invalid),
-      ...(a.spec.localPref !== undefined ? { localPref: a.spec.localPref } : {}),
-    };
-    for (const address of a.spec.addresses ?? []) {
-      const prefix = hostPrefix(address);
-      if (prefix === undefined || isIpv4Mapped(address)) {
-        invalid.push({
-          announcement: key,
-          field: 'addresses',
-          value: address,
-          reason: prefix === undefined ? 'not an IP address' : 'IPv4-mapped IPv6 addresses are not announced',
-        });
-        continue;
-      }
-      let keyPrefixes = prefixesByKey.get(key);
-      if (!keyPrefixes) prefixesByKey.set(key, (keyPrefixes = new Set()));
-      if (keyPrefixes.has(prefix)) continue; // the same address listed twice in one spec
-      keyPrefixes.add(prefix);
-      const family: Family = ipFamily(address) === 4 ? 'ipv4-unicast' : 'ipv6-unicast';
-      const entry = byPrefix.get(prefix);
-      if (entry) entry.from.push(contribution);
-      else byPrefix.set(prefix, { family, from: [contribution] });
-    }
-  }
+  for (const a of sorted) if (announcesFromNode(a, node)) collect(a, c, policy);
+  const { paths, conflicts } = mergedPaths(c.byPrefix, nextHop);
+  const prefixesByAnnouncement = new Map<string, string[]>();
+  for (const [key, set] of c.prefixesByKey) if (set.size > 0) prefixesByAnnouncement.set(key, [...set].sort(comparePrefix));
+  return { paths, prefixesByAnnouncement, conflicts, invalid: c.invalid, refused: c.refused };
+}
 
+function collect(a: VipAnnouncement, c: Collected, policy: PrefixPolicy | undefined): void {
+  const key = announcementKey(a);
+  const asked: Contribution = {
+    key,
+    communities: validOnly(key, 'communities', a.spec.communities ?? [], canonicalCommunity, c.invalid),
+    largeCommunities: validOnly(key, 'largeCommunities', a.spec.largeCommunities ?? [], canonicalLargeCommunity, c.invalid),
+    ...(a.spec.localPref !== undefined ? { localPref: a.spec.localPref } : {}),
+  };
+  for (const address of a.spec.addresses ?? []) {
+    const prefix = hostPrefix(address);
+    if (prefix === undefined || isIpv4Mapped(address)) {
+      const reason = prefix === undefined ? 'not an IP address' : 'IPv4-mapped IPv6 addresses are not announced';
+      c.invalid.push({ announcement: key, field: 'addresses', value: address, reason });
+      continue;
+    }
+    let keyPrefixes = c.prefixesByKey.get(key);
+    if (keyPrefixes?.has(prefix)) continue; // the same address listed twice in one spec
+    const judged = policy ? policy.judge(a, address, asked) : ({ ok: true, contribution: asked } as const);
+    if (!judged.ok) {
+      c.refused.push({ announcement: key, prefix, reason: judged.reason });
+      continue;
+    }
+    if (!keyPrefixes) c.prefixesByKey.set(key, (keyPrefixes = new Set()));
+    keyPrefixes.add(prefix);
+    const entry = c.byPrefix.get(prefix);
+    if (entry) entry.from.push(judged.contribution);
+    else c.byPrefix.set(prefix, { family: ipFamily(address) === 4 ? 'ipv4-unicast' : 'ipv6-unicast', from: [judged.contribution] });
+  }
+}
+
+function mergedPaths(byPrefix: Collected['byPrefix'], nextHop: NextHops): { paths: PathSpec[]; conflicts: PathConflict[] } {
   const paths: PathSpec[] = [];
   const conflicts: PathConflict[] = [];
   for (const [prefix, { family, from }] of byPrefix) {
@@ -125,23 +154,20 @@ export function pathsForNode(announcements: readonly VipAnnouncement[], node: No
       largeCommunities: merged.largeCommunities,
       ...(merged.localPref !== undefined ? { localPref: merged.localPref } : {}),
     });
-    if (merged.conflict) {
-      conflicts.push({
-        prefix,
-        announcements: from.map((c) => c.key),
-        message:
-          `${from.map((c) => c.key).join(', ')} announce ${prefix} with different attributes; ` +
-          `announced once with the union of their communities and the highest local-pref` +
-          (merged.localPref !== undefined ? ` (${merged.localPref})` : ''),
-      });
-    }
+    if (!merged.conflict) continue;
+    const keys = from.map((x) => x.key);
+    conflicts.push({
+      prefix,
+      announcements: keys,
+      message:
+        `${keys.join(', ')} announce ${prefix} with different attributes; ` +
+        `announced once with the union of their communities and the highest local-pref` +
+        (merged.localPref !== undefined ? ` (${merged.localPref})` : ''),
+    });
   }
   paths.sort(comparePaths);
   conflicts.sort((a, b) => comparePrefix(a.prefix, b.prefix));
-
-  const prefixesByAnnouncement = new Map<string, string[]>();
-  for (const [key, set] of prefixesByKey) if (set.size > 0) prefixesByAnnouncement.set(key, [...set].sort(comparePrefix));
-  return { paths, prefixesByAnnouncement, conflicts, invalid };
+  return { paths, conflicts };
 }
 
 /**
