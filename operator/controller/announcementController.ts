@@ -46,12 +46,15 @@ class TermState {
    */
   readonly table = new AllocationTable();
   tableBuilt = false;
+  /** Services that did not get every address they asked for: retried whenever one is freed. */
+  readonly waiting = new Set<string>();
   active = false;
 
   clear(): void {
     this.active = false;
     this.tableBuilt = false;
     this.table.clear();
+    this.waiting.clear();
     this.rejected.clear();
     this.latency.clear();
     metrics.rejectedWrites.set({ controller: 'announcement' }, 0);
@@ -219,11 +222,8 @@ async function execute(action: AnnouncementAction, scope: ExecutionScope): Promi
       if (svc) events.warning(svc, action.reason, action.message);
       return;
     case 'reserve':
-      scope.term.table.assign(action.holder, action.addresses);
-      return;
     case 'release':
-      scope.term.table.release(action.owner);
-      return;
+      return record(action, scope);
     case 'announcementProblems':
       if (scope.announcement) events.problems(scope.announcement, action.problems.map((p) => ({ reason: p.reason, message: p.message })));
       return;
@@ -232,6 +232,22 @@ async function execute(action: AnnouncementAction, scope: ExecutionScope): Promi
       metrics.statusWrites.inc({ role: 'controller' });
       return;
   }
+}
+
+/**
+ * Updates the allocation table (synchronously: the plan's first action, before any write), and
+ * when an address was freed, retries every Service still waiting for one.
+ */
+function record(action: Extract<AnnouncementAction, { kind: 'reserve' | 'release' }>, scope: ExecutionScope): void {
+  const { table, waiting } = scope.term;
+  const owner = action.kind === 'reserve' ? action.holder.owner : action.owner;
+  const kept = new Set(action.kind === 'reserve' ? action.addresses.map((ip) => ip.address) : []);
+  const freed = table.addressesOf(owner).some((ip) => !kept.has(ip.address));
+  if (action.kind === 'reserve') table.assign(action.holder, action.addresses);
+  else table.release(owner);
+  if (action.kind === 'reserve' && action.waiting) waiting.add(owner);
+  else waiting.delete(owner);
+  if (freed) for (const key of waiting) if (key !== owner) scope.ctx.enqueue(key);
 }
 
 async function applySpec(action: Extract<AnnouncementAction, { kind: 'applySpec' }>, scope: ExecutionScope): Promise<void> {

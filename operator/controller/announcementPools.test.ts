@@ -29,6 +29,7 @@ class Rig {
   readonly caches = new FakeCaches();
   readonly writer = new FakeKubeWriter();
   readonly events = new FakeEventSink();
+  readonly enqueued: string[] = [];
   def: ControllerDefinition;
 
   constructor(...pools: VipPool[]) {
@@ -48,7 +49,7 @@ class Rig {
 
   async reconcile(...keys: string[]): Promise<WriterCall[]> {
     const from = this.writer.calls.length;
-    await Promise.all(keys.map((key) => this.def.reconcile(key, { log: nullLogger(), signal: new AbortController().signal, enqueue: () => undefined })));
+    await Promise.all(keys.map((key) => this.def.reconcile(key, { log: nullLogger(), signal: new AbortController().signal, enqueue: (r) => this.enqueued.push(typeof r === 'string' ? r : r.key) })));
     return this.writer.calls.slice(from);
   }
 
@@ -115,7 +116,9 @@ describe('announcement controller with pools', () => {
       rig.caches.informer<V1Service>(Resources.services).remove(k);
       rig.caches.informer<VipAnnouncement>(Resources.vipAnnouncements).remove(k);
     }
+    rig.enqueued.length = 0;
     await rig.reconcile(...gone);
+    assert.deepEqual([...new Set(rig.enqueued)].sort(), [...waiting].sort(), 'a freed address brings the waiting Services back');
     await rig.settle(...waiting);
     const now = keys.filter((k) => !gone.includes(k)).flatMap((k) => rig.announced(k));
     assert.equal(now.length, 90);

@@ -44,7 +44,7 @@ export type AnnouncementAction =
   | { kind: 'warning'; reason: string; message: string }
   | { kind: 'applySummary'; body: KubeObject & { status: object } }
   /** Record in the allocation table; always first in a plan, so it happens before any write. */
-  | { kind: 'reserve'; holder: Holder; addresses: ParsedIP[] }
+  | { kind: 'reserve'; holder: Holder; addresses: ParsedIP[]; waiting?: boolean }
   | { kind: 'release'; owner: string }
   /** The problems of a hand-made announcement, as Events on it. */
   | { kind: 'announcementProblems'; problems: Problem[] };
@@ -76,7 +76,8 @@ export function planAnnouncement(s: AnnouncementSnapshot): AnnouncementAction[] 
   }
   if (!s.pools) return planService(s, svc, va, computed);
   const allocation = allocateService(svc, computed, va, s.pools);
-  const reserve: AnnouncementAction = { kind: 'reserve', holder: { owner: key, kind: 'service', sharing: sharingTermsOf(svc), requested: allocation.mode === 'Requested' }, addresses: allocation.addresses };
+  const holder: Holder = { owner: key, kind: 'service', sharing: sharingTermsOf(svc), requested: allocation.mode === 'Requested' };
+  const reserve: AnnouncementAction = { kind: 'reserve', holder, addresses: allocation.addresses, waiting: allocation.failures.length > 0 };
   return [reserve, ...planService(s, svc, va, withAllocation(computed, allocation, s.pools.pools))];
 }
 
