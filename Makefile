@@ -1,6 +1,6 @@
 # vip-announcer — the stable way in. Every target installs what it needs.
 #   make demo    boot the lab and run vip-announcer against it (local, no cluster needed)
-#   make test    lint, typecheck, unit tests, then end-to-end tests on the real lab
+#   make test    lint, typecheck, unit tests, alert rules (promtool), then end-to-end tests on the real lab
 #   make bench   benchmark figures on the lab (1,000 Services)
 #   make lab-up / lab-down      the lab alone (source .lab/env to drive it)
 #   make install deploy         CRDs, then RBAC + controller, into the cluster of $KUBECONFIG
@@ -10,7 +10,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 NODE_TEST := node --test --test-reporter=spec
 
-.PHONY: help deps build lint typecheck unit e2e test lab-up lab-down bench demo clean manifests install deploy bundle bundle-validate
+.PHONY: help deps build lint typecheck unit rules e2e test lab-up lab-down bench demo clean manifests install deploy bundle bundle-validate
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -33,10 +33,13 @@ typecheck: node_modules/.vipa-lock-hash
 unit: build
 	@echo "== unit tests"; $(NODE_TEST) $$(find dist/operator -name '*.test.js' | sort)
 
+rules: node_modules/.vipa-lock-hash
+	@hack/check-rules.sh
+
 e2e: build
 	@hack/e2e.sh
 
-test: deps lint typecheck unit bundle-validate e2e
+test: deps lint typecheck unit rules bundle-validate e2e
 
 lab-up: build
 	@hack/lab.sh up

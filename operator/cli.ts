@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Role } from './config/types';
-import { ipFamily, splitHostPort } from './config/ip';
+import { ipFamily, splitHostPort } from './util/ip';
 import type { LogLevel } from './util/log';
 
 export interface RunFlags {

@@ -52,7 +52,7 @@ async function waitVA(ns: string, name: string, what: string, check: (va: VipAnn
 function expectNodes(nodes: string[]): (va: VipAnnouncement | undefined) => string {
   return (va) => {
     if (!va) return 'no announcement';
-    // Server-side apply drops empty lists: absent nodes means none.
+    // Server-side apply may store none as absent or as []: both mean none.
     const got = JSON.stringify(va.spec.nodes ?? []);
     return got === JSON.stringify(nodes) ? '' : `nodes ${got}`;
   };

@@ -288,10 +288,18 @@ describe('RBAC: the shipped roles are enough, and each verb is needed', () => {
     { sa: CONTROLLER_SA, role: controllerRole, group: '', resource: 'namespaces', verb: 'watch' },
     { sa: CONTROLLER_SA, role: controllerRole, group: '', resource: 'events', verb: 'create', trigger: withService },
     {
-      // A bad annotation warns on every reconcile; the repeat is a PATCH of the same Event.
+      // A problem is reported once per change of the Service's problems; the same problem
+      // again after it was fixed repeats the Event, which is a PATCH of the same Event.
       sa: CONTROLLER_SA, role: controllerRole, group: '', resource: 'events', verb: 'patch',
       trigger: async () => {
-        await newService({ 'vipannouncer.io/localPref': 'not-a-number' });
+        const name = await newService({ 'vipannouncer.io/localPref': 'not-a-number' });
+        const readyReason = (): string =>
+          kubectlResult(['get', 'vipannouncement', name, '-n', NS, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].reason}']).stdout;
+        const events = (): string => kubectlResult(['get', 'events', '-n', NS, '--field-selector', `involvedObject.name=${name},reason=InvalidAnnotation`, '-o', 'name']).stdout;
+        await waitFor('the first InvalidAnnotation Event', () => events().trim() !== '', { timeoutMs: 30_000 });
+        await kubectl(['annotate', '--overwrite', 'service', name, '-n', NS, 'vipannouncer.io/localPref=200']);
+        await waitFor('the problem to be gone', () => readyReason() !== '' && readyReason() !== 'InvalidAnnotation', { timeoutMs: 30_000 });
+        await kubectl(['annotate', '--overwrite', 'service', name, '-n', NS, 'vipannouncer.io/localPref=not-a-number']);
       },
     },
     {

@@ -2,11 +2,7 @@
 // Kubernetes' transition semantics, and comparing two sets as the API server stores them (a
 // reconcile skips its status write when they are equal).
 import type { Condition } from './types';
-
-/** RFC 3339 with second precision, as metav1.Time serialises. */
-export function conditionTime(d: Date): string {
-  return d.toISOString().replace(/\.\d+Z$/, 'Z');
-}
+import { kubeTime } from './time';
 
 /** A condition with lastTransitionTime kept from `previous` when its status did not change. */
 export function condition(
@@ -17,7 +13,7 @@ export function condition(
   now: Date,
 ): Condition {
   const prev = previous?.find((p) => p.type === type);
-  const lastTransitionTime = prev && prev.status === c.status ? prev.lastTransitionTime : conditionTime(now);
+  const lastTransitionTime = prev && prev.status === c.status ? prev.lastTransitionTime : kubeTime(now);
   return { type, ...c, lastTransitionTime, ...(generation !== undefined ? { observedGeneration: generation } : {}) };
 }
 

@@ -2,6 +2,8 @@
 // crds/vipannouncements.vipannouncer.io.yaml is the schema the API server enforces;
 // these types mirror it for the code.
 
+import type { Family } from './families';
+
 export const GROUP = 'vipannouncer.io';
 export const VERSION = 'v1alpha1';
 export const API_VERSION = `${GROUP}/${VERSION}`;
@@ -57,10 +59,13 @@ export interface OwnerReference {
 export interface VipAnnouncementSpec {
   /** The Service this announcement was made for; absent on a hand-made announcement. */
   serviceRef?: { name: string; uid?: string };
-  /** IPv4 and IPv6 addresses, announced as /32 and /128. Absent: none (server-side apply drops empty lists). */
+  /** IPv4 and IPv6 addresses, announced as /32 and /128. Absent: none, as empty. */
   addresses?: string[];
   externalTrafficPolicy: TrafficPolicy;
-  /** Local policy: the nodes with a serving endpoint (sorted). */
+  /**
+   * Local policy: the nodes with a serving endpoint (sorted). Cluster: absent or empty (an
+   * empty list left by an earlier Local apply stays, as server-side apply gives it no owner).
+   */
   nodes?: string[];
   /** Endpoint counts across the Service's slices. */
   endpoints?: { ready: number; serving: number };
@@ -147,7 +152,6 @@ export const CONDITION_TYPES = {
 export const INSTALLER_KIND = 'VipAnnouncer';
 export const INSTALLER_PLURAL = 'vipannouncers';
 
-export type PeerFamily = 'ipv4-unicast' | 'ipv6-unicast';
 
 export interface SecretKeyRef {
   /** A Secret in the speaker namespace (spec.namespace). */
@@ -168,7 +172,7 @@ export interface VipAnnouncerPeer {
   keepaliveInterval?: string;
   connectRetry?: string;
   gracefulRestart?: { enabled?: boolean; restartTime?: string };
-  families?: PeerFamily[];
+  families?: Family[];
   passive?: boolean;
 }
 

@@ -2,7 +2,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatDuration, parseDuration } from './duration';
 import { FORMATS, isGobgpTarget, isListenAddress } from './formats';
-import { canonicalIp, canonicalPrefix, compareIp, hostPrefix, ipFamily, isIpv4Mapped, splitHostPort } from './ip';
 
 void test('parseDuration', () => {
   const cases: Array<[string, number | undefined]> = [
@@ -32,57 +31,6 @@ void test('formatDuration', () => {
     [3_600_000, '1h'],
   ];
   for (const [ms, want] of cases) assert.equal(formatDuration(ms), want);
-});
-
-void test('ipFamily refuses zone ids and non-canonical IPv4', () => {
-  const cases: Array<[string, 4 | 6 | undefined]> = [
-    ['192.0.2.1', 4],
-    ['2001:db8::1', 6],
-    ['::', 6],
-    ['fe80::1%eth0', undefined],
-    ['01.2.3.4', undefined],
-    ['192.0.2.300', undefined],
-    ['host', undefined],
-  ];
-  for (const [text, want] of cases) assert.equal(ipFamily(text), want, text);
-});
-
-void test('canonicalIp follows RFC 5952 like Go', () => {
-  const cases: Array<[string, string | undefined]> = [
-    ['2001:DB8:0:0:0:0:0:10', '2001:db8::10'],
-    ['2001:db8:0:0:1:0:0:1', '2001:db8::1:0:0:1'],
-    ['2001:0:0:1:0:0:0:1', '2001:0:0:1::1'],
-    ['2001:db8:0:1:1:1:1:1', '2001:db8:0:1:1:1:1:1'],
-    ['::', '::'],
-    ['::1', '::1'],
-    ['1::', '1::'],
-    ['::ffff:192.0.2.1', '::ffff:c000:201'],
-    ['192.0.2.1', '192.0.2.1'],
-    ['nope', undefined],
-  ];
-  for (const [text, want] of cases) assert.equal(canonicalIp(text), want, text);
-});
-
-void test('prefix helpers', () => {
-  assert.equal(hostPrefix('203.0.113.10'), '203.0.113.10/32');
-  assert.equal(hostPrefix('2001:DB8::10'), '2001:db8::10/128');
-  assert.equal(hostPrefix('x'), undefined);
-  assert.equal(canonicalPrefix('2001:DB8:0::10/128'), '2001:db8::10/128');
-  assert.equal(canonicalPrefix('10.0.0.1/33'), '10.0.0.1/33');
-  assert.equal(canonicalPrefix('garbage'), 'garbage');
-  assert.ok(isIpv4Mapped('::ffff:10.0.0.1'));
-  assert.ok(!isIpv4Mapped('2001:db8::1'));
-  assert.deepEqual(['2001:db8::1', '10.0.0.10', '10.0.0.9', 'zz'].sort(compareIp), ['10.0.0.9', '10.0.0.10', '2001:db8::1', 'zz']);
-});
-
-void test('splitHostPort', () => {
-  assert.deepEqual(splitHostPort('127.0.0.1:50051'), { host: '127.0.0.1', port: 50051 });
-  assert.deepEqual(splitHostPort('[::1]:179'), { host: '::1', port: 179 });
-  assert.equal(splitHostPort('::1:179'), undefined);
-  assert.equal(splitHostPort('[127.0.0.1]:179'), undefined);
-  assert.equal(splitHostPort('127.0.0.1:0'), undefined);
-  assert.equal(splitHostPort('127.0.0.1:65536'), undefined);
-  assert.equal(splitHostPort('127.0.0.1'), undefined);
 });
 
 void test('gobgp target: loopback host:port or unix:///absolute only', () => {

@@ -3,7 +3,7 @@
 // the schema can be reused by a CRD; the others are ours.
 import type Ajv from 'ajv';
 import { parseDuration } from './duration';
-import { canonicalIp, ipFamily, splitHostPort } from './ip';
+import { canonicalIp, ipFamily, splitHostPort } from '../util/ip';
 
 /** gobgpd must be reached on this host only: a loopback host:port or a unix socket. */
 export function isGobgpTarget(text: string): boolean {

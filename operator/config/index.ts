@@ -1,5 +1,5 @@
 // The vip-announcer configuration: schema, loading, typed result, log-safe views.
-export { configSchema, FAMILIES } from './schema';
+export { configSchema } from './schema';
 export type { RawConfig, RawPeer } from './schema';
 export { ConfigError, loadConfig, parseConfig, runValidateConfig, validateConfigText } from './load';
 export type { Env, LoadOptions, ValidationResult } from './load';
@@ -15,5 +15,4 @@ export type {
 } from './types';
 export { redactConfig, describeConfig } from './redact';
 export type { RedactedConfig, RedactedPeer } from './redact';
-export { peerSpecOf, globalSpecOf } from './specs';
 export { parseDuration, formatDuration } from './duration';

@@ -5,13 +5,13 @@
 // Cross-field rules (timer relations, unique peers, env-provided values) live
 // in validate.ts because JSON Schema cannot express them readably.
 
+import { FAMILIES, type Family } from '../api/families';
+
 export const DNS_SUBDOMAIN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
 export const DNS_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
 // "" selects Services without spec.loadBalancerClass; otherwise a label-style key.
 export const LOAD_BALANCER_CLASS =
   '^$|^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$';
-
-export const FAMILIES = ['ipv4-unicast', 'ipv6-unicast'] as const;
 
 const duration = (description: string, dflt?: string) =>
   ({ type: 'string', format: 'duration', description, ...(dflt === undefined ? {} : { default: dflt }) }) as const;
@@ -203,6 +203,6 @@ export interface RawPeer {
   keepaliveInterval?: string;
   connectRetry: string;
   gracefulRestart: { enabled: boolean; restartTime: string };
-  families?: Array<(typeof FAMILIES)[number]>;
+  families?: Family[];
   passive: boolean;
 }

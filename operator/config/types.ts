@@ -2,7 +2,7 @@
 // filled in. Durations are milliseconds and say so in their names, because BGP
 // timers are whole seconds on the wire and a unit mix-up there is silent.
 import { inspect } from 'node:util';
-import type { Family } from '../gobgp/types';
+import type { Family } from '../api/families';
 
 export type Role = 'controller' | 'speaker' | 'all';
 

@@ -1,6 +1,7 @@
 // Service annotations under vipannouncer.io/: parsed, validated and normalised.
 // A bad entry is dropped and reported; the good entries of the same annotation
 // still apply, so one typo never takes down the rest.
+import { communityParts, compareCommunities, type CommunityKind } from '../api/communities';
 import { ANNOTATIONS, SPEC_LIMITS } from '../api/types';
 import { compareIPs, parseAnnounceableIP, type ParsedIP } from '../util/ip';
 import type { Problem } from './problem';
@@ -17,7 +18,6 @@ export const WELL_KNOWN_COMMUNITIES: Readonly<Record<string, string>> = {
   blackhole: '65535:666',
 };
 
-const UINT16_MAX = 0xffff;
 const UINT32_MAX = 0xffffffff;
 
 export interface ServiceAnnotationValues {
@@ -56,8 +56,7 @@ export function parseServiceAnnotations(
   const communitiesText = get(ANNOTATIONS.communities);
   if (communitiesText !== undefined) {
     const list = parseTuples(communitiesText, ANNOTATIONS.communities, problems, {
-      parts: 2,
-      max: UINT16_MAX,
+      kind: 'standard',
       what: 'a community "ASN:value" with each part 0..65535, or one of ' +
         Object.keys(WELL_KNOWN_COMMUNITIES).join(', '),
       alias: (entry) => WELL_KNOWN_COMMUNITIES[entry.toLowerCase().replace(/_/g, '-')],
@@ -69,8 +68,7 @@ export function parseServiceAnnotations(
   const largeText = get(ANNOTATIONS.largeCommunities);
   if (largeText !== undefined) {
     const list = parseTuples(largeText, ANNOTATIONS.largeCommunities, problems, {
-      parts: 3,
-      max: UINT32_MAX,
+      kind: 'large',
       what: 'a large community "global:local1:local2" with each part 0..4294967295',
       alias: () => undefined,
       limit: SPEC_LIMITS.largeCommunities,
@@ -116,20 +114,17 @@ export function parseAddressList(
 }
 
 interface TupleRule {
-  parts: number;
-  max: number;
+  kind: CommunityKind;
   what: string;
   alias: (entry: string) => string | undefined;
   limit: number;
 }
 
 function parseTuples(text: string, source: string, problems: Problem[], rule: TupleRule): string[] {
-  const shape = new RegExp(`^[0-9]{1,10}(:[0-9]{1,10}){${rule.parts - 1}}$`);
-  const byKey = new Map<string, number[]>();
+  const seen = new Set<string>();
   for (const entry of splitList(text)) {
-    const literal = rule.alias(entry) ?? entry;
-    const nums = shape.test(literal) ? literal.split(':').map(Number) : [];
-    if (nums.length === 0 || nums.some((n) => n > rule.max)) {
+    const nums = communityParts(rule.alias(entry) ?? entry, rule.kind);
+    if (nums === undefined) {
       problems.push({
         reason: 'InvalidAnnotation',
         source,
@@ -138,9 +133,9 @@ function parseTuples(text: string, source: string, problems: Problem[], rule: Tu
       });
       continue;
     }
-    byKey.set(nums.join(':'), nums);
+    seen.add(nums.join(':'));
   }
-  const sorted = [...byKey.values()].sort(compareTuples).map((nums) => nums.join(':'));
+  const sorted = [...seen].sort(compareCommunities);
   if (sorted.length > rule.limit) {
     problems.push({
       reason: 'InvalidAnnotation',
@@ -151,11 +146,6 @@ function parseTuples(text: string, source: string, problems: Problem[], rule: Tu
     return sorted.slice(0, rule.limit);
   }
   return sorted;
-}
-
-function compareTuples(a: number[], b: number[]): number {
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i] - b[i];
-  return 0;
 }
 
 /** Comma-separated, whitespace around entries ignored, empty entries (trailing comma) skipped. */

@@ -9,7 +9,7 @@ import { KubeApiError } from '../kube/request';
 import { Resources } from '../kube/resources';
 import { FakeCaches, FakeEventSink, FakeKubeWriter, type WriterCall } from '../kube/testing';
 import { nullLogger } from '../util/log';
-import { metrics } from '../util/metrics';
+import { LatencyTracker, metrics } from '../util/metrics';
 import { announcementController } from './announcementController';
 
 const NOW = new Date('2030-01-01T00:00:00Z');
@@ -40,9 +40,11 @@ class Rig {
   readonly events = new FakeEventSink();
   readonly enqueued: KeyRequest[] = [];
   readonly def: ControllerDefinition;
+  readonly latency = new LatencyTracker();
 
   constructor() {
     this.def = announcementController({
+      latency: this.latency,
       caches: this.caches,
       writer: this.writer,
       events: this.events,
@@ -217,5 +219,38 @@ describe('announcement controller', () => {
     const va = { metadata: { name: 'web', namespace: 'shop', generation: 1 } };
     assert.deepEqual([...vas.toKeys('MODIFIED', va, va)], [{ key: 'shop/web', afterMs: 250 }]);
     assert.deepEqual([...vas.toKeys('MODIFIED', { metadata: { ...va.metadata, generation: 2 } }, va)], ['shop/web']);
+  });
+
+  it('times events only while leading: a standby keeps no latency entries, and a stopped term forgets them', () => {
+    const rig = new Rig();
+    rig.put(service());
+    const [services] = rig.def.watches;
+    services.toKeys('MODIFIED', service(), service());
+    assert.equal(rig.latency.size, 0, 'standby: nothing tracked');
+    assert.deepEqual([...rig.def.fullSyncKeys()], ['shop/web'], 'a term starts with a full sync');
+    services.toKeys('MODIFIED', service(), service());
+    assert.equal(rig.latency.size, 1, 'leader: the event is timed');
+    void rig.def.onStop?.();
+    assert.equal(rig.latency.size, 0, 'a new term starts empty');
+  });
+
+  it('counts announcements that are not advertised, for alerts, and forgets deleted ones', async () => {
+    const notAdvertised = async (): Promise<number> => (await metrics.notAdvertised.get()).values[0]?.value ?? 0;
+    const rig = new Rig();
+    rig.put(service(), slice('web-1', true));
+    await rig.reconcile();
+    const va = rig.storeApplied();
+    await rig.reconcile(); // summary: Pending, nobody reported
+    assert.equal(await notAdvertised(), 1);
+    const report = { node: 'node-a', lastUpdateTime: '2030-01-01T00:00:00Z', addresses: ['203.0.113.10/32'], peers: [{ address: '192.0.2.1', asn: 65000, state: 'Established', advertised: ['203.0.113.10/32'] }] };
+    rig.caches.informer<VipAnnouncement>(Resources.vipAnnouncements).put({ ...va, status: { speakers: [report] } });
+    await rig.reconcile();
+    assert.equal(await notAdvertised(), 0);
+    rig.caches.informer<VipAnnouncement>(Resources.vipAnnouncements).put({ ...va, status: { speakers: [] } });
+    await rig.reconcile();
+    assert.equal(await notAdvertised(), 1);
+    rig.put(undefined);
+    await rig.reconcile();
+    assert.equal(await notAdvertised(), 0, 'a withdrawn announcement is not counted');
   });
 });

@@ -6,7 +6,7 @@
 //   reconcile(key): read caches → planAnnouncement() → execute the actions in order
 import type { V1EndpointSlice, V1Namespace, V1Node, V1Service } from '@kubernetes/client-node';
 import { compilePool, type VipPool } from '../api/pool';
-import type { VipAnnouncement, VipAnnouncementSpec } from '../api/types';
+import { CONDITION_TYPES, type Condition, type VipAnnouncement, type VipAnnouncementSpec } from '../api/types';
 import type { ControllerConfig } from '../config/types';
 import type { CacheReader, Caches, ControllerDefinition, ReconcileContext, Watch } from '../kube/controllerDefinition';
 import { watch } from '../kube/controllerDefinition';
@@ -16,7 +16,7 @@ import { isInvalid, isNotFound } from '../kube/request';
 import { objectKey, Resources } from '../kube/resources';
 import { errorMessage } from '../util/log';
 import { LatencyTracker, metrics } from '../util/metrics';
-import { EXCLUDE_FROM_LB_LABEL } from './desiredAnnouncement';
+import { EXCLUDE_FROM_LB_LABEL } from '../api/labels';
 import { AllocationTable } from './allocationTable';
 import { isServiceAnnouncement, planAnnouncement, type AnnouncementAction } from './planAnnouncement';
 import { rebuildTable, type PoolView } from './poolAllocation';
@@ -32,11 +32,13 @@ export interface AnnouncementControllerDeps {
   events: EventSink;
   config: Pick<ControllerConfig, 'loadBalancerClasses' | 'resyncPeriodMs'>;
   now?: () => Date;
+  /** Times event-to-announcement latency (tests look into it; default a new one). */
+  latency?: LatencyTracker;
 }
 
 /** Announcements of one controller term: what it refused to resend, and event latencies. */
 class TermState {
-  readonly latency = new LatencyTracker();
+  constructor(readonly latency: LatencyTracker) {}
   /** Key → the spec the API server refused (422) and why; retried only when the spec changes. */
   readonly rejected = new Map<string, { spec: VipAnnouncementSpec; message: string }>();
   /**
@@ -48,7 +50,16 @@ class TermState {
   tableBuilt = false;
   /** Services that did not get every address they asked for: retried whenever one is freed. */
   readonly waiting = new Set<string>();
+  /** Keys of announcements whose Advertised condition is not True (the alertable gauge). */
+  private readonly notAdvertised = new Set<string>();
   active = false;
+
+  /** undefined: the announcement is gone. */
+  recordAdvertised(key: string, advertised: boolean | undefined): void {
+    if (advertised === false) this.notAdvertised.add(key);
+    else this.notAdvertised.delete(key);
+    metrics.notAdvertised.set(this.notAdvertised.size);
+  }
 
   clear(): void {
     this.active = false;
@@ -57,8 +68,18 @@ class TermState {
     this.waiting.clear();
     this.rejected.clear();
     this.latency.clear();
+    this.notAdvertised.clear();
     metrics.rejectedWrites.set({ controller: 'announcement' }, 0);
+    metrics.notAdvertised.set(0);
   }
+}
+
+/** Whether the announcement is Advertised, after this reconcile's summary (if any) is written. */
+function advertisedNow(va: VipAnnouncement | undefined, actions: readonly AnnouncementAction[]): boolean | undefined {
+  if (!va || actions.some((a) => a.kind === 'delete')) return undefined;
+  const summary = actions.find((a) => a.kind === 'applySummary');
+  const status = (summary?.kind === 'applySummary' ? summary.body.status : va.status) as { conditions?: Condition[] } | undefined;
+  return status?.conditions?.find((c) => c.type === CONDITION_TYPES.advertised)?.status === 'True';
 }
 
 export function announcementController(deps: AnnouncementControllerDeps): ControllerDefinition {
@@ -67,7 +88,7 @@ export function announcementController(deps: AnnouncementControllerDeps): Contro
   const nodes = deps.caches.informer<V1Node>(Resources.nodes);
   const announcements = deps.caches.informer<VipAnnouncement>(Resources.vipAnnouncements);
   const index = new SliceIndex();
-  const term = new TermState();
+  const term = new TermState(deps.latency ?? new LatencyTracker());
   const poolView = poolViewOf(deps.caches, services, announcements, term);
   // Latency is measured from the first event only while this replica leads.
   const touched = (key: string | undefined): string[] => {
@@ -100,6 +121,7 @@ export function announcementController(deps: AnnouncementControllerDeps): Contro
       });
       await executeAnnouncementPlan(actions, { ...deps, key, ctx, service: services.get(key), announcement: announcements.get(key), term });
       if (!actions.some((a) => a.kind === 'applySpec')) term.latency.forget(key);
+      term.recordAdvertised(key, advertisedNow(announcements.get(key), actions));
     },
     onStop: () => term.clear(),
   };

@@ -4,10 +4,12 @@
 import { CONDITION_TYPES, type Condition, type SpeakerStatus, type VipAnnouncementSpec } from '../api/types';
 import { canonicalPrefix, hostPrefix, parseIP } from '../util/ip';
 import { allocationProblem, describeProblems, type Problem } from './problem';
+import { kubeTime } from '../api/time';
+import { sortedUnique } from '../util/lists';
 
 export { conditionsEqual } from '../api/conditions';
 
-export const REASONS = {
+export const ANNOUNCEMENT_REASONS = {
   advertised: 'Advertised',
   partiallyAdvertised: 'PartiallyAdvertised',
   notAdvertised: 'NotAdvertised',
@@ -23,10 +25,10 @@ export const REASONS = {
 
 /** The most serious problem names Ready's reason: a refused write, then addresses, then annotations. */
 function readyReason(problems: readonly Problem[]): string {
-  if (problems.some((p) => p.reason === 'AnnouncementRejected')) return REASONS.announcementRejected;
+  if (problems.some((p) => p.reason === 'AnnouncementRejected')) return ANNOUNCEMENT_REASONS.announcementRejected;
   const refused = allocationProblem(problems);
   if (refused) return refused.reason;
-  return problems.some((p) => p.reason === 'InvalidAddress') ? REASONS.invalidAddress : REASONS.invalidAnnotation;
+  return problems.some((p) => p.reason === 'InvalidAddress') ? ANNOUNCEMENT_REASONS.invalidAddress : ANNOUNCEMENT_REASONS.invalidAnnotation;
 }
 
 export interface AnnouncementSummaryInput {
@@ -74,10 +76,7 @@ const MAX_MESSAGE = 2048;
 export function summarizeAnnouncement(input: AnnouncementSummaryInput): AnnouncementSummary {
   const { spec, problems = [] } = input;
   const speakers = input.speakers ?? [];
-  const prefixes = (spec.addresses ?? []).flatMap((a) => {
-    const p = parseIP(a);
-    return p.ok ? [hostPrefix(p.ip)] : [];
-  });
+  const prefixes = (spec.addresses ?? []).flatMap((a) => (parseIP(a).ok ? (hostPrefix(a) ?? []) : []));
   const verdictOf = (node: string): Verdict => speakerVerdict(speakers.find((s) => s.node === node), prefixes);
   const advertisingNodes = speakers.filter((s) => verdictOf(s.node).kind === 'advertising').map((s) => s.node);
 
@@ -121,7 +120,7 @@ function nothingToAnnounce(problems: readonly Problem[], withdrawing: string): C
   const invalid = problems.some((p) => p.reason === 'InvalidAddress');
   return {
     status: 'False',
-    reason: invalid ? REASONS.invalidAddress : REASONS.noAddresses,
+    reason: invalid ? ANNOUNCEMENT_REASONS.invalidAddress : ANNOUNCEMENT_REASONS.noAddresses,
     message: (invalid ? 'no valid address to announce: ' + describeProblems(problems) : 'no address to announce') + withdrawing,
   };
 }
@@ -133,17 +132,17 @@ function nothingToAnnounce(problems: readonly Problem[], withdrawing: string): C
 function expectedNodes(input: AnnouncementSummaryInput, withdrawing: string): { nodes: string[] | undefined } | ConditionFields {
   const { spec } = input;
   const serving = spec.endpoints?.serving;
-  const noServing: ConditionFields = { status: 'False', reason: REASONS.noServingEndpoints, message: `no serving endpoint${withdrawing}` };
+  const noServing: ConditionFields = { status: 'False', reason: ANNOUNCEMENT_REASONS.noServingEndpoints, message: `no serving endpoint${withdrawing}` };
   if (spec.externalTrafficPolicy === 'Local') {
     const nodes = sortedUnique(spec.nodes ?? []);
     if (nodes.length > 0) return { nodes };
     if (serving === undefined || serving === 0) return noServing;
-    return { status: 'False', reason: REASONS.noEligibleNodes, message: `serving endpoints run only on nodes that are excluded from load balancers or unknown${withdrawing}` };
+    return { status: 'False', reason: ANNOUNCEMENT_REASONS.noEligibleNodes, message: `serving endpoints run only on nodes that are excluded from load balancers or unknown${withdrawing}` };
   }
   if (serving === 0) return noServing;
   if (!input.eligibleNodes) return { nodes: undefined };
   const nodes = sortedUnique(input.eligibleNodes);
-  return nodes.length > 0 ? { nodes } : { status: 'False', reason: REASONS.noEligibleNodes, message: `no node is eligible to announce${withdrawing}` };
+  return nodes.length > 0 ? { nodes } : { status: 'False', reason: ANNOUNCEMENT_REASONS.noEligibleNodes, message: `no node is eligible to announce${withdrawing}` };
 }
 
 /** Local: every expected node must advertise; Cluster: one is enough. */
@@ -157,18 +156,18 @@ function judgeNodes(input: AnnouncementSummaryInput, expected: string[] | undefi
   const of = `${good.length} of ${candidates.length} ${noun}${candidates.length === 1 ? '' : 's'}`;
   const details = bad.length > 0 ? `; ${list(bad.map((b) => `${b.node}: ${describeVerdict(b.verdict)}`))}` : '';
 
-  if (good.length > 0 && (!local || bad.length === 0)) return { status: 'True', reason: REASONS.advertised, message: `advertised by ${of}` };
-  if (good.length > 0) return { status: 'False', reason: REASONS.partiallyAdvertised, message: `advertised by ${of}${details}` };
+  if (good.length > 0 && (!local || bad.length === 0)) return { status: 'True', reason: ANNOUNCEMENT_REASONS.advertised, message: `advertised by ${of}` };
+  if (good.length > 0) return { status: 'False', reason: ANNOUNCEMENT_REASONS.partiallyAdvertised, message: `advertised by ${of}${details}` };
   const reported = verdicts.filter((v) => v.verdict.kind !== 'noReport');
   if (reported.length === 0) {
     return {
       status: 'Unknown',
-      reason: REASONS.pending,
+      reason: ANNOUNCEMENT_REASONS.pending,
       message: candidates.length === 0 ? 'no speaker has reported yet' : `waiting for a report from ${list(candidates)}`,
     };
   }
-  if (reported.every((v) => v.verdict.kind === 'peersDown')) return { status: 'False', reason: REASONS.peersDown, message: `no Established BGP peer${details}` };
-  return { status: 'False', reason: REASONS.notAdvertised, message: `not in the adj-RIB-out of any Established peer${details}` };
+  if (reported.every((v) => v.verdict.kind === 'peersDown')) return { status: 'False', reason: ANNOUNCEMENT_REASONS.peersDown, message: `no Established BGP peer${details}` };
+  return { status: 'False', reason: ANNOUNCEMENT_REASONS.notAdvertised, message: `not in the adj-RIB-out of any Established peer${details}` };
 }
 
 function speakerVerdict(speaker: SpeakerStatus | undefined, prefixes: string[]): Verdict {
@@ -207,15 +206,10 @@ function toCondition(
     reason: c.reason,
     message: truncate(c.message),
     lastTransitionTime:
-      previous && previous.status === c.status ? previous.lastTransitionTime : formatTime(input.now),
+      previous && previous.status === c.status ? previous.lastTransitionTime : kubeTime(input.now),
   };
   if (input.generation !== undefined) condition.observedGeneration = input.generation;
   return condition;
-}
-
-/** RFC 3339 with second precision, as metav1.Time serialises. */
-function formatTime(d: Date): string {
-  return d.toISOString().replace(/\.[0-9]+Z$/, 'Z');
 }
 
 function list(items: string[]): string {
@@ -225,8 +219,4 @@ function list(items: string[]): string {
 
 function truncate(s: string): string {
   return s.length > MAX_MESSAGE ? `${s.slice(0, MAX_MESSAGE - 1)}…` : s;
-}
-
-function sortedUnique(xs: readonly string[]): string[] {
-  return [...new Set(xs)].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
 }

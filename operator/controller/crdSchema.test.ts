@@ -7,9 +7,10 @@ import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import Ajv from 'ajv';
 import { load } from 'js-yaml';
+import type { V1Endpoint } from '@kubernetes/client-node';
 import { ANNOTATIONS, SPEC_LIMITS, type VipAnnouncementSpec } from '../api/types';
 import { compilePool, POOL_LIMITS, type VipPool } from '../api/pool';
-import { desiredAnnouncement } from './desiredAnnouncement';
+import { desiredAnnouncement, specsEqual } from './desiredAnnouncement';
 import { parseIP, parseAnnounceableIP } from '../util/ip';
 
 interface Schema {
@@ -77,6 +78,20 @@ function structuralErrors(s: Schema, path: string, allowedKeywords: readonly str
   return errors;
 }
 
+/**
+ * The object-level CEL rules of the spec, mirrored in JS and keyed by their exact text, so
+ * a rule changed in the CRD fails the test below until its mirror is changed too.
+ */
+const OBJECT_RULES: Record<string, (spec: VipAnnouncementSpec) => boolean> = {
+  "self.externalTrafficPolicy != 'Cluster' || !has(self.nodes) || size(self.nodes) == 0": (spec) =>
+    (spec.externalTrafficPolicy ?? 'Cluster') !== 'Cluster' || (spec.nodes ?? []).length === 0,
+  'self.serving >= self.ready': (spec) => !spec.endpoints || spec.endpoints.serving >= spec.endpoints.ready,
+};
+
+function ruleTexts(s: Schema | undefined): string[] {
+  return (s?.['x-kubernetes-validations'] ?? []).map((v) => v.rule);
+}
+
 /** The CEL rules of the spec, mirrored in JS (the API server evaluates the real ones). */
 function celErrors(spec: VipAnnouncementSpec): string[] {
   const errors: string[] = [];
@@ -84,9 +99,7 @@ function celErrors(spec: VipAnnouncementSpec): string[] {
     const p = parseAnnounceableIP(a);
     if (!p.ok || p.ip.address !== a) errors.push(`address ${a}`);
   }
-  const policy = spec.externalTrafficPolicy ?? 'Cluster';
-  if (policy === 'Cluster' && spec.nodes !== undefined) errors.push('nodes with Cluster');
-  if (spec.endpoints && spec.endpoints.serving < spec.endpoints.ready) errors.push('serving < ready');
+  for (const [rule, holds] of Object.entries(OBJECT_RULES)) if (!holds(spec)) errors.push(rule);
   for (const c of spec.communities ?? []) if (c.split(':').some((p) => Number(p) > 0xffff)) errors.push(`community ${c}`);
   for (const c of spec.largeCommunities ?? []) if (c.split(':').some((p) => Number(p) > 0xffffffff)) errors.push(`large ${c}`);
   return errors;
@@ -132,6 +145,11 @@ void describe('CRD', () => {
       assert.deepEqual(celErrors(obj.spec), []);
     });
   }
+
+  void it('every object-level rule of the spec has its JS mirror, word for word', () => {
+    const rules = [...ruleTexts(specSchema), ...ruleTexts(specSchema.properties?.endpoints)];
+    assert.deepEqual(rules.sort(), Object.keys(OBJECT_RULES).sort());
+  });
 
   void it('the invalid fixture is rejected on many fields', () => {
     const obj = readYaml('test-e2e/fixtures/invalid-vipannouncement.yaml') as { spec: VipAnnouncementSpec };
@@ -198,3 +216,70 @@ void describe('VipPool CRD', () => {
     assert.deepEqual(compilePool(sample).invalid, []);
   });
 });
+
+/**
+ * What server-side apply stores for `applied` over `stored` (one field manager), as the lab's
+ * API server does: a list applied empty gets no owner in managedFields, so when a later apply
+ * omits it, it stays `[]`; a list whose owned items all go (omitted, or applied empty) is removed.
+ */
+function storedAfterApply(stored: VipAnnouncementSpec | undefined, applied: VipAnnouncementSpec): VipAnnouncementSpec {
+  const out: VipAnnouncementSpec = { ...applied };
+  const had = stored?.nodes;
+  const orphanEmpty = had !== undefined && had.length === 0;
+  if (applied.nodes === undefined && orphanEmpty) out.nodes = [];
+  if (applied.nodes?.length === 0 && had !== undefined && had.length > 0) delete out.nodes;
+  return out;
+}
+
+void describe('every transition of policy, nodes and endpoints is stored as applied', () => {
+  const ep = (pod: string, node: string, ready: boolean): V1Endpoint => ({
+    addresses: [`10.0.0.${pod.slice(1)}`],
+    nodeName: node,
+    conditions: { ready, serving: ready, terminating: false },
+    targetRef: { kind: 'Pod', namespace: 'shop', name: pod, uid: `uid-${pod}` },
+  });
+  const placements: Record<string, V1Endpoint[]> = {
+    'no Pod': [],
+    'one unready Pod': [ep('p1', 'node-a', false)],
+    'one Ready Pod': [ep('p1', 'node-a', true)],
+    'Ready Pods on several nodes': [ep('p1', 'node-a', true), ep('p2', 'node-b', true), ep('p3', 'node-c', true)],
+    'several Pods, one unready': [ep('p1', 'node-a', false), ep('p2', 'node-b', true), ep('p3', 'node-c', true)],
+  };
+  const states = (['Local', 'Cluster'] as const).flatMap((policy) =>
+    Object.entries(placements).map(([where, endpoints]) => ({ name: `${policy}, ${where}`, spec: specFor(policy, endpoints) })),
+  );
+
+  for (const from of states) {
+    void it(`from ${from.name}, through any state, to any state`, () => {
+      const wrong: string[] = [];
+      for (const via of states) {
+        const stored = storedAfterApply(storedAfterApply(undefined, from.spec), via.spec);
+        for (const to of states) {
+          const now = storedAfterApply(stored, to.spec);
+          const errors = [...schemaErrors({ apiVersion: 'vipannouncer.io/v1alpha1', kind: 'VipAnnouncement', metadata: { name: 'web' }, spec: now }), ...celErrors(now)];
+          if (errors.length > 0) wrong.push(`→ ${via.name} → ${to.name}: refused (${errors.join('; ')})`);
+          else if (!specsEqual(now, to.spec)) wrong.push(`→ ${via.name} → ${to.name}: stored ${JSON.stringify(now)}`);
+        }
+      }
+      assert.deepEqual(wrong, []);
+    });
+  }
+});
+
+function specFor(policy: 'Local' | 'Cluster', endpoints: V1Endpoint[]): VipAnnouncementSpec {
+  const d = desiredAnnouncement({
+    service: {
+      metadata: { name: 'web', namespace: 'shop', uid: 'u', annotations: { [ANNOTATIONS.loadBalancerIPs]: '203.0.113.1' } },
+      spec: { type: 'LoadBalancer', externalTrafficPolicy: policy },
+    },
+    endpointSlices: [{
+      addressType: 'IPv4',
+      metadata: { name: 'web-1', namespace: 'shop', labels: { 'kubernetes.io/service-name': 'web' } },
+      endpoints,
+    }],
+    nodes: ['node-a', 'node-b', 'node-c'].map((name) => ({ metadata: { name } })),
+    config: { loadBalancerClasses: [''] },
+  });
+  assert.equal(d.kind, 'announce');
+  return d.spec;
+}

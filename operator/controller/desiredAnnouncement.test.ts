@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { V1Endpoint, V1EndpointSlice, V1Node, V1Service } from '@kubernetes/client-node';
+import { EXCLUDE_FROM_LB_LABEL } from '../api/labels';
 import { ANNOTATIONS, type VipAnnouncementSpec } from '../api/types';
 import {
   desiredAnnouncement,
-  EXCLUDE_FROM_LB_LABEL,
   type DesiredAnnouncement,
   type DesiredAnnouncementInput,
   eligibleNodeNames,

@@ -5,10 +5,8 @@ import { SPEC_LIMITS, type AllocationMode, type TrafficPolicy, type VipAnnouncem
 import { parseAddressList, parseServiceAnnotations } from './annotations';
 import { compareIPs, parseAnnounceableIP, type ParsedIP } from '../util/ip';
 import type { Problem } from './problem';
-
-/** Nodes carrying this label (any value) never announce, as for cloud load balancers. */
-export const EXCLUDE_FROM_LB_LABEL = 'node.kubernetes.io/exclude-from-external-load-balancers';
-export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+import { sortedUnique } from '../util/lists';
+import { EXCLUDE_FROM_LB_LABEL, SERVICE_NAME_LABEL } from '../api/labels';
 
 export interface ControllerSelection {
   /** loadBalancerClass values handled; '' stands for Services without a class. */
@@ -179,35 +177,6 @@ function announcedAddresses(service: V1Service, annotated: ParsedIP[] | undefine
   return { addresses: limited(ofServiceFamilies(service, adopted, problems), problems).map((ip) => ip.address), mode: previousMode ?? 'Adopted' };
 }
 
-/** spec.loadBalancerIP ∪ the annotation, valid ones; undefined when neither is set. */
-function requestedAddresses(service: V1Service, annotated: ParsedIP[] | undefined, problems: Problem[]): ParsedIP[] | undefined {
-  const lbIP = service.spec?.loadBalancerIP?.trim();
-  if (!lbIP) return annotated;
-  const requested: ParsedIP[] = [...(annotated ?? [])];
-  const parsed = parseAnnounceableIP(lbIP);
-  if (parsed.ok) requested.push(parsed.ip);
-  else problems.push({ reason: 'InvalidAddress', source: 'spec.loadBalancerIP', value: lbIP, message: `"${lbIP}": ${parsed.reason}` });
-  return requested;
-}
-
-function ofServiceFamilies(service: V1Service, chosen: ParsedIP[], problems: Problem[]): ParsedIP[] {
-  // kube-proxy only forwards a VIP of a family the Service has; announcing another is a black hole.
-  const families = service.spec?.ipFamilies;
-  if (families && families.length > 0) {
-    chosen = chosen.filter((ip) => {
-      if (families.includes(ip.family === 4 ? 'IPv4' : 'IPv6')) return true;
-      problems.push({
-        reason: 'InvalidAddress',
-        source: 'spec.ipFamilies',
-        value: ip.address,
-        message: `"${ip.address}" is IPv${ip.family} but the Service's ipFamilies are ${families.join(', ')}`,
-      });
-      return false;
-    });
-  }
-  return chosen;
-}
-
 function limited(chosen: ParsedIP[], problems: Problem[]): ParsedIP[] {
   const unique = [...new Map(chosen.map((ip) => [ip.address, ip])).values()].sort(compareIPs);
   if (unique.length > SPEC_LIMITS.addresses) {
@@ -222,10 +191,38 @@ function limited(chosen: ParsedIP[], problems: Problem[]): ParsedIP[] {
   return unique.slice(0, SPEC_LIMITS.addresses);
 }
 
+/** The addresses the Service asks for (annotation ∪ spec.loadBalancerIP), or undefined when it asks for none. */
+function requestedAddresses(service: V1Service, annotated: ParsedIP[] | undefined, problems: Problem[]): ParsedIP[] | undefined {
+  const lbIP = service.spec?.loadBalancerIP?.trim();
+  if (!lbIP) return annotated;
+  const requested = [...(annotated ?? [])];
+  const parsed = parseAnnounceableIP(lbIP);
+  if (parsed.ok) requested.push(parsed.ip);
+  else problems.push({ reason: 'InvalidAddress', source: 'spec.loadBalancerIP', value: lbIP, message: `"${lbIP}": ${parsed.reason}` });
+  return requested;
+}
+
+/** kube-proxy only forwards a VIP of a family the Service has; announcing another is a black hole. */
+function ofServiceFamilies(service: V1Service, ips: ParsedIP[], problems: Problem[]): ParsedIP[] {
+  const families = service.spec?.ipFamilies;
+  if (!families || families.length === 0) return ips;
+  return ips.filter((ip) => {
+    if (families.includes(ip.family === 4 ? 'IPv4' : 'IPv6')) return true;
+    problems.push({
+      reason: 'InvalidAddress',
+      source: 'spec.ipFamilies',
+      value: ip.address,
+      message: `"${ip.address}" is IPv${ip.family} but the Service's ipFamilies are ${families.join(', ')}`,
+    });
+    return false;
+  });
+}
+
 /**
  * True when two specs announce the same thing: sets compare as sets, absent lists of
  * communities equal empty ones, an absent policy is the CRD default (Cluster).
- * Absent lists equal empty ones: server-side apply drops empty lists.
+ * Absent lists equal empty ones: server-side apply removes a list whose owned items all
+ * went, and keeps an empty one it never recorded an owner for (also under Cluster).
  */
 export function specsEqual(a: VipAnnouncementSpec, b: VipAnnouncementSpec): boolean {
   const set = (xs: readonly string[] | undefined): string => sortedUnique(xs ?? []).join(',');
@@ -241,8 +238,4 @@ export function specsEqual(a: VipAnnouncementSpec, b: VipAnnouncementSpec): bool
     set(a.largeCommunities) === set(b.largeCommunities) &&
     (a.localPref ?? null) === (b.localPref ?? null)
   );
-}
-
-function sortedUnique(xs: readonly string[]): string[] {
-  return [...new Set(xs)].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
 }

@@ -17,9 +17,9 @@ import type { ParsedIP } from '../util/ip';
 import type { Holder } from './allocationTable';
 import { sharingTermsOf } from './allocator';
 import { allocateService, allocationModeOf, handmadeOwner, judgeHandmade, withAllocation, type Announce, type PoolView } from './poolAllocation';
+import { sameList } from '../util/lists';
+import { MANAGED_BY, MANAGED_BY_LABEL } from '../api/labels';
 
-export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
-export const MANAGED_BY = 'vip-announcer';
 
 export interface AnnouncementSnapshot {
   /** The reconciled key ("namespace/name"): what to release when both objects are gone. */
@@ -163,10 +163,6 @@ function announcementFor(svc: V1Service, spec: VipAnnouncementSpec, mode: Alloca
     },
     spec,
   };
-}
-
-function sameList(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
 function describeWhere(spec: VipAnnouncementSpec): string {

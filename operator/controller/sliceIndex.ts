@@ -5,7 +5,7 @@ import type { V1EndpointSlice } from '@kubernetes/client-node';
 import type { CacheReader } from '../kube/controllerDefinition';
 import type { ChangeType } from '../kube/informer';
 import { objectKey } from '../kube/resources';
-import { SERVICE_NAME_LABEL } from './desiredAnnouncement';
+import { SERVICE_NAME_LABEL } from '../api/labels';
 
 /** The Service an EndpointSlice belongs to: its controller ownerReference, else its label. */
 export function serviceKeyOfSlice(slice: V1EndpointSlice): string | undefined {

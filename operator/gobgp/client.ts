@@ -2,6 +2,7 @@
 // has a deadline, every failure becomes a GobgpError with a kind, and nothing
 // here logs (requests may carry a peer password).
 import type { BgpRouter } from './router';
+import { GobgpError } from './errors';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -22,8 +23,9 @@ import {
   sameGlobal,
   uuidFromBytes,
 } from './codec';
-import type { GobgpErrorKind, TableName } from './codec';
-import type { Family, GlobalSpec, ObservedPath, PathSpec, PeerEvent, PeerSpec, PeerStatus } from './types';
+import type { TableName } from './codec';
+import type { Family } from '../api/families';
+import type { GlobalSpec, ObservedPath, PathSpec, PeerEvent, PeerSpec, GobgpPeer } from './types';
 import { LOADER_OPTIONS } from './wire';
 import type {
   WireAddPathResponse,
@@ -35,22 +37,9 @@ import type {
 } from './wire';
 
 export { InvalidSpecError } from './codec';
+export { GobgpError } from './errors';
 export type { GobgpErrorKind, TableName } from './codec';
 
-export class GobgpError extends Error {
-  override name = 'GobgpError';
-  constructor(
-    /** The RPC that failed, e.g. "AddPeer". */
-    readonly rpc: string,
-    readonly kind: GobgpErrorKind,
-    /** gRPC status code, when the failure came from gRPC. */
-    readonly code: number | undefined,
-    /** gobgpd's own text (or gRPC's). */
-    readonly details: string,
-  ) {
-    super(`gobgpd ${rpc}: ${details} (${kind})`);
-  }
-}
 
 function toGobgpError(rpc: string, err: unknown): GobgpError {
   if (err instanceof GobgpError) return err;
@@ -141,16 +130,6 @@ export class GobgpClient implements BgpRouter {
     return err instanceof GobgpError && (err.kind === 'unavailable' || err.kind === 'timeout');
   }
 
-  /** Resolves once the channel is connected; for start-up ordering and readiness. */
-  waitUntilReachable(timeoutMs = this.timeoutMs): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.client.waitForReady(Date.now() + timeoutMs, (err) => {
-        if (err) reject(new GobgpError('connect', 'unavailable', undefined, err.message));
-        else resolve();
-      });
-    });
-  }
-
   /**
    * Starts BGP unless gobgpd already runs. gobgpd itself would re-run
    * StartBgp on a started daemon and replace its RIB, so the current global
@@ -195,12 +174,12 @@ export class GobgpClient implements BgpRouter {
   }
 
   /** All configured peers (or one), with session state, config and per-family counters. */
-  async listPeers(address?: string): Promise<PeerStatus[]> {
+  async listPeers(address?: string): Promise<GobgpPeer[]> {
     const responses = await this.list<WireListPeerResponse>('ListPeer', {
       address: address ?? '',
       enableAdvertised: true,
     });
-    const out: PeerStatus[] = [];
+    const out: GobgpPeer[] = [];
     for (const r of responses) {
       const peer = r.peer ? decodePeer(r.peer) : undefined;
       if (peer) out.push(peer);

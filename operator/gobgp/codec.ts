@@ -3,15 +3,16 @@
 // with plain objects. Encoders validate and throw InvalidSpecError before any
 // request leaves the process; decoders accept anything gobgpd may send.
 import { isIPv4, isIPv6 } from 'node:net';
+import { communityParts, compareCommunities } from '../api/communities';
+import type { Family } from '../api/families';
 import type {
-  Family,
   GlobalSpec,
   ObservedPath,
   PathSpec,
   PeerEvent,
   PeerSpec,
   PeerState,
-  PeerStatus,
+  GobgpPeer,
   SessionState,
 } from './types';
 import type {
@@ -89,12 +90,7 @@ export function familyFromWire(family: WireFamily | null | undefined): Family | 
 
 /** "65000:100" → (65000 << 16) | 100, as CommunitiesAttribute carries it. */
 export function parseCommunity(text: string): number {
-  const m = /^(\d{1,5}):(\d{1,5})$/.exec(text);
-  const high = m ? Number(m[1]) : NaN;
-  const low = m ? Number(m[2]) : NaN;
-  if (!isUint(high, UINT16_MAX) || !isUint(low, UINT16_MAX)) {
-    fail(`community "${text}" is not ASN:VALUE with both parts in 0..65535`);
-  }
+  const [high, low] = communityParts(text, 'standard') ?? fail(`community "${text}" is not ASN:VALUE with both parts in 0..65535`);
   return high * 0x10000 + low;
 }
 
@@ -105,27 +101,13 @@ export function formatCommunity(value: number): string {
 
 /** "65000:1:2" → LargeCommunity (RFC 8092: three uint32). */
 export function parseLargeCommunity(text: string): WireLargeCommunity {
-  const m = /^(\d{1,10}):(\d{1,10}):(\d{1,10})$/.exec(text);
-  const [global_admin = NaN, local_data1 = NaN, local_data2 = NaN] = m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [];
-  if (!isUint(global_admin, UINT32_MAX) || !isUint(local_data1, UINT32_MAX) || !isUint(local_data2, UINT32_MAX)) {
-    fail(`large community "${text}" is not A:B:C with each part in 0..4294967295`);
-  }
+  const [global_admin, local_data1, local_data2] =
+    communityParts(text, 'large') ?? fail(`large community "${text}" is not A:B:C with each part in 0..4294967295`);
   return { global_admin, local_data1, local_data2 };
 }
 
 export function formatLargeCommunity(c: WireLargeCommunity): string {
   return `${c.global_admin ?? 0}:${c.local_data1 ?? 0}:${c.local_data2 ?? 0}`;
-}
-
-/** Numeric, part by part ("65000:20" before "65000:100"), the order types.ts promises. */
-export function compareCommunities(a: string, b: string): number {
-  const x = a.split(':').map(Number);
-  const y = b.split(':').map(Number);
-  for (let i = 0; i < Math.max(x.length, y.length); i++) {
-    const d = (x[i] ?? -1) - (y[i] ?? -1);
-    if (d !== 0) return d;
-  }
-  return 0;
 }
 
 // ---- uuid ----------------------------------------------------------------------
@@ -306,52 +288,61 @@ export function decodePath(path: WirePath): ObservedPath | undefined {
   const nlri = path.nlri;
   const family = familyFromWire(path.family);
   if (!nlri || nlri['@type'] !== TYPE.ipAddressPrefix || family === undefined) return undefined;
-  let nextHop = '';
-  const communities: string[] = [];
-  const largeCommunities: string[] = [];
-  let localPref: number | undefined;
-  let asPath: number[] | undefined;
-  for (const attr of path.pattrs ?? []) {
-    switch (attr['@type']) {
-      case TYPE.nextHop:
-        nextHop = attr.next_hop ?? '';
-        break;
-      case TYPE.mpReach:
-        // The first next hop is the global one; a link-local may follow.
-        nextHop = attr.next_hops?.[0] ?? '';
-        break;
-      case TYPE.communities:
-        communities.push(...(attr.communities ?? []).map(formatCommunity));
-        break;
-      case TYPE.largeCommunities:
-        largeCommunities.push(...(attr.communities ?? []).map(formatLargeCommunity));
-        break;
-      case TYPE.localPref:
-        localPref = attr.local_pref ?? 0;
-        break;
-      case TYPE.asPath:
-        asPath = (attr.segments ?? []).flatMap((s) => s.numbers ?? []);
-        break;
-      default:
-        break;
-    }
-  }
+  const attrs = decodeAttributes(path.pattrs ?? []);
   const observed: ObservedPath = {
     prefix: `${nlri.prefix ?? ''}/${nlri.prefix_len ?? 0}`,
     family,
-    nextHop,
-    communities: communities.sort(compareCommunities),
-    largeCommunities: largeCommunities.sort(compareCommunities),
+    nextHop: attrs.nextHop,
+    communities: attrs.communities.sort(compareCommunities),
+    largeCommunities: attrs.largeCommunities.sort(compareCommunities),
     local: isLocalPath(path),
   };
-  if (localPref !== undefined) observed.localPref = localPref;
-  if (asPath !== undefined) observed.asPath = asPath;
+  if (attrs.localPref !== undefined) observed.localPref = attrs.localPref;
+  if (attrs.asPath !== undefined) observed.asPath = attrs.asPath;
   if (path.best !== undefined) observed.best = path.best;
   const uuid = uuidFromBytes(path.uuid);
   if (uuid !== undefined) observed.uuid = uuid;
   const neighbor = addressOrUndefined(path.neighbor_ip);
   if (neighbor !== undefined) observed.neighbor = neighbor;
   return observed;
+}
+
+interface DecodedAttributes {
+  nextHop: string;
+  communities: string[];
+  largeCommunities: string[];
+  localPref?: number;
+  asPath?: number[];
+}
+
+function decodeAttributes(pattrs: readonly WireAttribute[]): DecodedAttributes {
+  const out: DecodedAttributes = { nextHop: '', communities: [], largeCommunities: [] };
+  for (const attr of pattrs) {
+    switch (attr['@type']) {
+      case TYPE.nextHop:
+        out.nextHop = attr.next_hop ?? '';
+        break;
+      case TYPE.mpReach:
+        // The first next hop is the global one; a link-local may follow.
+        out.nextHop = attr.next_hops?.[0] ?? '';
+        break;
+      case TYPE.communities:
+        out.communities.push(...(attr.communities ?? []).map(formatCommunity));
+        break;
+      case TYPE.largeCommunities:
+        out.largeCommunities.push(...(attr.communities ?? []).map(formatLargeCommunity));
+        break;
+      case TYPE.localPref:
+        out.localPref = attr.local_pref ?? 0;
+        break;
+      case TYPE.asPath:
+        out.asPath = (attr.segments ?? []).flatMap((s) => s.numbers ?? []);
+        break;
+      default:
+        break;
+    }
+  }
+  return out;
 }
 
 export function decodeDestination(destination: WireDestination | null | undefined): ObservedPath[] {
@@ -466,11 +457,11 @@ export function decodePeerState(peer: WirePeer): PeerState | undefined {
 }
 
 /** ListPeer entry → status. conf.auth_password comes back in clear: only its presence is kept. */
-export function decodePeer(peer: WirePeer): PeerStatus | undefined {
+export function decodePeer(peer: WirePeer): GobgpPeer | undefined {
   const state = decodePeerState(peer);
   if (!state) return undefined;
   const families: Family[] = [];
-  const prefixes: PeerStatus['prefixes'] = [];
+  const prefixes: GobgpPeer['prefixes'] = [];
   for (const a of peer.afi_safis ?? []) {
     const family = familyFromWire(a.config?.family ?? a.state?.family);
     if (family === undefined) continue;
@@ -483,7 +474,7 @@ export function decodePeer(peer: WirePeer): PeerStatus | undefined {
     });
   }
   const timers = peer.timers?.config;
-  const config: PeerStatus['config'] = {
+  const config: GobgpPeer['config'] = {
     address: state.address,
     asn: state.asn,
     families,
@@ -504,7 +495,7 @@ export function decodePeer(peer: WirePeer): PeerStatus | undefined {
   // Once established gobgpd reports the session's address instead of the configured one.
   const local = addressOrUndefined(peer.transport?.local_address);
   if (local !== undefined && state.state !== 'Established') config.localAddress = local;
-  const status: PeerStatus = { ...state, config, prefixes };
+  const status: GobgpPeer = { ...state, config, prefixes };
   const since = timestampToDate(peer.timers?.state?.uptime);
   if (since !== undefined && state.state === 'Established') status.establishedSince = since;
   return status;

@@ -6,7 +6,8 @@
 import { GobgpError, type GobgpErrorKind, type TableName } from './client';
 import { sameGlobal } from './codec';
 import type { BgpRouter } from './router';
-import type { Family, GlobalSpec, ObservedPath, PathSpec, PeerEvent, PeerSpec, PeerStatus, SessionState } from './types';
+import type { Family } from '../api/families';
+import type { GlobalSpec, ObservedPath, PathSpec, PeerEvent, PeerSpec, GobgpPeer, SessionState } from './types';
 
 interface PeerWatch {
   onEvent: (event: PeerEvent) => void;
@@ -15,7 +16,7 @@ interface PeerWatch {
 
 export class FakeRouter implements BgpRouter {
   global: GlobalSpec | null = null;
-  readonly peers = new Map<string, PeerStatus>();
+  readonly peers = new Map<string, GobgpPeer>();
   /** Local paths by "family prefix". */
   readonly paths = new Map<string, ObservedPath>();
   /** Every call, e.g. "startBgp(65001 10.0.0.1 179)", "addPeer(192.0.2.1)", "addPaths(2)". */
@@ -72,14 +73,14 @@ export class FakeRouter implements BgpRouter {
     });
   }
 
-  listPeers(address?: string): Promise<PeerStatus[]> {
+  listPeers(address?: string): Promise<GobgpPeer[]> {
     return this.started('listPeers()', () => [...this.peers.values()].filter((p) => address === undefined || p.address === address).map((p) => structuredClone(p)));
   }
 
   addPeer(spec: PeerSpec): Promise<void> {
     return this.started(`addPeer(${spec.address})`, () => {
       if (this.peers.has(spec.address)) throw new GobgpError('AddPeer', 'exists', 6, `fake: peer ${spec.address} exists`);
-      this.peers.set(spec.address, peerStatusOf(spec));
+      this.peers.set(spec.address, gobgpPeerOf(spec));
     });
   }
 
@@ -139,7 +140,7 @@ export class FakeRouter implements BgpRouter {
 }
 
 /** What gobgpd reports for a peer just added: the config back (no password), session not up. */
-function peerStatusOf(spec: PeerSpec): PeerStatus {
+function gobgpPeerOf(spec: PeerSpec): GobgpPeer {
   const { password, ...config } = spec;
   return {
     address: spec.address,

@@ -1,15 +1,16 @@
 // The BGP router the speaker drives, as one small interface: GobgpClient implements it over
 // gRPC, and the speaker's unit tests drive its ordered steps with an in-memory fake.
 import type { TableName } from './codec';
-import type { GobgpError } from './client';
-import type { Family, GlobalSpec, ObservedPath, PathSpec, PeerEvent, PeerSpec, PeerStatus } from './types';
+import type { GobgpError } from './errors';
+import type { Family } from '../api/families';
+import type { GlobalSpec, ObservedPath, PathSpec, PeerEvent, PeerSpec, GobgpPeer } from './types';
 
 export interface BgpRouter {
   /** The running global config, or null when BGP is not started. */
   getBgp(): Promise<GlobalSpec | null>;
   startBgp(spec: GlobalSpec): Promise<'started' | 'already-running'>;
   stopBgp(): Promise<void>;
-  listPeers(address?: string): Promise<PeerStatus[]>;
+  listPeers(address?: string): Promise<GobgpPeer[]>;
   addPeer(spec: PeerSpec): Promise<void>;
   deletePeer(address: string): Promise<void>;
   listPath(family: Family, table: TableName, peerAddress?: string): Promise<ObservedPath[]>;

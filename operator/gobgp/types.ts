@@ -1,7 +1,7 @@
 // The GoBGP-facing vocabulary the rest of the code speaks. The client in this
 // folder turns these into the v3 API's protobuf messages and back.
 
-export type Family = 'ipv4-unicast' | 'ipv6-unicast';
+import type { Family } from '../api/families';
 
 /** A locally originated path, as the speaker wants it in gobgpd's global RIB. */
 export interface PathSpec {
@@ -70,7 +70,7 @@ export interface PeerState {
 }
 
 /** A peer as listed by gobgpd: session state plus the configuration gobgpd holds. */
-export interface PeerStatus extends PeerState {
+export interface GobgpPeer extends PeerState {
   /**
    * The configuration as gobgpd reports it back. gobgpd fills its defaults in
    * (hold 90, keepalive 30, connect-retry 120), so compare with that in mind.

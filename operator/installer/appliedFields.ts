@@ -5,6 +5,8 @@
 // matter. The API server's own rewrites are allowed for: empty values it omits, and resource
 // quantities it canonicalises ("0.5" is stored as "500m").
 
+import { isRecord } from '../util/records';
+
 const QUANTITY = /^([+-]?(?:\d+\.?\d*|\.\d+))(?:([eE][+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E))?$/;
 const SUFFIX: Record<string, number> = {
   n: 1e-9, u: 1e-6, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
@@ -24,10 +26,6 @@ function sameQuantity(a: string, b: string): boolean {
   const x = quantityValue(a);
   const y = quantityValue(b);
   return x !== undefined && y !== undefined && Math.abs(x - y) <= 1e-9 * Math.max(Math.abs(x), Math.abs(y));
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** A value Go's omitempty drops, so the API server may store it as absent. */

@@ -98,20 +98,20 @@ export async function executeInstallerPlan(
   sinks: InstallerSinks,
   ctx: Pick<ReconcileContext, 'log' | 'signal'>,
 ): Promise<void> {
-  const va = snapshot.announcer;
-  if (!va) return;
+  const announcer = snapshot.announcer;
+  if (!announcer) return;
   for (const action of actions) {
     try {
-      await execute(action, va, sinks, ctx);
+      await execute(action, announcer, sinks, ctx);
     } catch (err) {
       if (action.kind !== 'applyConfigMap' && action.kind !== 'applyDaemonSet') throw err;
-      for (const a of planApplyFailed(snapshot, errorMessage(err))) await execute(a, va, sinks, ctx);
+      for (const a of planApplyFailed(snapshot, errorMessage(err))) await execute(a, announcer, sinks, ctx);
       throw err;
     }
   }
 }
 
-async function execute(action: InstallerAction, va: VipAnnouncer, sinks: InstallerSinks, ctx: Pick<ReconcileContext, 'log' | 'signal'>): Promise<void> {
+async function execute(action: InstallerAction, announcer: VipAnnouncer, sinks: InstallerSinks, ctx: Pick<ReconcileContext, 'log' | 'signal'>): Promise<void> {
   const { writer, events } = sinks;
   const signal = ctx.signal;
   switch (action.kind) {
@@ -134,8 +134,8 @@ async function execute(action: InstallerAction, va: VipAnnouncer, sinks: Install
       }
       return;
     case 'event':
-      if (action.type === 'Warning') events.warning(va, action.reason, action.message);
-      else events.normal(va, action.reason, action.message);
+      if (action.type === 'Warning') events.warning(announcer, action.reason, action.message);
+      else events.normal(announcer, action.reason, action.message);
       return;
   }
 }

@@ -58,25 +58,25 @@ export type InstallerAction =
 type Ready = Pick<Condition, 'status' | 'reason' | 'message'>;
 
 export function planInstaller(s: InstallerSnapshot): InstallerAction[] {
-  const va = s.announcer;
-  if (!va || va.metadata.deletionTimestamp) return [];
-  const currentDs = ownedBy(s.daemonSet, va);
+  const announcer = s.announcer;
+  if (!announcer || announcer.metadata.deletionTimestamp) return [];
+  const currentDs = ownedBy(s.daemonSet, announcer);
 
   const active = activeAnnouncer(s.announcers);
-  if (active && active.metadata.name !== va.metadata.name) {
+  if (active && active.metadata.name !== announcer.metadata.name) {
     const message = `VipAnnouncer ${active.metadata.name} is in effect (the oldest); this one is ignored`;
-    return planReport(va, s.now, { status: 'False', reason: INSTALLER_REASONS.superseded, message }, speakersRolledOut(currentDs), true);
+    return planReport(announcer, s.now, { status: 'False', reason: INSTALLER_REASONS.superseded, message }, speakersRolledOut(currentDs), true);
   }
 
-  const rendered = desiredSpeakerConfig(va);
+  const rendered = desiredSpeakerConfig(announcer);
   if (!rendered.ok) {
     const message = `invalid configuration, nothing applied: ${rendered.problems.join('; ')}`;
-    return planReport(va, s.now, { status: 'False', reason: INSTALLER_REASONS.invalidConfiguration, message }, speakersRolledOut(currentDs), true);
+    return planReport(announcer, s.now, { status: 'False', reason: INSTALLER_REASONS.invalidConfiguration, message }, speakersRolledOut(currentDs), true);
   }
 
   const writes: InstallerAction[] = [];
-  if (!configMapCurrent(ownedBy(s.configMap, va), rendered)) writes.push({ kind: 'applyConfigMap', body: desiredConfigMap(va, rendered) });
-  const dsBody = daemonSetBody(va, rendered.hash);
+  if (!configMapCurrent(ownedBy(s.configMap, announcer), rendered)) writes.push({ kind: 'applyConfigMap', body: desiredConfigMap(announcer, rendered) });
+  const dsBody = daemonSetBody(announcer, rendered.hash);
   // The DaemonSet the status describes: the cached one, or what the apply will make of it.
   let ds: DaemonSetView | undefined = currentDs;
   if (!currentDs || !appliedFieldsHold(currentDs, { metadata: dsBody.metadata, spec: dsBody.spec })) {
@@ -84,10 +84,10 @@ export function planInstaller(s: InstallerSnapshot): InstallerAction[] {
     ds = afterApply(s.daemonSet, dsBody);
   }
 
-  const ns = namespaceOf(va);
+  const ns = namespaceOf(announcer);
   const short = rendered.hash.slice(0, 12);
   const events: InstallerAction[] =
-    va.status?.configHash !== rendered.hash
+    announcer.status?.configHash !== rendered.hash
       ? [{ kind: 'event', type: 'Normal', reason: INSTALLER_REASONS.configurationApplied, message: `speaker configuration ${short} applied to ${ns}/${SPEAKER_NAME}` }]
       : [];
   const rollout = speakersRolledOut(ds);
@@ -95,28 +95,28 @@ export function planInstaller(s: InstallerSnapshot): InstallerAction[] {
     rollout.condition.status === 'True'
       ? { status: 'True', reason: INSTALLER_REASONS.ready, message: `configuration ${short} runs on ${rollout.desired} speakers` }
       : { status: 'False', reason: rollout.condition.reason, message: rollout.condition.message };
-  return [...writes, ...events, ...planReport(va, s.now, ready, rollout, false, rendered.hash)];
+  return [...writes, ...events, ...planReport(announcer, s.now, ready, rollout, false, rendered.hash)];
 }
 
 /** What to do when applying the ConfigMap or DaemonSet failed with `error`. */
 export function planApplyFailed(s: InstallerSnapshot, error: string): InstallerAction[] {
-  const va = s.announcer;
-  if (!va) return [];
-  const message = `applying the speaker ConfigMap/DaemonSet in namespace ${namespaceOf(va)} failed: ${error}`;
-  return planReport(va, s.now, { status: 'False', reason: INSTALLER_REASONS.applyFailed, message }, speakersRolledOut(ownedBy(s.daemonSet, va)), true);
+  const announcer = s.announcer;
+  if (!announcer) return [];
+  const message = `applying the speaker ConfigMap/DaemonSet in namespace ${namespaceOf(announcer)} failed: ${error}`;
+  return planReport(announcer, s.now, { status: 'False', reason: INSTALLER_REASONS.applyFailed, message }, speakersRolledOut(ownedBy(s.daemonSet, announcer)), true);
 }
 
 /** The object if it carries the controller ownerReference of this VipAnnouncer incarnation. */
-function ownedBy<T extends { metadata?: { ownerReferences?: Array<{ uid: string; controller?: boolean }> } }>(obj: T | undefined, va: VipAnnouncer): T | undefined {
-  return obj && (obj.metadata?.ownerReferences ?? []).some((o) => o.uid === va.metadata.uid && o.controller === true) ? obj : undefined;
+function ownedBy<T extends { metadata?: { ownerReferences?: Array<{ uid: string; controller?: boolean }> } }>(obj: T | undefined, announcer: VipAnnouncer): T | undefined {
+  return obj && (obj.metadata?.ownerReferences ?? []).some((o) => o.uid === announcer.metadata.uid && o.controller === true) ? obj : undefined;
 }
 
 function configMapCurrent(cm: V1ConfigMap | undefined, rendered: { text: string; hash: string }): boolean {
   return cm?.data?.[CONFIG_KEY] === rendered.text && cm.metadata?.annotations?.[CONFIG_HASH_ANNOTATION] === rendered.hash;
 }
 
-function daemonSetBody(va: VipAnnouncer, configHash: string): V1DaemonSet {
-  const desired = desiredDaemonSet(va, configHash);
+function daemonSetBody(announcer: VipAnnouncer, configHash: string): V1DaemonSet {
+  const desired = desiredDaemonSet(announcer, configHash);
   return { ...desired, metadata: { ...desired.metadata, annotations: { [APPLIED_HASH_ANNOTATION]: objectHash(desired) } } };
 }
 
@@ -136,9 +136,9 @@ function afterApply(live: V1DaemonSet | undefined, body: V1DaemonSet): DaemonSet
  * The status (written only when it changed) and, for a problem (`warn`) that differs from the
  * stored Ready condition, a Warning Event first.
  */
-function planReport(va: VipAnnouncer, now: Date, ready: Ready, rollout: RolloutState, warn: boolean, configHash = va.status?.configHash): InstallerAction[] {
-  const gen = va.metadata.generation;
-  const previous = va.status?.conditions;
+function planReport(announcer: VipAnnouncer, now: Date, ready: Ready, rollout: RolloutState, warn: boolean, configHash = announcer.status?.configHash): InstallerAction[] {
+  const gen = announcer.metadata.generation;
+  const previous = announcer.status?.conditions;
   const conditions = [
     condition(INSTALLER_CONDITION_TYPES.ready, ready, gen, previous, now),
     condition(INSTALLER_CONDITION_TYPES.speakersRolledOut, rollout.condition, gen, previous, now),
@@ -156,8 +156,8 @@ function planReport(va: VipAnnouncer, now: Date, ready: Ready, rollout: RolloutS
     readySpeakers: rollout.ready,
     updatedSpeakers: rollout.updated,
   };
-  if (!statusEqual(va.status ?? {}, status)) {
-    actions.push({ kind: 'applyStatus', body: { apiVersion: API_VERSION, kind: INSTALLER_KIND, metadata: { name: va.metadata.name }, status } });
+  if (!statusEqual(announcer.status ?? {}, status)) {
+    actions.push({ kind: 'applyStatus', body: { apiVersion: API_VERSION, kind: INSTALLER_KIND, metadata: { name: announcer.metadata.name }, status } });
   }
   return actions;
 }

@@ -14,6 +14,7 @@ import {
   type VipAnnouncerPeer,
 } from '../api/types';
 import { validateConfigText } from '../config';
+import { MANAGED_BY, MANAGED_BY_LABEL } from '../api/labels';
 
 export const SPEAKER_NAME = 'vip-announcer-speaker';
 export const SPEAKER_SERVICE_ACCOUNT = 'vip-announcer-speaker';
@@ -54,8 +55,8 @@ export type RenderedConfig =
   | { ok: true; text: string; hash: string }
   | { ok: false; problems: string[] };
 
-export function namespaceOf(va: VipAnnouncer): string {
-  return va.spec.namespace || DEFAULTS.namespace;
+export function namespaceOf(announcer: VipAnnouncer): string {
+  return announcer.spec.namespace || DEFAULTS.namespace;
 }
 
 export function passwordFileOf(ref: { name: string; key: string }): string {
@@ -90,9 +91,9 @@ function renderPeer(p: VipAnnouncerPeer): Record<string, unknown> {
 }
 
 /** Problems the file schema cannot see, because they are about the CR's own fields. */
-function specProblems(va: VipAnnouncer): string[] {
+function specProblems(announcer: VipAnnouncer): string[] {
   const problems: string[] = [];
-  const spec = va.spec;
+  const spec = announcer.spec;
   if (!spec.speaker?.gobgpdImage) problems.push('spec.speaker.gobgpdImage: is required');
   if (spec.routerIdPolicy !== undefined && spec.routerIdPolicy !== 'NodeInternalIP') problems.push('spec.routerIdPolicy: must be NodeInternalIP');
   const nh = spec.nextHop ?? {};
@@ -114,8 +115,8 @@ function specProblems(va: VipAnnouncer): string[] {
  * statically: the node name and password files exist only in the Pod). Fields the CR leaves
  * out are left out of the file too, so the file's defaults apply.
  */
-export function desiredSpeakerConfig(va: VipAnnouncer): RenderedConfig {
-  const spec = va.spec;
+export function desiredSpeakerConfig(announcer: VipAnnouncer): RenderedConfig {
+  const spec = announcer.spec;
   const speaker: Record<string, unknown> = { asn: spec.asn };
   if (spec.listenPort !== undefined) speaker.listenPort = spec.listenPort;
   speaker.gobgp = { target: GOBGP_API };
@@ -128,9 +129,9 @@ export function desiredSpeakerConfig(va: VipAnnouncer): RenderedConfig {
   speaker.peers = (spec.peers ?? []).map(renderPeer);
   const doc = { speaker, metrics: { address: `0.0.0.0:${spec.speaker?.metricsPort ?? DEFAULTS.metricsPort}` } };
   const body = yaml.dump(doc, { noRefs: true, lineWidth: -1 });
-  const text = `# Rendered from VipAnnouncer ${va.metadata.name} by vip-announcer; edit the VipAnnouncer, not this file.\n${body}`;
+  const text = `# Rendered from VipAnnouncer ${announcer.metadata.name} by vip-announcer; edit the VipAnnouncer, not this file.\n${body}`;
 
-  const problems = [...specProblems(va), ...validateConfigText(text, { role: 'speaker' }).problems.map(toSpecProblem)];
+  const problems = [...specProblems(announcer), ...validateConfigText(text, { role: 'speaker' }).problems.map(toSpecProblem)];
   if (problems.length > 0) return { ok: false, problems: [...new Set(problems)] };
   return { ok: true, text, hash: sha256(text) };
 }
@@ -140,34 +141,34 @@ function toSpecProblem(p: string): string {
   return i < 0 ? p : `${specPathOf(p.slice(0, i))}: ${p.slice(i + 2)}`;
 }
 
-export function speakerLabels(va: VipAnnouncer): Record<string, string> {
+export function speakerLabels(announcer: VipAnnouncer): Record<string, string> {
   return {
     'app.kubernetes.io/name': 'vip-announcer',
     'app.kubernetes.io/component': 'speaker',
-    'app.kubernetes.io/instance': va.metadata.name,
+    'app.kubernetes.io/instance': announcer.metadata.name,
     'app.kubernetes.io/part-of': 'vip-announcer',
-    'app.kubernetes.io/managed-by': 'vip-announcer',
-    [OWNER_LABEL]: va.metadata.name,
+    [MANAGED_BY_LABEL]: MANAGED_BY,
+    [OWNER_LABEL]: announcer.metadata.name,
   };
 }
 
 /** The DaemonSet's selector: immutable, so it names only what never changes. */
 export const SELECTOR_LABELS = { 'app.kubernetes.io/name': 'vip-announcer', 'app.kubernetes.io/component': 'speaker' } as const;
 
-function ownerReference(va: VipAnnouncer): { apiVersion: string; kind: string; name: string; uid: string; controller: true; blockOwnerDeletion: true } {
-  return { apiVersion: API_VERSION, kind: INSTALLER_KIND, name: va.metadata.name, uid: va.metadata.uid ?? '', controller: true, blockOwnerDeletion: true };
+function ownerReference(announcer: VipAnnouncer): { apiVersion: string; kind: string; name: string; uid: string; controller: true; blockOwnerDeletion: true } {
+  return { apiVersion: API_VERSION, kind: INSTALLER_KIND, name: announcer.metadata.name, uid: announcer.metadata.uid ?? '', controller: true, blockOwnerDeletion: true };
 }
 
-export function desiredConfigMap(va: VipAnnouncer, config: { text: string; hash: string }): V1ConfigMap {
+export function desiredConfigMap(announcer: VipAnnouncer, config: { text: string; hash: string }): V1ConfigMap {
   return {
     apiVersion: 'v1',
     kind: 'ConfigMap',
     metadata: {
       name: SPEAKER_NAME,
-      namespace: namespaceOf(va),
-      labels: speakerLabels(va),
+      namespace: namespaceOf(announcer),
+      labels: speakerLabels(announcer),
       annotations: { [CONFIG_HASH_ANNOTATION]: config.hash },
-      ownerReferences: [ownerReference(va)],
+      ownerReferences: [ownerReference(announcer)],
     },
     data: { [CONFIG_KEY]: config.text },
   };
@@ -201,13 +202,13 @@ export function gobgpdSecurityContext(listenPort: number): V1SecurityContext {
   return { ...RESTRICTED, runAsUser: SPEAKER_UID, runAsGroup: SPEAKER_UID, runAsNonRoot: true };
 }
 
-export function desiredDaemonSet(va: VipAnnouncer, configHash: string): V1DaemonSet {
-  const spec = va.spec;
+export function desiredDaemonSet(announcer: VipAnnouncer, configHash: string): V1DaemonSet {
+  const spec = announcer.spec;
   const sp = spec.speaker ?? {};
   const metricsPort = sp.metricsPort ?? DEFAULTS.metricsPort;
   const listenPort = spec.listenPort ?? DEFAULTS.listenPort;
   const pullPolicy = sp.imagePullPolicy ?? DEFAULTS.imagePullPolicy;
-  const labels = speakerLabels(va);
+  const labels = speakerLabels(announcer);
 
   // One projected volume with exactly the referenced keys, as <secret>/<key>.
   const secretKeys = new Map<string, Set<string>>();
@@ -235,7 +236,7 @@ export function desiredDaemonSet(va: VipAnnouncer, configHash: string): V1Daemon
   return {
     apiVersion: 'apps/v1',
     kind: 'DaemonSet',
-    metadata: { name: SPEAKER_NAME, namespace: namespaceOf(va), labels, ownerReferences: [ownerReference(va)] },
+    metadata: { name: SPEAKER_NAME, namespace: namespaceOf(announcer), labels, ownerReferences: [ownerReference(announcer)] },
     spec: {
       selector: { matchLabels: { ...SELECTOR_LABELS } },
       updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1 } },

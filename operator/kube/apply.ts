@@ -11,6 +11,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { KubeObject, ResourceRef } from './resources';
 import { apiVersionOf, resourcePath } from './resources';
 import { KubeApiError, isAlreadyExists, isConflict, isNotFound, kubeRequest } from './request';
+import { isRecord } from '../util/records';
 
 export { KubeApiError, isAlreadyExists, isConflict, isGone, isInvalid, isNetworkError, isNotFound } from './request';
 
@@ -42,10 +43,6 @@ export interface DeleteOptions {
   resourceVersion?: string;
   propagationPolicy?: 'Foreground' | 'Background' | 'Orphan';
   gracePeriodSeconds?: number;
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function asObject<T>(v: unknown, what: string): T {
@@ -241,44 +238,5 @@ export async function deleteObject(
   } catch (err) {
     if (isNotFound(err)) return false;
     throw err;
-  }
-}
-
-/** The same operations bound to one kind and one field manager. */
-export class ResourceClient<T extends KubeObject> {
-  constructor(
-    readonly kc: KubeConfig,
-    readonly resource: ResourceRef,
-    readonly fieldManager: string,
-  ) {}
-
-  get(namespace: string | undefined, name: string, signal?: AbortSignal): Promise<T | undefined> {
-    return getObject<T>(this.kc, this.resource, namespace, name, { signal });
-  }
-  /** Apply `obj`: only the fields this manager owns (apiVersion/kind filled in when missing). */
-  apply(obj: KubeObject, opts: Partial<ApplyOptions> = {}): Promise<T> {
-    return applyObject<KubeObject, T>(this.kc, this.resource, obj, { ...opts, fieldManager: opts.fieldManager ?? this.fieldManager });
-  }
-  /** Apply `obj` (metadata name/namespace and the owned `status` fields) to /status. */
-  applyStatus(obj: KubeObject & { status: unknown }, opts: Partial<ApplyOptions> = {}): Promise<T> {
-    return applyStatus<T>(this.kc, this.resource, obj, { ...opts, fieldManager: opts.fieldManager ?? this.fieldManager });
-  }
-  mergePatch(namespace: string | undefined, name: string, patch: unknown, opts: WriteOptions = {}): Promise<T> {
-    return mergePatch<T>(this.kc, this.resource, namespace, name, patch, { fieldManager: this.fieldManager, ...opts });
-  }
-  mergePatchStatus(namespace: string | undefined, name: string, status: unknown, opts: WriteOptions = {}): Promise<T> {
-    return mergePatchStatus<T>(this.kc, this.resource, namespace, name, status, { fieldManager: this.fieldManager, ...opts });
-  }
-  create(obj: T, opts: WriteOptions = {}): Promise<T> {
-    return createObject(this.kc, this.resource, obj, { fieldManager: this.fieldManager, ...opts });
-  }
-  replace(obj: T, opts: WriteOptions = {}): Promise<T> {
-    return replaceObject(this.kc, this.resource, obj, { fieldManager: this.fieldManager, ...opts });
-  }
-  createOrReplace(obj: T, opts: WriteOptions = {}): Promise<T> {
-    return createOrReplace(this.kc, this.resource, obj, { fieldManager: this.fieldManager, ...opts });
-  }
-  delete(namespace: string | undefined, name: string, opts: DeleteOptions = {}): Promise<boolean> {
-    return deleteObject(this.kc, this.resource, namespace, name, opts);
   }
 }

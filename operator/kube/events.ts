@@ -30,6 +30,7 @@ import { errorFields, nullLogger } from '../util/log';
 import { sleep } from '../util/backoff';
 import { metrics } from '../util/metrics';
 import { TokenBucket } from '../util/tokenBucket';
+import { kubeTime } from '../api/time';
 
 export type { EventType } from './eventQueue';
 
@@ -81,11 +82,6 @@ interface Aggregate {
 const MAX_MESSAGE = 1024;
 const CAMEL_CASE = /^[A-Z][A-Za-z0-9]*$/;
 const WRITE_TIMEOUT_MS = 30_000;
-
-/** core/v1 Event time (metav1.Time, second precision). */
-function eventTime(d: Date): string {
-  return d.toISOString().replace(/\.\d+Z$/, 'Z');
-}
 
 function truncate(message: string): string {
   return message.length > MAX_MESSAGE ? message.slice(0, MAX_MESSAGE - 3) + '...' : message;
@@ -297,7 +293,7 @@ export class EventRecorder implements EventSink {
         await this.send({
           method: 'PATCH',
           path: resourcePath(Resources.events, agg.namespace, agg.eventName),
-          body: { count: agg.count + e.repeats, lastTimestamp: eventTime(e.lastAt) },
+          body: { count: agg.count + e.repeats, lastTimestamp: kubeTime(e.lastAt) },
           contentType: MERGE_PATCH,
           timeoutMs: WRITE_TIMEOUT_MS,
           signal,
@@ -333,8 +329,8 @@ export class EventRecorder implements EventSink {
         message: e.message,
         type: e.type,
         count: e.repeats,
-        firstTimestamp: eventTime(e.firstAt),
-        lastTimestamp: eventTime(e.lastAt),
+        firstTimestamp: kubeTime(e.firstAt),
+        lastTimestamp: kubeTime(e.lastAt),
         source: { component: this.controller },
         reportingComponent: this.controller,
         reportingInstance: this.instance,

@@ -13,7 +13,7 @@
 //   The backoff grows only while attempts fail fast (a watch that stayed up for `healthyWatchMs`
 //   resets it), so an API server that is down for minutes is polled at most every `backoff.maxMs`
 //   and the informer picks up where it left off when it comes back. Nothing here exits the process.
-// - resyncPeriodMs: relist periodically anyway (repairs anything a missed event left behind).
+// - relistPeriodMs: relist periodically anyway (repairs anything a missed event left behind).
 //
 // Handlers run synchronously, after the store has been updated, and should only enqueue keys.
 
@@ -24,7 +24,9 @@ import { KubeApiError, asStatus, isGone, kubeRequest, kubeStream } from './reque
 import type { Log } from '../util/log';
 import { errorFields, errorMessage, nullLogger } from '../util/log';
 import type { BackoffOptions } from '../util/backoff';
+import { slimForCache } from './cacheShape';
 import { Backoff, sleep } from '../util/backoff';
+import { isRecord } from '../util/records';
 
 // ---------------------------------------------------------------------------------------------
 // The list/watch transport (swappable in tests).
@@ -68,10 +70,6 @@ export interface Selector {
   namespace?: string;
   labelSelector?: string;
   fieldSelector?: string;
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function isKubeObject(v: unknown): v is KubeObject & { metadata: { name: string } } {
@@ -165,12 +163,15 @@ export class KubeListWatcher<T extends KubeObject> implements ListWatcher<T> {
     return { labelSelector: this.selector.labelSelector, fieldSelector: this.selector.fieldSelector };
   }
 
-  /** Objects of built-in kinds come without apiVersion/kind; fill them in for the handlers. */
+  /**
+   * Objects of built-in kinds come without apiVersion/kind: fill them in for the handlers, and
+   * keep only what decisions read (slimForCache).
+   */
   private withTypeMeta<O extends { apiVersion?: unknown; kind?: unknown }>(phase: WatchEventType, obj: O): O {
     if (phase === 'BOOKMARK') return obj;
     if (obj.apiVersion === undefined) obj.apiVersion = this.apiVersion;
     if (obj.kind === undefined) obj.kind = this.resource.kind;
-    return obj;
+    return slimForCache(obj as unknown as KubeObject) as unknown as O;
   }
 }
 
@@ -257,7 +258,7 @@ export interface InformerOptions<T> extends Selector {
   /** LIST page size (default 500). */
   pageSize?: number;
   /** Relist this often even when the watch is healthy; 0 = never (default). */
-  resyncPeriodMs?: number;
+  relistPeriodMs?: number;
   /** Server-side watch timeout; default a random 300..599 s per watch (spreads reconnects). */
   watchTimeoutSeconds?: number;
   /** Retry pacing after failures (default 500 ms doubling to 30 s, 20 % jitter). */
@@ -273,7 +274,7 @@ export class Informer<T extends KubeObject> {
   private readonly lw: ListWatcher<T>;
   private readonly log: Log;
   private readonly pageSize: number;
-  private readonly resyncPeriodMs: number;
+  private readonly relistPeriodMs: number;
   private readonly watchTimeoutSeconds?: number;
   private readonly healthyWatchMs: number;
   private readonly backoff: Backoff;
@@ -300,7 +301,7 @@ export class Informer<T extends KubeObject> {
     else throw new Error('Informer needs a KubeConfig or a listWatcher');
     this.log = (opts.logger ?? nullLogger()).child({ informer: this.lw.description });
     this.pageSize = opts.pageSize ?? 500;
-    this.resyncPeriodMs = opts.resyncPeriodMs ?? 0;
+    this.relistPeriodMs = opts.relistPeriodMs ?? 0;
     this.watchTimeoutSeconds = opts.watchTimeoutSeconds;
     this.healthyWatchMs = opts.healthyWatchMs ?? 30_000;
     this.backoff = new Backoff(opts.backoff ?? { initialMs: 500, maxMs: 30_000, jitter: 0.2 });
@@ -538,11 +539,11 @@ export class Informer<T extends KubeObject> {
       for (const w of this.syncWaiters.splice(0)) w();
     }
     clearTimeout(this.resyncTimer);
-    if (this.resyncPeriodMs > 0 && !this.stopped) {
+    if (this.relistPeriodMs > 0 && !this.stopped) {
       this.resyncTimer = setTimeout(() => {
         this.log.debug('periodic relist');
         this.relist();
-      }, this.resyncPeriodMs);
+      }, this.relistPeriodMs);
     }
   }
 

@@ -303,8 +303,8 @@ void test('stop() cuts a backoff wait short', async (t) => {
   assert.equal(fake.lists.length, 1);
 });
 
-void test('resyncPeriodMs relists periodically; an unchanged relist calls no handler', async (t) => {
-  const { fake, seen } = await started(t, [svc('a')], { resyncPeriodMs: 40 });
+void test('relistPeriodMs relists periodically; an unchanged relist calls no handler', async (t) => {
+  const { fake, seen } = await started(t, [svc('a')], { relistPeriodMs: 40 });
   await waitFor(() => fake.lists.length >= 3, 5_000, 'two periodic relists');
   assert.deepEqual(
     seen.map((s) => `${s.type} ${s.key}`),

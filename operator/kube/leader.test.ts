@@ -4,7 +4,8 @@ import { describe, it, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { LeaderElectorOptions } from './leader';
-import { LeaderElector, microTime } from './leader';
+import { microTime } from '../api/time';
+import { LeaderElector } from './leader';
 import { FakeClock, FakeLeaseClient } from './testing';
 
 void test('microTime has six fractional digits', () => {

@@ -25,6 +25,8 @@ import type { Log } from '../util/log';
 import { errorFields, nullLogger } from '../util/log';
 import type { Clock } from '../util/clock';
 import { scopedSignal, sleepOn, systemClock } from '../util/clock';
+import { isRecord } from '../util/records';
+import { microTime } from '../api/time';
 
 export interface LeaseSpec {
   holderIdentity?: string;
@@ -41,7 +43,7 @@ export interface Lease {
   spec?: LeaseSpec;
 }
 
-export interface LeaderElectionConfig {
+export interface LeaseSettings {
   namespace: string;
   /** Lease name. */
   name: string;
@@ -90,18 +92,9 @@ export interface LeaderElectorExtras {
   clock?: Clock;
 }
 
-export type LeaderElectorOptions = LeaderElectionConfig & LeaderCallbacks & LeaderElectorExtras;
-
-/** metav1.MicroTime: RFC 3339 with exactly six fractional digits (the API server insists). */
-export function microTime(d: Date): string {
-  return d.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
-}
+export type LeaderElectorOptions = LeaseSettings & LeaderCallbacks & LeaderElectorExtras;
 
 type Attempt = 'acquired' | 'held' | 'failed';
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function asLease(v: unknown): Lease {
   if (!isRecord(v) || !isRecord(v.metadata) || typeof v.metadata.name !== 'string') throw new Error('not a Lease');

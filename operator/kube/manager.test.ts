@@ -8,7 +8,6 @@ import type { ControllerDefinition, KeyRequest, ReconcileContext, Watch } from '
 import { Informer, type ChangeType, type Selector } from './informer';
 import { FakeListWatcher } from './fakeListWatcher';
 import { Resources, objectKey, type KubeObject, type ResourceRef } from './resources';
-import { TerminalError } from './workqueue';
 import type { Log, LogFields } from '../util/log';
 import { metrics } from '../util/metrics';
 import { Gate, settlesWithin, waitFor } from './testing';
@@ -261,7 +260,7 @@ void test('reconcile metrics carry the controller name and the outcome', async (
   const attempts: string[] = [];
   const ctl = new Recorder(name, [services], () => ['ok-1', 'ok-2', 'bad'], (key) => {
     attempts.push(key);
-    return key === 'bad' ? Promise.reject(new TerminalError('bad input')) : Promise.resolve();
+    return key === 'bad' ? Promise.reject(new Error('bad input')) : Promise.resolve();
   });
   h.mgr.add(ctl.def);
   await h.mgr.start();
@@ -270,6 +269,6 @@ void test('reconcile metrics carry the controller name and the outcome', async (
   await waitFor(() => attempts.length === 3, 5_000, 'the reconciles');
   await h.mgr.shutdown(); // every reconcile has been observed once the workers stopped
   assert.equal(await count('success'), 2);
-  assert.equal(await count('terminal'), 1);
-  assert.equal(await count('error'), undefined);
+  assert.ok(((await count('error')) ?? 0) >= 1, 'the failed reconcile counts as error (a retry may add more)');
+  assert.equal(await count('requeue'), undefined);
 });

@@ -20,7 +20,7 @@ import { startHttpServer } from '../util/httpServer';
 import type { Caches, ControllerDefinition } from './controllerDefinition';
 import { ControllerRunner } from './controllerRunner';
 import { Informer, waitForCacheSync, type Selector } from './informer';
-import { LeaderElector, type LeaderElectionConfig } from './leader';
+import { LeaderElector, type LeaseSettings } from './leader';
 import type { KubeObject, ResourceRef } from './resources';
 
 export interface ManagerOptions {
@@ -29,7 +29,7 @@ export interface ManagerOptions {
   /** Unique per process: the Lease holder identity. */
   identity: string;
   /** The process's Lease; leader-elected controllers always run when absent. */
-  leaderElection?: Omit<LeaderElectionConfig, 'identity'>;
+  leaderElection?: Omit<LeaseSettings, 'identity'>;
   /** Where /metrics, /healthz and /readyz listen (port 0 = not served). */
   http?: { host: string; port: number };
   /** Stop takes at most this long, then the process exits anyway (default 20 s < 30 s grace). */

@@ -9,6 +9,7 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { isRecord } from '../util/records';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 export type QueryValue = string | number | boolean | undefined;
@@ -73,10 +74,6 @@ export const isGone = (err: unknown): boolean => isKubeApiError(err) && err.stat
 export const isInvalid = (err: unknown): boolean => isKubeApiError(err) && err.statusCode === 422;
 /** No HTTP answer at all (refused, reset, DNS, timeout). */
 export const isNetworkError = (err: unknown): boolean => isKubeApiError(err) && err.statusCode === 0;
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /** Read a metav1.Status out of a parsed body, if it is one. */
 export function asStatus(v: unknown): KubeStatus | undefined {

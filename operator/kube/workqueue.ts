@@ -7,8 +7,7 @@
 // - The handler's outcome decides what happens next, like controller-runtime's Result:
 //     resolve {} / undefined  -> done, backoff forgotten
 //     resolve {requeueAfter}  -> backoff forgotten, handled again after that many ms
-//     throw TerminalError     -> not retried (logged), backoff forgotten
-//     throw anything else     -> retried with per-key exponential backoff (addRateLimited)
+//     throw                   -> retried with per-key exponential backoff (addRateLimited)
 // - shutdown() stops taking keys, drops delayed and queued ones (the state is level-triggered and is
 //   re-synced at the next start) and waits for handlers in flight.
 
@@ -19,15 +18,7 @@ import { backoffDelay } from '../util/backoff';
 /** What a handler returns; `undefined` or `{}` means done. */
 export type Result = { requeueAfter?: number } | undefined | void;
 
-/** Throw this from a handler for a failure that retrying cannot fix (bad input): no requeue. */
-export class TerminalError extends Error {
-  override readonly name = 'TerminalError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
-}
-
-export type Outcome = 'success' | 'requeue' | 'error' | 'terminal';
+export type Outcome = 'success' | 'requeue' | 'error';
 
 export type Handler = (key: string) => Promise<Result>;
 
@@ -139,7 +130,7 @@ export class WorkQueue {
   }
 
   /** addAfter(key, backoff): the delay doubles with every call until forget(key). */
-  addRateLimited(key: string): void {
+  private addRateLimited(key: string): void {
     if (this.shuttingDown) return;
     this.addAfter(key, this.rateLimiter.when(key));
   }
@@ -161,15 +152,6 @@ export class WorkQueue {
   /** Keys waiting for a delay (requeueAfter or backoff). */
   delayedLen(): number {
     return this.delayed.size;
-  }
-
-  /** Keys being handled now. */
-  processingLen(): number {
-    return this.processing.size;
-  }
-
-  isShuttingDown(): boolean {
-    return this.shuttingDown;
   }
 
   /**
@@ -263,19 +245,13 @@ export class WorkQueue {
         }
       } catch (err) {
         error = err;
-        if (err instanceof TerminalError) {
-          this.forget(key);
-          outcome = 'terminal';
-          this.log.error('terminal error, not retrying', { key, ...errorFields(err) });
-        } else {
-          outcome = 'error';
-          this.addRateLimited(key);
-          this.log.warn('handler failed, retrying with backoff', {
-            key,
-            retries: this.numRequeues(key),
-            ...errorFields(err),
-          });
-        }
+        outcome = 'error';
+        this.addRateLimited(key);
+        this.log.warn('handler failed, retrying with backoff', {
+          key,
+          retries: this.numRequeues(key),
+          ...errorFields(err),
+        });
       }
       const durationMs = performance.now() - started;
       this.done(key);

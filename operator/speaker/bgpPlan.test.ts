@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { GlobalSpec, PeerSpec, PeerStatus } from '../gobgp/types';
+import type { GlobalSpec, PeerSpec, GobgpPeer } from '../gobgp/types';
 import { planGlobal, planPeers, type GlobalPlan, type PeerPlan } from './bgpPlan';
 
 const desired: GlobalSpec = { asn: 65001, routerId: '10.0.0.5', listenPort: 179, listenAddresses: [] };
@@ -31,7 +31,7 @@ const spec = (address: string, extra: Partial<PeerSpec> = {}): PeerSpec => ({
 });
 
 /** As gobgpd lists a peer configured from `s`. */
-const running = (s: PeerSpec, state: PeerStatus['state'] = 'Established'): PeerStatus => {
+const running = (s: PeerSpec, state: GobgpPeer['state'] = 'Established'): GobgpPeer => {
   const { password, ...config } = s;
   return { address: s.address, asn: s.asn, state, config: { ...config, hasPassword: password !== undefined }, prefixes: [] };
 };
@@ -39,7 +39,7 @@ const running = (s: PeerSpec, state: PeerStatus['state'] = 'Established'): PeerS
 void test('planPeers: add missing, re-create changed, remove unknown, leave equal ones alone', () => {
   const a = spec('192.0.2.1');
   const b = spec('192.0.2.2');
-  const cases: Array<[string, PeerSpec[], PeerStatus[], PeerPlan]> = [
+  const cases: Array<[string, PeerSpec[], GobgpPeer[], PeerPlan]> = [
     ['cold start', [a, b], [], { add: [a, b], recreate: [], remove: [] }],
     ['all in place (session state does not matter)', [a, b], [running(a, 'Active'), running(b)], { add: [], recreate: [], remove: [] }],
     ['one added to the config', [a, b], [running(a)], { add: [b], recreate: [], remove: [] }],

@@ -2,7 +2,7 @@
 // plans: what gobgpd runs vs what the configuration and the Node ask for. The executors in
 // ./speakerController.ts only carry them out.
 import { sameGlobal } from '../gobgp/codec';
-import type { GlobalSpec, PeerSpec, PeerStatus } from '../gobgp/types';
+import type { GlobalSpec, PeerSpec, GobgpPeer } from '../gobgp/types';
 import { peerConfigDiffers } from './peerConfig';
 
 /**
@@ -26,7 +26,7 @@ export interface PeerPlan {
   remove: string[];
 }
 
-export function planPeers(desired: readonly PeerSpec[], running: readonly PeerStatus[]): PeerPlan {
+export function planPeers(desired: readonly PeerSpec[], running: readonly GobgpPeer[]): PeerPlan {
   const have = new Map(running.map((p) => [p.address, p]));
   const wanted = new Set(desired.map((p) => p.address));
   const plan: PeerPlan = { add: [], recreate: [], remove: [] };

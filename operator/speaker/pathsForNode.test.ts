@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { VipAnnouncement, VipAnnouncementSpec } from '../api/types';
-import { announcementKey, pathsForNode } from './pathsForNode';
+import { pathsForNode } from './pathsForNode';
 import type { NodeInfo } from './pathsForNode';
 
 function va(key: string, spec: Partial<VipAnnouncementSpec>, deleting = false): VipAnnouncement {
@@ -208,9 +208,4 @@ void test('bad values are left out and reported; the rest is announced', () => {
 void test('nothing to announce: empty results', () => {
   assert.deepEqual(pathsForNode([], nodeA, {}), { paths: [], prefixesByAnnouncement: new Map(), conflicts: [], invalid: [], refused: [] });
   assert.deepEqual(pathsForNode([va('s/a', cluster([], 3))], nodeA, {}).prefixesByAnnouncement, new Map());
-});
-
-void test('announcementKey', () => {
-  assert.equal(announcementKey(va('shop/web', {})), 'shop/web');
-  assert.equal(announcementKey({ metadata: { name: 'x' } }), 'x');
 });

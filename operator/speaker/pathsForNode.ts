@@ -1,10 +1,13 @@
 // announcements + this node -> the exact set of paths this node's gobgpd must
 // originate. It is recomputed from scratch from what exists (level-triggered),
 // so a deleted announcement's paths go whether or not its delete event was seen.
-import { comparePrefix, hostPrefix, ipFamily, isIpv4Mapped } from '../config/ip';
+import { comparePrefix, hostPrefix, ipFamily, isIpv4Mapped } from '../util/ip';
 import type { VipAnnouncement } from '../api/types';
-import type { Family, PathSpec } from '../gobgp/types';
-import { canonicalCommunity, canonicalLargeCommunity, comparePaths, sortCommunities } from './pathAttributes';
+import { unicastFamily, type Family } from '../api/families';
+import type { PathSpec } from '../gobgp/types';
+import { canonicalCommunity, canonicalLargeCommunity, sortCommunities } from '../api/communities';
+import { comparePaths } from './pathAttributes';
+import { objectKey } from '../kube/resources';
 
 export interface NodeInfo {
   name: string;
@@ -47,11 +50,6 @@ export interface NodePaths {
   invalid: InvalidValue[];
   /** Prefixes no pool allows (only once VipPools exist); not announced. */
   refused: RefusedPrefix[];
-}
-
-/** "namespace/name", the work-queue key of an announcement. */
-export function announcementKey(a: Pick<VipAnnouncement, 'metadata'>): string {
-  return a.metadata.namespace ? `${a.metadata.namespace}/${a.metadata.name}` : a.metadata.name;
 }
 
 /** Whether the announcement's spec says this node announces its addresses. */
@@ -103,7 +101,7 @@ interface Collected {
 export function pathsForNode(announcements: readonly VipAnnouncement[], node: NodeInfo, nextHop: NextHops, policy?: PrefixPolicy): NodePaths {
   const c: Collected = { byPrefix: new Map(), prefixesByKey: new Map(), invalid: [], refused: [] };
   // Sorting by key makes every result independent of the order of the input list.
-  const sorted = [...announcements].sort((a, b) => cmp(announcementKey(a), announcementKey(b)));
+  const sorted = [...announcements].sort((a, b) => cmp(objectKey(a), objectKey(b)));
   for (const a of sorted) if (announcesFromNode(a, node)) collect(a, c, policy);
   const { paths, conflicts } = mergedPaths(c.byPrefix, nextHop);
   const prefixesByAnnouncement = new Map<string, string[]>();
@@ -112,7 +110,7 @@ export function pathsForNode(announcements: readonly VipAnnouncement[], node: No
 }
 
 function collect(a: VipAnnouncement, c: Collected, policy: PrefixPolicy | undefined): void {
-  const key = announcementKey(a);
+  const key = objectKey(a);
   const asked: Contribution = {
     key,
     communities: validOnly(key, 'communities', a.spec.communities ?? [], canonicalCommunity, c.invalid),
@@ -137,7 +135,7 @@ function collect(a: VipAnnouncement, c: Collected, policy: PrefixPolicy | undefi
     keyPrefixes.add(prefix);
     const entry = c.byPrefix.get(prefix);
     if (entry) entry.from.push(judged.contribution);
-    else c.byPrefix.set(prefix, { family: ipFamily(address) === 4 ? 'ipv4-unicast' : 'ipv6-unicast', from: [judged.contribution] });
+    else c.byPrefix.set(prefix, { family: unicastFamily(ipFamily(address) === 4 ? 4 : 6), from: [judged.contribution] });
   }
 }
 
@@ -186,7 +184,7 @@ function merge(from: Contribution[]): {
   const communities = sortCommunities(from.flatMap((c) => c.communities));
   const largeCommunities = sortCommunities(
     from.flatMap((c) => c.largeCommunities),
-    true,
+    'large',
   );
   const prefs = from.map((c) => c.localPref).filter((p): p is number => p !== undefined);
   const localPref = prefs.length > 0 ? Math.max(...prefs) : undefined;
@@ -215,7 +213,7 @@ function validOnly(
     if (c === undefined) invalid.push({ announcement: key, field, value: v, reason: `not a valid ${field === 'communities' ? 'community' : 'large community'}` });
     else ok.push(c);
   }
-  return sortCommunities(ok, field === 'largeCommunities');
+  return sortCommunities(ok, field === 'largeCommunities' ? 'large' : 'standard');
 }
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { PeerSpec, PeerStatus } from '../gobgp/types';
+import type { PeerSpec, GobgpPeer } from '../gobgp/types';
 import { peerConfigDiffers } from './peerConfig';
 
 const want: PeerSpec = { address: '192.0.2.1', asn: 64512, port: 179, holdTime: 9, keepaliveInterval: 3, connectRetry: 1, families: ['ipv4-unicast', 'ipv6-unicast'], passive: false };
 // As gobgpd reports it back: defaults filled in, no password text.
-const got: PeerStatus['config'] = { address: '192.0.2.1', asn: 64512, port: 179, holdTime: 9, keepaliveInterval: 3, connectRetry: 1, families: ['ipv6-unicast', 'ipv4-unicast'], passive: false, hasPassword: false };
+const got: GobgpPeer['config'] = { address: '192.0.2.1', asn: 64512, port: 179, holdTime: 9, keepaliveInterval: 3, connectRetry: 1, families: ['ipv6-unicast', 'ipv4-unicast'], passive: false, hasPassword: false };
 
 test('which peer fields differ from what gobgpd has', () => {
-  const cases: Array<[string, Partial<PeerSpec>, Partial<PeerStatus['config']>, string[]]> = [
+  const cases: Array<[string, Partial<PeerSpec>, Partial<GobgpPeer['config']>, string[]]> = [
     ['identical (family order ignored)', {}, {}, []],
     ['families: IPv6 missing in gobgpd', {}, { families: ['ipv4-unicast'] }, ['families']],
     ['another ASN', { asn: 65000 }, {}, ['asn']],

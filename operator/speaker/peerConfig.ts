@@ -1,6 +1,6 @@
 // Whether a peer gobgpd already has matches the configuration. Pure, so the
 // speaker's "make gobgpd match the config" step is table-tested.
-import type { PeerSpec, PeerStatus } from '../gobgp/types';
+import type { PeerSpec, GobgpPeer } from '../gobgp/types';
 
 /**
  * The fields of a configured peer that differ from what gobgpd reports (empty:
@@ -8,7 +8,7 @@ import type { PeerSpec, PeerStatus } from '../gobgp/types';
  * gobgpd fills its own defaults in, and once a session is up it reports the
  * session's local address rather than the configured one, so that is skipped.
  */
-export function peerConfigDiffers(want: PeerSpec, got: PeerStatus['config']): string[] {
+export function peerConfigDiffers(want: PeerSpec, got: GobgpPeer['config']): string[] {
   const diff: string[] = [];
   const same = <T>(field: string, w: T | undefined, g: T | undefined): void => {
     if (w !== undefined && w !== g) diff.push(field);

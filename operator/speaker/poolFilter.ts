@@ -8,7 +8,7 @@
 import { comparePools, compilePool, poolContains, selectorMatches, type CompiledPool, type VipPool } from '../api/pool';
 import type { VipAnnouncement } from '../api/types';
 import { parseIP } from '../util/ip';
-import { sortCommunities } from './pathAttributes';
+import { sortCommunities } from '../api/communities';
 import type { Contribution, PrefixPolicy } from './pathsForNode';
 
 export const REFUSED = {
@@ -61,7 +61,7 @@ export function withPoolAttributes(pool: CompiledPool, asked: Contribution): Con
   return {
     key: asked.key,
     communities: sortCommunities([...(adv.communities ?? []), ...ownCommunities]),
-    largeCommunities: sortCommunities([...(adv.largeCommunities ?? []), ...(own ? asked.largeCommunities : [])], true),
+    largeCommunities: sortCommunities([...(adv.largeCommunities ?? []), ...(own ? asked.largeCommunities : [])], 'large'),
     ...(localPref !== undefined ? { localPref } : {}),
   };
 }

@@ -6,7 +6,7 @@ import type { V1Node } from '@kubernetes/client-node';
 import type { VipPool } from '../api/pool';
 import type { SpeakerStatus, VipAnnouncement, VipAnnouncementSpec } from '../api/types';
 import type { PeerConfig, SpeakerConfig } from '../config/types';
-import { EXCLUDE_FROM_LB_LABEL } from '../controller/desiredAnnouncement';
+import { EXCLUDE_FROM_LB_LABEL } from '../api/labels';
 import { GobgpError } from '../gobgp/client';
 import { FakeRouter } from '../gobgp/fakeRouter';
 import type { KeyRequest } from '../kube/controllerDefinition';

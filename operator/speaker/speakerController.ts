@@ -14,12 +14,13 @@
 import type { V1Namespace, V1Node } from '@kubernetes/client-node';
 import type { VipPool } from '../api/pool';
 import { API_VERSION, KIND, type SpeakerStatus, type VipAnnouncement } from '../api/types';
-import { globalSpecOf, peerSpecOf } from '../config/specs';
+import { globalSpecOf, peerSpecOf } from './gobgpSpecs';
 import type { SpeakerConfig } from '../config/types';
-import { EXCLUDE_FROM_LB_LABEL } from '../controller/desiredAnnouncement';
+import { EXCLUDE_FROM_LB_LABEL } from '../api/labels';
 import { GobgpError } from '../gobgp/client';
 import type { BgpRouter } from '../gobgp/router';
-import type { Family, ObservedPath, PeerEvent, PeerStatus } from '../gobgp/types';
+import { FAMILIES } from '../api/families';
+import type { ObservedPath, PeerEvent, GobgpPeer } from '../gobgp/types';
 import { isNotFound } from '../kube/apply';
 import { watch, type CacheReader, type Caches, type ControllerDefinition, type KeyRequest, type ReconcileContext } from '../kube/controllerDefinition';
 import type { ChangeType, Selector } from '../kube/informer';
@@ -40,7 +41,6 @@ import { entrySettled, indexAdjOut, speakerEntry, type AdjOutIndex } from './spe
 
 export const TABLE = 'table';
 export const STATUS = 'status';
-const FAMILIES: Family[] = ['ipv4-unicast', 'ipv6-unicast'];
 /** Concurrent status writes to the API server. */
 const STATUS_WRITE_CONCURRENCY = 16;
 /** Concurrent DeletePath calls to gobgpd. */
@@ -267,7 +267,7 @@ class SpeakerReconciler {
   private async syncPeers(log: Log): Promise<void> {
     const running = await this.router.listPeers();
     const plan = planPeers(this.cfg.peers.map(peerSpecOf), running);
-    const config = new Map<string, PeerStatus['config']>(running.map((p) => [p.address, p.config]));
+    const config = new Map<string, GobgpPeer['config']>(running.map((p) => [p.address, p.config]));
     for (const spec of plan.recreate) {
       const have = config.get(spec.address);
       // gobgpd has no in-place update for these: re-create the peer (its session restarts).
@@ -367,7 +367,7 @@ class SpeakerReconciler {
     if (writes.length + deferred > 0) ctx.log.debug('status entries written', { count: writes.length, deferred });
   }
 
-  private async readSessions(): Promise<{ peers: PeerStatus[]; adjOut: AdjOutIndex }> {
+  private async readSessions(): Promise<{ peers: GobgpPeer[]; adjOut: AdjOutIndex }> {
     const peers = await this.router.listPeers();
     for (const p of peers) metrics.sessionUp.set({ node: this.cfg.nodeName, peer: p.address }, p.state === 'Established' ? 1 : 0);
     const adjOut = new Map<string, string[]>();
@@ -380,7 +380,7 @@ class SpeakerReconciler {
   }
 
   /** The entries that differ from what we wrote or the cache holds; unsettled ones wait a little. */
-  private entriesToWrite(current: NodePaths, peers: PeerStatus[], adjOut: AdjOutIndex, now: number): { writes: EntryWrite[]; deferred: number } {
+  private entriesToWrite(current: NodePaths, peers: GobgpPeer[], adjOut: AdjOutIndex, now: number): { writes: EntryWrite[]; deferred: number } {
     const writes: EntryWrite[] = [];
     const settling = now - this.tableChangedAt < SETTLE_MAX_MS;
     let deferred = 0;

@@ -2,8 +2,9 @@
 // prefixes it originates and, per peer, the session state and which of those
 // prefixes gobgpd has in the adj-RIB-out towards that peer.
 import type { PeerStatus, RefusedPrefixStatus, SpeakerStatus } from '../api/types';
-import { canonicalIp, canonicalPrefix, compareIp, comparePrefix } from '../config/ip';
+import { canonicalIp, canonicalPrefix, compareIp, comparePrefix } from '../util/ip';
 import type { PeerState } from '../gobgp/types';
+import { kubeTime } from '../api/time';
 
 /** Canonical peer address → canonical prefixes in its adj-RIB-out. */
 export type AdjOutIndex = ReadonlyMap<string, ReadonlySet<string>>;
@@ -14,7 +15,7 @@ export function indexAdjOut(adjOutByPeer: ReadonlyMap<string, readonly string[]>
   for (const [peer, prefixes] of adjOutByPeer) {
     const address = canonicalIp(peer) ?? peer;
     const set = index.get(address) ?? new Set<string>();
-    for (const p of prefixes) set.add(canonicalPrefix(p));
+    for (const p of prefixes) set.add(canonicalPrefix(p) ?? p);
     index.set(address, set);
   }
   return index;
@@ -46,7 +47,7 @@ export function speakerEntry(
     const out: ReadonlySet<string> = p.state === 'Established' ? (adjOut.get(address) ?? new Set<string>()) : new Set<string>();
     peerStatus.push({ address, asn: p.asn, state: p.state, advertised: addresses.filter((a) => out.has(a)) });
   }
-  const entry: SpeakerStatus = { node, addresses, peers: peerStatus, lastUpdateTime: rfc3339Seconds(now) };
+  const entry: SpeakerStatus = { node, addresses, peers: peerStatus, lastUpdateTime: kubeTime(now) };
   if (refused.length > 0) entry.refused = sortedRefused(refused);
   return entry;
 }
@@ -88,14 +89,9 @@ function fingerprint(s: SpeakerStatus): string {
 }
 
 function sortedRefused(refused: readonly RefusedPrefixStatus[]): RefusedPrefixStatus[] {
-  return [...refused].map((r) => ({ prefix: canonicalPrefix(r.prefix), reason: r.reason })).sort((a, b) => comparePrefix(a.prefix, b.prefix));
+  return [...refused].map((r) => ({ prefix: canonicalPrefix(r.prefix) ?? r.prefix, reason: r.reason })).sort((a, b) => comparePrefix(a.prefix, b.prefix));
 }
 
 function uniqueSorted(prefixes: readonly string[]): string[] {
-  return [...new Set(prefixes.map(canonicalPrefix))].sort(comparePrefix);
-}
-
-/** metav1.Time precision: whole seconds, "2024-01-02T03:04:05Z". */
-function rfc3339Seconds(d: Date): string {
-  return new Date(Math.floor(d.getTime() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+  return [...new Set(prefixes.map((p) => canonicalPrefix(p) ?? p))].sort(comparePrefix);
 }

@@ -1,6 +1,18 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
-import { canonicalPrefix, compareIPs, hostPrefix, parseAnnounceableIP, parseIP, type ParsedIP } from './ip';
+import { describe, it, test } from 'node:test';
+import {
+  canonicalIp,
+  canonicalPrefix,
+  compareIp,
+  compareIPs,
+  hostPrefix,
+  ipFamily,
+  isIpv4Mapped,
+  parseAnnounceableIP,
+  parseIP,
+  splitHostPort,
+  type ParsedIP,
+} from './ip';
 
 void describe('parseIP', () => {
   // Expected canonical forms were checked against Go's net/netip, which the API server's CEL uses.
@@ -65,14 +77,71 @@ void describe('ordering and prefixes', () => {
     const sorted = ['2001:db8::2', '10.0.0.10', '2001:db8::10', '10.0.0.9'].map(ip).sort(compareIPs);
     assert.deepEqual(sorted.map((x) => x.address), ['10.0.0.9', '10.0.0.10', '2001:db8::2', '2001:db8::10']);
   });
-  void it('host prefixes are /32 and /128', () => {
-    assert.equal(hostPrefix(ip('203.0.113.10')), '203.0.113.10/32');
-    assert.equal(hostPrefix(ip('2001:db8::10')), '2001:db8::10/128');
-  });
   void it('canonicalPrefix normalises and rejects', () => {
     assert.equal(canonicalPrefix('2001:DB8:0::10/128'), '2001:db8::10/128');
     assert.equal(canonicalPrefix('203.0.113.10/32'), '203.0.113.10/32');
     assert.equal(canonicalPrefix('203.0.113.10/33'), undefined);
     assert.equal(canonicalPrefix('203.0.113.10'), undefined);
   });
+});
+
+void test('ipFamily refuses zone ids and non-canonical IPv4', () => {
+  const cases: Array<[string, 4 | 6 | undefined]> = [
+    ['192.0.2.1', 4],
+    ['2001:db8::1', 6],
+    ['::', 6],
+    ['fe80::1%eth0', undefined],
+    ['01.2.3.4', undefined],
+    ['192.0.2.300', undefined],
+    ['host', undefined],
+  ];
+  for (const [text, want] of cases) assert.equal(ipFamily(text), want, text);
+});
+
+void test('canonicalIp follows RFC 5952 like Go', () => {
+  const cases: Array<[string, string | undefined]> = [
+    ['2001:DB8:0:0:0:0:0:10', '2001:db8::10'],
+    ['2001:db8:0:0:1:0:0:1', '2001:db8::1:0:0:1'],
+    ['2001:0:0:1:0:0:0:1', '2001:0:0:1::1'],
+    ['2001:db8:0:1:1:1:1:1', '2001:db8:0:1:1:1:1:1'],
+    ['::', '::'],
+    ['::1', '::1'],
+    ['1::', '1::'],
+    ['::ffff:192.0.2.1', '::ffff:c000:201'],
+    ['192.0.2.1', '192.0.2.1'],
+    ['nope', undefined],
+  ];
+  for (const [text, want] of cases) assert.equal(canonicalIp(text), want, text);
+});
+
+void test('prefix helpers', () => {
+  assert.equal(hostPrefix('203.0.113.10'), '203.0.113.10/32');
+  assert.equal(hostPrefix('2001:DB8::10'), '2001:db8::10/128');
+  assert.equal(hostPrefix('x'), undefined);
+  assert.equal(canonicalPrefix('2001:DB8:0::10/128'), '2001:db8::10/128');
+  assert.equal(canonicalPrefix('10.0.0.1/33'), undefined);
+  assert.equal(canonicalPrefix('garbage'), undefined);
+  assert.ok(isIpv4Mapped('::ffff:10.0.0.1'));
+  assert.ok(!isIpv4Mapped('2001:db8::1'));
+  assert.deepEqual(['2001:db8::1', '10.0.0.10', '10.0.0.9', 'zz'].sort(compareIp), ['10.0.0.9', '10.0.0.10', '2001:db8::1', 'zz']);
+});
+
+void test('splitHostPort', () => {
+  assert.deepEqual(splitHostPort('127.0.0.1:50051'), { host: '127.0.0.1', port: 50051 });
+  assert.deepEqual(splitHostPort('[::1]:179'), { host: '::1', port: 179 });
+  assert.equal(splitHostPort('::1:179'), undefined);
+  assert.equal(splitHostPort('[127.0.0.1]:179'), undefined);
+  assert.equal(splitHostPort('127.0.0.1:0'), undefined);
+  assert.equal(splitHostPort('127.0.0.1:65536'), undefined);
+  assert.equal(splitHostPort('127.0.0.1'), undefined);
+});
+
+void test('parseIP says why it refuses', () => {
+  const reason = (text: string): string => {
+    const p = parseIP(text);
+    return p.ok ? 'accepted' : p.reason;
+  };
+  assert.match(reason('fe80::1%eth0'), /zone/);
+  assert.match(reason('::ffff:1.2.3.4'), /IPv4-mapped/);
+  assert.match(reason('web.example'), /not an IPv4 or IPv6 address/);
 });

@@ -1,7 +1,11 @@
-// IP address parsing that agrees with the CRD's CEL rules (isIP, ip.isCanonical,
-// ip().isGlobalUnicast(), which follow Go's net/netip): an address the controller
-// accepts is one the API server accepts, so a computed spec is never rejected.
-import { isIP } from 'node:net';
+// The one IP address module. Canonical text follows Go (net/netip, RFC 5952:
+// lower case, first longest run of zero groups compressed), because both the
+// API server's CEL rules (isIP, ip.isCanonical, ip().isGlobalUnicast()) and
+// gobgpd speak Go: an address the controller accepts is one the API server
+// accepts, and a prefix the speaker compares never differs from gobgpd's RIB
+// only in spelling. Text that is not an address yields undefined (or a reason),
+// never an exception.
+import { isIP, isIPv4, isIPv6 } from 'node:net';
 
 export type IPFamily = 4 | 6;
 
@@ -15,22 +19,64 @@ export interface ParsedIP {
 
 export type IPParseResult = { ok: true; ip: ParsedIP } | { ok: false; reason: string };
 
+/** 4 or 6 for a plain IP literal; undefined otherwise (zone ids such as "fe80::1%eth0" are refused). */
+export function ipFamily(text: string): IPFamily | undefined {
+  if (isIPv4(text)) return 4;
+  if (!text.includes('%') && isIPv6(text)) return 6;
+  return undefined;
+}
+
+/** The address as 4 or 16 bytes, or undefined when it is not an IP literal. */
+export function ipBytes(text: string): number[] | undefined {
+  const family = ipFamily(text);
+  if (family === 4) return text.split('.').map(Number);
+  if (family !== 6) return undefined;
+  let body = text.toLowerCase();
+  const tail: number[] = [];
+  // An embedded dotted quad ("::ffff:1.2.3.4") stands for the last two groups.
+  const lastColon = body.lastIndexOf(':');
+  const last = body.slice(lastColon + 1);
+  if (last.includes('.')) {
+    tail.push(...last.split('.').map(Number));
+    body = body.slice(0, lastColon + 1) + '0:0';
+  }
+  const [head, rest] = body.includes('::') ? body.split('::') : [body, undefined];
+  const groupsOf = (s: string): number[] => (s === '' ? [] : s.split(':').map((g) => parseInt(g, 16)));
+  const left = groupsOf(head ?? '');
+  const right = rest === undefined ? [] : groupsOf(rest);
+  const groups = [...left, ...new Array<number>(8 - left.length - right.length).fill(0), ...right];
+  const bytes = groups.flatMap((g) => [g >> 8, g & 0xff]);
+  if (tail.length === 4) bytes.splice(12, 4, ...tail);
+  return bytes;
+}
+
+/** True for ::ffff:a.b.c.d, which Go prints as IPv4 and no router expects as a /128. */
+export function isIpv4Mapped(text: string): boolean {
+  const b = ipBytes(text);
+  return b !== undefined && b.length === 16 && b.slice(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff;
+}
+
+/** Canonical text of an IP literal; undefined when the text is not one. */
+export function canonicalIp(text: string): string | undefined {
+  const b = ipBytes(text);
+  if (b === undefined) return undefined;
+  if (b.length === 4) return b.join('.');
+  const groups: number[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(((b[i] ?? 0) << 8) | (b[i + 1] ?? 0));
+  return formatIPv6(groups);
+}
+
 /** Parses any IPv4/IPv6 literal the API server's ip() accepts (no zone, no IPv4-mapped IPv6). */
 export function parseIP(text: string): IPParseResult {
-  const family = isIP(text);
-  if (family === 0) return { ok: false, reason: 'not an IPv4 or IPv6 address' };
-  if (family === 4) {
-    // node:net already rejects leading zeros, as netip does.
-    const value = text.split('.').reduce((acc, octet) => (acc << 8n) | BigInt(Number(octet)), 0n);
-    return { ok: true, ip: { address: text, family: 4, value } };
-  }
-  if (text.includes('%')) return { ok: false, reason: 'an IPv6 zone is not allowed' };
-  const groups = expandIPv6(text);
-  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
+  if (isIP(text) === 6 && text.includes('%')) return { ok: false, reason: 'an IPv6 zone is not allowed' };
+  const bytes = ipBytes(text);
+  const address = canonicalIp(text);
+  if (bytes === undefined || address === undefined) return { ok: false, reason: 'not an IPv4 or IPv6 address' };
+  if (isIpv4Mapped(text)) {
     return { ok: false, reason: 'an IPv4-mapped IPv6 address is not allowed; write the IPv4 address' };
   }
-  const value = groups.reduce((acc, g) => (acc << 16n) | BigInt(g), 0n);
-  return { ok: true, ip: { address: formatIPv6(groups), family: 6, value } };
+  const value = bytes.reduce((acc, b) => (acc << 8n) | BigInt(b), 0n);
+  return { ok: true, ip: { address, family: bytes.length === 4 ? 4 : 6, value } };
 }
 
 /** parseIP plus the CRD's unicast rule: an address a router can be sent as a /32 or /128 route. */
@@ -49,21 +95,59 @@ export function compareIPs(a: ParsedIP, b: ParsedIP): number {
   return a.value < b.value ? -1 : a.value > b.value ? 1 : 0;
 }
 
-/** The host route announced for an address: /32 or /128. */
-export function hostPrefix(ip: ParsedIP): string {
-  return `${ip.address}/${ip.family === 4 ? 32 : 128}`;
+/** compareIPs on text: IPv4 before IPv6, then numerically; non-IP text sorts last, by string. */
+export function compareIp(a: string, b: string): number {
+  const x = ipBytes(a);
+  const y = ipBytes(b);
+  if (x === undefined || y === undefined) {
+    if (x !== undefined) return -1;
+    if (y !== undefined) return 1;
+    return a < b ? -1 : a > b ? 1 : 0;
+  }
+  if (x.length !== y.length) return x.length - y.length;
+  for (let i = 0; i < x.length; i++) {
+    const d = (x[i] ?? 0) - (y[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
 }
 
-/** "addr/len" in canonical form, or undefined when it is not a prefix. */
+/** The host route announced for an address, "203.0.113.10/32" or "2001:db8::10/128"; undefined when it is not one. */
+export function hostPrefix(address: string): string | undefined {
+  const ip = canonicalIp(address);
+  if (ip === undefined) return undefined;
+  return `${ip}/${ipFamily(ip) === 4 ? 32 : 128}`;
+}
+
+/** Canonical "ip/len"; undefined when the text is not a prefix (callers that compare by text fall back to it). */
 export function canonicalPrefix(text: string): string | undefined {
   const slash = text.indexOf('/');
   if (slash < 0) return undefined;
-  const parsed = parseIP(text.slice(0, slash));
+  const ip = canonicalIp(text.slice(0, slash));
   const lenText = text.slice(slash + 1);
-  if (!parsed.ok || !/^[0-9]{1,3}$/.test(lenText)) return undefined;
+  if (ip === undefined || !/^\d{1,3}$/.test(lenText)) return undefined;
   const len = Number(lenText);
-  if (len > (parsed.ip.family === 4 ? 32 : 128)) return undefined;
-  return `${parsed.ip.address}/${len}`;
+  if (len > (ipFamily(ip) === 4 ? 32 : 128)) return undefined;
+  return `${ip}/${len}`;
+}
+
+/** Orders prefixes by address (IPv4 first), then by length. */
+export function comparePrefix(a: string, b: string): number {
+  const [ia = '', la = ''] = a.split('/');
+  const [ib = '', lb = ''] = b.split('/');
+  return compareIp(ia, ib) || Number(la) - Number(lb) || (a < b ? -1 : a > b ? 1 : 0);
+}
+
+/** host:port with a numeric port; IPv6 hosts in brackets. */
+export function splitHostPort(text: string): { host: string; port: number } | undefined {
+  const m = /^(?:\[([^\]]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(text);
+  if (!m) return undefined;
+  const port = Number(m[3]);
+  if (port < 1 || port > 65535) return undefined;
+  const host = m[1] ?? m[2] ?? '';
+  // Brackets only around IPv6, and an IPv6 host must be bracketed (the regex ensures the latter).
+  if (m[1] !== undefined && ipFamily(host) !== 6) return undefined;
+  return { host, port };
 }
 
 /** The address with this numeric value, in canonical text. */
@@ -91,30 +175,8 @@ export function isGlobalUnicast(ip: Pick<ParsedIP, 'family' | 'value'>): boolean
   return true;
 }
 
-// Input is already known valid (node:net.isIP returned 6).
-function expandIPv6(text: string): number[] {
-  const toGroups = (part: string): number[] => {
-    if (part === '') return [];
-    const out: number[] = [];
-    for (const piece of part.split(':')) {
-      if (piece.includes('.')) {
-        const [a, b, c, d] = piece.split('.').map(Number);
-        out.push((a << 8) | b, (c << 8) | d);
-      } else {
-        out.push(parseInt(piece, 16));
-      }
-    }
-    return out;
-  };
-  const gap = text.indexOf('::');
-  if (gap < 0) return toGroups(text);
-  const head = toGroups(text.slice(0, gap));
-  const tail = toGroups(text.slice(gap + 2));
-  return [...head, ...new Array<number>(8 - head.length - tail.length).fill(0), ...tail];
-}
-
 // RFC 5952 as Go prints it: first longest run of two or more zero groups becomes "::".
-export function formatIPv6(groups: number[]): string {
+function formatIPv6(groups: number[]): string {
   let bestStart = -1;
   let bestLen = 1;
   for (let i = 0; i < 8; ) {

@@ -9,6 +9,7 @@
 
 import { Logger } from 'tslog';
 import type { OperatorLogger } from '@dot-i/k8s-operator';
+import { isRecord } from './records';
 
 export type LogFields = Record<string, unknown>;
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -79,10 +80,6 @@ interface MetaLike {
   date?: unknown;
   logLevelName?: unknown;
   name?: unknown;
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** Turn tslog's log object (fields + `_meta`) into one flat JSON line. */

@@ -22,7 +22,7 @@ export const metrics = {
   }),
   reconcileTotal: new Counter({
     name: 'vipannouncer_reconcile_total',
-    help: 'Reconciles, by controller and outcome (success, requeue, error, terminal).',
+    help: 'Reconciles, by controller and outcome (success, requeue, error).',
     labelNames: ['controller', 'outcome'] as const,
     registers: [registry],
   }),
@@ -30,6 +30,11 @@ export const metrics = {
     name: 'vipannouncer_rejected_writes',
     help: 'Objects whose last write the API server refused as invalid (422) and that are not retried until their inputs change, by controller.',
     labelNames: ['controller'] as const,
+    registers: [registry],
+  }),
+  notAdvertised: new Gauge({
+    name: 'vipannouncer_announcements_not_advertised',
+    help: 'VipAnnouncements whose Advertised condition is not True (leader only; 0 on a standby).',
     registers: [registry],
   }),
   leaderTerms: new Counter({

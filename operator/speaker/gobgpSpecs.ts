@@ -2,7 +2,7 @@
 // wire (the config keeps milliseconds), and this is the one place a password
 // leaves its Secret wrapper.
 import type { GlobalSpec, PeerSpec } from '../gobgp/types';
-import type { PeerConfig, SpeakerConfig } from './types';
+import type { PeerConfig, SpeakerConfig } from '../config/types';
 
 const seconds = (ms: number): number => Math.round(ms / 1000);
 
