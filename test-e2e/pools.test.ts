@@ -9,16 +9,23 @@ import type { V1Service } from '@kubernetes/client-node';
 import type { VipPool, VipPoolSpec } from '../operator/api/pool';
 import type { VipAnnouncement } from '../operator/api/types';
 import { birdRoutes, type BirdRoute } from './harness/bird';
-import { REPO_ROOT, kubectl, kubectlResult, lab, waitFor, waitUntilNoMismatch } from './harness/lab';
+import { REPO_ROOT, kubectl, kubectlResult, lab, labCommand, waitFor, waitUntilNoMismatch } from './harness/lab';
 import { core, customObjects, deleteNamespace, discovery, ensureNamespace, ensureNode, inPool, serviceBody, statusOf, uniqueNamespace, type ServiceOptions } from './harness/kube';
 import { controllerConfig, speakerConfig, startOperator, waitReady, type OperatorProcess } from './harness/operator';
 
 const NS = uniqueNamespace('e2e-pools');
 const OTHER_NS = uniqueNamespace('e2e-pools-other');
 const BULK_NS = uniqueNamespace('e2e-pools-bulk');
+const SHRINK_NS = uniqueNamespace('e2e-pools-shrink');
+const RESTART_NS = uniqueNamespace('e2e-pools-restart');
+const LEASE = `${NS}-controller`;
 /** Pool names are cluster-wide: unique per run. */
 const MAIN = `${NS}-main`;
 const BULK = `${NS}-bulk`;
+const SHRINK = `${NS}-shrink`;
+const RESTART = `${NS}-restart`;
+const POOLS = [MAIN, BULK, SHRINK, RESTART];
+const NAMESPACES = [NS, OTHER_NS, BULK_NS, SHRINK_NS, RESTART_NS];
 const MAIN_ATTRS = { communities: ['64512:701'], largeCommunities: ['64512:7:1'], localPref: 170 };
 
 async function applyPool(name: string, spec: VipPoolSpec): Promise<void> {
@@ -91,28 +98,33 @@ const prefixOf = (ip: string): string => (ip.includes(':') ? `${ip}/128` : `${ip
 describe('address pools', () => {
   const nodes = lab().nodes;
   const procs: OperatorProcess[] = [];
+  const leaderElected = controllerConfig({ leaderElection: { enabled: true, leaseName: LEASE, leaseNamespace: 'kube-system', leaseDuration: '6s', renewDeadline: '4s', retryPeriod: '1s' } });
+  const startController = async (name: string): Promise<OperatorProcess> => startOperator(name, 'controller', leaderElected, { env: { POD_NAME: name } });
 
   before(async () => {
     await kubectl(['apply', '-f', path.join(REPO_ROOT, 'crds')]);
     await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/vipannouncements.vipannouncer.io', 'crd/vippools.vipannouncer.io']);
     for (const n of nodes) await ensureNode(n.name, n.address);
-    for (const ns of [NS, OTHER_NS, BULK_NS]) await ensureNamespace(ns);
+    for (const ns of NAMESPACES) await ensureNamespace(ns);
     await applyPool(MAIN, { addresses: ['100.64.1.0/24', '2001:db8:64::/120'], serviceAllocation: { namespaces: [NS] }, advertisement: MAIN_ATTRS });
     await applyPool(BULK, { addresses: ['100.64.2.0-100.64.2.89'], serviceAllocation: { namespaces: [BULK_NS] } });
-    procs.push(await startOperator('pools-controller', 'controller', controllerConfig()));
+    await applyPool(SHRINK, { addresses: ['100.64.3.0/29'], serviceAllocation: { namespaces: [SHRINK_NS] } });
+    await applyPool(RESTART, { addresses: ['100.64.8.0/22'], serviceAllocation: { namespaces: [RESTART_NS] } });
+    procs.push(await startController('pools-controller-1'));
     for (const n of nodes) procs.push(await startOperator(`pools-speaker-${n.name}`, 'speaker', speakerConfig(n)));
     for (const p of procs) await waitReady(p);
   });
 
   after(async () => {
-    for (const ns of [NS, OTHER_NS, BULK_NS]) await deleteNamespace(ns);
+    for (const ns of NAMESPACES) await deleteNamespace(ns);
     // The controller releases the finalizers once the Services are gone; if it cannot, do it by hand.
-    for (const pool of [MAIN, BULK]) kubectlResult(['delete', 'vippool', pool, '--ignore-not-found', '--wait=false']);
+    for (const pool of POOLS) kubectlResult(['delete', 'vippool', pool, '--ignore-not-found', '--wait=false']);
     try {
-      await waitFor('the pools to be gone', async () => !(await getPool(MAIN)) && !(await getPool(BULK)), { timeoutMs: 60_000 });
+      await waitFor('the pools to be gone', async () => (await Promise.all(POOLS.map(getPool))).every((p) => !p), { timeoutMs: 60_000 });
     } finally {
-      for (const pool of [MAIN, BULK]) kubectlResult(['patch', 'vippool', pool, '--type=merge', '-p', '{"metadata":{"finalizers":null}}']);
+      for (const pool of POOLS) kubectlResult(['patch', 'vippool', pool, '--type=merge', '-p', '{"metadata":{"finalizers":null}}']);
       for (const p of procs) await p.stop();
+      kubectlResult(['delete', 'lease', LEASE, '-n', 'kube-system', '--ignore-not-found']);
     }
   });
 
@@ -235,5 +247,80 @@ describe('address pools', () => {
     assert.equal(held.length, 90, 'allocations of a pool being deleted stay');
     await deleteNamespace(BULK_NS);
     await waitFor('the pool to be gone', async () => !(await getPool(BULK)), { timeoutMs: 120_000 });
+  });
+
+  it('sharing: the same allow-shared-ip key and no common port share an address; without the key it is AddressInUse', async () => {
+    const shared = { 'vipannouncer.io/loadBalancerIPs': '100.64.1.150', 'vipannouncer.io/allow-shared-ip': 'front' };
+    await service({ namespace: NS, name: 'share-http', annotations: shared });
+    await service({ namespace: NS, name: 'share-dns', annotations: shared }, { ports: [{ name: 'dns', port: 53, targetPort: 53, protocol: 'UDP' }] });
+    await service({ namespace: NS, name: 'share-nokey', annotations: { 'vipannouncer.io/loadBalancerIPs': '100.64.1.150' } }, { ports: [{ name: 'https', port: 443, targetPort: 443, protocol: 'TCP' }] });
+    await service({ namespace: NS, name: 'share-sameport', annotations: shared });
+    for (const name of ['share-http', 'share-dns']) await serving(NS, name);
+    await waitUntilNoMismatch('both key holders on the address, the others refused', async () => {
+      const wrong: string[] = [];
+      for (const name of ['share-http', 'share-dns']) if (JSON.stringify(await ingressOf(NS, name)) !== '["100.64.1.150"]') wrong.push(`${name}: ${(await ingressOf(NS, name)).join(',')}`);
+      for (const name of ['share-nokey', 'share-sameport']) if ((await advertisedReason(NS, name)) !== 'AddressInUse') wrong.push(`${name}: ${await advertisedReason(NS, name)}`);
+      const routes = await routesOf('100.64.1.150/32');
+      if (routes.length !== nodes.length) wrong.push(`${routes.length} routes`);
+      return wrong.join('; ');
+    });
+  });
+
+  it('a pool edit that still covers an allocation keeps it; one that drops it moves it (gone from BIRD)', async () => {
+    for (const name of ['a', 'b']) {
+      await service({ namespace: SHRINK_NS, name });
+      await serving(SHRINK_NS, name);
+    }
+    await waitUntilNoMismatch('a and b on the first two addresses, in BIRD', async () => {
+      const got = [await ingressOf(SHRINK_NS, 'a'), await ingressOf(SHRINK_NS, 'b')].flat().sort();
+      const routes = (await routesOf('100.64.3.0/32')).length + (await routesOf('100.64.3.1/32')).length;
+      return JSON.stringify(got) === '["100.64.3.0","100.64.3.1"]' && routes === 2 * nodes.length ? '' : `${got.join(',')}; ${routes} routes`;
+    });
+    const holderOf0 = JSON.stringify(await ingressOf(SHRINK_NS, 'a')) === '["100.64.3.0"]' ? 'a' : 'b';
+    const other = holderOf0 === 'a' ? 'b' : 'a';
+    await applyPool(SHRINK, { addresses: ['100.64.3.1-100.64.3.7'], serviceAllocation: { namespaces: [SHRINK_NS] } });
+    await waitUntilNoMismatch('the Service on .0 moved; .0 gone from BIRD; the other untouched', async () => {
+      const moved = await ingressOf(SHRINK_NS, holderOf0);
+      const kept = await ingressOf(SHRINK_NS, other);
+      const zero = (await routesOf('100.64.3.0/32')).length;
+      return JSON.stringify(moved) === '["100.64.3.2"]' && JSON.stringify(kept) === '["100.64.3.1"]' && zero === 0 ? '' : `${moved.join(',')} / ${kept.join(',')} / .0 routes ${zero}`;
+    });
+  });
+
+  it('200 allocated Services keep every address across a controller restart, a leader failover and an API server restart', async () => {
+    const names = Array.from({ length: 200 }, (_, i) => `r-${i}`);
+    await inPool(names, 16, (name) => service({ namespace: RESTART_NS, name }));
+    const snapshot = async (): Promise<Map<string, string>> => {
+      const items = (await core().listNamespacedService(RESTART_NS)).body.items;
+      return new Map(items.map((svc) => [svc.metadata?.name ?? '', (svc.status?.loadBalancer?.ingress ?? []).map((i) => i.ip).join(',')]));
+    };
+    await waitUntilNoMismatch('200 Services with an address each', async () => {
+      const got = [...(await snapshot()).values()].filter(Boolean);
+      return got.length === 200 && new Set(got).size === 200 ? '' : `${got.length} given, ${new Set(got).size} unique`;
+    }, { timeoutMs: 120_000 });
+    const before = await snapshot();
+    let probe = 0;
+    /** A new Service gets an address: the active controller has rebuilt its table and works; nothing else moved. */
+    const unchanged = async (what: string): Promise<void> => {
+      const name = `probe-${++probe}`;
+      await service({ namespace: RESTART_NS, name });
+      await waitUntilNoMismatch(`${what}: the probe Service gets an address`, async () => ((await ingressOf(RESTART_NS, name)).length === 1 ? '' : 'none yet'), { timeoutMs: 60_000 });
+      const after = await snapshot();
+      const moved = names.filter((n) => after.get(n) !== before.get(n));
+      assert.deepEqual(moved, [], `${what}: addresses changed`);
+      assert.ok(!names.some((n) => before.get(n) === after.get(name)), `${what}: the probe got a held address`);
+    };
+    const [first] = procs;
+    await first.stop();
+    procs.splice(procs.indexOf(first), 1);
+    const second = await startController('pools-controller-2');
+    const standby = await startController('pools-controller-3');
+    procs.push(second, standby);
+    await unchanged('controller restart');
+    await second.stop();
+    procs.splice(procs.indexOf(second), 1);
+    await unchanged('leader failover');
+    await labCommand('restart-apiserver', '2');
+    await unchanged('API server restart');
   });
 });
