@@ -24,7 +24,7 @@ source "$LAB/env"
 
 log "demo: installing the CRD"
 kubectl apply -f crds/ >/dev/null
-kubectl wait --for=condition=Established --timeout=60s crd/vipannouncements.vipannouncer.io >/dev/null
+kubectl wait --for=condition=Established --timeout=60s crd/vipannouncements.vipannouncer.io crd/vippools.vipannouncer.io >/dev/null
 
 mkdir -p "$LAB/demo"
 cat >"$LAB/demo/controller.yaml" <<EOF
@@ -64,7 +64,7 @@ for n in $LAB_NODES; do
   pids+=($!)
 done
 
-log "demo: creating the sample app: 'web' (Local policy) and 'api' (Cluster, dual-stack)"
+log "demo: creating the sample app: a VipPool, 'web' (Local policy), 'api' (Cluster, dual-stack) and 'auto' (address from the pool)"
 i=0
 for n in $LAB_NODES; do
   i=$((i + 1))
@@ -85,20 +85,25 @@ ready_pod() { # name ip
 ready_pod web-1 10.244.1.10
 ready_pod web-2 10.244.2.10
 ready_pod api-1 10.244.1.20
+ready_pod auto-1 10.244.3.30
 
 log "demo: waiting until every VIP is advertised"
 for _ in $(seq 1 240); do
-  [[ $(kubectl -n demo get vipannouncements -o name 2>/dev/null | wc -l) -ge 2 ]] && break
+  [[ $(kubectl -n demo get vipannouncements -o name 2>/dev/null | wc -l) -ge 3 ]] && break
   sleep 0.5
 done
 kubectl -n demo wait vipannouncements --all --for=jsonpath='{.status.conditions[?(@.type=="Advertised")].status}'=True --timeout=120s >/dev/null
 # ...and by every speaker expected: web from its two pods' nodes, api from all three.
 kubectl -n demo wait vipannouncement/web --for=jsonpath='{.status.advertisedBy}'=2 --timeout=60s >/dev/null
 kubectl -n demo wait vipannouncement/api --for=jsonpath='{.status.advertisedBy}'=3 --timeout=60s >/dev/null
+kubectl -n demo wait vipannouncement/auto --for=jsonpath='{.status.advertisedBy}'=3 --timeout=60s >/dev/null
 
 echo
 echo "\$ kubectl get vipannouncements -A -o wide"
 kubectl get vipannouncements -A -o wide
+echo
+echo "\$ kubectl get vippools"
+kubectl get vippools
 echo
 echo "\$ kubectl get svc -n demo"
 kubectl get svc -n demo

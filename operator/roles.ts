@@ -3,6 +3,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { ControllerConfig, SpeakerConfig } from './config';
 import { announcementController, CONTROLLER_FIELD_MANAGER } from './controller/announcementController';
+import { poolController } from './controller/poolController';
 import { GobgpClient } from './gobgp/client';
 import { installerController, INSTALLER_FIELD_MANAGER } from './installer/installerController';
 import { EventRecorder } from './kube/events';
@@ -20,7 +21,7 @@ export interface RoleContext {
   identity: string;
 }
 
-/** The announcement controller and the installer; both lead in the manager's one Lease. */
+/** The announcement and pool controllers and the installer; all lead in the manager's one Lease. */
 export function addControllerRole(ctx: RoleContext, config: ControllerConfig): void {
   const { manager, kubeConfig, log, identity } = ctx;
   const recorder = (controller: string): EventRecorder =>
@@ -30,6 +31,7 @@ export function addControllerRole(ctx: RoleContext, config: ControllerConfig): v
   manager.add(
     announcementController({ caches: manager, writer: apiKubeWriter(kubeConfig, CONTROLLER_FIELD_MANAGER), events: announcementEvents, config }),
   );
+  manager.add(poolController({ caches: manager, writer: apiKubeWriter(kubeConfig, CONTROLLER_FIELD_MANAGER), resyncPeriodMs: config.resyncPeriodMs }));
   manager.add(
     installerController({ caches: manager, writer: apiKubeWriter(kubeConfig, INSTALLER_FIELD_MANAGER), events: installerEvents, log, speakerNamespace: config.speakerNamespace, requeueAllPeriodMs: config.resyncPeriodMs }),
   );

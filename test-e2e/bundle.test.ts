@@ -140,8 +140,9 @@ describe('OLM bundle', () => {
       lab();
       // OLM installs the bundle's CRDs before the CSV: RBAC on their resources is only
       // checkable once they exist.
-      await kubectl(['apply', '-f', path.join(BUNDLE, 'manifests', 'vipannouncer.io_vipannouncements.yaml'), '-f', path.join(BUNDLE, 'manifests', 'vipannouncer.io_vipannouncers.yaml')]);
-      await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/vipannouncements.vipannouncer.io', 'crd/vipannouncers.vipannouncer.io']);
+      const crdFiles = readdirSync(path.join(BUNDLE, 'manifests')).filter((f) => f.startsWith('vipannouncer.io_')).sort();
+      await kubectl(['apply', ...crdFiles.flatMap((f) => ['-f', path.join(BUNDLE, 'manifests', f)])]);
+      await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/vipannouncements.vipannouncer.io', 'crd/vipannouncers.vipannouncer.io', 'crd/vippools.vipannouncer.io']);
       csv = readCsv();
       const install = csv.spec.install.spec;
       const dep = install.deployments[0];

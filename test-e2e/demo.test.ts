@@ -23,11 +23,14 @@ describe('make demo', () => {
       // kubectl get vipannouncements: both Services advertised, by 2 (Local) and 3 (Cluster) speakers.
       assert.match(r.stdout, /demo\s+web\s+web\s+\["203\.0\.113\.10"\]\s+Local\s+True\s+2\s/, r.stdout);
       assert.match(r.stdout, /demo\s+api\s+api\s+\["203\.0\.113\.20","2001:db8::20"\]\s+Cluster\s+True\s+3\s/, r.stdout);
+      // 'auto' requested nothing: the pool's lowest free address (.0 is avoided).
+      assert.match(r.stdout, /demo\s+auto\s+auto\s+\["203\.0\.113\.1"\]\s+Cluster\s+True\s+3\s/, r.stdout);
+      assert.match(r.stdout, /\ndemo\s+\["203\.0\.113\.0\/24","2001:db8::\/120"\]\s+true\s/, r.stdout);
       // kubectl get svc: the VIPs are the EXTERNAL-IPs.
       assert.match(r.stdout, /web\s+LoadBalancer\s+\S+\s+203\.0\.113\.10\s/, r.stdout);
-      // BIRD: web from node-1 and node-2, api (v4 and v6) from all three.
+      // BIRD: web from node-1 and node-2, api (v4 and v6) and auto from all three.
       const birdPart = r.stdout.slice(r.stdout.indexOf('birdc show route'));
-      assert.equal((birdPart.match(/\[node_\d/g) ?? []).length, 2 + 3 + 3, birdPart);
+      assert.equal((birdPart.match(/\[node_\d/g) ?? []).length, 2 + 3 + 3 + 3, birdPart);
       assert.match(birdPart, /2001:db8::20\/128/);
       // Everything the demo started is gone.
       const left = spawnSync('pgrep', ['-f', dir], { encoding: 'utf8' });

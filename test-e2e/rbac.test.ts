@@ -28,6 +28,12 @@ const HOLD_FINALIZER = 'e2e.vipannouncer.io/hold';
 /** The installer's VipAnnouncer (cluster-scoped: unique per run); it installs into SYSTEM_NS, the only namespace its Role covers. */
 const ANNOUNCER = NS;
 const SPEAKER_OBJECTS = 'vip-announcer-speaker';
+/**
+ * Covers every address this suite asks for, for NS only, and lets its Services set their own
+ * attributes (the Event cases use a local-pref annotation): the run works as it would once
+ * pools are configured.
+ */
+const POOL = NS;
 const OWNER_FINALIZERS_MARKER = "cannot set blockOwnerDeletion if an ownerReference refers to a resource you can't set finalizers on";
 
 interface PolicyRule {
@@ -41,6 +47,10 @@ interface RbacObject {
   kind: string;
   metadata: { name: string; namespace?: string };
   rules?: PolicyRule[];
+}
+
+async function applyPool(name: string, addresses: string[]): Promise<void> {
+  await kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'vipannouncer.io/v1alpha1', kind: 'VipPool', metadata: { name }, spec: { addresses, serviceAllocation: { namespaces: [NS] }, advertisement: { allowServiceOverrides: true } } }));
 }
 
 function render(dir: string): string {
@@ -137,7 +147,7 @@ describe('RBAC: the shipped roles are enough, and each verb is needed', () => {
 
   before(async () => {
     await kubectl(['apply', '-k', path.join(REPO_ROOT, 'config', 'crd')]);
-    await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/vipannouncements.vipannouncer.io']);
+    await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/vipannouncements.vipannouncer.io', 'crd/vippools.vipannouncer.io']);
     createdSystemNs = kubectlResult(['get', 'namespace', SYSTEM_NS]).status !== 0;
     await ensureNamespace(SYSTEM_NS);
     await kubectl(['apply', '-k', path.join(REPO_ROOT, 'config', 'rbac')]);
@@ -150,6 +160,7 @@ describe('RBAC: the shipped roles are enough, and each verb is needed', () => {
       metadata: { name: ANNOUNCER },
       spec: { asn: 64512, namespace: SYSTEM_NS, peers: [{ address: '192.0.2.1', asn: 65000 }], speaker: { image: 'registry.invalid/vip-announcer:lab', gobgpdImage: 'registry.invalid/gobgpd:lab' } },
     }));
+    await applyPool(POOL, ['198.31.0.0/16']);
     controllerKubeconfig = await serviceAccountKubeconfig(SYSTEM_NS, CONTROLLER_SA);
     speakerKubeconfig = await serviceAccountKubeconfig(SYSTEM_NS, SPEAKER_SA);
   });
@@ -160,6 +171,11 @@ describe('RBAC: the shipped roles are enough, and each verb is needed', () => {
     const held = kubectlResult(['get', 'services', '-n', NS, '-o', 'name']).stdout.split('\n').filter(Boolean);
     for (const s of held) kubectlResult(['patch', '-n', NS, s, '--type=merge', '-p', '{"metadata":{"finalizers":null}}']);
     kubectlResult(['delete', 'vipannouncers.vipannouncer.io', ANNOUNCER, '--ignore-not-found', '--wait=true']);
+    // No controller runs any more to release the pools' finalizers.
+    for (const pool of kubectlResult(['get', 'vippools', '-o', 'name']).stdout.split('\n').filter((n) => n.startsWith(`vippool.vipannouncer.io/${POOL}`))) {
+      kubectlResult(['patch', pool, '--type=merge', '-p', '{"metadata":{"finalizers":null}}']);
+      kubectlResult(['delete', pool, '--ignore-not-found', '--wait=false']);
+    }
     await deleteNamespace(NS);
     kubectlResult(['delete', 'lease', LEASE, '-n', SYSTEM_NS, '--ignore-not-found']);
     kubectlResult(['delete', '-k', path.join(REPO_ROOT, 'config', 'rbac'), '--ignore-not-found', '--wait=false']);
@@ -249,6 +265,10 @@ describe('RBAC: the shipped roles are enough, and each verb is needed', () => {
   const withService = async (): Promise<void> => {
     await newService();
   };
+  /** A new pool gets the controller's finalizer, then its status. */
+  const withPool = async (): Promise<void> => {
+    await applyPool(`${POOL}-${++serial}`, [`198.32.${serial}.0/24`]);
+  };
   const cases: RemovalCase[] = [
     { sa: CONTROLLER_SA, role: controllerRole, group: '', resource: 'services', verb: 'list' },
     { sa: CONTROLLER_SA, role: controllerRole, group: '', resource: 'services', verb: 'watch', },
@@ -275,6 +295,12 @@ describe('RBAC: the shipped roles are enough, and each verb is needed', () => {
     { sa: CONTROLLER_SA, role: controllerRole, group: 'vipannouncer.io', resource: 'vipannouncements/status', verb: 'patch', trigger: withService },
     // The announcement's ownerReference to its Service has blockOwnerDeletion (admission checks it).
     { sa: CONTROLLER_SA, role: controllerRole, group: '', resource: 'services/finalizers', verb: 'update', trigger: withService, marker: OWNER_FINALIZERS_MARKER },
+    { sa: CONTROLLER_SA, role: controllerRole, group: 'vipannouncer.io', resource: 'vippools', verb: 'list' },
+    { sa: CONTROLLER_SA, role: controllerRole, group: 'vipannouncer.io', resource: 'vippools', verb: 'watch' },
+    { sa: CONTROLLER_SA, role: controllerRole, group: 'vipannouncer.io', resource: 'vippools', verb: 'patch', trigger: withPool },
+    { sa: CONTROLLER_SA, role: controllerRole, group: 'vipannouncer.io', resource: 'vippools/status', verb: 'patch', trigger: withPool },
+    { sa: CONTROLLER_SA, role: controllerRole, group: '', resource: 'namespaces', verb: 'list' },
+    { sa: CONTROLLER_SA, role: controllerRole, group: '', resource: 'namespaces', verb: 'watch' },
     { sa: CONTROLLER_SA, role: controllerRole, group: '', resource: 'events', verb: 'create', trigger: withService },
     {
       // A problem is reported once per change of the Service's problems; the same problem
@@ -335,7 +361,28 @@ describe('RBAC: the shipped roles are enough, and each verb is needed', () => {
     },
     { sa: SPEAKER_SA, role: speakerRole, group: '', resource: 'nodes', verb: 'list' },
     { sa: SPEAKER_SA, role: speakerRole, group: '', resource: 'nodes', verb: 'watch' },
+    { sa: SPEAKER_SA, role: speakerRole, group: 'vipannouncer.io', resource: 'vippools', verb: 'list' },
+    { sa: SPEAKER_SA, role: speakerRole, group: 'vipannouncer.io', resource: 'vippools', verb: 'watch' },
+    { sa: SPEAKER_SA, role: speakerRole, group: '', resource: 'namespaces', verb: 'list' },
+    { sa: SPEAKER_SA, role: speakerRole, group: '', resource: 'namespaces', verb: 'watch' },
   ];
+
+  it('namespace users (view, edit, admin) read announcements but cannot make or change one; the editor role is granted by hand', async () => {
+    // The lab runs no clusterrole-aggregation controller: what aggregates is read from the labels.
+    const aggregated = (yaml.loadAll(render('rbac')) as Array<RbacObject & { metadata: { labels?: Record<string, string> } }>)
+      .filter((o) => o.kind === 'ClusterRole' && Object.keys(o.metadata.labels ?? {}).some((l) => l.startsWith('rbac.authorization.k8s.io/aggregate-to-')));
+    const into = (role: string): string[] => aggregated.filter((o) => o.metadata.labels?.[`rbac.authorization.k8s.io/aggregate-to-${role}`] === 'true').map((o) => o.metadata.name);
+    for (const role of ['view', 'edit', 'admin']) assert.deepEqual(into(role), ['vip-announcer-vipannouncement-viewer'], `aggregated into ${role}`);
+    const verbs = aggregated.flatMap((o) => (o.rules ?? []).filter((r) => (r.resources ?? []).includes('vipannouncements')).flatMap((r) => r.verbs));
+    assert.deepEqual([...new Set(verbs)].sort(), ['get', 'list', 'watch']);
+    // And on the API server: the viewer reads; the editor, bound by an administrator, writes.
+    const user = `e2e-tenant-${NS}`;
+    await kubectl(['create', 'rolebinding', 'tenant-view', '-n', NS, '--clusterrole=vip-announcer-vipannouncement-viewer', `--user=${user}`]);
+    await waitFor(`${user} to read VipAnnouncements`, () => canI(user, 'list', 'vipannouncements.vipannouncer.io', { namespace: NS }), { timeoutMs: 20_000 });
+    for (const verb of ['create', 'update', 'patch']) assert.equal(canI(user, verb, 'vipannouncements.vipannouncer.io', { namespace: NS }), false, `the viewer may ${verb}`);
+    await kubectl(['create', 'rolebinding', 'tenant-handmade', '-n', NS, '--clusterrole=vip-announcer-vipannouncement-editor', `--user=${user}`]);
+    await waitFor(`${user} to create VipAnnouncements once granted`, () => canI(user, 'create', 'vipannouncements.vipannouncer.io', { namespace: NS }), { timeoutMs: 20_000 });
+  });
 
   it('the shipped roles grant exactly the verbs the cases take away', () => {
     const granted = new Set<string>();

@@ -17,7 +17,20 @@ export const ANNOTATIONS = {
   communities: `${ANNOTATION_PREFIX}communities`,
   largeCommunities: `${ANNOTATION_PREFIX}largeCommunities`,
   localPref: `${ANNOTATION_PREFIX}localPref`,
+  /** Allocate from this VipPool only. */
+  pool: `${ANNOTATION_PREFIX}pool`,
+  /** Services with the same key (and compatible ports and policy) may share an address. */
+  allowSharedIP: `${ANNOTATION_PREFIX}allow-shared-ip`,
 } as const;
+
+/**
+ * On a VipAnnouncement the controller made: how its addresses were chosen. Requested ones are
+ * released as soon as the request goes (they are never adopted as an allocation); Automatic
+ * ones (and Adopted ones, found in the Service's ingress before any announcement existed) are
+ * kept while a pool that selects the Service still covers them.
+ */
+export const ALLOCATION_ANNOTATION = `${ANNOTATION_PREFIX}allocation`;
+export type AllocationMode = 'Requested' | 'Automatic' | 'Adopted';
 
 export type TrafficPolicy = 'Local' | 'Cluster';
 
@@ -86,8 +99,16 @@ export interface SpeakerStatus {
   node: string;
   /** Prefixes this node originates for the announcement. */
   addresses: string[];
+  /** Prefixes this node was asked for and refuses: in no VipPool that allows them. */
+  refused?: RefusedPrefixStatus[];
   peers: PeerStatus[];
   lastUpdateTime: string;
+}
+
+export interface RefusedPrefixStatus {
+  prefix: string;
+  /** NotInPool, PoolDoesNotSelect or HeldByService. */
+  reason: string;
 }
 
 export interface VipAnnouncementStatus {

@@ -4,7 +4,8 @@
 // VipAnnouncement events arrive cannot change the outcome.
 //
 //   reconcile(key): read caches → planAnnouncement() → execute the actions in order
-import type { V1EndpointSlice, V1Node, V1Service } from '@kubernetes/client-node';
+import type { V1EndpointSlice, V1Namespace, V1Node, V1Service } from '@kubernetes/client-node';
+import { compilePool, type VipPool } from '../api/pool';
 import { CONDITION_TYPES, type Condition, type VipAnnouncement, type VipAnnouncementSpec } from '../api/types';
 import type { ControllerConfig } from '../config/types';
 import type { CacheReader, Caches, ControllerDefinition, ReconcileContext, Watch } from '../kube/controllerDefinition';
@@ -16,7 +17,9 @@ import { objectKey, Resources } from '../kube/resources';
 import { errorMessage } from '../util/log';
 import { LatencyTracker, metrics } from '../util/metrics';
 import { EXCLUDE_FROM_LB_LABEL } from '../api/labels';
-import { planAnnouncement, type AnnouncementAction } from './planAnnouncement';
+import { AllocationTable } from './allocationTable';
+import { isServiceAnnouncement, planAnnouncement, type AnnouncementAction } from './planAnnouncement';
+import { rebuildTable, type PoolView } from './poolAllocation';
 import { SliceIndex } from './sliceIndex';
 
 export const CONTROLLER_FIELD_MANAGER = 'vip-announcer-controller';
@@ -38,6 +41,15 @@ class TermState {
   constructor(readonly latency: LatencyTracker) {}
   /** Key → the spec the API server refused (422) and why; retried only when the spec changes. */
   readonly rejected = new Map<string, { spec: VipAnnouncementSpec; message: string }>();
+  /**
+   * Who holds which address this term. Built from the caches by the term's first reconcile
+   * that sees a pool, then kept ahead of them: every plan records its allocation before its
+   * first write, so concurrent reconciles see each other's fresh allocations.
+   */
+  readonly table = new AllocationTable();
+  tableBuilt = false;
+  /** Services that did not get every address they asked for: retried whenever one is freed. */
+  readonly waiting = new Set<string>();
   /** Keys of announcements whose Advertised condition is not True (the alertable gauge). */
   private readonly notAdvertised = new Set<string>();
   active = false;
@@ -51,6 +63,9 @@ class TermState {
 
   clear(): void {
     this.active = false;
+    this.tableBuilt = false;
+    this.table.clear();
+    this.waiting.clear();
     this.rejected.clear();
     this.latency.clear();
     this.notAdvertised.clear();
@@ -74,6 +89,7 @@ export function announcementController(deps: AnnouncementControllerDeps): Contro
   const announcements = deps.caches.informer<VipAnnouncement>(Resources.vipAnnouncements);
   const index = new SliceIndex();
   const term = new TermState(deps.latency ?? new LatencyTracker());
+  const poolView = poolViewOf(deps.caches, services, announcements, term);
   // Latency is measured from the first event only while this replica leads.
   const touched = (key: string | undefined): string[] => {
     if (!key) return [];
@@ -86,22 +102,24 @@ export function announcementController(deps: AnnouncementControllerDeps): Contro
     leaderElected: true,
     concurrency: 16,
     requeueAllPeriodMs: deps.config.resyncPeriodMs,
-    watches: announcementWatches(services, index, touched),
+    watches: announcementWatches({ services, announcements }, index, touched),
     fullSyncKeys: () => {
       term.active = true;
-      return new Set([...services.keys(), ...announcements.keys()]);
+      return allKeys(services, announcements);
     },
     reconcile: async (key, ctx) => {
       const actions = planAnnouncement({
+        key,
         service: services.get(key),
         endpointSlices: index.slicesOf(key, slices),
         nodes: nodes.list(),
         announcement: announcements.get(key),
         config: { loadBalancerClasses: deps.config.loadBalancerClasses },
         rejected: term.rejected.get(key),
+        pools: poolView(),
         now: deps.now?.() ?? new Date(),
       });
-      await executeAnnouncementPlan(actions, { ...deps, key, ctx, service: services.get(key), term });
+      await executeAnnouncementPlan(actions, { ...deps, key, ctx, service: services.get(key), announcement: announcements.get(key), term });
       if (!actions.some((a) => a.kind === 'applySpec')) term.latency.forget(key);
       term.recordAdvertised(key, advertisedNow(announcements.get(key), actions));
     },
@@ -109,8 +127,37 @@ export function announcementController(deps: AnnouncementControllerDeps): Contro
   };
 }
 
-/** Which keys each event concerns: For(Service), Owns(VipAnnouncement), Watches(EndpointSlice, Node). */
-function announcementWatches(services: CacheReader<V1Service>, index: SliceIndex, touched: (key: string | undefined) => string[]): Watch[] {
+function allKeys(services: CacheReader<V1Service>, announcements: CacheReader<VipAnnouncement>): Set<string> {
+  return new Set([...services.keys(), ...announcements.keys()]);
+}
+
+interface WatchedCaches {
+  services: CacheReader<V1Service>;
+  announcements: CacheReader<VipAnnouncement>;
+}
+
+/** The pools as the plan reads them, or undefined while none exists (no allocation then). */
+function poolViewOf(caches: Caches, services: CacheReader<V1Service>, announcements: CacheReader<VipAnnouncement>, term: TermState): () => PoolView | undefined {
+  const pools = caches.informer<VipPool>(Resources.vipPools);
+  const namespaces = caches.informer<V1Namespace>(Resources.namespaces);
+  return () => {
+    const list = pools.list();
+    if (list.length === 0) {
+      // Without pools nothing is allocated; the next pool starts from what the caches hold then.
+      term.tableBuilt = false;
+      return undefined;
+    }
+    if (!term.tableBuilt) {
+      rebuildTable(term.table, announcements.list(), (key) => services.get(key), isServiceAnnouncement);
+      term.tableBuilt = true;
+    }
+    return { pools: list.map(compilePool), namespaceLabels: (ns) => namespaces.get(ns)?.metadata?.labels, table: term.table };
+  };
+}
+
+/** Which keys each event concerns: For(Service), Owns(VipAnnouncement), Watches(EndpointSlice, Node, VipPool, Namespace). */
+function announcementWatches(caches: WatchedCaches, index: SliceIndex, touched: (key: string | undefined) => string[]): Watch[] {
+  const { services } = caches;
   return [
     watch<V1Service>({ resource: Resources.services, toKeys: (_t, svc) => touched(objectKey(svc)) }),
     watch<V1EndpointSlice>({
@@ -129,6 +176,25 @@ function announcementWatches(services: CacheReader<V1Service>, index: SliceIndex
       toKeys: (type, va, old) =>
         type === 'MODIFIED' && va.metadata.generation === old?.metadata.generation ? [{ key: objectKey(va), afterMs: STATUS_COALESCE_MS }] : [objectKey(va)],
     }),
+    ...poolWatches(caches),
+  ];
+}
+
+/**
+ * A pool edit can move any allocation (a shrink, a selector); a namespace's labels decide
+ * which pools select its Services and hand-made announcements. Only those changes matter.
+ */
+function poolWatches({ services, announcements }: WatchedCaches): Watch[] {
+  const inNamespace = (ns: string): string[] => [...allKeys(services, announcements)].filter((k) => k.startsWith(`${ns}/`));
+  return [
+    watch<VipPool>({
+      resource: Resources.vipPools,
+      toKeys: (type, pool, old) => (type === 'MODIFIED' && pool.metadata.generation === old?.metadata.generation && pool.metadata.deletionTimestamp === old?.metadata.deletionTimestamp ? [] : allKeys(services, announcements)),
+    }),
+    watch<V1Namespace>({
+      resource: Resources.namespaces,
+      toKeys: (type, ns, old) => (type === 'MODIFIED' && JSON.stringify(ns.metadata?.labels ?? {}) === JSON.stringify(old?.metadata?.labels ?? {}) ? [] : inNamespace(ns.metadata?.name ?? '')),
+    }),
   ];
 }
 
@@ -138,6 +204,7 @@ function excluded(n: V1Node | undefined): boolean {
 
 interface ExecutionScope {
   key: string;
+  announcement?: VipAnnouncement;
   ctx: ReconcileContext;
   service: V1Service | undefined;
   writer: KubeWriter;
@@ -176,11 +243,33 @@ async function execute(action: AnnouncementAction, scope: ExecutionScope): Promi
     case 'warning':
       if (svc) events.warning(svc, action.reason, action.message);
       return;
+    case 'reserve':
+    case 'release':
+      return record(action, scope);
+    case 'announcementProblems':
+      if (scope.announcement) events.problems(scope.announcement, action.problems.map((p) => ({ reason: p.reason, message: p.message })));
+      return;
     case 'applySummary':
       await ignoreNotFound(writer.applyStatus(Resources.vipAnnouncements, action.body, ctx));
       metrics.statusWrites.inc({ role: 'controller' });
       return;
   }
+}
+
+/**
+ * Updates the allocation table (synchronously: the plan's first action, before any write), and
+ * when an address was freed, retries every Service still waiting for one.
+ */
+function record(action: Extract<AnnouncementAction, { kind: 'reserve' | 'release' }>, scope: ExecutionScope): void {
+  const { table, waiting } = scope.term;
+  const owner = action.kind === 'reserve' ? action.holder.owner : action.owner;
+  const kept = new Set(action.kind === 'reserve' ? action.addresses.map((ip) => ip.address) : []);
+  const freed = table.addressesOf(owner).some((ip) => !kept.has(ip.address));
+  if (action.kind === 'reserve') table.assign(action.holder, action.addresses);
+  else table.release(owner);
+  if (action.kind === 'reserve' && action.waiting) waiting.add(owner);
+  else waiting.delete(owner);
+  if (freed) for (const key of waiting) if (key !== owner) scope.ctx.enqueue(key);
 }
 
 async function applySpec(action: Extract<AnnouncementAction, { kind: 'applySpec' }>, scope: ExecutionScope): Promise<void> {

@@ -3,7 +3,7 @@
 // and skips the write when it equals what is stored.
 import { CONDITION_TYPES, type Condition, type SpeakerStatus, type VipAnnouncementSpec } from '../api/types';
 import { canonicalPrefix, hostPrefix, parseIP } from '../util/ip';
-import { describeProblems, type Problem } from './problem';
+import { allocationProblem, describeProblems, type Problem } from './problem';
 import { kubeTime } from '../api/time';
 import { sortedUnique } from '../util/lists';
 
@@ -26,6 +26,8 @@ export const ANNOUNCEMENT_REASONS = {
 /** The most serious problem names Ready's reason: a refused write, then addresses, then annotations. */
 function readyReason(problems: readonly Problem[]): string {
   if (problems.some((p) => p.reason === 'AnnouncementRejected')) return ANNOUNCEMENT_REASONS.announcementRejected;
+  const refused = allocationProblem(problems);
+  if (refused) return refused.reason;
   return problems.some((p) => p.reason === 'InvalidAddress') ? ANNOUNCEMENT_REASONS.invalidAddress : ANNOUNCEMENT_REASONS.invalidAnnotation;
 }
 
@@ -113,6 +115,8 @@ function advertisedCondition(
 }
 
 function nothingToAnnounce(problems: readonly Problem[], withdrawing: string): ConditionFields {
+  const refused = allocationProblem(problems);
+  if (refused) return { status: 'False', reason: refused.reason, message: `no address to announce: ${describeProblems(problems)}${withdrawing}` };
   const invalid = problems.some((p) => p.reason === 'InvalidAddress');
   return {
     status: 'False',

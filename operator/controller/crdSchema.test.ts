@@ -9,6 +9,7 @@ import Ajv from 'ajv';
 import { load } from 'js-yaml';
 import type { V1Endpoint } from '@kubernetes/client-node';
 import { ANNOTATIONS, SPEC_LIMITS, type VipAnnouncementSpec } from '../api/types';
+import { compilePool, POOL_LIMITS, type VipPool } from '../api/pool';
 import { desiredAnnouncement, specsEqual } from './desiredAnnouncement';
 import { parseIP, parseAnnounceableIP } from '../util/ip';
 
@@ -52,12 +53,12 @@ const schema = version.schema.openAPIV3Schema;
 const specSchema = schema.properties?.spec as Schema;
 
 /** Structural schema rules the API server checks that can go wrong by hand. */
-function structuralErrors(s: Schema, path: string): string[] {
+function structuralErrors(s: Schema, path: string, allowedKeywords: readonly string[] = []): string[] {
   const errors: string[] = [];
   if (!s.type) errors.push(`${path}: no type`);
   if (s.type === 'array') {
     if (!s.items) errors.push(`${path}: array without items`);
-    else errors.push(...structuralErrors(s.items, `${path}[]`));
+    else errors.push(...structuralErrors(s.items, `${path}[]`, allowedKeywords));
     const listType = s['x-kubernetes-list-type'];
     if (listType === 'set' && s.items?.type === 'object') errors.push(`${path}: set of objects`);
     if (listType === 'map') {
@@ -69,10 +70,10 @@ function structuralErrors(s: Schema, path: string): string[] {
     if (s.maxItems === undefined && path !== '') errors.push(`${path}: unbounded list`);
   }
   for (const [name, child] of Object.entries(s.properties ?? {})) {
-    errors.push(...structuralErrors(child, `${path}.${name}`));
+    errors.push(...structuralErrors(child, `${path}.${name}`, allowedKeywords));
   }
   for (const k of ['anyOf', 'oneOf', 'allOf', 'not', 'additionalProperties']) {
-    if (k in s) errors.push(`${path}: ${k} is not used by this CRD; check structural rules before adding it`);
+    if (k in s && !allowedKeywords.includes(k)) errors.push(`${path}: ${k} is not used by this CRD; check structural rules before adding it`);
   }
   return errors;
 }
@@ -181,6 +182,38 @@ void describe('controller output fits the CRD', () => {
       assert.deepEqual(celErrors(d.spec), []);
       for (const a of d.spec.addresses ?? []) assert.ok(parseIP(a).ok);
     });
+  });
+});
+
+void describe('VipPool CRD', () => {
+  const poolCrd = readYaml('crds/vippools.vipannouncer.io.yaml') as Crd;
+  const poolSchema = poolCrd.spec.versions[0].schema.openAPIV3Schema;
+  const poolSpec = poolSchema.properties?.spec as Schema;
+
+  void it('is cluster-scoped, short name vpool, with a status subresource', () => {
+    assert.equal(poolCrd.spec.scope, 'Cluster');
+    assert.deepEqual(poolCrd.spec.names.shortNames, ['vpool']);
+    assert.ok(poolCrd.spec.versions[0].subresources?.status);
+  });
+
+  void it('is structural (string maps in label selectors aside)', () => {
+    assert.deepEqual(structuralErrors(poolSchema, '', ['additionalProperties']), []);
+  });
+
+  void it('POOL_LIMITS match the schema bounds', () => {
+    const alloc = poolSpec.properties?.serviceAllocation as Schema;
+    const adv = poolSpec.properties?.advertisement as Schema;
+    assert.equal(poolSpec.properties?.addresses?.maxItems, POOL_LIMITS.addresses);
+    assert.equal(alloc.properties?.namespaces?.maxItems, POOL_LIMITS.namespaces);
+    assert.equal(adv.properties?.communities?.maxItems, POOL_LIMITS.communities);
+    assert.equal(adv.properties?.largeCommunities?.maxItems, POOL_LIMITS.largeCommunities);
+  });
+
+  void it('the sample is valid and its addresses are all ranges', () => {
+    const validate = ajv.compile(poolSchema);
+    const sample = readYaml('config/samples/vipannouncer_v1alpha1_vippool.yaml') as VipPool;
+    assert.equal(validate(sample), true, JSON.stringify(validate.errors));
+    assert.deepEqual(compilePool(sample).invalid, []);
   });
 });
 

@@ -1,7 +1,7 @@
 // Service + its EndpointSlices + Nodes → the VipAnnouncement spec the controller
 // wants. Computed from scratch on every call, so event order cannot matter.
 import type { V1EndpointConditions, V1EndpointSlice, V1Node, V1Service } from '@kubernetes/client-node';
-import { SPEC_LIMITS, type TrafficPolicy, type VipAnnouncementSpec } from '../api/types';
+import { SPEC_LIMITS, type AllocationMode, type TrafficPolicy, type VipAnnouncementSpec } from '../api/types';
 import { parseAddressList, parseServiceAnnotations } from './annotations';
 import { compareIPs, parseAnnounceableIP, type ParsedIP } from '../util/ip';
 import type { Problem } from './problem';
@@ -18,6 +18,12 @@ export interface DesiredAnnouncementInput {
   endpointSlices: readonly V1EndpointSlice[];
   nodes: readonly V1Node[];
   config: ControllerSelection;
+  /**
+   * How the addresses of this Service's announcement were chosen last time (its
+   * vipannouncer.io/allocation annotation); undefined when there is no announcement or it
+   * predates the annotation.
+   */
+  previousMode?: AllocationMode;
 }
 
 export type IgnoreReason = 'NotLoadBalancer' | 'OtherLoadBalancerClass' | 'Deleting';
@@ -30,6 +36,9 @@ export type DesiredAnnouncement =
       problems: Problem[];
       /** What status.loadBalancer.ingress[].ip of the Service should list (= spec.addresses). */
       ingressIPs: string[];
+      /** The valid requested addresses (family-checked); undefined when nothing is requested. */
+      requested?: ParsedIP[];
+      mode: AllocationMode;
     };
 
 /**
@@ -37,9 +46,11 @@ export type DesiredAnnouncement =
  *
  * Addresses: the requested ones (spec.loadBalancerIP ∪ the loadBalancerIPs annotation)
  * when any is requested; otherwise the IPs already in status.loadBalancer.ingress (an
- * address assigned elsewhere is adopted and kept, like an existing allocation). Ingress
- * is not merged with a request: the controller writes ingress from spec.addresses, so
- * merging would make a removed address stick forever.
+ * address assigned elsewhere is adopted and kept, like an existing allocation) — unless
+ * the announcement says its addresses were requested: that ingress is our own echo of a
+ * request that is gone, and adopting it would announce the address forever. Ingress is
+ * not merged with a request for the same reason. (With pools, poolAllocation.ts replaces
+ * the addresses by the allocation.)
  *
  * "Announce nowhere" is explicit in the spec: Local with `nodes: []`, Cluster with
  * `endpoints.serving: 0`. A spec without `endpoints` (hand-made) is not gated on endpoints.
@@ -53,7 +64,8 @@ export function desiredAnnouncement(input: DesiredAnnouncementInput): DesiredAnn
   }
 
   const { values, problems } = parseServiceAnnotations(service.metadata?.annotations);
-  const addresses = announcedAddresses(service, values.loadBalancerIPs, problems);
+  const chosen = announcedAddresses(service, values.loadBalancerIPs, input.previousMode, problems);
+  const addresses = chosen.addresses;
   const policy: TrafficPolicy = service.spec.externalTrafficPolicy === 'Local' ? 'Local' : 'Cluster';
   const endpoints = endpointsOf(service, input.endpointSlices);
 
@@ -73,7 +85,7 @@ export function desiredAnnouncement(input: DesiredAnnouncementInput): DesiredAnn
   if (values.largeCommunities) spec.largeCommunities = values.largeCommunities;
   if (values.localPref !== undefined) spec.localPref = values.localPref;
 
-  return { kind: 'announce', spec, problems, ingressIPs: [...addresses] };
+  return { kind: 'announce', spec, problems, ingressIPs: [...addresses], mode: chosen.mode, ...(chosen.requested ? { requested: chosen.requested } : {}) };
 }
 
 /** Names of nodes a speaker may announce from: known and not excluded, sorted. */
@@ -146,14 +158,27 @@ export function sliceBelongsTo(slice: V1EndpointSlice, service: V1Service): bool
   return meta?.labels?.[SERVICE_NAME_LABEL] === svcMeta.name;
 }
 
-function announcedAddresses(service: V1Service, annotated: ParsedIP[] | undefined, problems: Problem[]): string[] {
-  const request = requestedAddresses(service, annotated, problems);
-  let chosen = request;
-  if (!request) {
-    const ingress = (service.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? '').filter((ip) => ip !== '');
-    chosen = parseAddressList(ingress.join(','), 'status.loadBalancer.ingress', 'InvalidAddress', problems);
+interface ChosenAddresses {
+  addresses: string[];
+  requested?: ParsedIP[];
+  mode: AllocationMode;
+}
+
+function announcedAddresses(service: V1Service, annotated: ParsedIP[] | undefined, previousMode: AllocationMode | undefined, problems: Problem[]): ChosenAddresses {
+  const requested = requestedAddresses(service, annotated, problems);
+  if (requested) {
+    const valid = limited(ofServiceFamilies(service, requested, problems), problems);
+    return { addresses: valid.map((ip) => ip.address), requested: valid, mode: 'Requested' };
   }
-  const unique = [...new Map(ofServiceFamilies(service, chosen ?? [], problems).map((ip) => [ip.address, ip])).values()].sort(compareIPs);
+  // The request is gone: its addresses are released, and stay so ("Requested" with none).
+  if (previousMode === 'Requested') return { addresses: [], mode: 'Requested' };
+  const ingress = (service.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? '').filter((ip) => ip !== '');
+  const adopted = parseAddressList(ingress.join(','), 'status.loadBalancer.ingress', 'InvalidAddress', problems);
+  return { addresses: limited(ofServiceFamilies(service, adopted, problems), problems).map((ip) => ip.address), mode: previousMode ?? 'Adopted' };
+}
+
+function limited(chosen: ParsedIP[], problems: Problem[]): ParsedIP[] {
+  const unique = [...new Map(chosen.map((ip) => [ip.address, ip])).values()].sort(compareIPs);
   if (unique.length > SPEC_LIMITS.addresses) {
     const dropped = unique.slice(SPEC_LIMITS.addresses).map((ip) => ip.address);
     problems.push({
@@ -163,7 +188,7 @@ function announcedAddresses(service: V1Service, annotated: ParsedIP[] | undefine
       message: `at most ${SPEC_LIMITS.addresses} addresses are announced; ${dropped.length} left out`,
     });
   }
-  return unique.slice(0, SPEC_LIMITS.addresses).map((ip) => ip.address);
+  return unique.slice(0, SPEC_LIMITS.addresses);
 }
 
 /** The addresses the Service asks for (annotation ∪ spec.loadBalancerIP), or undefined when it asks for none. */

@@ -8,16 +8,22 @@
 //   Service gone or not ours → delete our announcement (uid precondition), clear our ingress
 //   hand-made announcement → its summary only
 import type { V1EndpointSlice, V1Node, V1Service } from '@kubernetes/client-node';
-import { API_VERSION, KIND, type Condition, type VipAnnouncement, type VipAnnouncementSpec } from '../api/types';
+import { ALLOCATION_ANNOTATION, API_VERSION, KIND, type AllocationMode, type Condition, type VipAnnouncement, type VipAnnouncementSpec } from '../api/types';
 import { conditionsEqual, summarizeAnnouncement } from './conditions';
 import { desiredAnnouncement, eligibleNodeNames, specsEqual, type ControllerSelection } from './desiredAnnouncement';
 import type { Problem } from './problem';
 import type { KubeObject } from '../kube/resources';
+import type { ParsedIP } from '../util/ip';
+import type { Holder } from './allocationTable';
+import { sharingTermsOf } from './allocator';
+import { allocateService, allocationModeOf, handmadeOwner, judgeHandmade, withAllocation, type Announce, type PoolView } from './poolAllocation';
 import { sameList } from '../util/lists';
 import { MANAGED_BY, MANAGED_BY_LABEL } from '../api/labels';
 
 
 export interface AnnouncementSnapshot {
+  /** The reconciled key ("namespace/name"): what to release when both objects are gone. */
+  key?: string;
   service?: V1Service;
   endpointSlices: readonly V1EndpointSlice[];
   nodes: readonly V1Node[];
@@ -25,6 +31,8 @@ export interface AnnouncementSnapshot {
   config: ControllerSelection;
   /** The API server refused this exact spec before (422): its message. Not sent again. */
   rejected?: { spec: VipAnnouncementSpec; message: string };
+  /** Set once at least one VipPool exists: addresses are allocated from pools, hand-made ones judged. */
+  pools?: PoolView;
   now: Date;
 }
 
@@ -34,7 +42,12 @@ export type AnnouncementAction =
   | { kind: 'setIngress'; ips: string[] }
   | { kind: 'serviceProblems'; problems: Problem[] }
   | { kind: 'warning'; reason: string; message: string }
-  | { kind: 'applySummary'; body: KubeObject & { status: object } };
+  | { kind: 'applySummary'; body: KubeObject & { status: object } }
+  /** Record in the allocation table; always first in a plan, so it happens before any write. */
+  | { kind: 'reserve'; holder: Holder; addresses: ParsedIP[]; waiting?: boolean }
+  | { kind: 'release'; owner: string }
+  /** The problems of a hand-made announcement, as Events on it. */
+  | { kind: 'announcementProblems'; problems: Problem[] };
 
 /** Whether an announcement was made by this controller for a Service (vs. by hand). */
 export function isServiceAnnouncement(va: VipAnnouncement): boolean {
@@ -47,29 +60,55 @@ export function ingressIPsOf(svc: V1Service): string[] {
 
 export function planAnnouncement(s: AnnouncementSnapshot): AnnouncementAction[] {
   const { service: svc, announcement: va } = s;
-  const desired = svc ? desiredAnnouncement({ service: svc, endpointSlices: s.endpointSlices, nodes: s.nodes, config: s.config }) : undefined;
-  if (!desired || desired.kind === 'ignore') {
-    if (!va) return [];
-    if (isServiceAnnouncement(va)) return planWithdraw(va, svc, desired?.kind === 'ignore' ? desired.reason : 'ServiceDeleted');
-    return planSummary(s, va, [], undefined);
+  const computed = svc ? desiredAnnouncement({ service: svc, endpointSlices: s.endpointSlices, nodes: s.nodes, config: s.config, previousMode: allocationModeOf(va) }) : undefined;
+  const key = s.key ?? keyOf(svc?.metadata ?? va?.metadata);
+  const release: AnnouncementAction[] = s.pools && key ? [{ kind: 'release', owner: key }] : [];
+  if (!computed || computed.kind === 'ignore') {
+    if (!va) return release;
+    if (isServiceAnnouncement(va)) return [...release, ...planWithdraw(va, svc, computed?.kind === 'ignore' ? computed.reason : 'ServiceDeleted')];
+    return [...release, ...planHandmade(s, va)];
   }
   if (!svc) return [];
   if (va && !isServiceAnnouncement(va)) {
     // A hand-made announcement already holds this name: never take it over silently.
     const message = `VipAnnouncement ${va.metadata.namespace}/${va.metadata.name} exists and is not owned by this Service; leaving it alone`;
-    return [{ kind: 'warning', reason: 'AnnouncementConflict', message }, ...planSummary(s, va, [], undefined)];
+    return [...release, { kind: 'warning', reason: 'AnnouncementConflict', message }, ...planHandmade(s, va)];
   }
+  if (!s.pools) return planService(s, svc, va, computed);
+  const allocation = allocateService(svc, computed, va, s.pools);
+  const holder: Holder = { owner: key, kind: 'service', sharing: sharingTermsOf(svc), requested: allocation.mode === 'Requested' };
+  const reserve: AnnouncementAction = { kind: 'reserve', holder, addresses: allocation.addresses, waiting: allocation.failures.length > 0 };
+  return [reserve, ...planService(s, svc, va, withAllocation(computed, allocation, s.pools.pools))];
+}
+
+function planService(s: AnnouncementSnapshot, svc: V1Service, va: VipAnnouncement | undefined, desired: Announce): AnnouncementAction[] {
   const problems = [...desired.problems];
-  const stale = !va || !specsEqual(va.spec, desired.spec) || !ownedBy(va, svc);
+  const stale = !va || !specsEqual(va.spec, desired.spec) || !ownedBy(va, svc) || allocationModeOf(va) !== desired.mode;
   const refused = s.rejected !== undefined && specsEqual(s.rejected.spec, desired.spec);
   if (stale && !refused) {
-    return [{ kind: 'applySpec', body: announcementFor(svc, desired.spec), op: va ? 'update' : 'create', message: describeApply(va?.spec, desired.spec) }];
+    return [{ kind: 'applySpec', body: announcementFor(svc, desired.spec, desired.mode), op: va ? 'update' : 'create', message: describeApply(va?.spec, desired.spec) }];
   }
   if (refused && s.rejected) problems.push({ reason: 'AnnouncementRejected', source: 'VipAnnouncement', value: '', message: s.rejected.message });
   const actions: AnnouncementAction[] = [{ kind: 'serviceProblems', problems }];
   // While a refused spec stands, the ingress keeps listing what is really announced.
   if (!refused && !sameList(ingressIPsOf(svc), desired.ingressIPs)) actions.push({ kind: 'setIngress', ips: desired.ingressIPs });
   return va ? [...actions, ...planSummary(s, va, problems, eligibleNodeNames(s.nodes))] : actions;
+}
+
+/** A hand-made announcement: its summary; with pools, only the addresses a pool allows it count. */
+function planHandmade(s: AnnouncementSnapshot, va: VipAnnouncement): AnnouncementAction[] {
+  if (!s.pools) return planSummary(s, va, [], undefined);
+  const verdict = judgeHandmade(va, s.pools);
+  const judged: VipAnnouncement = { ...va, spec: { ...va.spec, addresses: verdict.allowed.map((ip) => ip.address) } };
+  return [
+    { kind: 'reserve', holder: { owner: handmadeOwner(keyOf(va.metadata)), kind: 'manual' }, addresses: verdict.allowed },
+    { kind: 'announcementProblems', problems: verdict.problems },
+    ...planSummary(s, judged, verdict.problems, undefined),
+  ];
+}
+
+function keyOf(meta: { namespace?: string; name?: string } | undefined): string {
+  return meta?.name ? `${meta.namespace ?? ''}/${meta.name}` : '';
 }
 
 function planWithdraw(va: VipAnnouncement, svc: V1Service | undefined, reason: string): AnnouncementAction[] {
@@ -110,7 +149,7 @@ function ownedBy(va: VipAnnouncement, svc: V1Service): boolean {
   return (va.metadata.ownerReferences ?? []).some((o) => o.uid === svc.metadata?.uid && o.controller === true && o.blockOwnerDeletion === true);
 }
 
-function announcementFor(svc: V1Service, spec: VipAnnouncementSpec): VipAnnouncement {
+function announcementFor(svc: V1Service, spec: VipAnnouncementSpec, mode: AllocationMode): VipAnnouncement {
   const meta = svc.metadata ?? {};
   return {
     apiVersion: API_VERSION,
@@ -119,6 +158,7 @@ function announcementFor(svc: V1Service, spec: VipAnnouncementSpec): VipAnnounce
       name: meta.name ?? '',
       namespace: meta.namespace ?? '',
       labels: { [MANAGED_BY_LABEL]: MANAGED_BY },
+      annotations: { [ALLOCATION_ANNOTATION]: mode },
       ownerReferences: [{ apiVersion: 'v1', kind: 'Service', name: meta.name ?? '', uid: meta.uid ?? '', controller: true, blockOwnerDeletion: true }],
     },
     spec,

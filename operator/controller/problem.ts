@@ -1,8 +1,17 @@
 // A rejected input value. Problems never stop reconciliation: the value is left
 // out, and the problem surfaces as a condition and an Event on the Service.
 
+/** Why an address was not given (pools): the allocator's reasons. */
+export const ALLOCATION_REASONS = ['AddressNotAllowed', 'AddressInUse', 'PoolExhausted', 'NoPoolSelects'] as const;
+export type AllocationProblemReason = (typeof ALLOCATION_REASONS)[number];
+
 /** AnnouncementRejected: the API server refused the VipAnnouncement this Service needs (422). */
-export type ProblemReason = 'InvalidAddress' | 'InvalidAnnotation' | 'AnnouncementRejected';
+export type ProblemReason = 'InvalidAddress' | 'InvalidAnnotation' | 'AnnouncementRejected' | AllocationProblemReason;
+
+/** The first problem that kept an address from being announced, if any. */
+export function allocationProblem(problems: readonly Problem[]): Problem | undefined {
+  return problems.find((p) => (ALLOCATION_REASONS as readonly string[]).includes(p.reason));
+}
 
 export interface Problem {
   /** CamelCase, usable as a condition or Event reason. */

@@ -32,6 +32,7 @@ export const Resources = {
   nodes: { group: '', version: 'v1', plural: 'nodes', kind: 'Node', namespaced: false },
   pods: { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true },
   events: { group: '', version: 'v1', plural: 'events', kind: 'Event', namespaced: true },
+  namespaces: { group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace', namespaced: false },
   endpointSlices: {
     group: 'discovery.k8s.io',
     version: 'v1',
@@ -47,6 +48,7 @@ export const Resources = {
     kind: 'VipAnnouncement',
     namespaced: true,
   },
+  vipPools: { group: 'vipannouncer.io', version: 'v1alpha1', plural: 'vippools', kind: 'VipPool', namespaced: false },
 } as const satisfies Record<string, ResourceRef>;
 
 export function apiVersionOf(res: Pick<ResourceRef, 'group' | 'version'>): string {

@@ -206,6 +206,6 @@ void test('bad values are left out and reported; the rest is announced', () => {
 });
 
 void test('nothing to announce: empty results', () => {
-  assert.deepEqual(pathsForNode([], nodeA, {}), { paths: [], prefixesByAnnouncement: new Map(), conflicts: [], invalid: [] });
+  assert.deepEqual(pathsForNode([], nodeA, {}), { paths: [], prefixesByAnnouncement: new Map(), conflicts: [], invalid: [], refused: [] });
   assert.deepEqual(pathsForNode([va('s/a', cluster([], 3))], nodeA, {}).prefixesByAnnouncement, new Map());
 });

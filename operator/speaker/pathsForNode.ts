@@ -48,6 +48,8 @@ export interface NodePaths {
   prefixesByAnnouncement: Map<string, string[]>;
   conflicts: PathConflict[];
   invalid: InvalidValue[];
+  /** Prefixes no pool allows (only once VipPools exist); not announced. */
+  refused: RefusedPrefix[];
 }
 
 /** Whether the announcement's spec says this node announces its addresses. */
@@ -66,60 +68,78 @@ export function announcesFromNode(a: VipAnnouncement, node: NodeInfo): boolean {
   }
 }
 
-interface Contribution {
+/** What one announcement asks of one prefix. */
+export interface Contribution {
   key: string;
   communities: string[];
   largeCommunities: string[];
   localPref?: number;
 }
 
-export function pathsForNode(announcements: readonly VipAnnouncement[], node: NodeInfo, nextHop: NextHops): NodePaths {
-  const invalid: InvalidValue[] = [];
-  const { byPrefix, prefixesByKey } = contributionsByPrefix(announcements, node, invalid);
-  const { paths, conflicts } = mergedPaths(byPrefix, nextHop);
-  const prefixesByAnnouncement = new Map<string, string[]>();
-  for (const [key, set] of prefixesByKey) if (set.size > 0) prefixesByAnnouncement.set(key, [...set].sort(comparePrefix));
-  return { paths, prefixesByAnnouncement, conflicts, invalid };
+/** A prefix an announcement asked for that no pool allows it (see poolFilter.ts). */
+export interface RefusedPrefix {
+  announcement: string;
+  prefix: string;
+  reason: string;
 }
 
-type ByPrefix = Map<string, { family: Family; from: Contribution[] }>;
+/**
+ * Decides each (announcement, address) once VipPools exist: refused, or allowed with the
+ * attributes its pool gives it. Undefined: no pool exists, everything valid is announced.
+ */
+export interface PrefixPolicy {
+  judge(a: VipAnnouncement, address: string, asked: Contribution): { ok: true; contribution: Contribution } | { ok: false; reason: string };
+}
 
-/** What each announcement this node serves asks of each prefix; bad values go to `invalid`. */
-function contributionsByPrefix(announcements: readonly VipAnnouncement[], node: NodeInfo, invalid: InvalidValue[]): { byPrefix: ByPrefix; prefixesByKey: Map<string, Set<string>> } {
-  const byPrefix: ByPrefix = new Map();
-  const prefixesByKey = new Map<string, Set<string>>();
+interface Collected {
+  byPrefix: Map<string, { family: Family; from: Contribution[] }>;
+  prefixesByKey: Map<string, Set<string>>;
+  invalid: InvalidValue[];
+  refused: RefusedPrefix[];
+}
+
+export function pathsForNode(announcements: readonly VipAnnouncement[], node: NodeInfo, nextHop: NextHops, policy?: PrefixPolicy): NodePaths {
+  const c: Collected = { byPrefix: new Map(), prefixesByKey: new Map(), invalid: [], refused: [] };
   // Sorting by key makes every result independent of the order of the input list.
   const sorted = [...announcements].sort((a, b) => cmp(objectKey(a), objectKey(b)));
-  for (const a of sorted) {
-    if (!announcesFromNode(a, node)) continue;
-    const key = objectKey(a);
-    const contribution: Contribution = {
-      key,
-      communities: validOnly(key, 'communities', a.spec.communities ?? [], canonicalCommunity, invalid),
-      largeCommunities: validOnly(key, 'largeCommunities', a.spec.largeCommunities ?? [], canonicalLargeCommunity, invalid),
-      ...(a.spec.localPref !== undefined ? { localPref: a.spec.localPref } : {}),
-    };
-    const keyPrefixes = new Set<string>();
-    prefixesByKey.set(key, keyPrefixes);
-    for (const address of a.spec.addresses ?? []) {
-      const prefix = hostPrefix(address);
-      if (prefix === undefined || isIpv4Mapped(address)) {
-        const reason = prefix === undefined ? 'not an IP address' : 'IPv4-mapped IPv6 addresses are not announced';
-        invalid.push({ announcement: key, field: 'addresses', value: address, reason });
-        continue;
-      }
-      if (keyPrefixes.has(prefix)) continue; // the same address listed twice in one spec
-      keyPrefixes.add(prefix);
-      const entry = byPrefix.get(prefix);
-      if (entry) entry.from.push(contribution);
-      else byPrefix.set(prefix, { family: unicastFamily(ipFamily(address) === 4 ? 4 : 6), from: [contribution] });
-    }
-  }
-  return { byPrefix, prefixesByKey };
+  for (const a of sorted) if (announcesFromNode(a, node)) collect(a, c, policy);
+  const { paths, conflicts } = mergedPaths(c.byPrefix, nextHop);
+  const prefixesByAnnouncement = new Map<string, string[]>();
+  for (const [key, set] of c.prefixesByKey) if (set.size > 0) prefixesByAnnouncement.set(key, [...set].sort(comparePrefix));
+  return { paths, prefixesByAnnouncement, conflicts, invalid: c.invalid, refused: c.refused };
 }
 
-/** One path per prefix; announcements that disagree on attributes are merged and reported. */
-function mergedPaths(byPrefix: ByPrefix, nextHop: NextHops): { paths: PathSpec[]; conflicts: PathConflict[] } {
+function collect(a: VipAnnouncement, c: Collected, policy: PrefixPolicy | undefined): void {
+  const key = objectKey(a);
+  const asked: Contribution = {
+    key,
+    communities: validOnly(key, 'communities', a.spec.communities ?? [], canonicalCommunity, c.invalid),
+    largeCommunities: validOnly(key, 'largeCommunities', a.spec.largeCommunities ?? [], canonicalLargeCommunity, c.invalid),
+    ...(a.spec.localPref !== undefined ? { localPref: a.spec.localPref } : {}),
+  };
+  for (const address of a.spec.addresses ?? []) {
+    const prefix = hostPrefix(address);
+    if (prefix === undefined || isIpv4Mapped(address)) {
+      const reason = prefix === undefined ? 'not an IP address' : 'IPv4-mapped IPv6 addresses are not announced';
+      c.invalid.push({ announcement: key, field: 'addresses', value: address, reason });
+      continue;
+    }
+    let keyPrefixes = c.prefixesByKey.get(key);
+    if (keyPrefixes?.has(prefix)) continue; // the same address listed twice in one spec
+    const judged = policy ? policy.judge(a, address, asked) : ({ ok: true, contribution: asked } as const);
+    if (!judged.ok) {
+      c.refused.push({ announcement: key, prefix, reason: judged.reason });
+      continue;
+    }
+    if (!keyPrefixes) c.prefixesByKey.set(key, (keyPrefixes = new Set()));
+    keyPrefixes.add(prefix);
+    const entry = c.byPrefix.get(prefix);
+    if (entry) entry.from.push(judged.contribution);
+    else c.byPrefix.set(prefix, { family: unicastFamily(ipFamily(address) === 4 ? 4 : 6), from: [judged.contribution] });
+  }
+}
+
+function mergedPaths(byPrefix: Collected['byPrefix'], nextHop: NextHops): { paths: PathSpec[]; conflicts: PathConflict[] } {
   const paths: PathSpec[] = [];
   const conflicts: PathConflict[] = [];
   for (const [prefix, { family, from }] of byPrefix) {
@@ -133,7 +153,7 @@ function mergedPaths(byPrefix: ByPrefix, nextHop: NextHops): { paths: PathSpec[]
       ...(merged.localPref !== undefined ? { localPref: merged.localPref } : {}),
     });
     if (!merged.conflict) continue;
-    const keys = from.map((c) => c.key);
+    const keys = from.map((x) => x.key);
     conflicts.push({
       prefix,
       announcements: keys,

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { V1Node } from '@kubernetes/client-node';
+import type { VipPool } from '../api/pool';
 import type { SpeakerStatus, VipAnnouncement, VipAnnouncementSpec } from '../api/types';
 import type { PeerConfig, SpeakerConfig } from '../config/types';
 import { EXCLUDE_FROM_LB_LABEL } from '../api/labels';
@@ -132,6 +133,8 @@ void describe('speaker definition', () => {
       [
         ['vipannouncements', undefined],
         ['nodes', { fieldSelector: `metadata.name=${NODE}` }],
+        ['vippools', undefined],
+        ['namespaces', undefined],
       ],
     );
   });
@@ -401,5 +404,55 @@ void describe('speaker shutdown', () => {
     await router.deletePeer('192.0.2.2');
     await h.reconcile('status');
     assert.deepEqual(await series(), ['192.0.2.1=1']);
+  });
+});
+
+void describe('speaker pool filter (once VipPools exist)', () => {
+  const web = (extra: Partial<VipPool['spec']> = {}): VipPool => ({
+    apiVersion: 'vipannouncer.io/v1alpha1',
+    kind: 'VipPool',
+    metadata: { name: 'web' },
+    spec: { addresses: ['203.0.113.0/24'], serviceAllocation: { namespaces: ['ns'] }, advertisement: { communities: ['64512:100'], localPref: 150 }, ...extra },
+  });
+  const ofService = (name: string, addresses: string[], spec: Partial<VipAnnouncementSpec> = {}): VipAnnouncement => va(name, addresses, { serviceRef: { name }, ...spec });
+
+  void test('no pool: everything valid is announced, as before the upgrade', async () => {
+    const h = new Harness();
+    await h.coldStart(node('10.0.0.5'), [va('any', ['8.8.8.8'])]);
+    assert.deepEqual(h.localPrefixes(), ['8.8.8.8/32']);
+  });
+
+  void test('only prefixes inside a pool that selects the namespace, with the pool attributes; the rest refused in the status entry', async () => {
+    const h = new Harness();
+    h.event(Resources.vipPools, 'ADDED', web());
+    const victim = ofService('victim', ['203.0.113.10'], { communities: ['65535:666'], localPref: 4294967295 });
+    const elsewhere = { ...ofService('thief', ['203.0.113.20']), metadata: { namespace: 'evil', name: 'thief', resourceVersion: '1' } };
+    await h.coldStart(node('10.0.0.5'), [victim, ofService('outside', ['8.8.8.8']), elsewhere]);
+    assert.deepEqual(h.localPrefixes(), ['203.0.113.10/32']);
+    const path = [...h.router.paths.values()][0];
+    assert.deepEqual([path.communities, path.localPref], [['64512:100'], 150], 'the pool attributes; no override allowed');
+    const refused = (name: string): unknown => (h.statusWrites().find((c) => c.name === name)?.body as { status: { speakers: SpeakerStatus[] } }).status.speakers[0].refused;
+    assert.deepEqual(refused('outside'), [{ prefix: '8.8.8.8/32', reason: 'NotInPool' }]);
+    assert.deepEqual(refused('thief'), [{ prefix: '203.0.113.20/32', reason: 'PoolDoesNotSelect' }]);
+  });
+
+  void test("a hand-made announcement never gets a Service's address; overrides apply only where the pool allows them", async () => {
+    const h = new Harness();
+    h.event(Resources.vipPools, 'ADDED', web({ advertisement: { communities: ['64512:100'], allowServiceOverrides: true } }));
+    await h.coldStart(node('10.0.0.5'), [ofService('victim', ['203.0.113.10'], { communities: ['65000:1', '65535:666'], localPref: 300 }), va('handmade', ['203.0.113.10', '203.0.113.11'])]);
+    assert.deepEqual(h.localPrefixes(), ['203.0.113.10/32', '203.0.113.11/32']);
+    const victimPath = [...h.router.paths.values()].find((p) => p.prefix === '203.0.113.10/32');
+    assert.deepEqual([victimPath?.communities, victimPath?.localPref], [['64512:100', '65000:1'], 300], 'BLACKHOLE needs allowWellKnownCommunities');
+    const entry = (h.statusWrites().find((c) => c.name === 'handmade')?.body as { status: { speakers: SpeakerStatus[] } }).status.speakers[0];
+    assert.deepEqual([entry.addresses, entry.refused], [['203.0.113.11/32'], [{ prefix: '203.0.113.10/32', reason: 'HeldByService' }]]);
+  });
+
+  void test('a pool change reaches the table: a shrink withdraws what it no longer covers', async () => {
+    const h = new Harness();
+    h.event(Resources.vipPools, 'ADDED', web());
+    await h.coldStart(node('10.0.0.5'), [ofService('a', ['203.0.113.10'])]);
+    assert.deepEqual(h.event(Resources.vipPools, 'MODIFIED', web({ addresses: ['203.0.113.128/25'] }), web()), ['table']);
+    await h.reconcile('table');
+    assert.deepEqual(h.localPrefixes(), []);
   });
 });

@@ -11,7 +11,8 @@
 //             status.speakers entry of every announcement whose entry changed
 // Triggers: announcement or Node events, GoBGP peer events, a broken GoBGP stream
 // (gobgpd restarted), and the drift-check period.
-import type { V1Node } from '@kubernetes/client-node';
+import type { V1Namespace, V1Node } from '@kubernetes/client-node';
+import type { VipPool } from '../api/pool';
 import { API_VERSION, KIND, type SpeakerStatus, type VipAnnouncement } from '../api/types';
 import { globalSpecOf, peerSpecOf } from './gobgpSpecs';
 import type { SpeakerConfig } from '../config/types';
@@ -35,7 +36,8 @@ import { diffTable } from './diffTable';
 import { internalIPv4 } from './nodeIdentity';
 import { OwnEntries } from './ownEntries';
 import { holdVanished } from './vanishedHold';
-import { pathsForNode, type NodePaths } from './pathsForNode';
+import { pathsForNode, type NodePaths, type RefusedPrefix } from './pathsForNode';
+import { poolPolicy } from './poolFilter';
 import { peerConfigDiffers } from './peerConfig';
 import { entrySettled, indexAdjOut, speakerEntry, type AdjOutIndex } from './speakerStatus';
 
@@ -104,6 +106,12 @@ export function nodeKeys(type: ChangeType, node: V1Node, old: V1Node | undefined
   return matters ? [TABLE] : [];
 }
 
+/** Refusals not logged by the previous table sync (the drift check would repeat them every period). */
+function newlyRefused(now: readonly RefusedPrefix[], before: readonly RefusedPrefix[]): RefusedPrefix[] {
+  const seen = new Set(before.map((r) => `${r.announcement} ${r.prefix} ${r.reason}`));
+  return now.filter((r) => !seen.has(`${r.announcement} ${r.prefix} ${r.reason}`));
+}
+
 function gobgpDown(err: unknown): boolean {
   return err instanceof GobgpError && (err.kind === 'unavailable' || err.kind === 'timeout' || err.kind === 'not-started');
 }
@@ -160,6 +168,9 @@ class SpeakerReconciler {
       watches: [
         watch<VipAnnouncement>({ resource: Resources.vipAnnouncements, toKeys: (type, va, old) => this.announcementKeys(type, va, old) }),
         watch<V1Node>({ resource: Resources.nodes, selector: this.nodeSelector, toKeys: nodeKeys }),
+        // What the pools allow: every change of a pool, and a namespace's labels (selectors).
+        watch<VipPool>({ resource: Resources.vipPools, toKeys: () => [TABLE] }),
+        watch<V1Namespace>({ resource: Resources.namespaces, toKeys: (type, ns, old) => (type === 'MODIFIED' && JSON.stringify(ns.metadata?.labels ?? {}) === JSON.stringify(old?.metadata?.labels ?? {}) ? [] : [TABLE]) }),
       ],
       fullSyncKeys: () => [TABLE, STATUS],
       reconcile: (key, ctx) => this.reconcile(key, ctx),
@@ -222,9 +233,10 @@ class SpeakerReconciler {
     await this.syncPeers(ctx.log);
     if (started || !this.peerWatch) this.watchPeers();
     const eligible = node !== undefined && !excluded(node);
-    const desired = pathsForNode(this.announcements().list(), { name: this.cfg.nodeName, eligible }, this.cfg.nextHop);
+    const desired = this.desiredPaths(eligible);
     for (const c of desired.conflicts) ctx.log.warn('announcements share an address with different attributes; merged', { ...c });
     for (const v of desired.invalid) ctx.log.warn('value not announced', { ...v });
+    for (const r of newlyRefused(desired.refused, this.current?.refused ?? [])) ctx.log.warn('prefix refused: no VipPool allows it here', { ...r });
     const hold = holdVanished({
       previous: this.current,
       desired: desired.paths,
@@ -244,6 +256,13 @@ class SpeakerReconciler {
     // gobgpd sends updates to its peers asynchronously: after a change, read the
     // adj-RIB-out once it has settled, so each entry is written once, not twice.
     ctx.enqueue(changed ? { key: STATUS, afterMs: SETTLE_CHECK_MS } : STATUS);
+  }
+
+  private desiredPaths(eligible: boolean): NodePaths {
+    const announcements = this.announcements().list();
+    const namespaces = this.deps.caches.informer<V1Namespace>(Resources.namespaces);
+    const policy = poolPolicy(this.deps.caches.informer<VipPool>(Resources.vipPools).list(), (ns) => namespaces.get(ns)?.metadata?.labels, announcements);
+    return pathsForNode(announcements, { name: this.cfg.nodeName, eligible }, this.cfg.nextHop, policy);
   }
 
   /** Step 1. True when BGP was (re)started: gobgpd then holds no peer and no path. */
@@ -403,7 +422,8 @@ class SpeakerReconciler {
     let deferred = 0;
     for (const va of this.announcements().list()) {
       const key = objectKey(va);
-      const entry = speakerEntry(this.cfg.nodeName, current.prefixesByAnnouncement.get(key) ?? [], peers, adjOut, new Date(now));
+      const refused = current.refused.filter((r) => r.announcement === key).map((r) => ({ prefix: r.prefix, reason: r.reason }));
+      const entry = speakerEntry(this.cfg.nodeName, current.prefixesByAnnouncement.get(key) ?? [], peers, adjOut, new Date(now), refused);
       if (!this.written.needsWrite(key, this.storedEntry(va), entry, now)) continue;
       if (settling && !entrySettled(entry)) deferred++;
       else writes.push({ va, entry });

@@ -1,7 +1,7 @@
 // What this node reports for one announcement in status.speakers: the
 // prefixes it originates and, per peer, the session state and which of those
 // prefixes gobgpd has in the adj-RIB-out towards that peer.
-import type { PeerStatus, SpeakerStatus } from '../api/types';
+import type { PeerStatus, RefusedPrefixStatus, SpeakerStatus } from '../api/types';
 import { canonicalIp, canonicalPrefix, compareIp, comparePrefix } from '../util/ip';
 import type { PeerState } from '../gobgp/types';
 import { kubeTime } from '../api/time';
@@ -33,9 +33,10 @@ export function speakerEntry(
   peers: readonly PeerState[],
   adjOut: AdjOutIndex,
   now: Date,
+  refused: readonly RefusedPrefixStatus[] = [],
 ): SpeakerStatus | null {
   const addresses = uniqueSorted(prefixesOfAnnouncement);
-  if (addresses.length === 0) return null;
+  if (addresses.length === 0 && refused.length === 0) return null;
 
   const seen = new Set<string>();
   const peerStatus: PeerStatus[] = [];
@@ -46,7 +47,9 @@ export function speakerEntry(
     const out: ReadonlySet<string> = p.state === 'Established' ? (adjOut.get(address) ?? new Set<string>()) : new Set<string>();
     peerStatus.push({ address, asn: p.asn, state: p.state, advertised: addresses.filter((a) => out.has(a)) });
   }
-  return { node, addresses, peers: peerStatus, lastUpdateTime: kubeTime(now) };
+  const entry: SpeakerStatus = { node, addresses, peers: peerStatus, lastUpdateTime: kubeTime(now) };
+  if (refused.length > 0) entry.refused = sortedRefused(refused);
+  return entry;
 }
 
 /**
@@ -82,7 +85,11 @@ function fingerprint(s: SpeakerStatus): string {
       advertised: uniqueSorted(p.advertised ?? []),
     }))
     .sort((a, b) => compareIp(a.address, b.address));
-  return JSON.stringify({ node: s.node, addresses: uniqueSorted(s.addresses ?? []), peers });
+  return JSON.stringify({ node: s.node, addresses: uniqueSorted(s.addresses ?? []), peers, refused: sortedRefused(s.refused ?? []) });
+}
+
+function sortedRefused(refused: readonly RefusedPrefixStatus[]): RefusedPrefixStatus[] {
+  return [...refused].map((r) => ({ prefix: canonicalPrefix(r.prefix) ?? r.prefix, reason: r.reason })).sort((a, b) => comparePrefix(a.prefix, b.prefix));
 }
 
 function uniqueSorted(prefixes: readonly string[]): string[] {

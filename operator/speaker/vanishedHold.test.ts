@@ -13,6 +13,7 @@ const previous: NodePaths = {
   ]),
   conflicts: [],
   invalid: [],
+  refused: [],
 };
 const base = { previous, eligible: true, heldSince: new Map<string, number>(), now: 1_000 };
 const prefixes = (ps: readonly PathSpec[]): string[] => ps.map((p) => p.prefix).sort();

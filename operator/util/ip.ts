@@ -150,8 +150,14 @@ export function splitHostPort(text: string): { host: string; port: number } | un
   return { host, port };
 }
 
-// Same definition as Go's netip.Addr.IsGlobalUnicast (private ranges are "global" there too).
-function isGlobalUnicast(ip: ParsedIP): boolean {
+/** The address with this numeric value, in canonical text. */
+export function formatIP(value: bigint, family: IPFamily): string {
+  if (family === 4) return [24n, 16n, 8n, 0n].map((s) => Number((value >> s) & 0xffn)).join('.');
+  return formatIPv6([112n, 96n, 80n, 64n, 48n, 32n, 16n, 0n].map((s) => Number((value >> s) & 0xffffn)));
+}
+
+/** Same definition as Go's netip.Addr.IsGlobalUnicast (private ranges are "global" there too). */
+export function isGlobalUnicast(ip: Pick<ParsedIP, 'family' | 'value'>): boolean {
   const v = ip.value;
   if (ip.family === 4) {
     const first = Number(v >> 24n);

@@ -1,0 +1,227 @@
+// The announcement controller once VipPools exist, driven through its definition with fakes:
+// allocation recorded in the cluster, one owner per address, release, hand-made announcements.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { V1Service } from '@kubernetes/client-node';
+import type { VipPool } from '../api/pool';
+import type { VipAnnouncement } from '../api/types';
+import type { ControllerDefinition } from '../kube/controllerDefinition';
+import { Resources } from '../kube/resources';
+import { FakeCaches, FakeEventSink, FakeKubeWriter, type WriterCall } from '../kube/testing';
+import { nullLogger } from '../util/log';
+import { announcementController } from './announcementController';
+
+const NOW = new Date('2030-01-01T00:00:00Z');
+
+function pool(name: string, addresses: string[], spec: Partial<VipPool['spec']> = {}): VipPool {
+  return { apiVersion: 'vipannouncer.io/v1alpha1', kind: 'VipPool', metadata: { name, generation: 1 }, spec: { addresses, ...spec } };
+}
+
+function service(name: string, annotations: Record<string, string> = {}, ns = 'shop', spec: Partial<NonNullable<V1Service['spec']>> = {}): V1Service {
+  return {
+    metadata: { name, namespace: ns, uid: `uid-${ns}-${name}`, annotations },
+    spec: { type: 'LoadBalancer', externalTrafficPolicy: 'Cluster', ipFamilies: ['IPv4'], ipFamilyPolicy: 'SingleStack', ports: [{ port: 80, protocol: 'TCP' }], ...spec },
+  };
+}
+
+/** A controller over fakes whose caches can play the API server (store what was applied). */
+class Rig {
+  readonly caches = new FakeCaches();
+  readonly writer = new FakeKubeWriter();
+  readonly events = new FakeEventSink();
+  readonly enqueued: string[] = [];
+  def: ControllerDefinition;
+
+  constructor(...pools: VipPool[]) {
+    for (const p of pools) this.caches.informer<VipPool>(Resources.vipPools).put(p);
+    this.def = this.fresh();
+  }
+
+  /** A new controller term (restart, failover) over the same caches. */
+  fresh(): ControllerDefinition {
+    this.def = announcementController({ caches: this.caches, writer: this.writer, events: this.events, config: { loadBalancerClasses: [''], resyncPeriodMs: 0 }, now: () => NOW });
+    return this.def;
+  }
+
+  put(...svcs: V1Service[]): void {
+    for (const s of svcs) this.caches.informer<V1Service>(Resources.services).put(s);
+  }
+
+  async reconcile(...keys: string[]): Promise<WriterCall[]> {
+    const from = this.writer.calls.length;
+    await Promise.all(keys.map((key) => this.def.reconcile(key, { log: nullLogger(), signal: new AbortController().signal, enqueue: (r) => this.enqueued.push(typeof r === 'string' ? r : r.key) })));
+    return this.writer.calls.slice(from);
+  }
+
+  /** The API server's view after these calls: applied announcements and ingress land in the caches. */
+  store(calls: readonly WriterCall[]): void {
+    for (const c of calls) {
+      if (c.op === 'apply') {
+        const va = c.body as VipAnnouncement;
+        this.caches.informer<VipAnnouncement>(Resources.vipAnnouncements).put({ ...va, metadata: { ...va.metadata, uid: `va-${va.metadata.name}`, generation: 1 } });
+      }
+      if (c.op === 'mergePatchStatus') {
+        const svc = this.caches.informer<V1Service>(Resources.services).get(`${c.namespace}/${c.name}`);
+        if (svc) this.put({ ...svc, status: c.body as V1Service['status'] });
+      }
+    }
+  }
+
+  /** Reconcile and store until nothing is written (a settled cluster). */
+  async settle(...keys: string[]): Promise<void> {
+    for (let i = 0; i < 5; i++) {
+      const calls = await this.reconcile(...keys);
+      this.store(calls);
+      if (!calls.some((c) => c.op === 'apply' || c.op === 'mergePatchStatus')) return;
+    }
+  }
+
+  announced(key: string): string[] {
+    return this.caches.informer<VipAnnouncement>(Resources.vipAnnouncements).get(key)?.spec.addresses ?? [];
+  }
+}
+
+const applied = (calls: readonly WriterCall[]): VipAnnouncement[] => calls.filter((c) => c.op === 'apply').map((c) => c.body as VipAnnouncement);
+
+describe('announcement controller with pools', () => {
+  it('allocates an address for a Service that requests none, records it in the announcement and the ingress', async () => {
+    const rig = new Rig(pool('web', ['192.0.2.10-192.0.2.20']));
+    rig.put(service('a'));
+    const first = applied(await rig.reconcile('shop/a'));
+    assert.deepEqual(first[0].spec.addresses, ['192.0.2.10']);
+    assert.equal(first[0].metadata.annotations?.['vipannouncer.io/allocation'], 'Automatic');
+    await rig.settle('shop/a');
+    assert.deepEqual(rig.caches.informer<V1Service>(Resources.services).get('shop/a')?.status?.loadBalancer?.ingress?.map((i) => i.ip), ['192.0.2.10']);
+  });
+
+  it('100 Services at once into 90 free addresses: 90 unique, 10 PoolExhausted; deleting 10 lets the waiting ones in', async () => {
+    const rig = new Rig(pool('small', ['192.0.2.0-192.0.2.89']));
+    const keys = Array.from({ length: 100 }, (_, i) => `shop/s${i}`);
+    rig.put(...keys.map((k) => service(k.slice(5))));
+    // All reconciles run before the caches see any write.
+    const specs = applied(await rig.reconcile(...keys));
+    const given = specs.flatMap((va) => va.spec.addresses ?? []);
+    assert.equal(given.length, 90, JSON.stringify(specs.map((s) => [s.metadata.name, s.spec.addresses])));
+    assert.equal(new Set(given).size, 90);
+    await rig.settle(...keys);
+    const waiting = keys.filter((k) => rig.announced(k).length === 0);
+    assert.equal(waiting.length, 10);
+    const problems = rig.events.events.filter((e) => e.type === 'Problems' && e.reason === 'PoolExhausted');
+    assert.deepEqual([...new Set(problems.map((e) => e.object))].sort(), [...waiting].sort());
+    const summary = rig.caches.informer<VipAnnouncement>(Resources.vipAnnouncements).get(waiting[0]);
+    assert.ok(summary, 'the waiting Service has an announcement');
+
+    const gone = keys.filter((k) => !waiting.includes(k)).slice(0, 10);
+    for (const k of gone) {
+      rig.caches.informer<V1Service>(Resources.services).remove(k);
+      rig.caches.informer<VipAnnouncement>(Resources.vipAnnouncements).remove(k);
+    }
+    rig.enqueued.length = 0;
+    await rig.reconcile(...gone);
+    assert.deepEqual([...new Set(rig.enqueued)].sort(), [...waiting].sort(), 'a freed address brings the waiting Services back');
+    await rig.settle(...waiting);
+    const now = keys.filter((k) => !gone.includes(k)).flatMap((k) => rig.announced(k));
+    assert.equal(now.length, 90);
+    assert.equal(new Set(now).size, 90);
+  });
+
+  it('a restarted controller (new term, table rebuilt from the caches) moves no address', async () => {
+    const rig = new Rig(pool('web', ['192.0.2.0/28']));
+    const keys = ['shop/a', 'shop/b', 'shop/c'];
+    rig.put(...keys.map((k) => service(k.slice(5))));
+    await rig.settle(...keys);
+    const before = keys.map((k) => rig.announced(k));
+    rig.caches.informer<V1Service>(Resources.services).remove('shop/a');
+    rig.fresh();
+    rig.put(service('d'));
+    // The new Service comes first and must not take a held address.
+    await rig.settle('shop/d', 'shop/b', 'shop/c');
+    assert.deepEqual(['shop/b', 'shop/c'].map((k) => rig.announced(k)), before.slice(1));
+    assert.ok(!before.flat().slice(1).includes(rig.announced('shop/d')[0]));
+    assert.deepEqual(rig.announced('shop/d'), ['192.0.2.3']);
+  });
+
+  it('a request outside every pool is AddressNotAllowed; a hijack is AddressInUse and the holder is untouched', async () => {
+    const rig = new Rig(pool('web', ['192.0.2.0/24']));
+    rig.put(service('victim', { 'vipannouncer.io/loadBalancerIPs': '192.0.2.50' }));
+    await rig.settle('shop/victim');
+    rig.put(service('outside', { 'vipannouncer.io/loadBalancerIPs': '8.8.8.8' }), service('thief', { 'vipannouncer.io/loadBalancerIPs': '192.0.2.50' }, 'evil'));
+    await rig.settle('shop/outside', 'evil/thief', 'shop/victim');
+    assert.deepEqual(rig.announced('shop/victim'), ['192.0.2.50']);
+    assert.deepEqual(rig.announced('shop/outside'), []);
+    assert.deepEqual(rig.announced('evil/thief'), []);
+    const reasons = (key: string): string[] => rig.events.events.filter((e) => e.object === key && e.type === 'Problems').map((e) => e.reason);
+    assert.ok(reasons('shop/outside').includes('AddressNotAllowed'));
+    assert.ok(reasons('evil/thief').includes('AddressInUse'));
+    const cond = rig.caches.informer<VipAnnouncement>(Resources.vipAnnouncements).get('evil/thief');
+    assert.deepEqual(cond?.spec.addresses ?? [], []);
+  });
+
+  it('removing the request releases the address at once (never re-adopted from the ingress) and it is allocatable again', async () => {
+    const rig = new Rig(pool('web', ['192.0.2.0/30']));
+    rig.put(service('a', { 'vipannouncer.io/loadBalancerIPs': '192.0.2.0' }));
+    await rig.settle('shop/a');
+    assert.deepEqual(rig.announced('shop/a'), ['192.0.2.0']);
+    const svc = rig.caches.informer<V1Service>(Resources.services).get('shop/a');
+    rig.put({ ...service('a'), status: svc?.status });
+    await rig.settle('shop/a');
+    assert.deepEqual(rig.announced('shop/a'), ['192.0.2.1'], 'a fresh automatic allocation, not the former request');
+    rig.put(service('b'));
+    await rig.settle('shop/b');
+    assert.deepEqual(rig.announced('shop/b'), ['192.0.2.0']);
+  });
+
+  it('a pool edit that still covers an allocation keeps it; one that drops it moves it', async () => {
+    const rig = new Rig(pool('web', ['192.0.2.0/29']));
+    rig.put(service('a'), service('b'));
+    await rig.settle('shop/a', 'shop/b');
+    rig.caches.informer<VipPool>(Resources.vipPools).put(pool('web', ['192.0.2.1-192.0.2.7']));
+    await rig.settle('shop/a', 'shop/b');
+    assert.deepEqual(rig.announced('shop/b'), ['192.0.2.1'], 'still covered: unchanged');
+    assert.deepEqual(rig.announced('shop/a'), ['192.0.2.2'], '192.0.2.0 left the pool: moved');
+  });
+
+  it('a hand-made announcement for a foreign address is AddressNotAllowed; one inside a selecting pool is fine', async () => {
+    const rig = new Rig(pool('web', ['192.0.2.0/24'], { serviceAllocation: { namespaces: ['shop'] } }));
+    rig.put(service('victim', { 'vipannouncer.io/loadBalancerIPs': '192.0.2.50' }));
+    await rig.settle('shop/victim');
+    const handMade = (ns: string, name: string, address: string): VipAnnouncement => ({ apiVersion: 'vipannouncer.io/v1alpha1', kind: 'VipAnnouncement', metadata: { name, namespace: ns, generation: 1 }, spec: { addresses: [address], externalTrafficPolicy: 'Cluster' } });
+    const vas = rig.caches.informer<VipAnnouncement>(Resources.vipAnnouncements);
+    vas.put(handMade('shop', 'steal', '192.0.2.50')).put(handMade('evil', 'outside', '192.0.2.60')).put(handMade('shop', 'fine', '192.0.2.70'));
+    const calls = await rig.reconcile('shop/steal', 'evil/outside', 'shop/fine');
+    const advertised = (name: string): { reason?: string } | undefined =>
+      (calls.find((c) => c.op === 'applyStatus' && c.name === name)?.body as VipAnnouncement | undefined)?.status?.conditions?.find((c) => c.type === 'Advertised');
+    assert.equal(advertised('steal')?.reason, 'AddressNotAllowed');
+    assert.equal(advertised('outside')?.reason, 'AddressNotAllowed');
+    assert.equal(advertised('fine')?.reason, 'Pending');
+    assert.ok(rig.events.events.some((e) => e.object === 'shop/steal' && e.reason === 'AddressNotAllowed' && /Service shop\/victim/.test(e.message)));
+    // An automatic allocation never takes the address the allowed hand-made one holds.
+    rig.caches.informer<VipPool>(Resources.vipPools).put(pool('web', ['192.0.2.70/32', '192.0.2.71/32'], { serviceAllocation: { namespaces: ['shop'] } }));
+    rig.put(service('next'));
+    await rig.settle('shop/next');
+    assert.deepEqual(rig.announced('shop/next'), ['192.0.2.71']);
+  });
+});
+
+describe('announcement controller without pools (before the upgrade is configured)', () => {
+  it('announces a requested address outside any pool, and releases it when the request goes (no re-adoption of its own ingress)', async () => {
+    const rig = new Rig();
+    rig.put(service('a', { 'vipannouncer.io/loadBalancerIPs': '203.0.113.10' }));
+    await rig.settle('shop/a');
+    assert.deepEqual(rig.announced('shop/a'), ['203.0.113.10']);
+    const svc = rig.caches.informer<V1Service>(Resources.services).get('shop/a');
+    assert.deepEqual(svc?.status?.loadBalancer?.ingress?.map((i) => i.ip), ['203.0.113.10']);
+    rig.put({ ...service('a'), status: svc?.status });
+    await rig.settle('shop/a');
+    assert.deepEqual(rig.announced('shop/a'), []);
+    assert.deepEqual(rig.caches.informer<V1Service>(Resources.services).get('shop/a')?.status?.loadBalancer?.ingress, []);
+  });
+
+  it('keeps adopting an ingress address some other implementation assigned', async () => {
+    const rig = new Rig();
+    rig.put({ ...service('a'), status: { loadBalancer: { ingress: [{ ip: '203.0.113.77' }] } } });
+    await rig.settle('shop/a');
+    assert.deepEqual(rig.announced('shop/a'), ['203.0.113.77']);
+    assert.equal(rig.caches.informer<VipAnnouncement>(Resources.vipAnnouncements).get('shop/a')?.metadata.annotations?.['vipannouncer.io/allocation'], 'Adopted');
+  });
+});

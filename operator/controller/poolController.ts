@@ -1,0 +1,61 @@
+// The pool controller: every VipPool gets its finalizer (a delete waits while addresses of it
+// are held) and its status (addresses allocated and free per family, Ready, DeletionBlocked),
+// computed from the caches on every reconcile.
+//
+//   reconcile(name): read caches → planPool() → execute the actions in order
+import type { VipPool } from '../api/pool';
+import type { VipAnnouncement } from '../api/types';
+import { watch, type Caches, type ControllerDefinition } from '../kube/controllerDefinition';
+import type { KubeWriter } from '../kube/kubeWriter';
+import { isNotFound } from '../kube/request';
+import { Resources } from '../kube/resources';
+import { metrics } from '../util/metrics';
+import { planPool, type PoolAction } from './planPool';
+
+export interface PoolControllerDeps {
+  caches: Caches;
+  writer: KubeWriter;
+  resyncPeriodMs: number;
+  now?: () => Date;
+}
+
+export function poolController(deps: PoolControllerDeps): ControllerDefinition {
+  const pools = deps.caches.informer<VipPool>(Resources.vipPools);
+  const announcements = deps.caches.informer<VipAnnouncement>(Resources.vipAnnouncements);
+  return {
+    name: 'pool',
+    leaderElected: true,
+    concurrency: 2,
+    requeueAllPeriodMs: deps.resyncPeriodMs,
+    watches: [
+      watch<VipPool>({ resource: Resources.vipPools, toKeys: (_t, pool) => [pool.metadata.name] }),
+      // Only a spec change (or an announcement coming or going) moves the counts; speakers' reports do not.
+      watch<VipAnnouncement>({
+        resource: Resources.vipAnnouncements,
+        toKeys: (type, va, old) => (type === 'MODIFIED' && va.metadata.generation === old?.metadata.generation ? [] : pools.keys()),
+      }),
+    ],
+    fullSyncKeys: () => pools.keys(),
+    reconcile: async (name, ctx) => {
+      const pool = pools.get(name);
+      if (!pool) return undefined;
+      const actions = planPool({ pool, pools: pools.list(), announcements: announcements.list(), now: deps.now?.() ?? new Date() });
+      for (const action of actions) await executePoolAction(action, deps.writer, ctx.signal);
+      return undefined;
+    },
+  };
+}
+
+async function executePoolAction(action: PoolAction, writer: KubeWriter, signal: AbortSignal): Promise<void> {
+  try {
+    // Server-side apply as the controller: applying without the finalizer releases the one we own.
+    if (action.kind === 'applyStatus') {
+      await writer.applyStatus(Resources.vipPools, action.body, { signal });
+      metrics.statusWrites.inc({ role: 'controller' });
+    } else {
+      await writer.apply(Resources.vipPools, action.body, { signal });
+    }
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+}
