@@ -81,6 +81,16 @@ describe('desiredSpeakerConfig', () => {
     assert.equal(doc.speaker.nextHop, undefined);
   });
 
+  it('withdrawOnShutdown: false (keep the routes for a rollout) unless the VipAnnouncer sets it', () => {
+    const withdraw = (speaker: VipAnnouncerSpec['speaker']): unknown => {
+      const doc = yaml.load(rendered(announcer({ speaker })).text) as { speaker: Record<string, unknown> };
+      return doc.speaker.withdrawOnShutdown;
+    };
+    assert.equal(withdraw({ gobgpdImage: 'example.org/gobgpd:3' }), false);
+    assert.equal(withdraw({ gobgpdImage: 'example.org/gobgpd:3', withdrawOnShutdown: false }), false);
+    assert.equal(withdraw({ gobgpdImage: 'example.org/gobgpd:3', withdrawOnShutdown: true }), true);
+  });
+
   const changes: Array<[string, Partial<VipAnnouncerSpec>]> = [
     ['a peer address', { peers: [{ address: '192.0.2.2', asn: 65000 }] }],
     ['a peer ASN', { peers: [{ address: '192.0.2.1', asn: 65001 }] }],
@@ -89,6 +99,7 @@ describe('desiredSpeakerConfig', () => {
     ['listen port', { listenPort: 1179 }],
     ['next hop', { nextHop: { policy: 'Fixed', ipv4: '192.0.2.10' } }],
     ['metrics port', { speaker: { gobgpdImage: 'example.org/gobgpd:3', metricsPort: 9999 } }],
+    ['withdrawOnShutdown', { speaker: { gobgpdImage: 'example.org/gobgpd:3', withdrawOnShutdown: true } }],
   ];
   const base = rendered(announcer()).hash;
   for (const [name, spec] of changes) {

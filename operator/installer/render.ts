@@ -126,6 +126,9 @@ export function desiredSpeakerConfig(announcer: VipAnnouncer): RenderedConfig {
     if (spec.nextHop.ipv6 !== undefined) nh.ipv6 = spec.nextHop.ipv6;
     speaker.nextHop = nh;
   }
+  // Always written: the file's own default (true) suits a hand-run speaker, while a rollout
+  // of the DaemonSet must keep the routes (graceful restart) unless the VipAnnouncer says so.
+  speaker.withdrawOnShutdown = spec.speaker?.withdrawOnShutdown ?? false;
   speaker.peers = (spec.peers ?? []).map(renderPeer);
   const doc = { speaker, metrics: { address: `0.0.0.0:${spec.speaker?.metricsPort ?? DEFAULTS.metricsPort}` } };
   const body = yaml.dump(doc, { noRefs: true, lineWidth: -1 });
