@@ -36,8 +36,10 @@ function rendered(va: VipAnnouncer): { text: string; hash: string } {
   return r;
 }
 
+/** A container of the pod template, init (sidecar) containers included. */
 function container(va: VipAnnouncer, name: string): V1Container {
-  const c = desiredDaemonSet(va, 'h').spec?.template.spec?.containers.find((x) => x.name === name);
+  const pod = desiredDaemonSet(va, 'h').spec?.template.spec;
+  const c = [...(pod?.containers ?? []), ...(pod?.initContainers ?? [])].find((x) => x.name === name);
   assert.ok(c, `container ${name}`);
   return c;
 }
@@ -195,6 +197,14 @@ describe('desiredDaemonSet', () => {
     const high = container(announcer({ listenPort: 1179 }), 'gobgpd');
     assert.deepEqual(high.securityContext?.capabilities, { drop: ['ALL'] });
     assert.equal(high.securityContext?.runAsNonRoot, true);
+  });
+
+  it('gobgpd is a native sidecar (restartPolicy Always init container), the speaker the only main container', () => {
+    const pod = desiredDaemonSet(announcer(), 'h').spec?.template.spec;
+    assert.deepEqual(pod?.containers.map((c) => c.name), ['speaker']);
+    assert.deepEqual(pod?.initContainers?.map((c) => [c.name, c.restartPolicy]), [['gobgpd', 'Always']]);
+    // The kubelet stops sidecars only after the main containers: the grace period covers both.
+    assert.equal(pod?.terminationGracePeriodSeconds, 30);
   });
 
   it('mounts exactly the referenced Secret keys where the config expects them', () => {

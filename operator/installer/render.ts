@@ -276,7 +276,14 @@ export function desiredDaemonSet(announcer: VipAnnouncer, configHash: string): V
                 ...(passwordVolume.length > 0 ? [{ name: 'peer-passwords', mountPath: PASSWORD_DIR, readOnly: true }] : []),
               ],
             },
+          ],
+          // gobgpd as a native sidecar (Kubernetes >= 1.29): it starts before the speaker, a
+          // speaker restart leaves it (and the BGP sessions) alone, and at Pod termination
+          // the kubelet stops it only after the speaker exited, so a withdrawal on shutdown
+          // runs while gobgpd still holds the sessions.
+          initContainers: [
             {
+              restartPolicy: 'Always',
               name: 'gobgpd',
               image: sp.gobgpdImage ?? '',
               imagePullPolicy: pullPolicy,
