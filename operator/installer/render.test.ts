@@ -207,6 +207,11 @@ describe('desiredDaemonSet', () => {
     assert.equal(pod?.terminationGracePeriodSeconds, 30);
   });
 
+  it('gobgpd stops by SIGQUIT to its PID 1 (no Cease to the peers), before the kubelet\'s SIGTERM', () => {
+    assert.deepEqual(container(announcer(), 'gobgpd').lifecycle, { preStop: { exec: { command: ['/bin/sh', '-c', 'kill -QUIT 1'] } } });
+    assert.equal(container(announcer(), 'speaker').lifecycle, undefined);
+  });
+
   it('mounts exactly the referenced Secret keys where the config expects them', () => {
     const va = announcer({
       peers: [

@@ -205,6 +205,16 @@ export function gobgpdSecurityContext(listenPort: number): V1SecurityContext {
   return { ...RESTRICTED, runAsUser: SPEAKER_UID, runAsGroup: SPEAKER_UID, runAsNonRoot: true };
 }
 
+/**
+ * gobgpd 3.10 answers SIGTERM with StopBgp, which sends every peer a Cease, and a router
+ * without RFC 8538 then drops the node's routes at once, graceful restart or not. Go's default
+ * SIGQUIT ends gobgpd without a word: the sessions just close and the routers hold the routes
+ * for the restart time (both proven against BIRD in test-e2e/restarts.test.ts). As a sidecar
+ * this runs only after the speaker exited (withdrawOnShutdown has withdrawn by then). Needs a
+ * shell in the gobgpd image; without one the hook fails and the SIGTERM stop applies.
+ */
+export const GOBGPD_PRE_STOP = ['/bin/sh', '-c', 'kill -QUIT 1'] as const;
+
 export function desiredDaemonSet(announcer: VipAnnouncer, configHash: string): V1DaemonSet {
   const spec = announcer.spec;
   const sp = spec.speaker ?? {};
@@ -292,6 +302,7 @@ export function desiredDaemonSet(announcer: VipAnnouncer, configHash: string): V
               ports: [{ name: 'bgp', containerPort: listenPort, protocol: 'TCP' }],
               livenessProbe: { tcpSocket: { host: '127.0.0.1', port: 50051 }, initialDelaySeconds: 10, periodSeconds: 20, failureThreshold: 3 },
               securityContext: gobgpdSecurityContext(listenPort),
+              lifecycle: { preStop: { exec: { command: [...GOBGPD_PRE_STOP] } } },
               ...(gobgpdResources ? { resources: gobgpdResources } : {}),
             },
           ],
