@@ -238,6 +238,10 @@ bird_conf() {
     echo "  local $ROUTER_ADDRESS port $BGP_PORT as $ROUTER_ASN;"
     echo "  strict bind yes; multihop 2; debug { states, routes };"
     echo "  connect delay time 1; connect retry time 2; error wait time 1, 4; hold time 9;"
+    # Graceful restart (RFC 4724) as the receiving router: a node whose gobgpd negotiated it
+    # keeps its routes here, as stale, for the restart time it advertised. Nodes that do not
+    # advertise the capability are unaffected.
+    echo "  graceful restart on; graceful restart time 120;"
     echo "  ipv4 { import all; export none; gateway recursive; };"
     echo "  ipv6 { import all; export none; gateway recursive; };"
     echo "}"

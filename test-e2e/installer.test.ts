@@ -147,7 +147,10 @@ describe('installer', () => {
     assert.equal(pod?.dnsPolicy, 'ClusterFirstWithHostNet');
     assert.equal(pod?.serviceAccountName, 'vip-announcer-speaker');
     const speaker = pod?.containers.find((c) => c.name === 'speaker');
-    const gobgpd = pod?.containers.find((c) => c.name === 'gobgpd');
+    assert.deepEqual(pod?.containers.map((c) => c.name), ['speaker']);
+    // A native sidecar: the API server keeps restartPolicy on an init container.
+    const gobgpd = pod?.initContainers?.find((c) => c.name === 'gobgpd');
+    assert.equal(gobgpd?.restartPolicy, 'Always');
     assert.deepEqual(speaker?.args, ['speaker', '--config', '/etc/vip-announcer/config.yaml']);
     assert.equal(speaker?.env?.find((e) => e.name === 'NODE_NAME')?.valueFrom?.fieldRef?.fieldPath, 'spec.nodeName');
     assert.equal(speaker?.readinessProbe?.httpGet?.path, '/readyz');

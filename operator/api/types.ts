@@ -208,6 +208,11 @@ export interface VipAnnouncerSpec {
     imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
     /** Port of /metrics, /healthz, /readyz on the host network. */
     metricsPort?: number;
+    /**
+     * true: a stopping speaker Pod withdraws its node's routes first; false (default): they
+     * stay at the router for the graceful-restart time, so a rollout moves no traffic.
+     */
+    withdrawOnShutdown?: boolean;
     resources?: ResourceRequirements;
     gobgpdResources?: ResourceRequirements;
   };

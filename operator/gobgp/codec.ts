@@ -414,7 +414,13 @@ export function encodePeer(spec: PeerSpec): WirePeer {
   };
   if (spec.multihopTtl) peer.ebgp_multihop = { enabled: true, multihop_ttl: spec.multihopTtl };
   if (spec.gracefulRestart) {
-    peer.graceful_restart = { enabled: gr, restart_time: spec.gracefulRestart.restartTime ?? 0 };
+    // A peer is added only when gobgpd holds no session with it (first start, gobgpd restarted,
+    // peer re-created), so with graceful restart it comes up as the restarting speaker: the
+    // OPEN says "restarting, forwarding preserved" (R and F bits) and gobgpd sends its paths
+    // and End-of-RIB only after the router's End-of-RIB. Without the F bit a router drops
+    // the stale routes it held the moment the session is back (RFC 4724 section 4.2).
+    // notification_enabled: the N bit of RFC 8538, so a Cease (gobgpd stopping) keeps them too.
+    peer.graceful_restart = { enabled: gr, restart_time: spec.gracefulRestart.restartTime ?? 0, local_restarting: gr, notification_enabled: gr };
   }
   return peer;
 }

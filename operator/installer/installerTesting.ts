@@ -30,7 +30,8 @@ export function served(applied: V1DaemonSet, rollout: Rollout, generation = 1): 
   const ds = structuredClone(applied);
   const meta = ds.metadata ?? {};
   ds.metadata = { ...meta, generation, uid: 'ds-uid', annotations: { ...meta.annotations, 'deprecated.daemonset.template.generation': String(generation) } };
-  for (const c of ds.spec?.template.spec?.containers ?? []) {
+  const pod = ds.spec?.template.spec;
+  for (const c of [...(pod?.containers ?? []), ...(pod?.initContainers ?? [])]) {
     c.terminationMessagePath = '/dev/termination-log';
     if (c.readinessProbe) c.readinessProbe.timeoutSeconds = 1;
     if (c.resources?.requests?.cpu === '0.5') c.resources.requests.cpu = '500m';

@@ -36,8 +36,10 @@ function rendered(va: VipAnnouncer): { text: string; hash: string } {
   return r;
 }
 
+/** A container of the pod template, init (sidecar) containers included. */
 function container(va: VipAnnouncer, name: string): V1Container {
-  const c = desiredDaemonSet(va, 'h').spec?.template.spec?.containers.find((x) => x.name === name);
+  const pod = desiredDaemonSet(va, 'h').spec?.template.spec;
+  const c = [...(pod?.containers ?? []), ...(pod?.initContainers ?? [])].find((x) => x.name === name);
   assert.ok(c, `container ${name}`);
   return c;
 }
@@ -81,6 +83,16 @@ describe('desiredSpeakerConfig', () => {
     assert.equal(doc.speaker.nextHop, undefined);
   });
 
+  it('withdrawOnShutdown: false (keep the routes for a rollout) unless the VipAnnouncer sets it', () => {
+    const withdraw = (speaker: VipAnnouncerSpec['speaker']): unknown => {
+      const doc = yaml.load(rendered(announcer({ speaker })).text) as { speaker: Record<string, unknown> };
+      return doc.speaker.withdrawOnShutdown;
+    };
+    assert.equal(withdraw({ gobgpdImage: 'example.org/gobgpd:3' }), false);
+    assert.equal(withdraw({ gobgpdImage: 'example.org/gobgpd:3', withdrawOnShutdown: false }), false);
+    assert.equal(withdraw({ gobgpdImage: 'example.org/gobgpd:3', withdrawOnShutdown: true }), true);
+  });
+
   const changes: Array<[string, Partial<VipAnnouncerSpec>]> = [
     ['a peer address', { peers: [{ address: '192.0.2.2', asn: 65000 }] }],
     ['a peer ASN', { peers: [{ address: '192.0.2.1', asn: 65001 }] }],
@@ -89,6 +101,7 @@ describe('desiredSpeakerConfig', () => {
     ['listen port', { listenPort: 1179 }],
     ['next hop', { nextHop: { policy: 'Fixed', ipv4: '192.0.2.10' } }],
     ['metrics port', { speaker: { gobgpdImage: 'example.org/gobgpd:3', metricsPort: 9999 } }],
+    ['withdrawOnShutdown', { speaker: { gobgpdImage: 'example.org/gobgpd:3', withdrawOnShutdown: true } }],
   ];
   const base = rendered(announcer()).hash;
   for (const [name, spec] of changes) {
@@ -184,6 +197,19 @@ describe('desiredDaemonSet', () => {
     const high = container(announcer({ listenPort: 1179 }), 'gobgpd');
     assert.deepEqual(high.securityContext?.capabilities, { drop: ['ALL'] });
     assert.equal(high.securityContext?.runAsNonRoot, true);
+  });
+
+  it('gobgpd is a native sidecar (restartPolicy Always init container), the speaker the only main container', () => {
+    const pod = desiredDaemonSet(announcer(), 'h').spec?.template.spec;
+    assert.deepEqual(pod?.containers.map((c) => c.name), ['speaker']);
+    assert.deepEqual(pod?.initContainers?.map((c) => [c.name, c.restartPolicy]), [['gobgpd', 'Always']]);
+    // The kubelet stops sidecars only after the main containers: the grace period covers both.
+    assert.equal(pod?.terminationGracePeriodSeconds, 30);
+  });
+
+  it('gobgpd stops by SIGQUIT to its PID 1 (no Cease to the peers), before the kubelet\'s SIGTERM', () => {
+    assert.deepEqual(container(announcer(), 'gobgpd').lifecycle, { preStop: { exec: { command: ['/bin/sh', '-c', 'kill -QUIT 1'] } } });
+    assert.equal(container(announcer(), 'speaker').lifecycle, undefined);
   });
 
   it('mounts exactly the referenced Secret keys where the config expects them', () => {

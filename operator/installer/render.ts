@@ -127,6 +127,9 @@ export function desiredSpeakerConfig(announcer: VipAnnouncer): RenderedConfig {
     if (spec.nextHop.ipv6 !== undefined) nh.ipv6 = spec.nextHop.ipv6;
     speaker.nextHop = nh;
   }
+  // Always written: the file's own default (true) suits a hand-run speaker, while a rollout
+  // of the DaemonSet must keep the routes (graceful restart) unless the VipAnnouncer says so.
+  speaker.withdrawOnShutdown = spec.speaker?.withdrawOnShutdown ?? false;
   speaker.peers = (spec.peers ?? []).map(renderPeer);
   const doc = { speaker, metrics: { address: `0.0.0.0:${spec.speaker?.metricsPort ?? DEFAULTS.metricsPort}` } };
   const body = yaml.dump(doc, { noRefs: true, lineWidth: -1 });
@@ -203,6 +206,16 @@ export function gobgpdSecurityContext(listenPort: number): V1SecurityContext {
   return { ...RESTRICTED, runAsUser: SPEAKER_UID, runAsGroup: SPEAKER_UID, runAsNonRoot: true };
 }
 
+/**
+ * gobgpd 3.10 answers SIGTERM with StopBgp, which sends every peer a Cease, and a router
+ * without RFC 8538 then drops the node's routes at once, graceful restart or not. Go's default
+ * SIGQUIT ends gobgpd without a word: the sessions just close and the routers hold the routes
+ * for the restart time (both proven against BIRD in test-e2e/restarts.test.ts). As a sidecar
+ * this runs only after the speaker exited (withdrawOnShutdown has withdrawn by then). Needs a
+ * shell in the gobgpd image; without one the hook fails and the SIGTERM stop applies.
+ */
+export const GOBGPD_PRE_STOP = ['/bin/sh', '-c', 'kill -QUIT 1'] as const;
+
 export function desiredDaemonSet(announcer: VipAnnouncer, configHash: string): V1DaemonSet {
   const spec = announcer.spec;
   const sp = spec.speaker ?? {};
@@ -274,7 +287,14 @@ export function desiredDaemonSet(announcer: VipAnnouncer, configHash: string): V
                 ...(passwordVolume.length > 0 ? [{ name: 'peer-passwords', mountPath: PASSWORD_DIR, readOnly: true }] : []),
               ],
             },
+          ],
+          // gobgpd as a native sidecar (Kubernetes >= 1.29): it starts before the speaker, a
+          // speaker restart leaves it (and the BGP sessions) alone, and at Pod termination
+          // the kubelet stops it only after the speaker exited, so a withdrawal on shutdown
+          // runs while gobgpd still holds the sessions.
+          initContainers: [
             {
+              restartPolicy: 'Always',
               name: 'gobgpd',
               image: sp.gobgpdImage ?? '',
               imagePullPolicy: pullPolicy,
@@ -283,6 +303,7 @@ export function desiredDaemonSet(announcer: VipAnnouncer, configHash: string): V
               ports: [{ name: 'bgp', containerPort: listenPort, protocol: 'TCP' }],
               livenessProbe: { tcpSocket: { host: '127.0.0.1', port: 50051 }, initialDelaySeconds: 10, periodSeconds: 20, failureThreshold: 3 },
               securityContext: gobgpdSecurityContext(listenPort),
+              lifecycle: { preStop: { exec: { command: [...GOBGPD_PRE_STOP] } } },
               ...(gobgpdResources ? { resources: gobgpdResources } : {}),
             },
           ],

@@ -231,11 +231,41 @@ void test('shutdown() waits for the reconcile in flight (its signal aborted), th
   assert.equal(signal?.aborted, true);
   assert.deepEqual(order, []);
   gate.open();
-  assert.equal(await stopping, true);
+  assert.equal(await stopping, false, 'a failed hook makes the stop unclean');
   assert.deepEqual(order, ['reconcile ended, aborted=true', 'controller onStop', 'manager hook 1', 'manager hook 2', 'manager hook 3']);
   assert.equal(h.fake(Resources.services).openWatches(), 0, 'informers stopped');
   assert.deepEqual(h.exits, [], 'shutdown() itself never exits');
   assert.ok(h.logs.some((l) => l.level === 'warn' && l.message === 'stop hook failed'));
+});
+
+void test('shutdown() is clean when every hook succeeds', async (t) => {
+  const h = new Harness(t, { services: [] });
+  h.mgr.add(new Recorder('clean', [services]).def);
+  h.mgr.onStop(() => Promise.resolve());
+  await h.mgr.start();
+  assert.equal(await h.mgr.shutdown(), true);
+});
+
+void test('handleSignals(): SIGTERM exits 0 after a clean stop, 1 when a stop hook failed', async (t) => {
+  for (const [hookFails, code] of [
+    [false, 0],
+    [true, 1],
+  ] as const) {
+    const h = new Harness(t, { services: [] });
+    h.mgr.add(new Recorder('signals', [services]).def);
+    h.mgr.onStop(() => (hookFails ? Promise.reject(new Error('could not withdraw')) : Promise.resolve()));
+    await h.mgr.start();
+    // Call the listener handleSignals() adds rather than emit: other SIGTERM listeners stay untouched.
+    const before = { SIGTERM: new Set(process.listeners('SIGTERM')), SIGINT: new Set(process.listeners('SIGINT')) };
+    h.mgr.handleSignals();
+    const added = (signal: 'SIGTERM' | 'SIGINT'): NodeJS.SignalsListener[] => process.listeners(signal).filter((l) => !before[signal].has(l));
+    const onTerm = added('SIGTERM');
+    assert.equal(onTerm.length, 1);
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) for (const l of added(signal)) process.removeListener(signal, l);
+    onTerm[0]('SIGTERM');
+    await waitFor(() => h.exits.length === 1, 5_000, 'the exit');
+    assert.deepEqual(h.exits, [code], `hook fails: ${hookFails}`);
+  }
 });
 
 void test('shutdown() returns false and logs when a hook outlives shutdownDeadlineMs', async (t) => {

@@ -55,7 +55,7 @@ export class Manager extends Operator implements Caches {
   private server?: Server;
   private synced = false;
   private started = false;
-  private stopping?: Promise<void>;
+  private stopping?: Promise<boolean>;
   private readonly terms = new Set<Promise<void>>();
 
   constructor(opts: ManagerOptions) {
@@ -134,7 +134,7 @@ export class Manager extends Operator implements Caches {
     if (elected.length > 0) this.elect(elected);
   }
 
-  /** SIGTERM / SIGINT → shutdown → exit 0 (1 if the deadline passed). */
+  /** SIGTERM / SIGINT → shutdown → exit 0 (1 if the deadline passed or a stop hook failed). */
   handleSignals(): void {
     const onSignal = (signal: string): void => {
       this.log.info('stopping', { signal });
@@ -144,16 +144,19 @@ export class Manager extends Operator implements Caches {
     process.once('SIGINT', () => onSignal('SIGINT'));
   }
 
-  /** Stop workers, release the Lease, run stop hooks, stop informers; false if the deadline passed. */
+  /**
+   * Stop workers, release the Lease, run stop hooks, stop informers; false if the deadline
+   * passed or a stop hook failed (e.g. the speaker could not withdraw its routes).
+   */
   async shutdown(): Promise<boolean> {
     this.stopping ??= this.stopAll();
     const deadline = this.opts.shutdownDeadlineMs ?? 20_000;
     let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<false>((r) => (timer = setTimeout(() => r(false), deadline)));
-    const clean = await Promise.race([this.stopping.then(() => true as const), timedOut]);
+    const timedOut = new Promise<'deadline'>((r) => (timer = setTimeout(() => r('deadline'), deadline)));
+    const outcome = await Promise.race([this.stopping, timedOut]);
     clearTimeout(timer);
-    if (!clean) this.log.error('shutdown deadline passed; exiting anyway', { deadlineMs: deadline });
-    return clean;
+    if (outcome === 'deadline') this.log.error('shutdown deadline passed; exiting anyway', { deadlineMs: deadline });
+    return outcome === true;
   }
 
   /** Framework's synchronous stop(). */
@@ -161,15 +164,18 @@ export class Manager extends Operator implements Caches {
     void this.shutdown();
   }
 
-  private async stopAll(): Promise<void> {
+  /** True when every stop hook succeeded. */
+  private async stopAll(): Promise<boolean> {
     this.stopCtl.abort();
     await this.elector?.stop();
     await Promise.all(this.terms);
-    for (const hook of this.stopHooks) await this.runHook(hook, 'stop');
+    let hooksOk = true;
+    for (const hook of this.stopHooks) hooksOk = (await this.runHook(hook, 'stop')) && hooksOk;
     await Promise.all([...this.informers.values()].map((i) => i.stop()));
     this.server?.close();
     super.stop();
-    this.log.info('stopped');
+    this.log.info('stopped', { hooksOk });
+    return hooksOk;
   }
 
   private startTerm(runners: readonly ControllerRunner[], signal: AbortSignal): Promise<void> {
@@ -215,11 +221,13 @@ export class Manager extends Operator implements Caches {
     this.exit(code);
   }
 
-  private async runHook(hook: Hook, what: string): Promise<void> {
+  private async runHook(hook: Hook, what: string): Promise<boolean> {
     try {
       await hook();
+      return true;
     } catch (err) {
       this.log.warn(`${what} hook failed`, errorFields(err));
+      return false;
     }
   }
 

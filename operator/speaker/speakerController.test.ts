@@ -9,6 +9,7 @@ import type { PeerConfig, SpeakerConfig } from '../config/types';
 import { EXCLUDE_FROM_LB_LABEL } from '../api/labels';
 import { GobgpError } from '../gobgp/client';
 import { FakeRouter } from '../gobgp/fakeRouter';
+import type { PathSpec } from '../gobgp/types';
 import type { KeyRequest } from '../kube/controllerDefinition';
 import type { ChangeType } from '../kube/informer';
 import { KubeApiError } from '../kube/request';
@@ -63,7 +64,7 @@ function va(name: string, addresses: string[], spec: Partial<VipAnnouncementSpec
 class Harness {
   readonly caches = new FakeCaches();
   readonly router: FakeRouter;
-  readonly writer = new FakeKubeWriter();
+  readonly writer: FakeKubeWriter;
   readonly latency = new LatencyTracker();
   readonly enqueued: KeyRequest[] = [];
   readonly role: SpeakerRole;
@@ -71,9 +72,11 @@ class Harness {
   clock = 1_000_000;
   private rv = 100;
 
-  constructor(cfg: SpeakerConfig = config(), router = new FakeRouter()) {
+  constructor(cfg: SpeakerConfig = config(), router = new FakeRouter(), opts: { writer?: FakeKubeWriter; shutdownDeadlineMs?: number } = {}) {
     this.router = router;
-    this.role = speakerRole({ caches: this.caches, router, writer: this.writer, config: cfg, log: nullLogger(), now: () => this.clock, latency: this.latency });
+    this.writer = opts.writer ?? new FakeKubeWriter();
+    const deps = { caches: this.caches, router, writer: this.writer, config: cfg, log: nullLogger(), now: () => this.clock, latency: this.latency };
+    this.role = speakerRole({ ...deps, shutdownDeadlineMs: opts.shutdownDeadlineMs });
     // The API server answers a status apply with a new resourceVersion.
     this.writer.respond = (call) => (call.op === 'applyStatus' ? this.withNewVersion(call) : undefined);
   }
@@ -386,6 +389,58 @@ void describe('speaker shutdown', () => {
     assert.equal(h.router.closed, true);
   });
 
+  void test('withdrawal and release run with bounded concurrency (32 gobgpd calls, 16 status writes)', async () => {
+    const router = new InFlightRouter();
+    const writer = new InFlightWriter();
+    const h = new Harness(config(), router, { writer });
+    await announcedWithEntries(h, 100);
+    await h.role.shutdown();
+    assert.equal(h.localPrefixes().length, 0);
+    assert.equal(router.flight.max, 32, 'deletePath calls in flight at most');
+    assert.equal(writer.flight.max, 16, 'status writes in flight at most');
+    assert.equal(h.statusWrites().length, 100, 'every entry released');
+  });
+
+  void test('gobgpd gone: shutdown rejects (the process exits 1), entries kept, router closed', async () => {
+    const h = new Harness();
+    await announcedWithEntries(h, 2);
+    h.router.failing = 'unavailable';
+    await assert.rejects(h.role.shutdown(), /unavailable/);
+    assert.deepEqual(h.statusWrites(), [], 'entries still say what the router may still hold');
+    assert.equal(h.router.closed, true);
+  });
+
+  void test('a withdrawal that outlives the deadline: shutdown rejects at the deadline, router closed', async () => {
+    const router = new InFlightRouter();
+    router.hang = true;
+    const h = new Harness(config(), router, { shutdownDeadlineMs: 100 });
+    await announcedWithEntries(h, 2);
+    const began = Date.now();
+    await assert.rejects(h.role.shutdown(), /deadline of 100 ms/);
+    assert.ok(Date.now() - began < 1_000, `bounded: ${Date.now() - began} ms`);
+    assert.deepEqual(h.statusWrites(), []);
+    assert.equal(h.router.closed, true);
+  });
+
+  void test('withdrawn, but the status release outlives the deadline: shutdown still succeeds', async () => {
+    const writer = new InFlightWriter();
+    const h = new Harness(config(), new FakeRouter(), { writer, shutdownDeadlineMs: 100 });
+    await announcedWithEntries(h, 2);
+    writer.hang = true;
+    await h.role.shutdown();
+    assert.deepEqual(h.localPrefixes(), []);
+    assert.equal(h.router.closed, true);
+  });
+
+  void test('a path gone from gobgpd meanwhile (not-found) counts as withdrawn', async () => {
+    const router = new InFlightRouter();
+    const h = new Harness(config(), router);
+    await announcedWithEntries(h, 2);
+    router.notFound = true;
+    await h.role.shutdown();
+    assert.equal(h.statusWrites().length, 2);
+  });
+
   void test('session-up has a series per configured peer only; a peer gobgpd no longer lists loses its series', async () => {
     const series = async (): Promise<string[]> =>
       (await metrics.sessionUp.get()).values.filter((v) => v.labels.node === 'node-s').map((v) => `${v.labels.peer}=${v.value}`).sort();
@@ -456,3 +511,54 @@ void describe('speaker pool filter (once VipPools exist)', () => {
     assert.deepEqual(h.localPrefixes(), []);
   });
 });
+/** Counts calls in flight and remembers the most seen at once. */
+class Flight {
+  now = 0;
+  max = 0;
+  async through<T>(hang: boolean, fn: () => Promise<T>): Promise<T> {
+    this.now++;
+    this.max = Math.max(this.max, this.now);
+    try {
+      await new Promise((r) => setTimeout(r, 2));
+      if (hang) await new Promise(() => undefined);
+      return await fn();
+    } finally {
+      this.now--;
+    }
+  }
+}
+
+/** A FakeRouter whose DeletePath takes a little while, or forever, or finds nothing. */
+class InFlightRouter extends FakeRouter {
+  readonly flight = new Flight();
+  hang = false;
+  notFound = false;
+  override deletePath(target: PathSpec): Promise<void> {
+    if (this.notFound) return Promise.reject(new GobgpError('DeletePath', 'not-found', 5, 'fake: gone'));
+    return this.flight.through(this.hang, () => super.deletePath(target));
+  }
+}
+
+/** A FakeKubeWriter whose status applies take a little while, or forever. */
+class InFlightWriter extends FakeKubeWriter {
+  readonly flight = new Flight();
+  hang = false;
+  override applyStatus<T extends KubeObject>(resource: ResourceRef, obj: KubeObject & { status: unknown }): Promise<T> {
+    return this.flight.through(this.hang, () => super.applyStatus<T>(resource, obj));
+  }
+}
+
+/** `count` announcements originated by this node, each showing our entry in the cache. */
+async function announcedWithEntries(h: Harness, count: number): Promise<void> {
+  const vas = Array.from({ length: count }, (_, i) => va(`va-${i}`, [`10.1.${Math.floor(i / 250)}.${i % 250}`]));
+  await h.coldStart(node('10.0.0.5'), vas);
+  const writes = h.statusWrites();
+  assert.equal(writes.length, count);
+  for (const [i, w] of writes.entries()) {
+    const original = vas.find((x) => x.metadata.name === w.name);
+    assert.ok(original);
+    h.event(Resources.vipAnnouncements, 'MODIFIED', h.writtenObject(original, w, String(500 + i)), original);
+  }
+  h.writer.calls.splice(0);
+  h.router.calls.splice(0);
+}

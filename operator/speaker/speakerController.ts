@@ -29,6 +29,7 @@ import { objectKey, Resources } from '../kube/resources';
 import { ExponentialRateLimiter, type Result } from '../kube/workqueue';
 import { errorFields, type Log } from '../util/log';
 import { LatencyTracker, metrics } from '../util/metrics';
+import { scopedSignal, systemClock } from '../util/clock';
 import { canonicalIp } from '../util/ip';
 import { inParallel } from '../util/parallel';
 import { planGlobal, planPeers } from './bgpPlan';
@@ -47,6 +48,12 @@ export const STATUS = 'status';
 const STATUS_WRITE_CONCURRENCY = 16;
 /** Concurrent DeletePath calls to gobgpd. */
 const GOBGP_CONCURRENCY = 32;
+/**
+ * How long withdrawing on shutdown may take in all: under the manager's own stop deadline
+ * (20 s) and the Pod's grace period (30 s), so a stuck gobgpd ends in a logged failure and a
+ * non-zero exit, not a SIGKILL.
+ */
+export const SHUTDOWN_DEADLINE_MS = 15_000;
 /** After a table change, how long an entry waits for gobgpd to finish sending before it is written anyway. */
 const SETTLE_MAX_MS = 5_000;
 /** After a table change, when the adj-RIB-outs are read (gobgpd sends updates asynchronously). */
@@ -69,6 +76,8 @@ export interface SpeakerDeps {
   now?: () => number;
   /** Times event-to-announcement latency (tests look into it; default a new one). */
   latency?: LatencyTracker;
+  /** Overall bound of the withdrawal on shutdown (default SHUTDOWN_DEADLINE_MS). */
+  shutdownDeadlineMs?: number;
 }
 
 export interface SpeakerRole {
@@ -77,8 +86,10 @@ export interface SpeakerRole {
   gobgpReachable(): boolean;
   /**
    * After the controller's queue stopped: with withdrawOnShutdown, withdraw every path we
-   * originate (routers move traffic to other nodes at once) and drop our status entries;
-   * otherwise leave gobgpd's table alone for graceful restart. Then close the router.
+   * originate (routers move traffic to other nodes at once) and drop our status entries,
+   * both with bounded concurrency and within shutdownDeadlineMs; otherwise leave gobgpd's
+   * table alone for graceful restart. Then close the router. Rejects when the routes could
+   * not be withdrawn (gobgpd gone, deadline), so the manager's stop is unclean (exit 1).
    */
   shutdown(): Promise<void>;
 }
@@ -454,20 +465,66 @@ class SpeakerReconciler {
 
   async shutdown(): Promise<void> {
     this.stopPeerWatch();
-    if (this.cfg.withdrawOnShutdown) await this.withdrawAll();
-    else this.log.info('keeping routes in gobgpd on shutdown (graceful restart)');
-    this.router.close();
-  }
-
-  private async withdrawAll(): Promise<void> {
     try {
-      const diff = diffTable([], await this.localPaths());
-      for (const p of diff.remove) await this.router.deletePath(p);
-      this.log.info('withdrew routes on shutdown', { removed: diff.remove.length });
-      const mine = this.announcements().list().filter((va) => this.storedEntry(va) !== null);
-      await Promise.all(mine.map((va) => this.writeEntry(va, null).catch(() => undefined)));
-    } catch (err) {
-      this.log.warn('could not withdraw routes on shutdown', errorFields(err));
+      if (this.cfg.withdrawOnShutdown) await this.withdrawWithinDeadline();
+      else this.log.info('keeping routes in gobgpd on shutdown (graceful restart)');
+    } finally {
+      this.router.close();
     }
   }
+
+  /**
+   * Withdraw, then release our entries, all within the deadline. Rejects only when the routes
+   * could not all be withdrawn (the process then exits non-zero); a failed release leaves a
+   * stale entry, not a route, and is logged.
+   */
+  private async withdrawWithinDeadline(): Promise<void> {
+    const ms = this.deps.shutdownDeadlineMs ?? SHUTDOWN_DEADLINE_MS;
+    const deadline = scopedSignal(systemClock, ms, []);
+    try {
+      await untilAborted(this.withdrawPaths(deadline.signal), deadline.signal).catch((err: unknown) => {
+        this.log.error('could not withdraw routes on shutdown', { deadlineMs: ms, ...errorFields(err) });
+        throw err;
+      });
+      await untilAborted(this.releaseEntries(deadline.signal), deadline.signal).catch((err: unknown) => {
+        this.log.warn('could not release every status entry on shutdown', { deadlineMs: ms, ...errorFields(err) });
+      });
+    } finally {
+      deadline.dispose();
+    }
+  }
+
+  private async withdrawPaths(signal: AbortSignal): Promise<void> {
+    const diff = diffTable([], await this.localPaths());
+    await inParallel(diff.remove, GOBGP_CONCURRENCY, async (p) => {
+      signal.throwIfAborted();
+      await this.router.deletePath(p).catch(unlessNotFound);
+    });
+    this.log.info('withdrew routes on shutdown', { removed: diff.remove.length });
+  }
+
+  /** Only after the withdrawal: until then our entries truthfully say "advertised". */
+  private async releaseEntries(signal: AbortSignal): Promise<void> {
+    const mine = this.announcements().list().filter((va) => this.storedEntry(va) !== null);
+    await inParallel(mine, STATUS_WRITE_CONCURRENCY, async (va) => {
+      signal.throwIfAborted();
+      await this.writeEntry(va, null, signal);
+    });
+  }
+}
+
+/** A path already gone from gobgpd is withdrawn. */
+function unlessNotFound(err: unknown): void {
+  if (!(err instanceof GobgpError && err.kind === 'not-found')) throw err;
+}
+
+/** `work`, or the signal's reason as soon as it aborts (gRPC calls take no signal). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  let onAbort = (): void => undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+  return Promise.race([work, aborted]).finally(() => signal.removeEventListener('abort', onAbort));
 }

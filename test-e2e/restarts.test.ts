@@ -1,0 +1,133 @@
+// A node's speaker and its gobgpd both die and come back (a Pod restart): with graceful restart
+// negotiated between gobgpd and the router, the router keeps the node's routes meanwhile and
+// BIRD's route log shows no withdrawal. The same log reader must see the withdrawal that
+// deleting a Service causes, so the check cannot pass on an empty or missing log.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { birdLogOffset, birdLogSince, birdNextHops, birdProtocolState, birdc } from './harness/bird';
+import { REPO_ROOT, kubectl, lab, labCommand, waitFor, type LabNode } from './harness/lab';
+import { createReadyPod, createService, deleteNamespace, ensureNamespace, ensureNode, uniqueNamespace } from './harness/kube';
+import { controllerConfig, speakerConfig, startOperator, waitReady, type OperatorProcess } from './harness/operator';
+
+const NS = uniqueNamespace('e2e-restarts');
+const KEPT = '198.25.0.1/32';
+const DELETED = '198.25.0.2/32';
+
+/** BIRD's log lines, from `offset` on, that withdraw one of `prefixes`. */
+const withdrawals = (offset: number, prefixes: string[]): string[] =>
+  birdLogSince(offset).filter((l) => l.includes(' removed ') && prefixes.some((p) => l.includes(p)));
+
+/** The node's speaker config with graceful restart on its one peer (the lab's BIRD). */
+function gracefulSpeakerConfig(node: LabNode): Record<string, unknown> {
+  const base = speakerConfig(node).speaker as { peers: Record<string, unknown>[] };
+  const peers = base.peers.map((p) => ({ ...p, gracefulRestart: { enabled: true, restartTime: '60s' } }));
+  return speakerConfig(node, { withdrawOnShutdown: false, peers });
+}
+
+/** Signal the lab's gobgpd of `node` directly (hack/lab.sh stop would send SIGTERM). */
+function signalGobgpd(node: LabNode, signal: NodeJS.Signals): void {
+  const pid = Number(readFileSync(path.join(lab().dir, 'pids', `gobgpd-${node.name}.pid`), 'utf8').trim());
+  assert.ok(pid > 1, 'the lab recorded gobgpd\'s PID');
+  process.kill(pid, signal);
+}
+
+/** BIRD's log lines, from `offset` on, where `protocol` imported `prefix` again (a changed or an identical route). */
+const reimported = (offset: number, protocol: string, prefix: string): string[] =>
+  birdLogSince(offset).filter((l) => l.includes(`${protocol}.ipv4 > `) && l.includes(prefix) && / > (added|updated|ignored) /.test(l));
+
+describe('restarts', () => {
+  const node = lab().nodes[1];
+  const protocol = node.name.replace('-', '_');
+  let ctl: OperatorProcess | undefined;
+  let spk: OperatorProcess | undefined;
+  let generation = 0;
+
+  const startSpeaker = async (): Promise<void> => {
+    spk = await startOperator(`restarts-spk-${++generation}`, 'speaker', gracefulSpeakerConfig(node));
+    await waitReady(spk);
+  };
+
+  const held = async (prefixes: string[]): Promise<boolean> => {
+    const hops = await birdNextHops();
+    return prefixes.every((p) => hops.get(p)?.includes(node.address) === true);
+  };
+
+  /** After `stop` ended both processes: the session is down, then gobgpd and a new speaker start and the session is back. */
+  const restartAfter = async (stop: () => Promise<void>, prefixes: string[]): Promise<{ heldWhileDown: boolean }> => {
+    await stop();
+    await waitFor(`BIRD's session ${protocol} down`, async () => (await birdProtocolState(protocol)) !== 'Established', { timeoutMs: 30_000 });
+    const heldWhileDown = await held(prefixes);
+    await labCommand('start', `gobgpd-${node.name}`);
+    await startSpeaker();
+    await waitFor(`BIRD's session ${protocol} established again`, async () => (await birdProtocolState(protocol)) === 'Established', { timeoutMs: 60_000 });
+    // Past the End-of-RIB exchange: a stale route the new session did not refresh would be gone by now.
+    await new Promise((r) => setTimeout(r, 5_000));
+    return { heldWhileDown };
+  };
+
+  before(async () => {
+    await kubectl(['apply', '-f', path.join(REPO_ROOT, 'crds')]);
+    await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/vipannouncements.vipannouncer.io']);
+    await ensureNode(node.name, node.address);
+    await ensureNamespace(NS);
+  });
+
+  after(async () => {
+    await Promise.all([ctl?.stop(), spk?.stop()]);
+    await deleteNamespace(NS);
+    // Whatever a test left, the next file finds this node's gobgpd running.
+    await labCommand('start', `gobgpd-${node.name}`);
+  });
+
+  it('speaker and gobgpd killed (SIGKILL) and restarted: BIRD withdraws none of the node\'s routes; deleting a Service it does withdraw', async () => {
+    ctl = await startOperator('restarts-ctl', 'controller', controllerConfig());
+    await waitReady(ctl);
+    await startSpeaker();
+    for (const [i, prefix] of [KEPT, DELETED].entries()) {
+      const name = `web-${i}`;
+      await createService({ namespace: NS, name, policy: 'Cluster', annotations: { 'vipannouncer.io/loadBalancerIPs': prefix.replace('/32', '') } });
+      await createReadyPod({ namespace: NS, name: `${name}-pod`, app: name, node: node.name, ip: `10.25.0.${i + 1}` });
+    }
+    await waitFor('both routes in BIRD', () => held([KEPT, DELETED]), { timeoutMs: 60_000 });
+    const neighbor = (await birdc('show', 'protocols', 'all', protocol)).split('Neighbor capabilities')[1] ?? '';
+    assert.match(neighbor, /Graceful restart[\s\S]*AF preserved: ipv4 ipv6/, `gobgpd did not offer graceful restart with forwarding preserved:\n${neighbor}`);
+
+    const offset = birdLogOffset();
+    const { heldWhileDown } = await restartAfter(async () => {
+      await spk?.kill();
+      signalGobgpd(node, 'SIGKILL');
+    }, [KEPT, DELETED]);
+    assert.equal(heldWhileDown, true, 'BIRD dropped the routes as soon as the session went down');
+    assert.deepEqual(withdrawals(offset, [KEPT, DELETED]), [], 'BIRD withdrew routes of the restarting node');
+    assert.ok(await held([KEPT, DELETED]), 'the routes are in BIRD');
+    assert.notDeepEqual(reimported(offset, protocol, KEPT), [], 'the restarted session sent the route again');
+
+    // Positive control: the same reader sees a real withdrawal.
+    await kubectl(['delete', 'service', 'web-1', '-n', NS]);
+    await waitFor('BIRD logs the withdrawal of the deleted Service', () => withdrawals(offset, [DELETED]).length > 0, { timeoutMs: 60_000 });
+    assert.deepEqual(withdrawals(offset, [KEPT]), []);
+  });
+
+  it('a Pod-like stop: the speaker exits on SIGTERM keeping the routes; gobgpd stopped by SIGQUIT keeps them at the router, by SIGTERM (a Cease) does not', async () => {
+    const stopBoth = (signal: NodeJS.Signals) => async (): Promise<void> => {
+      assert.equal(await spk?.stop(), 0, 'the speaker exits cleanly');
+      signalGobgpd(node, signal);
+    };
+    let offset = birdLogOffset();
+    const quit = await restartAfter(stopBoth('SIGQUIT'), [KEPT]);
+    assert.equal(quit.heldWhileDown, true);
+    assert.deepEqual(withdrawals(offset, [KEPT]), [], 'BIRD withdrew the route across a SIGQUIT stop of gobgpd');
+    assert.notDeepEqual(reimported(offset, protocol, KEPT), []);
+
+    // gobgpd 3.10 answers SIGTERM (and SIGINT) with StopBgp, which sends every peer a Cease;
+    // BIRD 2.0.12 ends graceful restart on a Cease (no RFC 8538 there): the route goes.
+    offset = birdLogOffset();
+    const term = await restartAfter(stopBoth('SIGTERM'), [KEPT]);
+    assert.equal(term.heldWhileDown, false);
+    assert.ok(birdLogSince(offset).some((l) => l.includes(`${protocol}: Received: Peer de-configured`)), 'gobgpd sent a Cease');
+    assert.notDeepEqual(withdrawals(offset, [KEPT]), []);
+    assert.ok(await held([KEPT]), 'and the route is back');
+  });
+});
