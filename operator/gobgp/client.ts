@@ -24,6 +24,7 @@ import {
 } from './codec';
 import type { GobgpErrorKind, TableName } from './codec';
 import type { Family, GlobalSpec, ObservedPath, PathSpec, PeerEvent, PeerSpec, PeerStatus } from './types';
+import { gobgpTargetProblem } from '../util/gobgpTarget';
 import { LOADER_OPTIONS } from './wire';
 import type {
   WireAddPathResponse,
@@ -102,20 +103,10 @@ function loadService(): protoLoader.ServiceDefinition {
   return svc;
 }
 
-const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])(:\d+)?$/;
-
-/** "host:port" on loopback or "unix:///path"; anything else only with allowRemote. */
+/** "host:port" on loopback or "unix:///path" (the rule the configuration checks too); anything else only with allowRemote. */
 export function checkTarget(target: string, allowRemote = false): void {
-  if (target.startsWith('unix:')) {
-    if (target.length <= 'unix:'.length) throw new InvalidSpecError(`gobgpd target "${target}" has no socket path`);
-    return;
-  }
-  if (!/^(\[[0-9a-fA-F:.]+\]|[^\s:/[\]]+):\d{1,5}$/.test(target)) {
-    throw new InvalidSpecError(`gobgpd target "${target}" is neither host:port nor unix:///path`);
-  }
-  if (!allowRemote && !LOOPBACK.test(target)) {
-    throw new InvalidSpecError(`gobgpd target "${target}" is not loopback; gobgpd's API is unauthenticated`);
-  }
+  const problem = gobgpTargetProblem(target, allowRemote);
+  if (problem !== undefined) throw new InvalidSpecError(problem);
 }
 
 export class GobgpClient implements BgpRouter {
