@@ -23,7 +23,8 @@ import {
   uuidFromBytes,
 } from './codec';
 import type { GobgpErrorKind, TableName } from './codec';
-import type { Family, GlobalSpec, ObservedPath, PathSpec, PeerEvent, PeerSpec, PeerStatus } from './types';
+import { GLOBAL_RIB, decodeImportAssignment, decodePolicy, encodeImportAssignment, encodePolicy } from './policyCodec';
+import type { Family, GlobalSpec, ImportPolicySpec, ObservedPath, PathSpec, PeerEvent, PeerSpec, PeerStatus, PolicySpec, RouteAction } from './types';
 import { gobgpTargetProblem } from '../util/gobgpTarget';
 import { LOADER_OPTIONS } from './wire';
 import type {
@@ -31,6 +32,8 @@ import type {
   WireGetBgpResponse,
   WireListPathResponse,
   WireListPeerResponse,
+  WireListPolicyAssignmentResponse,
+  WireListPolicyResponse,
   WireWatchEventRequest,
   WireWatchEventResponse,
 } from './wire';
@@ -81,7 +84,13 @@ type Rpc =
   | 'AddPath'
   | 'AddPathStream'
   | 'DeletePath'
-  | 'ListPath';
+  | 'ListPath'
+  | 'AddPolicy'
+  | 'DeletePolicy'
+  | 'ListPolicy'
+  | 'ListPolicyAssignment'
+  | 'SetPolicyAssignment'
+  | 'ResetPeer';
 
 /**
  * The build copies proto/ next to the compiled client; a bare `tsc` does not,
@@ -252,6 +261,41 @@ export class GobgpClient implements BgpRouter {
     const request = encodeListPath(family, table, peerAddress);
     const responses = await this.list<WireListPathResponse>('ListPath', request);
     return responses.flatMap((r) => decodeDestination(r.destination));
+  }
+
+  /** The policies and default decision applied to every route entering the global RIB. */
+  async getImportPolicy(): Promise<ImportPolicySpec> {
+    const responses = await this.list<WireListPolicyAssignmentResponse>('ListPolicyAssignment', { name: GLOBAL_RIB, direction: 'IMPORT' });
+    return decodeImportAssignment(responses[0]?.assignment);
+  }
+
+  /** Every defined policy (assigned or not), or the one named. */
+  async listPolicies(name?: string): Promise<PolicySpec[]> {
+    const responses = await this.list<WireListPolicyResponse>('ListPolicy', { name: name ?? '' });
+    return responses.map((r) => decodePolicy(r.policy)).filter((p): p is PolicySpec => p !== undefined);
+  }
+
+  /** Defines a policy and its statements (a statement name already defined fails). */
+  async addPolicy(spec: PolicySpec): Promise<void> {
+    await this.unary<object>('AddPolicy', { policy: encodePolicy(spec), refer_existing_statements: false });
+  }
+
+  /** Removes a policy and its statements no other policy uses. */
+  async deletePolicy(name: string): Promise<void> {
+    await this.unary<object>('DeletePolicy', { policy: { name, statements: [] }, preserve_statements: false, all: true });
+  }
+
+  /** Replaces the global RIB's import policies (defined ones, by name) and its default decision. */
+  async setImportPolicy(policyNames: readonly string[], defaultAction: RouteAction): Promise<void> {
+    await this.unary<object>('SetPolicyAssignment', { assignment: encodeImportAssignment(policyNames, defaultAction) });
+  }
+
+  /**
+   * Runs every route the peers have sent through the import policy again (soft reset in of
+   * all peers): a changed policy applies only to routes received afterwards otherwise.
+   */
+  async softResetIn(): Promise<void> {
+    await this.unary<object>('ResetPeer', { address: 'all', communication: '', soft: true, direction: 'IN' });
   }
 
   /**
