@@ -32,6 +32,10 @@ GOBGP_PORT_BASE=$((PORT_BASE + 50))   # node i: gRPC on 127.0.0.(10+i):(base+i)
 BGP_PORT="${LAB_BGP_PORT:-1790}"      # unprivileged, so nothing else on the host collides
 ROUTER_ADDRESS=127.0.0.2
 ROUTER_ASN=64512       # iBGP, so local-pref reaches the router as set
+# What the router offers the nodes, as an upstream with a default route and a partial table
+# would: every node's gobgpd must keep them out of its global RIB (the speaker's import policy).
+UPSTREAM4="0.0.0.0/0 100.64.0.0/10 172.31.0.0/16"
+UPSTREAM6="::/0 fd99:1::/48"
 NODE_ASN=64512
 PKI="$LAB/pki"
 PIDS="$LAB/pids"
@@ -230,6 +234,8 @@ bird_conf() {
     echo "log \"$LOGS/bird-routes.log\" all;"
     echo "router id $ROUTER_ADDRESS;"
     echo "protocol device { scan time 5; }"
+    echo "protocol static upstream4 { ipv4; $(for p in $UPSTREAM4; do printf 'route %s blackhole; ' "$p"; done)}"
+    echo "protocol static upstream6 { ipv6; $(for p in $UPSTREAM6; do printf 'route %s blackhole; ' "$p"; done)}"
     # No kernel protocol: the lab never touches the host's routing table. BIRD
     # ignores the loopback interface, so it keeps the nodes' routes (next hops
     # 127.0.0.x) as "unreachable"; every node's path stays in the table, which
@@ -242,8 +248,10 @@ bird_conf() {
     # keeps its routes here, as stale, for the restart time it advertised. Nodes that do not
     # advertise the capability are unaffected.
     echo "  graceful restart on; graceful restart time 120;"
-    echo "  ipv4 { import all; export none; gateway recursive; };"
-    echo "  ipv6 { import all; export none; gateway recursive; };"
+    # A blackhole route has no next hop of its own, and gobgpd treats a zero or loopback next
+    # hop as a withdrawal: the offers carry fixed unicast next hops (no route needed to them).
+    echo "  ipv4 { import all; export where proto = \"upstream4\"; next hop address 198.18.0.2; gateway recursive; };"
+    echo "  ipv6 { import all; export where proto = \"upstream6\"; next hop address fd00:0:0:ff::2; gateway recursive; };"
     echo "}"
     for i in $(seq 1 "$NODES"); do
       echo "protocol bgp $(node_name "$i" | tr - _) from lab_node {"
@@ -277,6 +285,7 @@ write_env() {
     echo "export LAB_NODE_ASN=$NODE_ASN"
     echo "export LAB_BGP_PORT=$BGP_PORT"
     echo "export LAB_PORT_BASE=$PORT_BASE"
+    echo "export LAB_UPSTREAM_PREFIXES=\"$UPSTREAM4 $UPSTREAM6\""
     local names=()
     for i in $(seq 1 "$NODES"); do
       names+=("$(node_name "$i")")

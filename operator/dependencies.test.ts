@@ -52,6 +52,12 @@ const FIXED: Record<string, string> = {
   'jsonpath-plus': '10.3.0', // critical RCE before 10.3 (pulled by @kubernetes/client-node 0.20)
   'form-data': '2.5.4', // critical: predictable multipart boundary (pulled by request)
   'tough-cookie': '4.1.3', // prototype pollution (pulled by request)
+  // request 2.88.2 is unmaintained (SSRF through cross-protocol redirects, CVE-2023-28155, never
+  // fixed): an override puts the maintained fork @cypress/request in its place, the only
+  // package installed as "request" with versions from 3.0.0 on.
+  request: '3.0.0',
+  qs: '6.14.1', // arrayLimit bypass (denial of service) fixed in 6.14.1 (pulled by request)
+  tar: '7.5.23', // 6.x has path-traversal advisories fixed only in the 7.5 line (pulled by @kubernetes/client-node)
 };
 
 for (const [name, min] of Object.entries(FIXED)) {

@@ -158,7 +158,8 @@ describe('installer', () => {
     assert.deepEqual(speaker?.securityContext?.capabilities, { drop: ['ALL'] });
     assert.equal(speaker?.securityContext?.runAsNonRoot, true);
     assert.equal(speaker?.securityContext?.readOnlyRootFilesystem, true);
-    assert.deepEqual([...(gobgpd?.command ?? []), ...(gobgpd?.args ?? [])], ['gobgpd', '--api-hosts', '127.0.0.1:50051', '--pprof-disable']);
+    assert.deepEqual(gobgpd?.args, ['--api-hosts', 'unix:///run/gobgp/gobgp.sock', '--pprof-disable']);
+    assert.deepEqual(gobgpd?.volumeMounts, [{ name: 'gobgp-api', mountPath: '/run/gobgp' }]);
     assert.deepEqual(gobgpd?.securityContext?.capabilities, { drop: ['ALL'], add: ['NET_BIND_SERVICE'] });
     const secretVolume = pod?.volumes?.find((vol) => vol.name === 'peer-passwords');
     assert.equal(secretVolume?.projected?.sources?.[0]?.secret?.name, 'bgp-passwords');

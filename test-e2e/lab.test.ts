@@ -46,6 +46,7 @@ describe('lab: Kubernetes control plane', () => {
     assert.match(r.stderr, /spec\.addresses/);
     assert.match(r.stderr, /spec\.localPref/);
     assert.match(r.stderr, /spec\.nodes: .*must be omitted/);
+    assert.match(r.stderr, /spec\.nodes\[1\]: Invalid value: "Node_B"/);
     assert.match(r.stderr, /spec\.communities/);
   });
 

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { inspect } from 'node:util';
 import Ajv from 'ajv';
@@ -353,4 +354,75 @@ void test('the exported schema is plain JSON and compiles in strict mode on its 
   const validate = ajv.compile(copy as object);
   assert.equal(validate({ speaker: { asn: 1, peers: [{ address: '192.0.2.1', asn: 2 }] } }), true);
   assert.equal(validate({ speaker: { asn: 1, peers: [{ address: '192.0.2.1', asn: 2, foo: 1 }] } }), false);
+});
+
+void test('bounds: at most 32 peers', () => {
+  const peers = Array.from({ length: 33 }, (_, i) => `{address: 192.0.2.${i + 1}, asn: 2}`).join(', ');
+  assert.deepEqual(validateConfigText(`speaker: {asn: 1, peers: [${peers}]}`).problems, ['speaker.peers: must have at most 32 items']);
+  const fewer = Array.from({ length: 32 }, (_, i) => `{address: 192.0.2.${i + 1}, asn: 2}`).join(', ');
+  assert.deepEqual(validateConfigText(`speaker: {asn: 1, peers: [${fewer}]}`).problems, []);
+});
+
+/** Nested aliases: each level refers to the previous one ten times. */
+function aliasBomb(levels: number, padTo = 0): string {
+  const lines = ['a0: &a0 [x, x, x, x, x, x, x, x, x, x]'];
+  for (let i = 1; i <= levels; i++) lines.push(`a${i}: &a${i} [${Array.from({ length: 10 }, () => `*a${i - 1}`).join(', ')}]`);
+  lines.push(`speaker: {asn: 1, peers: *a${levels}}`);
+  const text = lines.join('\n') + '\n';
+  return padTo > text.length ? text + `# ${'x'.repeat(padTo - text.length)}\n` : text;
+}
+
+void test('bounds: a large file or one of nested aliases is refused at once', () => {
+  for (const [name, text, want] of [
+    ['600 KB', aliasBomb(9, 600 * 1024), /^<file>: is \d+ bytes; a configuration file may have at most 131072$/],
+    ['under 1 KB, 10^10 values expanded', aliasBomb(9), /^<yaml>: has more than 10000 values once its aliases are expanded$/],
+  ] as const) {
+    const started = process.hrtime.bigint();
+    const problems = validateConfigText(text).problems;
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    assert.equal(problems.length, 1, name);
+    assert.match(problems[0] ?? '', want, name);
+    assert.ok(ms < 500, `${name}: took ${ms} ms`);
+  }
+  // Aliases themselves stay allowed.
+  assert.deepEqual(validateConfigText('speaker: {asn: 1, peers: [&p {address: 192.0.2.1, asn: 2}]}\ncontroller: {loadBalancerClasses: &c [""]}').problems, []);
+});
+
+void test('bounds: an oversized file is refused before it is read', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'vipa-config-'));
+  try {
+    const file = path.join(dir, 'big.yaml');
+    writeFileSync(file, aliasBomb(9, 600 * 1024));
+    assert.deepEqual(problemsOf(() => loadConfig(file, {})), [`<file>: is ${statSync(file).size} bytes; a configuration file may have at most 131072`]);
+    assert.equal(runValidateConfig(file).ok, false);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+void test('peers: an IPv4-mapped IPv6 address duplicates its IPv4 form', () => {
+  const cfg = (a: string, b: string): string => `speaker: {asn: 1, peers: [{address: "${a}", asn: 2}, {address: "${b}", asn: 2}]}`;
+  assert.deepEqual(validateConfigText(cfg('192.0.2.1', '::ffff:192.0.2.1')).problems, ['speaker.peers[1].address: duplicates speaker.peers[0].address']);
+  assert.deepEqual(validateConfigText(cfg('::FFFF:c000:201', '192.0.2.1')).problems, ['speaker.peers[1].address: duplicates speaker.peers[0].address']);
+  assert.deepEqual(validateConfigText(cfg('192.0.2.1', '::192.0.2.1')).problems, []);
+});
+
+void test('passwords: at most 80 bytes, inline or in a file', () => {
+  const inline = (pw: string): string[] => validateConfigText(`speaker: {asn: 1, peers: [{address: 192.0.2.1, asn: 2, password: "${pw}"}]}`).problems;
+  assert.deepEqual(inline('x'.repeat(80)), []);
+  assert.deepEqual(inline('x'.repeat(81)), ['speaker.peers[0].password: must be at most 80 characters long']);
+  // 41 characters, 82 bytes.
+  assert.deepEqual(inline('é'.repeat(41)), ["speaker.peers[0].password: the password must be at most 80 bytes (the kernel's TCP MD5 key limit)"]);
+  const dir = mkdtempSync(path.join(tmpdir(), 'vipa-config-'));
+  try {
+    writeFileSync(path.join(dir, 'long'), `${'y'.repeat(81)}\n`);
+    writeFileSync(path.join(dir, 'ok'), `${'y'.repeat(80)}\n`);
+    const fromFile = (name: string): string => `speaker: {nodeName: n, asn: 1, peers: [{address: 192.0.2.1, asn: 2, passwordFile: ${name}}]}`;
+    assert.equal(parseConfig(fromFile('ok'), {}, { baseDir: dir }).speaker?.peers[0]?.password?.reveal().length, 80);
+    assert.deepEqual(problemsOf(() => parseConfig(fromFile('long'), {}, { baseDir: dir })), [
+      `speaker.peers[0].passwordFile: ${path.join(dir, 'long')}: the password must be at most 80 bytes (the kernel's TCP MD5 key limit)`,
+    ]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatDuration, parseDuration } from './duration';
+import { checkTarget } from '../gobgp/client';
 import { FORMATS, isGobgpTarget, isListenAddress } from './formats';
+import { validateConfigText } from './load';
 
 void test('parseDuration', () => {
   const cases: Array<[string, number | undefined]> = [
@@ -51,6 +53,22 @@ void test('gobgp target: loopback host:port or unix:///absolute only', () => {
     ['localhost:0', false],
   ];
   for (const [text, want] of cases) assert.equal(isGobgpTarget(text), want, text);
+});
+
+void test('gobgp target: the configuration accepts exactly what the client opens', () => {
+  // Each of these once passed one side and failed the other (exit 1 at run time instead of 2 at load).
+  const targets = ['[::1]:50051', '[0:0:0:0:0:0:0:1]:50051', 'unix:relative.sock', '127.0.0.1:99999', '[::ffff:127.0.0.1]:50051', 'localhost:50051'];
+  for (const target of targets) {
+    let clientAccepts = true;
+    try {
+      checkTarget(target);
+    } catch {
+      clientAccepts = false;
+    }
+    assert.equal(isGobgpTarget(target), clientAccepts, target);
+    const config = `speaker: {nodeName: n, asn: 1, gobgp: {target: "${target}"}, peers: [{address: 192.0.2.1, asn: 2}]}`;
+    assert.equal(validateConfigText(config).ok, clientAccepts, target);
+  }
 });
 
 void test('listen address', () => {

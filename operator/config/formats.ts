@@ -3,20 +3,12 @@
 // the schema can be reused by a CRD; the others are ours.
 import type Ajv from 'ajv';
 import { parseDuration } from './duration';
-import { canonicalIp, ipFamily, splitHostPort } from '../util/ip';
+import { GOBGP_TARGET_FORMS, gobgpTargetProblem } from '../util/gobgpTarget';
+import { ipFamily, splitHostPort } from '../util/ip';
 
-/** gobgpd must be reached on this host only: a loopback host:port or a unix socket. */
+/** gobgpd must be reached on this host only; the same rule the gRPC client applies. */
 export function isGobgpTarget(text: string): boolean {
-  if (text.startsWith('unix:')) {
-    // grpc-js also takes "unix:relative"; an absolute path is the only unambiguous form.
-    const path = /^unix:\/\/(\/.*)$/.exec(text)?.[1];
-    return path !== undefined && path.length > 1 && !/[\s\0]/.test(path);
-  }
-  const hp = splitHostPort(text);
-  if (!hp) return false;
-  if (hp.host === 'localhost') return true;
-  const fam = ipFamily(hp.host);
-  return (fam === 4 && hp.host.startsWith('127.')) || (fam === 6 && canonicalIp(hp.host) === '::1');
+  return gobgpTargetProblem(text) === undefined;
 }
 
 /** "IP:port" or "[IPv6]:port" for a listening socket. */
@@ -39,7 +31,7 @@ export const FORMATS: Record<string, { validate: (s: string) => boolean; message
   },
   'gobgp-target': {
     validate: isGobgpTarget,
-    message: 'must be a loopback host:port (127.0.0.1:50051, [::1]:50051, localhost:50051) or unix:///absolute/path',
+    message: `must be ${GOBGP_TARGET_FORMS}`,
   },
   'listen-address': {
     validate: isListenAddress,

@@ -4,7 +4,7 @@
 // built here contains a configured value, so passwords cannot leak through
 // errors; YAML syntax errors are reported by reason and position only, never
 // with js-yaml's source excerpt (which would print the offending line).
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Ajv from 'ajv';
 import type { ErrorObject, ValidateFunction } from 'ajv';
@@ -12,13 +12,22 @@ import yaml from 'js-yaml';
 import type { Family } from '../api/families';
 import { formatDuration, parseDuration } from './duration';
 import { FORMATS, addFormats } from './formats';
-import { canonicalIp, ipFamily, splitHostPort } from '../util/ip';
-import { DNS_LABEL, DNS_SUBDOMAIN, LOAD_BALANCER_CLASS, configSchema } from './schema';
+import { canonicalIp, ipFamily, splitHostPort, unmappedIp } from '../util/ip';
+import { DNS_LABEL, DNS_SUBDOMAIN, LOAD_BALANCER_CLASS, MAX_PASSWORD_BYTES, configSchema } from './schema';
 import type { RawConfig, RawPeer } from './schema';
 import { Secret } from './types';
 import type { PeerConfig, Role, SpeakerConfig, VipAnnouncerConfig } from './types';
 
 export type Env = Readonly<Record<string, string | undefined>>;
+
+/** A full configuration is a few KiB; anything this large is a mistake or an attack. */
+export const MAX_CONFIG_BYTES = 128 * 1024;
+/**
+ * Values in the loaded document, aliases expanded. js-yaml shares an aliased node instead of
+ * copying it, so loading is linear, but everything that walks the result (the schema check)
+ * walks every expansion: a small file of nested aliases would take seconds and gigabytes.
+ */
+export const MAX_CONFIG_VALUES = 10_000;
 
 export class ConfigError extends Error {
   /** One "path: message" line per bad field, e.g. "speaker.peers[1].asn: must be <= 4294967295". */
@@ -76,27 +85,48 @@ export function parseConfig(text: string, env: Env = process.env, options: LoadO
 
 /** Reads, checks and types the configuration file; throws ConfigError listing every problem. */
 export function loadConfig(path: string, env: Env = process.env, options: LoadOptions = {}): VipAnnouncerConfig {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new ConfigError([`<file>: cannot read ${path}: ${errorCode(err)}`], path);
-  }
+  const read = readConfigFile(path);
+  if ('unreadable' in read) throw new ConfigError([`<file>: cannot read ${path}: ${read.unreadable}`], path);
+  if ('problem' in read) throw new ConfigError([`<file>: ${read.problem}`], path);
+  const text = read.text;
   return parseConfig(text, env, { ...options, baseDir: options.baseDir ?? dirname(resolve(path)) }, path);
 }
 
 /** The `vip-announcer validate-config FILE` command: exit status from ok, text for stdout/stderr. */
 export function runValidateConfig(path: string): { ok: boolean; output: string } {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    return { ok: false, output: `${path}: cannot read: ${errorCode(err)}\n` };
-  }
-  const r = validateConfigText(text);
+  const read = readConfigFile(path);
+  if ('unreadable' in read) return { ok: false, output: `${path}: cannot read: ${read.unreadable}\n` };
+  if ('problem' in read) return { ok: false, output: `${path}: ${read.problem}\n` };
+  const r = validateConfigText(read.text);
   if (r.ok) return { ok: true, output: `${path}: ok\n` };
   const n = r.problems.length;
   return { ok: false, output: `${path}: ${n} problem${n === 1 ? '' : 's'}\n${r.problems.map((p) => `  - ${p}\n`).join('')}` };
+}
+
+/** The file's text, or why it cannot be used (`unreadable`: the error code); its size is checked before it is read. */
+function readConfigFile(path: string): { text: string } | { unreadable: string } | { problem: string } {
+  try {
+    const size = statSync(path).size;
+    if (size > MAX_CONFIG_BYTES) return { problem: tooLarge(size) };
+    return { text: readFileSync(path, 'utf8') };
+  } catch (err) {
+    return { unreadable: errorCode(err) };
+  }
+}
+
+const tooLarge = (bytes: number): string => `is ${bytes} bytes; a configuration file may have at most ${MAX_CONFIG_BYTES}`;
+
+/** True when walking `value` meets more than `budget` values (each alias expansion counted). */
+function exceedsValues(value: unknown, budget: number): boolean {
+  const stack: unknown[] = [value];
+  let seen = 0;
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (++seen > budget) return true;
+    if (Array.isArray(v)) stack.push(...(v as unknown[]));
+    else if (isObj(v)) stack.push(...Object.values(v));
+  }
+  return false;
 }
 
 // ---------------------------------------------------------------------------
@@ -122,8 +152,13 @@ class Problems {
   }
 }
 
-function check(text: string, ctx: CheckContext): { problems: string[]; config?: VipAnnouncerConfig } {
-  const problems = new Problems();
+/** The YAML document, bounded in size and in values; undefined (with a problem) when unusable. */
+function parseYaml(text: string, problems: Problems): { data: unknown } | undefined {
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > MAX_CONFIG_BYTES) {
+    problems.add('<file>', tooLarge(bytes));
+    return undefined;
+  }
   let data: unknown;
   try {
     // CORE schema: YAML 1.2 scalars only (no timestamps, no !!binary, no merge keys).
@@ -134,8 +169,20 @@ function check(text: string, ctx: CheckContext): { problems: string[]; config?: 
       const pos = err.mark ? `line ${err.mark.line + 1}, column ${err.mark.column + 1}: ` : '';
       problems.add('<yaml>', `${pos}${err.reason}`);
     } else problems.add('<yaml>', 'cannot parse');
-    return { problems: problems.sorted() };
+    return undefined;
   }
+  if (exceedsValues(data, MAX_CONFIG_VALUES)) {
+    problems.add('<yaml>', `has more than ${MAX_CONFIG_VALUES} values once its aliases are expanded`);
+    return undefined;
+  }
+  return { data };
+}
+
+function check(text: string, ctx: CheckContext): { problems: string[]; config?: VipAnnouncerConfig } {
+  const problems = new Problems();
+  const parsed = parseYaml(text, problems);
+  if (parsed === undefined) return { problems: problems.sorted() };
+  const data = parsed.data;
   if (!isObj(data)) {
     problems.add('', data == null ? 'the file is empty; expected a mapping with controller, speaker and metrics sections' : 'must be a mapping');
     return { problems: problems.sorted() };
@@ -229,10 +276,12 @@ function schemaErrorMessage(e: ErrorObject): string {
       return PATTERN_MESSAGES[str('pattern')] ?? 'has an invalid form';
     case 'minLength':
       return p.limit === 1 ? 'must not be empty' : `must be at least ${str('limit')} characters long`;
-    case 'maxLength':
-      return `must be at most ${str('limit')} characters long`;
     case 'minItems':
       return `must have at least ${str('limit')} item${p.limit === 1 ? '' : 's'}`;
+    case 'maxItems':
+      return `must have at most ${str('limit')} items`;
+    case 'maxLength':
+      return `must be at most ${str('limit')} characters long`;
     case 'uniqueItems':
       return `must not repeat an item (items ${str('j')} and ${str('i')} are equal)`;
     default:
@@ -342,15 +391,21 @@ function peerChecks(peer: Obj, i: number, seen: Map<string, number>, problems: P
   const at = `speaker.peers[${i}]`;
   const addr = typeof peer.address === 'string' ? canonicalIp(peer.address) : undefined;
   if (addr !== undefined) {
-    const first = seen.get(addr);
+    // gobgpd (Go's net.IP) takes ::ffff:a.b.c.d as a.b.c.d: the same neighbor.
+    const identity = unmappedIp(addr);
+    const first = seen.get(identity);
     if (first !== undefined) problems.add(`${at}.address`, `duplicates speaker.peers[${first}].address`);
-    else seen.set(addr, i);
+    else seen.set(identity, i);
   }
   if (addr !== undefined && typeof peer.localAddress === 'string') {
     const fam = ipFamily(peer.localAddress);
     if (fam !== undefined && fam !== ipFamily(addr)) problems.add(`${at}.localAddress`, 'must be of the same IP family as address');
   }
   if (peer.password !== undefined && peer.passwordFile !== undefined) problems.add(at, 'set password or passwordFile, not both');
+  // The schema bounds characters; a multi-byte password can still be too long for the kernel.
+  if (typeof peer.password === 'string' && peer.password.length <= MAX_PASSWORD_BYTES && passwordTooLong(peer.password)) {
+    problems.add(`${at}.password`, PASSWORD_TOO_LONG);
+  }
   timerChecks(peer, at, problems);
 }
 
@@ -388,9 +443,13 @@ function readPasswordFiles(sp: Obj, baseDir: string, problems: Problems, out: Ma
     // Secrets made with `echo` end in a newline that is not part of the password.
     const password = content.replace(/\r?\n+$/, '');
     if (password === '') problems.add(at, `${file} is empty`);
+    else if (passwordTooLong(password)) problems.add(at, `${file}: ${PASSWORD_TOO_LONG}`);
     else out.set(i, new Secret(password));
   });
 }
+
+const PASSWORD_TOO_LONG = `the password must be at most ${MAX_PASSWORD_BYTES} bytes (the kernel's TCP MD5 key limit)`;
+const passwordTooLong = (password: string): boolean => Buffer.byteLength(password, 'utf8') > MAX_PASSWORD_BYTES;
 
 function errorCode(err: unknown): string {
   return isObj(err) && typeof err.code === 'string' ? err.code : 'error';

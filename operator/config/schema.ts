@@ -13,6 +13,11 @@ export const DNS_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
 export const LOAD_BALANCER_CLASS =
   '^$|^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$';
 
+/** The VipAnnouncer CRD's bound on peers; a speaker needs no more. */
+export const MAX_PEERS = 32;
+/** Linux's TCP_MD5SIG_MAXKEYLEN: a longer key makes gobgpd's setsockopt fail and the session run without MD5. */
+export const MAX_PASSWORD_BYTES = 80;
+
 const duration = (description: string, dflt?: string) =>
   ({ type: 'string', format: 'duration', description, ...(dflt === undefined ? {} : { default: dflt }) }) as const;
 
@@ -31,7 +36,12 @@ const peerSchema = {
       maximum: 255,
       description: 'eBGP multihop TTL; absent means directly connected.',
     },
-    password: { type: 'string', minLength: 1, description: 'TCP MD5 password. Prefer passwordFile.' },
+    password: {
+      type: 'string',
+      minLength: 1,
+      maxLength: MAX_PASSWORD_BYTES,
+      description: `TCP MD5 password, at most ${MAX_PASSWORD_BYTES} bytes (UTF-8). Prefer passwordFile.`,
+    },
     passwordFile: { type: 'string', minLength: 1, description: 'File holding the TCP MD5 password (a mounted Secret).' },
     holdTime: duration('BGP hold time, whole seconds; 0 or >= 3s.', '90s'),
     keepaliveInterval: duration('Whole seconds, less than holdTime. Default: holdTime / 3.'),
@@ -150,7 +160,7 @@ export const configSchema = {
           description: 'false keeps the routes in gobgpd on shutdown (graceful restart).',
         },
         driftCheckPeriod: duration("Compare gobgpd's table with the desired one this often.", '10s'),
-        peers: { type: 'array', minItems: 1, items: peerSchema },
+        peers: { type: 'array', minItems: 1, maxItems: MAX_PEERS, items: peerSchema },
       },
     },
     metrics: {

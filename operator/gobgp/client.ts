@@ -24,14 +24,18 @@ import {
   uuidFromBytes,
 } from './codec';
 import type { TableName } from './codec';
+import { GLOBAL_RIB, decodeImportAssignment, decodePolicy, encodeImportAssignment, encodePolicy } from './policyCodec';
 import type { Family } from '../api/families';
-import type { GlobalSpec, ObservedPath, PathSpec, PeerEvent, PeerSpec, GobgpPeer } from './types';
+import type { GlobalSpec, ImportPolicySpec, ObservedPath, PathSpec, PeerEvent, PeerSpec, GobgpPeer, PolicySpec, RouteAction } from './types';
+import { gobgpTargetProblem } from '../util/gobgpTarget';
 import { LOADER_OPTIONS } from './wire';
 import type {
   WireAddPathResponse,
   WireGetBgpResponse,
   WireListPathResponse,
   WireListPeerResponse,
+  WireListPolicyAssignmentResponse,
+  WireListPolicyResponse,
   WireWatchEventRequest,
   WireWatchEventResponse,
 } from './wire';
@@ -69,7 +73,13 @@ type Rpc =
   | 'AddPath'
   | 'AddPathStream'
   | 'DeletePath'
-  | 'ListPath';
+  | 'ListPath'
+  | 'AddPolicy'
+  | 'DeletePolicy'
+  | 'ListPolicy'
+  | 'ListPolicyAssignment'
+  | 'SetPolicyAssignment'
+  | 'ResetPeer';
 
 /**
  * The build copies proto/ next to the compiled client; a bare `tsc` does not,
@@ -91,20 +101,10 @@ function loadService(): protoLoader.ServiceDefinition {
   return svc;
 }
 
-const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])(:\d+)?$/;
-
-/** "host:port" on loopback or "unix:///path"; anything else only with allowRemote. */
+/** "host:port" on loopback or "unix:///path" (the rule the configuration checks too); anything else only with allowRemote. */
 export function checkTarget(target: string, allowRemote = false): void {
-  if (target.startsWith('unix:')) {
-    if (target.length <= 'unix:'.length) throw new InvalidSpecError(`gobgpd target "${target}" has no socket path`);
-    return;
-  }
-  if (!/^(\[[0-9a-fA-F:.]+\]|[^\s:/[\]]+):\d{1,5}$/.test(target)) {
-    throw new InvalidSpecError(`gobgpd target "${target}" is neither host:port nor unix:///path`);
-  }
-  if (!allowRemote && !LOOPBACK.test(target)) {
-    throw new InvalidSpecError(`gobgpd target "${target}" is not loopback; gobgpd's API is unauthenticated`);
-  }
+  const problem = gobgpTargetProblem(target, allowRemote);
+  if (problem !== undefined) throw new InvalidSpecError(problem);
 }
 
 export class GobgpClient implements BgpRouter {
@@ -240,6 +240,41 @@ export class GobgpClient implements BgpRouter {
     const request = encodeListPath(family, table, peerAddress);
     const responses = await this.list<WireListPathResponse>('ListPath', request);
     return responses.flatMap((r) => decodeDestination(r.destination));
+  }
+
+  /** The policies and default decision applied to every route entering the global RIB. */
+  async getImportPolicy(): Promise<ImportPolicySpec> {
+    const responses = await this.list<WireListPolicyAssignmentResponse>('ListPolicyAssignment', { name: GLOBAL_RIB, direction: 'IMPORT' });
+    return decodeImportAssignment(responses[0]?.assignment);
+  }
+
+  /** Every defined policy (assigned or not), or the one named. */
+  async listPolicies(name?: string): Promise<PolicySpec[]> {
+    const responses = await this.list<WireListPolicyResponse>('ListPolicy', { name: name ?? '' });
+    return responses.map((r) => decodePolicy(r.policy)).filter((p): p is PolicySpec => p !== undefined);
+  }
+
+  /** Defines a policy and its statements (a statement name already defined fails). */
+  async addPolicy(spec: PolicySpec): Promise<void> {
+    await this.unary<object>('AddPolicy', { policy: encodePolicy(spec), refer_existing_statements: false });
+  }
+
+  /** Removes a policy and its statements no other policy uses. */
+  async deletePolicy(name: string): Promise<void> {
+    await this.unary<object>('DeletePolicy', { policy: { name, statements: [] }, preserve_statements: false, all: true });
+  }
+
+  /** Replaces the global RIB's import policies (defined ones, by name) and its default decision. */
+  async setImportPolicy(policyNames: readonly string[], defaultAction: RouteAction): Promise<void> {
+    await this.unary<object>('SetPolicyAssignment', { assignment: encodeImportAssignment(policyNames, defaultAction) });
+  }
+
+  /**
+   * Runs every route the peers have sent through the import policy again (soft reset in of
+   * all peers): a changed policy applies only to routes received afterwards otherwise.
+   */
+  async softResetIn(): Promise<void> {
+    await this.unary<object>('ResetPeer', { address: 'all', communication: '', soft: true, direction: 'IN' });
   }
 
   /**

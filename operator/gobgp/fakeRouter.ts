@@ -3,11 +3,13 @@
 // short string, and answers like gobgpd where the speaker depends on it: calls before
 // StartBgp fail with 'not-started', StopBgp drops every peer and path, AddPath of a prefix
 // replaces its local path, and an Established peer's adj-RIB-out holds every local path.
+// Routes peers send (receive()) enter the global RIB only if the import policy accepts
+// them, evaluated as gobgpd does: policies in order, first deciding statement, else the default.
 import { GobgpError, type GobgpErrorKind, type TableName } from './client';
 import { sameGlobal } from './codec';
 import type { BgpRouter } from './router';
 import type { Family } from '../api/families';
-import type { GlobalSpec, ObservedPath, PathSpec, PeerEvent, PeerSpec, GobgpPeer, SessionState } from './types';
+import type { GlobalSpec, ImportPolicySpec, ObservedPath, PathSpec, PeerEvent, PeerSpec, GobgpPeer, PolicySpec, RouteAction, SessionState } from './types';
 
 interface PeerWatch {
   onEvent: (event: PeerEvent) => void;
@@ -19,6 +21,12 @@ export class FakeRouter implements BgpRouter {
   readonly peers = new Map<string, GobgpPeer>();
   /** Local paths by "family prefix". */
   readonly paths = new Map<string, ObservedPath>();
+  /** Defined policies by name. */
+  readonly policies = new Map<string, PolicySpec>();
+  /** The global RIB's import assignment: policy names and default decision (gobgpd starts accepting everything). */
+  importAssignment: { names: string[]; defaultAction: RouteAction } = { names: [], defaultAction: 'accept' };
+  /** Routes peers sent (the adj-RIB-ins), by "family prefix"; receive() adds to it. */
+  readonly received = new Map<string, ObservedPath & { fromIbgp: boolean }>();
   /** Every call, e.g. "startBgp(65001 10.0.0.1 179)", "addPeer(192.0.2.1)", "addPaths(2)". */
   readonly calls: string[] = [];
   /** When set, every call (close aside) fails with a GobgpError of this kind. */
@@ -93,8 +101,50 @@ export class FakeRouter implements BgpRouter {
   listPath(family: Family, table: TableName, peerAddress?: string): Promise<ObservedPath[]> {
     return this.started(`listPath(${family} ${table}${peerAddress ? ' ' + peerAddress : ''})`, () => {
       if (table === 'adj-out' && this.peers.get(peerAddress ?? '')?.state !== 'Established') return [];
-      return [...this.paths.values()].filter((p) => p.family === family).map((p) => structuredClone(p));
+      const learned = table === 'global' ? this.acceptedFromPeers() : [];
+      return [...this.paths.values(), ...learned].filter((p) => p.family === family).map((p) => structuredClone(p));
     });
+  }
+
+  /** A peer sent this route (iBGP unless said otherwise); the import policy decides whether listPath('global') shows it. */
+  receive(path: PathSpec, fromIbgp = true): void {
+    this.received.set(`${path.family} ${path.prefix}`, { ...structuredClone(path), local: false, fromIbgp });
+  }
+
+  getImportPolicy(): Promise<ImportPolicySpec> {
+    return this.op('getImportPolicy()', () => ({
+      policies: this.importAssignment.names.flatMap((n) => this.policies.get(n) ?? []).map((p) => structuredClone(p)),
+      defaultAction: this.importAssignment.defaultAction,
+    }));
+  }
+
+  listPolicies(): Promise<PolicySpec[]> {
+    return this.op('listPolicies()', () => [...this.policies.values()].map((p) => structuredClone(p)));
+  }
+
+  addPolicy(spec: PolicySpec): Promise<void> {
+    return this.op(`addPolicy(${spec.name})`, () => {
+      if (this.policies.has(spec.name)) throw new GobgpError('AddPolicy', 'rejected', 2, `fake: statements of ${spec.name} already defined`);
+      this.policies.set(spec.name, structuredClone(spec));
+    });
+  }
+
+  deletePolicy(name: string): Promise<void> {
+    return this.op(`deletePolicy(${name})`, () => {
+      if (!this.policies.delete(name)) throw new GobgpError('DeletePolicy', 'rejected', 2, `fake: not found policy: ${name}`);
+    });
+  }
+
+  setImportPolicy(policyNames: readonly string[], defaultAction: RouteAction): Promise<void> {
+    return this.op(`setImportPolicy(${policyNames.join(',')} ${defaultAction})`, () => {
+      const missing = policyNames.find((n) => !this.policies.has(n));
+      if (missing) throw new GobgpError('SetPolicyAssignment', 'rejected', 2, `fake: not found policy ${missing}`);
+      this.importAssignment = { names: [...policyNames], defaultAction: defaultAction === 'none' ? this.importAssignment.defaultAction : defaultAction };
+    });
+  }
+
+  softResetIn(): Promise<void> {
+    return this.started('softResetIn()', () => undefined);
   }
 
   addPaths(specs: readonly PathSpec[]): Promise<void> {
@@ -114,6 +164,24 @@ export class FakeRouter implements BgpRouter {
     const w: PeerWatch = { onEvent, onEnd };
     this.watches.add(w);
     return () => void this.watches.delete(w);
+  }
+
+  /**
+   * Received routes the import policy lets into the global RIB. Unlike gobgpd, evaluated at
+   * every read, as if each policy change were followed by a soft reset in; tests that need
+   * the difference look at the calls.
+   */
+  private acceptedFromPeers(): ObservedPath[] {
+    return [...this.received.values()].filter((p) => this.importDecision(p.fromIbgp ? 'internal' : 'external') === 'accept').map(({ fromIbgp: _, ...p }) => p);
+  }
+
+  private importDecision(origin: 'internal' | 'external'): RouteAction {
+    for (const name of this.importAssignment.names) {
+      for (const st of this.policies.get(name)?.statements ?? []) {
+        if ((st.routeType === undefined || st.routeType === origin) && st.action !== 'none') return st.action;
+      }
+    }
+    return this.importAssignment.defaultAction;
   }
 
   close(): void {

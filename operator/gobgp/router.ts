@@ -3,7 +3,7 @@
 import type { TableName } from './codec';
 import type { GobgpError } from './errors';
 import type { Family } from '../api/families';
-import type { GlobalSpec, ObservedPath, PathSpec, PeerEvent, PeerSpec, GobgpPeer } from './types';
+import type { GlobalSpec, ImportPolicySpec, ObservedPath, PathSpec, PeerEvent, PeerSpec, GobgpPeer, PolicySpec, RouteAction } from './types';
 
 export interface BgpRouter {
   /** The running global config, or null when BGP is not started. */
@@ -16,6 +16,16 @@ export interface BgpRouter {
   listPath(family: Family, table: TableName, peerAddress?: string): Promise<ObservedPath[]>;
   addPaths(specs: readonly PathSpec[]): Promise<void>;
   deletePath(target: PathSpec): Promise<void>;
+  /** The global RIB's import policies (with their statements) and default decision. */
+  getImportPolicy(): Promise<ImportPolicySpec>;
+  /** Every defined policy, assigned or not. */
+  listPolicies(): Promise<PolicySpec[]>;
+  addPolicy(spec: PolicySpec): Promise<void>;
+  deletePolicy(name: string): Promise<void>;
+  /** Replaces the global RIB's import policies (defined ones, by name) and default decision. */
+  setImportPolicy(policyNames: readonly string[], defaultAction: RouteAction): Promise<void>;
+  /** Runs every route received from peers through the import policy again. */
+  softResetIn(): Promise<void>;
   /** Peer state changes until cancelled; onEnd when the stream breaks (daemon restarted). */
   watchPeerEvents(onEvent: (event: PeerEvent) => void, onEnd: (error: GobgpError) => void): () => void;
   close(): void;

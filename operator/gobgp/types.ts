@@ -99,3 +99,28 @@ export interface GlobalSpec {
   listenPort: number;
   listenAddresses: string[];
 }
+
+/** What a policy decides for a route (none: no decision, the next policy or the default decides). */
+export type RouteAction = 'none' | 'accept' | 'reject';
+
+/** Where a path came from, as GoBGP's route-type condition tells: originated by this daemon, iBGP or eBGP. */
+export type RouteOrigin = 'local' | 'internal' | 'external';
+
+/** One policy statement as far as the speaker manages it: an optional route-type condition and a decision. */
+export interface StatementSpec {
+  name: string;
+  /** Absent: every route matches. */
+  routeType?: RouteOrigin;
+  action: RouteAction;
+}
+
+export interface PolicySpec {
+  name: string;
+  statements: StatementSpec[];
+}
+
+/** The policies applied, in order, to every route entering the global RIB, and the decision when none decides. */
+export interface ImportPolicySpec {
+  policies: PolicySpec[];
+  defaultAction: RouteAction;
+}

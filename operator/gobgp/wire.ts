@@ -244,3 +244,31 @@ export interface WireWatchEventResponse {
   peer?: Opt<{ type?: Enum<'UNKNOWN' | 'INIT' | 'END_OF_INIT' | 'STATE'>; peer?: Opt<WirePeer> }>;
   event?: string;
 }
+
+// ---- routing policy ----------------------------------------------------------
+
+export type WireRouteAction = Enum<'NONE' | 'ACCEPT' | 'REJECT'>;
+export type WireRouteType = Enum<'ROUTE_TYPE_NONE' | 'ROUTE_TYPE_INTERNAL' | 'ROUTE_TYPE_EXTERNAL' | 'ROUTE_TYPE_LOCAL'>;
+export type WirePolicyDirection = Enum<'UNKNOWN' | 'IMPORT' | 'EXPORT'>;
+
+export interface WireStatement {
+  name?: string;
+  conditions?: Opt<{ route_type?: WireRouteType }>;
+  actions?: Opt<{ route_action?: WireRouteAction }>;
+}
+export interface WirePolicy {
+  name?: string;
+  statements?: WireStatement[];
+}
+export interface WirePolicyAssignment {
+  name?: string;
+  direction?: WirePolicyDirection;
+  policies?: WirePolicy[];
+  default_action?: WireRouteAction;
+}
+export interface WireListPolicyResponse {
+  policy?: Opt<WirePolicy>;
+}
+export interface WireListPolicyAssignmentResponse {
+  assignment?: Opt<WirePolicyAssignment>;
+}

@@ -74,7 +74,7 @@ describe('desiredSpeakerConfig', () => {
     const doc = yaml.load(r.text) as { speaker: { peers: Array<Record<string, unknown>>; gobgp: { target: string } } };
     assert.equal(doc.speaker.peers[0].passwordFile, passwordFileOf({ name: 'bgp', key: 'tor-a' }));
     assert.equal(doc.speaker.peers[0].password, undefined);
-    assert.equal(doc.speaker.gobgp.target, '127.0.0.1:50051');
+    assert.equal(doc.speaker.gobgp.target, 'unix:///run/gobgp/gobgp.sock');
   });
 
   it('leaves the router id to the Node (routerIdPolicy NodeInternalIP) and next hop to the session by default', () => {
@@ -187,14 +187,17 @@ describe('desiredDaemonSet', () => {
     assert.deepEqual(c.securityContext?.capabilities, { drop: ['ALL'] });
   });
 
-  it('gobgpd: gRPC on loopback, pprof off, NET_BIND_SERVICE only for a port below 1024', () => {
+  it('gobgpd: gRPC on a unix socket, pprof off, NET_BIND_SERVICE only for a port below 1024', () => {
     const g = container(announcer(), 'gobgpd');
-    assert.deepEqual([...(g.command ?? []), ...(g.args ?? [])], ['gobgpd', '--api-hosts', '127.0.0.1:50051', '--pprof-disable']);
+    // As root: umask 0007 so the speaker (same group) may connect to the socket.
+    assert.deepEqual([...(g.command ?? []), ...(g.args ?? [])], ['/bin/sh', '-c', 'umask 0007 && exec gobgpd "$@"', 'gobgpd', '--api-hosts', 'unix:///run/gobgp/gobgp.sock', '--pprof-disable']);
+    assert.equal(g.securityContext?.runAsGroup, 65532);
     assert.equal(g.image, 'example.org/gobgpd:3');
     assert.deepEqual(g.securityContext?.capabilities, { drop: ['ALL'], add: ['NET_BIND_SERVICE'] });
     assert.equal(g.securityContext?.readOnlyRootFilesystem, true);
     assert.equal(g.securityContext?.allowPrivilegeEscalation, false);
     const high = container(announcer({ listenPort: 1179 }), 'gobgpd');
+    assert.deepEqual([...(high.command ?? []), ...(high.args ?? [])], ['gobgpd', '--api-hosts', 'unix:///run/gobgp/gobgp.sock', '--pprof-disable']);
     assert.deepEqual(high.securityContext?.capabilities, { drop: ['ALL'] });
     assert.equal(high.securityContext?.runAsNonRoot, true);
   });
@@ -210,6 +213,16 @@ describe('desiredDaemonSet', () => {
   it('gobgpd stops by SIGQUIT to its PID 1 (no Cease to the peers), before the kubelet\'s SIGTERM', () => {
     assert.deepEqual(container(announcer(), 'gobgpd').lifecycle, { preStop: { exec: { command: ['/bin/sh', '-c', 'kill -QUIT 1'] } } });
     assert.equal(container(announcer(), 'speaker').lifecycle, undefined);
+  });
+
+  it("gobgpd's API socket lives in a memory emptyDir mounted by the speaker and gobgpd only; no TCP API, no host path", () => {
+    const pod = desiredDaemonSet(announcer(), 'h').spec?.template.spec;
+    assert.deepEqual(pod?.volumes?.find((v) => v.name === 'gobgp-api'), { name: 'gobgp-api', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } });
+    const mounting = [...(pod?.containers ?? []), ...(pod?.initContainers ?? [])].filter((c) => c.volumeMounts?.some((m) => m.name === 'gobgp-api' && m.mountPath === '/run/gobgp'));
+    assert.deepEqual(mounting.map((c) => c.name).sort(), ['gobgpd', 'speaker']);
+    assert.ok(pod?.volumes?.every((v) => v.hostPath === undefined));
+    const text = JSON.stringify(pod);
+    assert.ok(!text.includes('50051') && !text.includes('127.0.0.1'), 'no TCP API anywhere in the Pod');
   });
 
   it('mounts exactly the referenced Secret keys where the config expects them', () => {

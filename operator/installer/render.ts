@@ -21,7 +21,13 @@ export const SPEAKER_SERVICE_ACCOUNT = 'vip-announcer-speaker';
 export const CONFIG_KEY = 'config.yaml';
 export const CONFIG_DIR = '/etc/vip-announcer';
 export const PASSWORD_DIR = '/var/run/vip-announcer/peer-passwords';
-export const GOBGP_API = '127.0.0.1:50051';
+/**
+ * gobgpd's gRPC API has no authentication: it listens on a unix socket in an emptyDir that
+ * only the speaker and gobgpd containers mount, not on the host network's loopback where
+ * every hostNetwork Pod and node process could reach it.
+ */
+export const GOBGP_SOCKET_DIR = '/run/gobgp';
+export const GOBGP_API = `unix://${GOBGP_SOCKET_DIR}/gobgp.sock`;
 export const CONFIG_HASH_ANNOTATION = 'vipannouncer.io/config-hash';
 /** Label on the ConfigMap and DaemonSet naming the VipAnnouncer they were rendered from. */
 export const OWNER_LABEL = 'vipannouncer.io/owner';
@@ -194,14 +200,26 @@ const RESTRICTED: V1SecurityContext = {
 };
 
 /**
+ * How gobgpd starts. As root (a BGP port below 1024) its socket would be root's with mode
+ * 0755, which the non-root speaker cannot connect to: a shell sets umask 0007 first, so the
+ * socket is 0770 and its group (gobgpd's, the speaker's) may connect. The gobgpd image then
+ * needs /bin/sh. As the speaker's own user no wrapper is needed.
+ */
+export function gobgpdCommand(listenPort: number): { command: string[]; args: string[] } {
+  const args = ['--api-hosts', GOBGP_API, '--pprof-disable'];
+  if (listenPort >= 1024) return { command: ['gobgpd'], args };
+  return { command: ['/bin/sh', '-c', 'umask 0007 && exec gobgpd "$@"', 'gobgpd'], args };
+}
+
+/**
  * gobgpd binds the BGP port on the host network. Below 1024 that takes NET_BIND_SERVICE, and
  * Kubernetes only makes an added capability effective for uid 0 (no ambient capabilities), so
  * gobgpd runs as root with every other capability dropped; on a port >= 1024 it runs as non-root
- * with none. Its gRPC API listens on loopback only.
+ * with none. Its gRPC API is the unix socket (GOBGP_API).
  */
 export function gobgpdSecurityContext(listenPort: number): V1SecurityContext {
   if (listenPort < 1024) {
-    return { ...RESTRICTED, runAsUser: 0, runAsNonRoot: false, capabilities: { drop: ['ALL'], add: ['NET_BIND_SERVICE'] } };
+    return { ...RESTRICTED, runAsUser: 0, runAsGroup: SPEAKER_UID, runAsNonRoot: false, capabilities: { drop: ['ALL'], add: ['NET_BIND_SERVICE'] } };
   }
   return { ...RESTRICTED, runAsUser: SPEAKER_UID, runAsGroup: SPEAKER_UID, runAsNonRoot: true };
 }
@@ -284,6 +302,7 @@ export function desiredDaemonSet(announcer: VipAnnouncer, configHash: string): V
               ...(speakerResources ? { resources: speakerResources } : {}),
               volumeMounts: [
                 { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
+                { name: 'gobgp-api', mountPath: GOBGP_SOCKET_DIR },
                 ...(passwordVolume.length > 0 ? [{ name: 'peer-passwords', mountPath: PASSWORD_DIR, readOnly: true }] : []),
               ],
             },
@@ -298,17 +317,18 @@ export function desiredDaemonSet(announcer: VipAnnouncer, configHash: string): V
               name: 'gobgpd',
               image: sp.gobgpdImage ?? '',
               imagePullPolicy: pullPolicy,
-              command: ['gobgpd'],
-              args: ['--api-hosts', GOBGP_API, '--pprof-disable'],
+              ...gobgpdCommand(listenPort),
               ports: [{ name: 'bgp', containerPort: listenPort, protocol: 'TCP' }],
-              livenessProbe: { tcpSocket: { host: '127.0.0.1', port: 50051 }, initialDelaySeconds: 10, periodSeconds: 20, failureThreshold: 3 },
+              // No probe: its API is a socket no probe can reach, and the speaker's /readyz fails while gobgpd does not answer.
               securityContext: gobgpdSecurityContext(listenPort),
               lifecycle: { preStop: { exec: { command: [...GOBGPD_PRE_STOP] } } },
+              volumeMounts: [{ name: 'gobgp-api', mountPath: GOBGP_SOCKET_DIR }],
               ...(gobgpdResources ? { resources: gobgpdResources } : {}),
             },
           ],
           volumes: [
             { name: 'config', configMap: { name: SPEAKER_NAME, items: [{ key: CONFIG_KEY, path: CONFIG_KEY }] } },
+            { name: 'gobgp-api', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } },
             ...passwordVolume,
           ],
         },

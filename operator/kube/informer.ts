@@ -8,6 +8,8 @@
 //     stream ends cleanly (server timeout)  -> watch again from the last resourceVersion seen
 //                                             (three short-lived clean ends in a row -> relist)
 //     no HTTP response within 30 s           -> treated as an error
+//     no line at all for watchIdleTimeoutMs  -> resume from the last resourceVersion after one
+//                                             backoff step (a half-open connection is silent)
 //     410 Gone (HTTP or ERROR event)        -> relist
 //     any other error, refused connection  -> relist after a capped, jittered backoff
 //   The backoff grows only while attempts fail fast (a watch that stayed up for `healthyWatchMs`
@@ -27,6 +29,7 @@ import type { BackoffOptions } from '../util/backoff';
 import { slimForCache } from './cacheShape';
 import { Backoff, sleep } from '../util/backoff';
 import { isRecord } from '../util/records';
+import { IdleTimer } from '../util/idleTimer';
 
 // ---------------------------------------------------------------------------------------------
 // The list/watch transport (swappable in tests).
@@ -50,6 +53,8 @@ export interface WatchRequest<T> {
   timeoutSeconds: number;
   signal: AbortSignal;
   onEvent: (type: WatchEventType, obj: T) => void;
+  /** Any sign of life of the stream (the response, any line, decodable or not). */
+  onActivity?: () => void;
 }
 
 /** How one watch attempt ended. */
@@ -57,7 +62,9 @@ export type WatchEnd =
   | { kind: 'closed' }
   | { kind: 'gone'; message: string }
   | { kind: 'error'; error: unknown }
-  | { kind: 'aborted' };
+  | { kind: 'aborted' }
+  /** Nothing arrived for this long: the connection is presumed dead (ended by the informer). */
+  | { kind: 'idle'; silentMs: number };
 
 export interface ListWatcher<T> {
   readonly description: string;
@@ -142,6 +149,7 @@ export class KubeListWatcher<T extends KubeObject> implements ListWatcher<T> {
       req.signal.addEventListener('abort', onAbort, { once: true });
       const onLine = (line: string): void => {
         if (finished) return;
+        req.onActivity?.();
         const decoded = decodeWatchLine(line, this.path);
         if (decoded && 'end' in decoded) finish(decoded.end);
         else if (decoded) req.onEvent(decoded.phase, this.withTypeMeta(decoded.phase, decoded.object) as T);
@@ -150,7 +158,10 @@ export class KubeListWatcher<T extends KubeObject> implements ListWatcher<T> {
         path: this.path,
         query: { resourceVersion: req.resourceVersion, allowWatchBookmarks: true, timeoutSeconds: req.timeoutSeconds, watch: true, ...this.selectorQuery() },
         signal: abort.signal,
-        onResponse: () => clearTimeout(connectTimer),
+        onResponse: () => {
+          clearTimeout(connectTimer);
+          req.onActivity?.();
+        },
         onLine,
       }).then(
         () => finish({ kind: 'closed' }),
@@ -265,9 +276,21 @@ export interface InformerOptions<T> extends Selector {
   backoff?: BackoffOptions;
   /** A watch that stayed up this long counts as healthy and resets the backoff (default 30 s). */
   healthyWatchMs?: number;
+  /**
+   * A watch that delivers no line for this long is ended and resumed from the last
+   * resourceVersion (default 90 s; 0 = never). The API server's watch cache sends every
+   * watcher that asked for bookmarks one about once a minute (and one just before the watch's
+   * deadline), so a live stream is never silent that long, while a half-open connection would
+   * otherwise stay silent until timeoutSeconds (up to ten minutes). A false alarm (a server
+   * without a watch cache sends no bookmarks) costs only a resumed watch, not a relist.
+   */
+  watchIdleTimeoutMs?: number;
   /** Replace the API transport (tests). */
   listWatcher?: ListWatcher<T>;
 }
+
+/** See InformerOptions.watchIdleTimeoutMs. */
+export const DEFAULT_WATCH_IDLE_TIMEOUT_MS = 90_000;
 
 export class Informer<T extends KubeObject> {
   readonly resource: ResourceRef;
@@ -277,6 +300,7 @@ export class Informer<T extends KubeObject> {
   private readonly relistPeriodMs: number;
   private readonly watchTimeoutSeconds?: number;
   private readonly healthyWatchMs: number;
+  private readonly watchIdleTimeoutMs: number;
   private readonly backoff: Backoff;
 
   private store = new Map<string, T>();
@@ -304,6 +328,7 @@ export class Informer<T extends KubeObject> {
     this.relistPeriodMs = opts.relistPeriodMs ?? 0;
     this.watchTimeoutSeconds = opts.watchTimeoutSeconds;
     this.healthyWatchMs = opts.healthyWatchMs ?? 30_000;
+    this.watchIdleTimeoutMs = opts.watchIdleTimeoutMs ?? DEFAULT_WATCH_IDLE_TIMEOUT_MS;
     this.backoff = new Backoff(opts.backoff ?? { initialMs: 500, maxMs: 30_000, jitter: 0.2 });
   }
 
@@ -423,8 +448,8 @@ export class Informer<T extends KubeObject> {
       if (healthy) this.backoff.reset();
       needList = this.needsRelistAfter(end, healthy, closes);
       // Short-lived watches are paced by the backoff; a healthy one resumes at once (410/close) or
-      // after the first backoff step (error, so a restarting server is not hammered).
-      if (end.kind !== 'aborted' && (!healthy || end.kind === 'error')) await sleep(this.backoff.next(), this.stopCtl.signal);
+      // after the first backoff step (error or silence, so a restarting server is not hammered).
+      if (end.kind !== 'aborted' && (!healthy || end.kind === 'error' || end.kind === 'idle')) await sleep(this.backoff.next(), this.stopCtl.signal);
     }
   }
 
@@ -458,6 +483,11 @@ export class Informer<T extends KubeObject> {
         this.log.info('watch keeps closing right away, relisting', { resourceVersion: this.resourceVersion });
         closes.short = 0;
         return true;
+      case 'idle':
+        // The events missed meanwhile are replayed by a watch from the last resourceVersion
+        // (or it is 410 Gone, which relists then).
+        this.log.warn('watch silent, resuming from the last resourceVersion', { silentMs: end.silentMs, resourceVersion: this.resourceVersion });
+        return false;
       case 'gone':
         this.log.info('watch expired (410 Gone), relisting', { resourceVersion: this.resourceVersion, message: end.message });
         return true;
@@ -470,17 +500,29 @@ export class Informer<T extends KubeObject> {
 
   /** One watch from the last resourceVersion; a transport that throws counts as a failed watch, not a dead loop. */
   private async watchOnce(): Promise<WatchEnd> {
-    this.watchCtl = new AbortController();
+    const ctl = new AbortController();
+    this.watchCtl = ctl;
+    let silentMs = 0;
+    const idle = new IdleTimer(this.watchIdleTimeoutMs, (ms) => {
+      silentMs = ms;
+      ctl.abort();
+    });
     try {
-      return await this.lw.watch({
+      const end = await this.lw.watch({
         resourceVersion: this.resourceVersion,
         timeoutSeconds: this.watchTimeoutSeconds ?? 300 + Math.floor(Math.random() * 300),
-        signal: this.watchCtl.signal,
-        onEvent: (type, obj) => this.applyWatchEvent(type, obj),
+        signal: ctl.signal,
+        onEvent: (type, obj) => {
+          idle.touch();
+          this.applyWatchEvent(type, obj);
+        },
+        onActivity: () => idle.touch(),
       });
+      return idle.fired ? { kind: 'idle', silentMs } : end;
     } catch (err) {
-      return { kind: 'error', error: err };
+      return idle.fired ? { kind: 'idle', silentMs } : { kind: 'error', error: err };
     } finally {
+      idle.stop();
       this.watchCtl = undefined;
     }
   }

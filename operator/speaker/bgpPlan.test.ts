@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { GlobalSpec, PeerSpec, GobgpPeer } from '../gobgp/types';
-import { planGlobal, planPeers, type GlobalPlan, type PeerPlan } from './bgpPlan';
+import type { GlobalSpec, ImportPolicySpec, PeerSpec, GobgpPeer, PolicySpec } from '../gobgp/types';
+import { REJECT_PEER_ROUTES, planGlobal, planImportPolicy, planPeers, type GlobalPlan, type ImportPolicyPlan, type PeerPlan } from './bgpPlan';
 
 const desired: GlobalSpec = { asn: 65001, routerId: '10.0.0.5', listenPort: 179, listenAddresses: [] };
 
@@ -49,4 +49,24 @@ void test('planPeers: add missing, re-create changed, remove unknown, leave equa
     ['no peers configured', [], [running(a)], { add: [], recreate: [], remove: ['192.0.2.1'] }],
   ];
   for (const [name, want, have, plan] of cases) assert.deepEqual(planPeers(want, have), plan, name);
+});
+
+void test('planImportPolicy: define, assign, replace only what differs', () => {
+  const ours = REJECT_PEER_ROUTES.policies[0];
+  assert.ok(ours);
+  const other: PolicySpec = { name: 'someone-elses', statements: [{ name: 's', action: 'accept' }] };
+  const changed: PolicySpec = { ...ours, statements: [{ name: 'vip-announcer-accept-local', routeType: 'internal', action: 'accept' }] };
+  const assigned = (policies: PolicySpec[], defaultAction: ImportPolicySpec['defaultAction']): ImportPolicySpec => ({ policies, defaultAction });
+  const nothing: ImportPolicyPlan = { detach: false, remove: [], add: [], assign: false };
+  const cases: Array<[string, ImportPolicySpec, PolicySpec[], ImportPolicyPlan]> = [
+    ['fresh gobgpd', assigned([], 'accept'), [], { ...nothing, add: [ours], assign: true }],
+    ['in place', assigned([ours], 'reject'), [ours], nothing],
+    ['default set back to accept', assigned([ours], 'accept'), [ours], { ...nothing, assign: true }],
+    ['defined but not assigned', assigned([], 'reject'), [ours], { ...nothing, assign: true }],
+    ['another policy assigned before ours', assigned([other, ours], 'reject'), [other, ours], { ...nothing, assign: true }],
+    ['ours redefined and assigned', assigned([changed], 'reject'), [changed], { detach: true, remove: [ours.name], add: [ours], assign: true }],
+    ['ours redefined, not assigned', assigned([], 'reject'), [changed], { detach: false, remove: [ours.name], add: [ours], assign: true }],
+    ['a statement lost its condition', assigned([ours], 'reject'), [{ ...ours, statements: [{ name: 'vip-announcer-accept-local', action: 'accept' }] }], { detach: true, remove: [ours.name], add: [ours], assign: true }],
+  ];
+  for (const [name, running, defined, plan] of cases) assert.deepEqual(planImportPolicy(REJECT_PEER_ROUTES, running, defined), plan, name);
 });

@@ -152,7 +152,7 @@ void describe('speaker definition', () => {
   });
 });
 
-void describe('speaker table: BGP instance → peers → paths', () => {
+void describe('speaker table: BGP instance → import policy → peers → paths', () => {
   void test('cold start: starts BGP, adds the peer, adds the paths, then writes each entry once', async () => {
     const h = new Harness();
     h.event(Resources.nodes, 'ADDED', node('10.0.0.5'));
@@ -161,6 +161,11 @@ void describe('speaker table: BGP instance → peers → paths', () => {
     assert.deepEqual(h.router.calls, [
       'getBgp()',
       'startBgp(65001 10.0.0.5 179)',
+      'getImportPolicy()',
+      'listPolicies()',
+      'addPolicy(vip-announcer-import)',
+      'setImportPolicy(vip-announcer-import reject)',
+      'softResetIn()',
       'listPeers()',
       'addPeer(192.0.2.1)',
       'watchPeerEvents()',
@@ -190,7 +195,15 @@ void describe('speaker table: BGP instance → peers → paths', () => {
     assert.deepEqual(h.event(Resources.nodes, 'MODIFIED', node('10.0.0.6'), node('10.0.0.5')), ['table']);
     h.router.calls.splice(0);
     await h.reconcile('table');
-    assert.deepEqual(h.router.calls.slice(0, 5), ['getBgp()', 'stopBgp()', 'startBgp(65001 10.0.0.6 179)', 'listPeers()', 'addPeer(192.0.2.1)']);
+    assert.deepEqual(h.router.calls.slice(0, 7), [
+      'getBgp()',
+      'stopBgp()',
+      'startBgp(65001 10.0.0.6 179)',
+      'getImportPolicy()',
+      'listPolicies()',
+      'listPeers()',
+      'addPeer(192.0.2.1)',
+    ]);
     assert.deepEqual(h.router.callsOf('addPaths'), ['addPaths(1)']);
     assert.equal(h.router.global?.routerId, '10.0.0.6');
     assert.deepEqual(h.localPrefixes(), ['203.0.113.10/32']);
@@ -562,3 +575,52 @@ async function announcedWithEntries(h: Harness, count: number): Promise<void> {
   h.writer.calls.splice(0);
   h.router.calls.splice(0);
 }
+void describe('speaker table: the import policy', () => {
+  const route = (prefix: string): PathSpec => ({ family: 'ipv4-unicast', prefix, nextHop: '192.0.2.1', communities: [], largeCommunities: [] });
+
+  void test('routes peers send never reach the global RIB; our own paths do', async () => {
+    const h = new Harness();
+    h.router.receive(route('0.0.0.0/0'));
+    h.router.receive(route('198.51.100.0/24'), false);
+    await h.coldStart(node('10.0.0.5'), [va('a', ['203.0.113.10'])]);
+    assert.deepEqual((await h.router.listPath('ipv4-unicast', 'global')).map((p) => p.prefix), ['203.0.113.10/32']);
+    assert.deepEqual(h.router.importAssignment, { names: ['vip-announcer-import'], defaultAction: 'reject' });
+  });
+
+  void test('the drift check restores a changed default and flushes what it let in; an intact policy costs two reads', async () => {
+    const h = new Harness();
+    await h.coldStart(node('10.0.0.5'), [va('a', ['203.0.113.10'])]);
+    h.router.calls.splice(0);
+    await h.reconcile('table');
+    assert.deepEqual(h.router.calls.slice(1, 4), ['getImportPolicy()', 'listPolicies()', 'listPeers()'], 'nothing to change');
+
+    h.router.importAssignment = { names: [], defaultAction: 'accept' }; // e.g. by hand with the gobgp CLI
+    h.router.receive(route('0.0.0.0/0'));
+    h.router.calls.splice(0);
+    await h.reconcile('table');
+    assert.deepEqual(h.router.calls.slice(1, 6), [
+      'getImportPolicy()',
+      'listPolicies()',
+      'setImportPolicy(vip-announcer-import reject)',
+      'softResetIn()',
+      'listPeers()',
+    ]);
+    assert.deepEqual((await h.router.listPath('ipv4-unicast', 'global')).map((p) => p.prefix), ['203.0.113.10/32']);
+  });
+
+  void test('a policy of ours redefined by someone else is detached, replaced and assigned again', async () => {
+    const h = new Harness();
+    await h.coldStart(node('10.0.0.5'), []);
+    h.router.policies.set('vip-announcer-import', { name: 'vip-announcer-import', statements: [{ name: 'x', action: 'accept' }] });
+    h.router.calls.splice(0);
+    await h.reconcile('table');
+    assert.deepEqual(h.router.calls.slice(3, 8), [
+      'setImportPolicy( reject)',
+      'deletePolicy(vip-announcer-import)',
+      'addPolicy(vip-announcer-import)',
+      'setImportPolicy(vip-announcer-import reject)',
+      'softResetIn()',
+    ]);
+    assert.deepEqual(h.router.policies.get('vip-announcer-import')?.statements, [{ name: 'vip-announcer-accept-local', routeType: 'local', action: 'accept' }]);
+  });
+});

@@ -5,6 +5,7 @@
 // Two keys, both level-triggered and coalesced by the queue:
 //   "table"   ordered steps, each a pure plan and a small executor over the BgpRouter:
 //             BGP instance (start, or restart when ASN / router id / listen changed)
+//             → import policy (every route from peers rejected; kept by the drift check)
 //             → peers (add, re-create changed ones, delete unknown ones)
 //             → paths (pathsForNode of all announcements vs gobgpd's local paths)
 //   "status"  read peers and adj-RIB-outs once, and server-side apply this node's
@@ -32,7 +33,7 @@ import { LatencyTracker, metrics } from '../util/metrics';
 import { scopedSignal, systemClock } from '../util/clock';
 import { canonicalIp } from '../util/ip';
 import { inParallel } from '../util/parallel';
-import { planGlobal, planPeers } from './bgpPlan';
+import { REJECT_PEER_ROUTES, planGlobal, planImportPolicy, planPeers } from './bgpPlan';
 import { diffTable } from './diffTable';
 import { internalIPv4 } from './nodeIdentity';
 import { OwnEntries } from './ownEntries';
@@ -241,6 +242,7 @@ class SpeakerReconciler {
   private async syncTable(ctx: ReconcileContext): Promise<void> {
     const node = this.node();
     const started = await this.syncGlobal(node, ctx.log);
+    await this.syncImportPolicy(ctx.log);
     await this.syncPeers(ctx.log);
     if (started || !this.peerWatch) this.watchPeers();
     const eligible = node !== undefined && !excluded(node);
@@ -294,7 +296,21 @@ class SpeakerReconciler {
     return true;
   }
 
-  /** Step 2. */
+  /** Step 2: the global RIB holds only what we originate. */
+  private async syncImportPolicy(log: Log): Promise<void> {
+    const [assigned, defined] = await Promise.all([this.router.getImportPolicy(), this.router.listPolicies()]);
+    const plan = planImportPolicy(REJECT_PEER_ROUTES, assigned, defined);
+    if (!plan.assign) return;
+    log.info('setting the import policy: routes from peers are rejected', { was: assigned.defaultAction, redefined: plan.remove });
+    if (plan.detach) await this.router.setImportPolicy([], 'reject');
+    for (const name of plan.remove) await this.router.deletePolicy(name);
+    for (const policy of plan.add) await this.router.addPolicy(policy);
+    await this.router.setImportPolicy(REJECT_PEER_ROUTES.policies.map((p) => p.name), REJECT_PEER_ROUTES.defaultAction);
+    // A policy applies to routes received from now on: flush what the old one let in.
+    await this.router.softResetIn();
+  }
+
+  /** Step 3. */
   private async syncPeers(log: Log): Promise<void> {
     const running = await this.router.listPeers();
     const plan = planPeers(this.cfg.peers.map(peerSpecOf), running);
@@ -365,7 +381,7 @@ class SpeakerReconciler {
     return (await Promise.all(FAMILIES.map((f) => this.router.listPath(f, 'global')))).flat();
   }
 
-  /** Step 3. True when gobgpd's table changed. */
+  /** Step 4. True when gobgpd's table changed. */
   private async syncPaths(desired: readonly PathSpec[], log: Log): Promise<boolean> {
     const diff = diffTable(desired, await this.localPaths());
     // One streaming call for all additions: unary calls cost the speaker about

@@ -56,6 +56,12 @@ export function isIpv4Mapped(text: string): boolean {
   return b !== undefined && b.length === 16 && b.slice(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff;
 }
 
+/** The IPv4 address an IPv4-mapped IPv6 address stands for; any other text unchanged. */
+export function unmappedIp(text: string): string {
+  const b = ipBytes(text);
+  return b !== undefined && isIpv4Mapped(text) ? b.slice(12).join('.') : text;
+}
+
 /** Canonical text of an IP literal; undefined when the text is not one. */
 export function canonicalIp(text: string): string | undefined {
   const b = ipBytes(text);

@@ -11,6 +11,11 @@
 //
 // resume() heals the path: connections that lost bytes are reset (their TLS streams cannot go
 // on), new ones are forwarded, so a client still alive after the pause reconnects and is heard.
+//
+// stallOpen() is the half-open connection a load balancer leaves when it drops its state: the
+// connections open now go silent for good (bytes discarded both ways, never closed or reset,
+// resume() does not heal them), while new connections are forwarded as usual. Only a client
+// that notices the silence itself reconnects.
 import { createServer, connect, type Server, type Socket } from 'node:net';
 
 export interface TcpProxy {
@@ -18,6 +23,8 @@ export interface TcpProxy {
   port: number;
   pause(): void;
   resume(): void;
+  /** The connections open now become black holes for good; later ones work. */
+  stallOpen(): void;
   close(): Promise<void>;
   /** Bytes discarded while paused (client to server, server to client). */
   dropped(): { up: number; down: number };
@@ -28,6 +35,8 @@ interface Pair {
   server: Socket;
   /** Lost bytes during a pause: cannot carry a valid stream any more. */
   broken: boolean;
+  /** Black-holed by stallOpen(): drops everything, closes nothing. */
+  stalled: boolean;
 }
 
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
@@ -37,6 +46,10 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
 
   const forward = (pair: Pair, from: Socket, to: Socket, dir: 'up' | 'down'): void => {
     from.on('data', (chunk: Buffer) => {
+      if (pair.stalled) {
+        dropped[dir] += chunk.length;
+        return;
+      }
       if (paused || pair.broken) {
         pair.broken = true;
         dropped[dir] += chunk.length;
@@ -45,11 +58,14 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       to.write(chunk);
     });
     from.on('end', () => {
-      if (!paused) to.end();
+      if (!paused && !pair.stalled) to.end();
     });
-    from.on('error', () => to.destroy());
+    from.on('error', () => {
+      if (!pair.stalled) to.destroy();
+    });
     from.on('close', () => {
       // While paused a close is lost like any byte; resume() resets the other side.
+      if (pair.stalled) return;
       if (paused) {
         pair.broken = true;
         return;
@@ -61,7 +77,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
 
   const server: Server = createServer((client) => {
     const upstream = connect(target.port, target.host);
-    const pair: Pair = { client, server: upstream, broken: paused };
+    const pair: Pair = { client, server: upstream, broken: paused, stalled: false };
     pairs.add(pair);
     forward(pair, client, upstream, 'up');
     forward(pair, upstream, client, 'down');
@@ -81,11 +97,14 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     resume() {
       paused = false;
       for (const p of pairs) {
-        if (!p.broken) continue;
+        if (!p.broken || p.stalled) continue;
         p.client.destroy();
         p.server.destroy();
         pairs.delete(p);
       }
+    },
+    stallOpen() {
+      for (const p of pairs) p.stalled = true;
     },
     async close() {
       for (const p of pairs) {
