@@ -257,6 +257,8 @@ bird_conf() {
       echo "protocol bgp $(node_name "$i" | tr - _) from lab_node {"
       echo "  description \"$(node_name "$i")\";"
       echo "  neighbor $(node_addr "$i") port $BGP_PORT as $NODE_ASN;"
+      # The last node's session: a router without graceful restart (tests use it as such).
+      if [[ $i == "$NODES" ]]; then echo "  graceful restart off;"; fi
       echo "}"
     done
   } >"$LAB/bird.conf"

@@ -130,4 +130,21 @@ describe('restarts', () => {
     assert.notDeepEqual(withdrawals(offset, [KEPT]), []);
     assert.ok(await held([KEPT]), 'and the route is back');
   });
+
+  it('graceful restart on the speaker, none at the router (the lab\'s last node): the routes still arrive at once, not after gobgpd\'s 360 s deferral', async () => {
+    const plain = lab().nodes[lab().nodes.length - 1];
+    const plainProtocol = plain.name.replace('-', '_');
+    await ensureNode(plain.name, plain.address);
+    const other = await startOperator('restarts-spk-plain', 'speaker', gracefulSpeakerConfig(plain));
+    try {
+      await waitReady(other);
+      await waitFor(`BIRD's session ${plainProtocol} established`, async () => (await birdProtocolState(plainProtocol)) === 'Established', { timeoutMs: 60_000 });
+      const neighbor = (await birdc('show', 'protocols', 'all', plainProtocol)).split('Neighbor capabilities')[1] ?? '';
+      assert.match(neighbor, /Graceful restart/, 'the speaker offers graceful restart');
+      // gobgpd waits for an End-of-RIB this router never sends: 5 s (GR_DEFERRAL_SECONDS), then sends.
+      await waitFor(`${KEPT} from ${plain.name} in BIRD`, async () => (await birdNextHops()).get(KEPT)?.includes(plain.address) === true, { timeoutMs: 20_000 });
+    } finally {
+      await other.stop();
+    }
+  });
 });

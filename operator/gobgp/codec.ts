@@ -388,6 +388,13 @@ function checkPeerSpec(spec: PeerSpec): void {
   if (spec.password !== undefined && typeof spec.password !== 'string') fail(`${who}: password must be a string`);
 }
 
+/**
+ * How long a restarting gobgpd waits for a router's End-of-RIB before it sends its paths.
+ * We originate and accept nothing from the router, so there is nothing to wait for but the
+ * router's own readiness; short, because a router without graceful restart never sends one.
+ */
+export const GR_DEFERRAL_SECONDS = 5;
+
 /** Zero timers are left to gobgpd's defaults. */
 export function encodePeer(spec: PeerSpec): WirePeer {
   checkPeerSpec(spec);
@@ -420,7 +427,15 @@ export function encodePeer(spec: PeerSpec): WirePeer {
     // and End-of-RIB only after the router's End-of-RIB. Without the F bit a router drops
     // the stale routes it held the moment the session is back (RFC 4724 section 4.2).
     // notification_enabled: the N bit of RFC 8538, so a Cease (gobgpd stopping) keeps them too.
-    peer.graceful_restart = { enabled: gr, restart_time: spec.gracefulRestart.restartTime ?? 0, local_restarting: gr, notification_enabled: gr };
+    // A router that does not do graceful restart sends no End-of-RIB: gobgpd would then hold
+    // our paths back for its selection-deferral default (360 s) instead of the short one here.
+    peer.graceful_restart = {
+      enabled: gr,
+      restart_time: spec.gracefulRestart.restartTime ?? 0,
+      local_restarting: gr,
+      notification_enabled: gr,
+      deferral_time: gr ? GR_DEFERRAL_SECONDS : 0,
+    };
   }
   return peer;
 }

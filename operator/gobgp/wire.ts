@@ -228,7 +228,7 @@ export interface WirePeer {
   state?: Opt<WirePeerState>;
   timers?: Opt<WireTimers>;
   transport?: Opt<WireTransport>;
-  graceful_restart?: Opt<{ enabled?: boolean; restart_time?: number; notification_enabled?: boolean; local_restarting?: boolean }>;
+  graceful_restart?: Opt<{ enabled?: boolean; restart_time?: number; deferral_time?: number; notification_enabled?: boolean; local_restarting?: boolean }>;
   afi_safis?: WireAfiSafi[];
 }
 export interface WireListPeerResponse {
