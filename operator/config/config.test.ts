@@ -384,6 +384,10 @@ void test('bounds: a large file or one of nested aliases is refused at once', ()
     assert.match(problems[0] ?? '', want, name);
     assert.ok(ms < 500, `${name}: took ${ms} ms`);
   }
+  // js-yaml lets an anchored list contain itself: the walk stops at the budget, not in a loop.
+  assert.deepEqual(validateConfigText('a: &a [*a, *a]\nspeaker: {asn: 1, peers: *a}\n').problems, [
+    '<yaml>: has more than 10000 values once its aliases are expanded',
+  ]);
   // Aliases themselves stay allowed.
   assert.deepEqual(validateConfigText('speaker: {asn: 1, peers: [&p {address: 192.0.2.1, asn: 2}]}\ncontroller: {loadBalancerClasses: &c [""]}').problems, []);
 });
