@@ -3,7 +3,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { ControllerConfig, SpeakerConfig } from './config';
 import { announcementController, CONTROLLER_FIELD_MANAGER } from './controller/announcementController';
-import { GobgpClient } from './gobgp/client';
+import { createRouter } from './gobgp/autoRouter';
 import { installerController, INSTALLER_FIELD_MANAGER } from './installer/installerController';
 import { EventRecorder } from './kube/events';
 import { apiKubeWriter } from './kube/kubeWriter';
@@ -46,7 +46,7 @@ export function addControllerRole(ctx: RoleContext, config: ControllerConfig): v
 /** The speaker of one node, driving its gobgpd. */
 export function addSpeakerRole(ctx: RoleContext, config: SpeakerConfig): void {
   const { manager, kubeConfig, log } = ctx;
-  const router = new GobgpClient(config.gobgp.target, { timeoutMs: config.gobgp.timeoutMs });
+  const router = createRouter(config.gobgp.target, config.gobgp.api, { timeoutMs: config.gobgp.timeoutMs });
   const speaker = speakerRole({
     caches: manager,
     router,

@@ -2,7 +2,7 @@
 // filled in. Durations are milliseconds and say so in their names, because BGP
 // timers are whole seconds on the wire and a unit mix-up there is silent.
 import { inspect } from 'node:util';
-import type { Family } from '../gobgp/types';
+import type { ApiVersion, Family } from '../gobgp/types';
 
 export type Role = 'controller' | 'speaker' | 'all';
 
@@ -64,6 +64,8 @@ export interface PeerConfig {
   gracefulRestart: { enabled: boolean; restartTimeMs: number };
   families: Family[];
   passive: boolean;
+  /** BFD for the session; needs GoBGP's v4 API. Absent intervals and multiplier: gobgpd's defaults. */
+  bfd: { enabled: boolean; minTxIntervalMs?: number; minRxIntervalMs?: number; detectMultiplier?: number; multihop: boolean };
 }
 
 export interface SpeakerConfig {
@@ -74,7 +76,8 @@ export interface SpeakerConfig {
   listenPort: number;
   /** Empty: every address. */
   listenAddresses: string[];
-  gobgp: { target: string; timeoutMs: number };
+  /** api: which GoBGP gRPC API to speak; 'auto' asks the daemon once per connection. */
+  gobgp: { target: string; timeoutMs: number; api: ApiVersion | 'auto' };
   /** Absent family: 0.0.0.0 / ::, i.e. the session's local address. */
   nextHop: { ipv4?: string; ipv6?: string };
   withdrawOnShutdown: boolean;

@@ -3,7 +3,9 @@
 // with plain objects. Encoders validate and throw InvalidSpecError before any
 // request leaves the process; decoders accept anything gobgpd may send.
 import { isIPv4, isIPv6 } from 'node:net';
+import { bfdStateFromWire, checkBfd, decodeBfdConfig, encodeBfd } from './bfd';
 import type {
+  ApiVersion,
   Family,
   GlobalSpec,
   ObservedPath,
@@ -346,6 +348,11 @@ export function decodePath(path: WirePath): ObservedPath | undefined {
   };
   if (localPref !== undefined) observed.localPref = localPref;
   if (asPath !== undefined) observed.asPath = asPath;
+  return withPathIdentity(observed, path);
+}
+
+/** best, uuid and the neighbor a path was learned from, when gobgpd reports them. */
+function withPathIdentity(observed: ObservedPath, path: WirePath): ObservedPath {
   if (path.best !== undefined) observed.best = path.best;
   const uuid = uuidFromBytes(path.uuid);
   if (uuid !== undefined) observed.uuid = uuid;
@@ -397,9 +404,13 @@ function checkPeerSpec(spec: PeerSpec): void {
   if (spec.password !== undefined && typeof spec.password !== 'string') fail(`${who}: password must be a string`);
 }
 
-/** Zero timers are left to gobgpd's defaults. */
-export function encodePeer(spec: PeerSpec): WirePeer {
+/**
+ * Zero timers are left to gobgpd's defaults. `api` is the API the request is
+ * for: BFD exists only in v4, so a v3 request asking for it is refused.
+ */
+export function encodePeer(spec: PeerSpec, api: ApiVersion = 'v3'): WirePeer {
   checkPeerSpec(spec);
+  checkBfd(spec.bfd, `peer ${spec.address}`, api);
   const gr = spec.gracefulRestart?.enabled === true;
   const peer: WirePeer = {
     conf: { neighbor_address: spec.address, peer_asn: spec.asn, auth_password: spec.password ?? '' },
@@ -425,6 +436,7 @@ export function encodePeer(spec: PeerSpec): WirePeer {
   if (spec.gracefulRestart) {
     peer.graceful_restart = { enabled: gr, restart_time: spec.gracefulRestart.restartTime ?? 0 };
   }
+  if (api === 'v4' && spec.bfd) peer.bfd = encodeBfd(spec.bfd);
   return peer;
 }
 
@@ -462,6 +474,7 @@ export function decodePeerState(peer: WirePeer): PeerState | undefined {
   if (routerId !== undefined) out.routerId = routerId;
   const admin = peer.state?.admin_state;
   if (admin !== undefined) out.adminDown = admin === 'DOWN' || admin === 1 || peer.conf?.admin_down === true;
+  if (peer.bfd?.enabled) out.bfd = bfdStateFromWire(peer.state?.bfd_state?.session_state);
   return out;
 }
 
@@ -501,6 +514,8 @@ export function decodePeer(peer: WirePeer): PeerStatus | undefined {
     };
   }
   if (peer.transport) config.passive = peer.transport.passive_mode === true;
+  const bfd = decodeBfdConfig(peer.bfd);
+  if (bfd !== undefined) config.bfd = bfd;
   // Once established gobgpd reports the session's address instead of the configured one.
   const local = addressOrUndefined(peer.transport?.local_address);
   if (local !== undefined && state.state !== 'Established') config.localAddress = local;
