@@ -17,5 +17,5 @@ export function labClient(target: string, options: GobgpClientOptions = {}): Gob
 /** "v4.8.0 (v4 API)"-style name for test titles. */
 export function gobgpName(): string {
   const g = lab().gobgp;
-  return g.flavour === 'debian' ? "Debian's gobgpd (v3 API)" : `gobgpd ${path.basename(g.binDir)} (${g.api} API)`;
+  return g.flavour === 'debian' ? 'gobgpd 3.10 of Debian (v3 API)' : `gobgpd ${path.basename(g.binDir)} (${g.api} API)`;
 }
