@@ -46,7 +46,9 @@ export function addControllerRole(ctx: RoleContext, config: ControllerConfig): v
 /** The speaker of one node, driving its gobgpd. */
 export function addSpeakerRole(ctx: RoleContext, config: SpeakerConfig): void {
   const { manager, kubeConfig, log } = ctx;
-  const router = createRouter(config.gobgp.target, config.gobgp.api, { timeoutMs: config.gobgp.timeoutMs });
+  const router = createRouter(config.gobgp.target, config.gobgp.api, { timeoutMs: config.gobgp.timeoutMs }, (api) =>
+    log.info('gobgpd serves this gRPC API', { node: config.nodeName, api, target: config.gobgp.target }),
+  );
   const speaker = speakerRole({
     caches: manager,
     router,

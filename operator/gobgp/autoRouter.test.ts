@@ -53,7 +53,10 @@ void test('concurrent first calls share one probe', async () => {
 });
 
 void test('a daemon that is down decides nothing; after it went away the next call asks again', async () => {
-  const { v3, v4, auto } = setup();
+  const v3 = new FakeRouter();
+  const v4 = new FakeRouter();
+  const chosen: string[] = [];
+  const auto = new AutoRouter({ v3, v4 }, (api) => chosen.push(api));
   v4.failing = 'unavailable';
   await assert.rejects(auto.getBgp(), (e: unknown) => e instanceof GobgpError && e.kind === 'unavailable');
   assert.equal(auto.api, undefined);
@@ -68,6 +71,7 @@ void test('a daemon that is down decides nothing; after it went away the next ca
   await auto.getBgp();
   assert.equal(auto.api, 'v3');
   assert.deepEqual(v3.calls, ['getBgp()']);
+  assert.deepEqual(chosen, ['v4', 'v3'], 'each choice is told');
 });
 
 void test('other refusals keep the choice', async () => {

@@ -31,7 +31,11 @@ export class AutoRouter implements BgpRouter {
   private probe: Promise<BgpRouter> | undefined;
   private chosenApi: ApiVersion | undefined;
 
-  constructor(private readonly routers: Readonly<Record<ApiVersion, BgpRouter>>) {}
+  constructor(
+    private readonly routers: Readonly<Record<ApiVersion, BgpRouter>>,
+    /** Told each time a probe finds the API out (for the log). */
+    private readonly onChoose: (api: ApiVersion) => void = () => undefined,
+  ) {}
 
   /** The API of the daemon, once a call has found it out. */
   get api(): ApiVersion | undefined {
@@ -119,6 +123,7 @@ export class AutoRouter implements BgpRouter {
 
   private choose(api: ApiVersion): BgpRouter {
     this.chosenApi = api;
+    this.onChoose(api);
     this.chosen = this.routers[api];
     return this.chosen;
   }
@@ -131,9 +136,14 @@ export class AutoRouter implements BgpRouter {
   }
 }
 
-/** The router for `speaker.gobgp.api`. */
-export function createRouter(target: string, api: ApiChoice, options: GobgpClientOptions = {}): BgpRouter {
+/** The router for `speaker.gobgp.api`; onChoose hears what `auto` found out. */
+export function createRouter(
+  target: string,
+  api: ApiChoice,
+  options: GobgpClientOptions = {},
+  onChoose?: (api: ApiVersion) => void,
+): BgpRouter {
   if (api === 'v3') return new GobgpClient(target, options);
   if (api === 'v4') return new GobgpV4Client(target, options);
-  return new AutoRouter({ v3: new GobgpClient(target, options), v4: new GobgpV4Client(target, options) });
+  return new AutoRouter({ v3: new GobgpClient(target, options), v4: new GobgpV4Client(target, options) }, onChoose);
 }
