@@ -26,6 +26,8 @@ LAB="${VIPA_LAB_DIR:-$VIPA_ROOT/.lab}"
 recorded() { [[ -f $LAB/env ]] && sed -n "s/^export $1=\([0-9a-z]*\)$/\1/p" "$LAB/env" | tail -1; return 0; }
 : "${LAB_PORT_BASE:=$(recorded LAB_PORT_BASE)}"
 : "${LAB_BGP_PORT:=$(recorded LAB_BGP_PORT)}"
+# The GoBGP of a running lab is recorded too; a new lab (up) takes LAB_GOBGP or the default.
+LAB_GOBGP_ASKED="${LAB_GOBGP:-}"
 : "${LAB_GOBGP:=$(recorded LAB_GOBGP)}"
 LAB_GOBGP="${LAB_GOBGP:-v4}"
 GOBGP_BIN="$(gobgp_bin_dir "$LAB_GOBGP")"
@@ -297,6 +299,11 @@ write_env() {
 
 up() {
   local t0=$SECONDS
+  # gobgpds already running (an up on a running lab) keep the GoBGP they run.
+  if ! is_running "gobgpd-$(node_name 1)"; then
+    LAB_GOBGP="${LAB_GOBGP_ASKED:-v4}"
+    GOBGP_BIN="$(gobgp_bin_dir "$LAB_GOBGP")"
+  fi
   "$VIPA_ROOT/hack/deps.sh" debian
   "$VIPA_ROOT/hack/build-k8s.sh"
   "$VIPA_ROOT/hack/build-gobgp.sh" "$LAB_GOBGP"
