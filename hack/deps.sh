@@ -2,7 +2,8 @@
 # Installs everything the lab and the tests need, idempotently:
 #   Debian packages (gobgpd, bird2, GoBGP's protos, openssl, curl) when missing,
 #   node_modules from the lockfile when stale,
-#   etcd, kube-apiserver, kube-controller-manager and kubectl built from Go modules.
+#   etcd, kube-apiserver, kube-controller-manager and kubectl built from Go modules,
+#   gobgpd and the gobgp CLI of GoBGP v3 and v4 built from their Go modules.
 # Usage: hack/deps.sh [all|debian|npm|bins]
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
@@ -38,6 +39,7 @@ npm_deps() {
 
 bins() {
   "$VIPA_ROOT/hack/build-k8s.sh"
+  "$VIPA_ROOT/hack/build-gobgp.sh" v3 v4
 }
 
 case "${1:-all}" in

@@ -10,6 +10,10 @@
 #   hack/lab.sh restart-apiserver  stop kube-apiserver, wait, start it again
 #   hack/lab.sh stop NAME | start NAME   one component (apiserver, gobgpd-node-1, bird, ...)
 #   hack/lab.sh bird CMD...        run a birdc command against the lab router
+#   hack/lab.sh gobgp v3|v4|debian restart every node's gobgpd as that GoBGP (rewrites .lab/env)
+#
+# LAB_GOBGP=v4|v3|debian picks the nodes' gobgpd (default v4): GoBGP v4 or v3 built from the
+# Go modules pinned in hack/gobgp-v4/, hack/gobgp-v3/ (hack/build-gobgp.sh), or Debian's 3.10.
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 
@@ -19,9 +23,14 @@ LAB="${VIPA_LAB_DIR:-$VIPA_ROOT/.lab}"
 # LAB_APISERVER_PROFILING=true serves /debug/pprof on the API server (performance work only).
 # The API server enables OwnerReferencesPermissionEnforcement (as OpenShift does), so the
 # rbac e2e test proves the finalizers rules that blockOwnerDeletion needs.
-recorded() { [[ -f $LAB/env ]] && sed -n "s/^export $1=\([0-9]*\)$/\1/p" "$LAB/env" | tail -1; return 0; }
+recorded() { [[ -f $LAB/env ]] && sed -n "s/^export $1=\([0-9a-z]*\)$/\1/p" "$LAB/env" | tail -1; return 0; }
 : "${LAB_PORT_BASE:=$(recorded LAB_PORT_BASE)}"
 : "${LAB_BGP_PORT:=$(recorded LAB_BGP_PORT)}"
+# The GoBGP of a running lab is recorded too; a new lab (up) takes LAB_GOBGP or the default.
+LAB_GOBGP_ASKED="${LAB_GOBGP:-}"
+: "${LAB_GOBGP:=$(recorded LAB_GOBGP)}"
+LAB_GOBGP="${LAB_GOBGP:-v4}"
+GOBGP_BIN="$(gobgp_bin_dir "$LAB_GOBGP")"
 NODES="${LAB_NODE_COUNT:-3}"
 PORT_BASE="${LAB_PORT_BASE:-26000}"
 ETCD_PORT=$((PORT_BASE + 379))
@@ -223,7 +232,7 @@ start_kcm() {
 start_gobgpd() {
   local i="$1" name
   name="gobgpd-$(node_name "$i")"
-  start_proc "$name" /usr/bin/gobgpd --api-hosts "$(node_grpc "$i")" --pprof-disable -p -l info
+  start_proc "$name" "$GOBGP_BIN/gobgpd" --api-hosts "$(node_grpc "$i")" --pprof-disable -p -l info
   wait_for "$name" "$name" 30 bash -c "exec 3<>/dev/tcp/$(node_addr "$i")/$((GOBGP_PORT_BASE + i))"
 }
 
@@ -277,7 +286,9 @@ write_env() {
     echo "export VIPA_LAB_DIR=$LAB"
     echo "export KUBECONFIG=$LAB/admin.kubeconfig"
     echo "export LAB_K8S_BIN=$K8S_BIN"
-    echo "export PATH=$K8S_BIN:\$PATH"
+    echo "export LAB_GOBGP=$LAB_GOBGP"
+    echo "export LAB_GOBGP_BIN=$GOBGP_BIN"
+    echo "export PATH=$GOBGP_BIN:$K8S_BIN:\$PATH"
     echo "export LAB_APISERVER=https://127.0.0.1:$APISERVER_PORT"
     echo "export LAB_CA_FILE=$PKI/ca.crt"
     echo "export LAB_AUDIT_LOG=$LOGS/audit.log"
@@ -303,8 +314,14 @@ write_env() {
 
 up() {
   local t0=$SECONDS
+  # gobgpds already running (an up on a running lab) keep the GoBGP they run.
+  if ! is_running "gobgpd-$(node_name 1)"; then
+    LAB_GOBGP="${LAB_GOBGP_ASKED:-v4}"
+    GOBGP_BIN="$(gobgp_bin_dir "$LAB_GOBGP")"
+  fi
   "$VIPA_ROOT/hack/deps.sh" debian
   "$VIPA_ROOT/hack/build-k8s.sh"
+  "$VIPA_ROOT/hack/build-gobgp.sh" "$LAB_GOBGP"
   # Another lab (another checkout) on the same ports would make every component fail oddly.
   if ! is_running apiserver && (exec 3<>"/dev/tcp/127.0.0.1/$APISERVER_PORT") 2>/dev/null; then
     die "port $APISERVER_PORT is in use: is another lab running? (stop it with its hack/lab.sh down, or set LAB_PORT_BASE)"
@@ -315,12 +332,29 @@ up() {
   log "lab: starting etcd";                  start_etcd
   log "lab: starting kube-apiserver";        start_apiserver
   log "lab: starting kube-controller-manager"; start_kcm
-  for i in $(seq 1 "$NODES"); do
-    log "lab: starting gobgpd for $(node_name "$i") on $(node_grpc "$i")"; start_gobgpd "$i"
-  done
+  start_gobgpds
   log "lab: starting BIRD (upstream router $ROUTER_ADDRESS, AS $ROUTER_ASN)"; start_bird
   write_env
   log "lab up in $((SECONDS - t0))s; source $LAB/env"
+}
+
+start_gobgpds() {
+  local i
+  for i in $(seq 1 "$NODES"); do
+    log "lab: starting gobgpd ($LAB_GOBGP) for $(node_name "$i") on $(node_grpc "$i")"; start_gobgpd "$i"
+  done
+}
+
+# Swaps every node's gobgpd for another GoBGP in a running lab (cheaper than a new lab).
+switch_gobgp() {
+  [[ -f $LAB/env ]] || die "the lab is not up"
+  LAB_GOBGP="$1"
+  GOBGP_BIN="$(gobgp_bin_dir "$LAB_GOBGP")"
+  "$VIPA_ROOT/hack/build-gobgp.sh" "$LAB_GOBGP"
+  local i
+  for i in $(seq 1 "$NODES"); do stop_proc "gobgpd-$(node_name "$i")"; done
+  start_gobgpds
+  write_env
 }
 
 components() {
@@ -366,5 +400,6 @@ case "${1:-}" in
   stop) stop_proc "${2:?component}" ;;
   start) start_one "${2:?component}" ;;
   bird) shift; birdc -s "$LAB/bird.ctl" "$@" ;;
-  *) die "usage: $0 up|down|status|restart-apiserver [SECONDS]|stop NAME|start NAME|bird CMD..." ;;
+  gobgp) switch_gobgp "${2:?v3|v4|debian}" ;;
+  *) die "usage: $0 up|down|status|restart-apiserver [SECONDS]|stop NAME|start NAME|bird CMD...|gobgp v3|v4|debian" ;;
 esac

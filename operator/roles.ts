@@ -4,7 +4,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { ControllerConfig, SpeakerConfig } from './config';
 import { announcementController, CONTROLLER_FIELD_MANAGER } from './controller/announcementController';
 import { poolController } from './controller/poolController';
-import { GobgpClient } from './gobgp/client';
+import { createRouter } from './gobgp/autoRouter';
 import { installerController, INSTALLER_FIELD_MANAGER } from './installer/installerController';
 import { EventRecorder } from './kube/events';
 import { apiKubeWriter } from './kube/kubeWriter';
@@ -48,7 +48,9 @@ export function addControllerRole(ctx: RoleContext, config: ControllerConfig): v
 /** The speaker of one node, driving its gobgpd. */
 export function addSpeakerRole(ctx: RoleContext, config: SpeakerConfig): void {
   const { manager, kubeConfig, log } = ctx;
-  const router = new GobgpClient(config.gobgp.target, { timeoutMs: config.gobgp.timeoutMs });
+  const router = createRouter(config.gobgp.target, config.gobgp.api, { timeoutMs: config.gobgp.timeoutMs }, (api) =>
+    log.info('gobgpd serves this gRPC API', { node: config.nodeName, api, target: config.gobgp.target }),
+  );
   const speaker = speakerRole({
     caches: manager,
     router,

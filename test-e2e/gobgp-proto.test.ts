@@ -1,17 +1,34 @@
-// Our gobgp.proto is a hand-written subset of GoBGP's API. This checks it
-// against the full .proto files GoBGP ships (Debian's golang-github-osrg-gobgp
-// source): every message, field, enum value and rpc we declare must exist
-// upstream under the same full name with the same number, type and label.
+// Our proto files are hand-written subsets of GoBGP's API. This checks them
+// against the full .proto files GoBGP ships: the v3 subset against Debian's
+// golang-github-osrg-gobgp source (3.10) and against the pinned v3 module
+// (hack/gobgp-v3/go.mod), the v4 subset against the pinned v4 module
+// (hack/gobgp-v4/go.mod), both read from the Go module cache. Every message,
+// field, enum value and rpc we declare must exist upstream under the same full
+// name with the same number, type and label.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { PROTO_PATH } from '../operator/gobgp/client';
+import { PROTO_PATH, protoPath } from '../operator/gobgp/client';
 
-/** The source file (dist/test-e2e → repository root); the client may load a build copy of it. */
-const OUR_PROTO = path.join(__dirname, '..', '..', 'operator', 'gobgp', 'proto', 'gobgp.proto');
+/** The source files (dist/test-e2e → repository root); the client may load a build copy of them. */
+const REPO = path.join(__dirname, '..', '..');
+const OUR_V3 = path.join(REPO, 'operator', 'gobgp', 'proto', 'gobgp.proto');
+const OUR_V4 = path.join(REPO, 'operator', 'gobgp', 'proto', 'gobgp-v4.proto');
 const UPSTREAM_DIR = '/usr/share/gocode/src/github.com/osrg/gobgp/api';
 const UPSTREAM_FILES = ['gobgp.proto', 'attribute.proto', 'capability.proto'];
+
+/** The pinned module's source directory: the module cache, fetched there by the go command if missing. */
+function moduleDir(major: 3 | 4): string {
+  const gomod = readFileSync(path.join(REPO, 'hack', `gobgp-v${major}`, 'go.mod'), 'utf8');
+  const version = new RegExp(`^require github\\.com/osrg/gobgp/v${major} (v\\S+)$`, 'm').exec(gomod)?.[1];
+  assert.ok(version, `no GoBGP version in hack/gobgp-v${major}/go.mod`);
+  const out = execFileSync('go', ['mod', 'download', '-json', `github.com/osrg/gobgp/v${major}@${version}`], { encoding: 'utf8', timeout: 120_000 });
+  const dir = (JSON.parse(out) as { Dir?: string }).Dir;
+  assert.ok(dir && existsSync(dir), `go mod download gave no directory for GoBGP ${version}`);
+  return dir;
+}
 
 interface Field {
   name: string;
@@ -195,8 +212,16 @@ function resolve(schema: Schema, scope: string, type: string): string {
 }
 
 function load(files: string[]): Schema {
+  return parseTexts(files.map((f) => [f, readFileSync(f, 'utf8')]));
+}
+
+function parseText(text: string): Schema {
+  return parseTexts([['<text>', text]]);
+}
+
+function parseTexts(sources: Array<[string, string]>): Schema {
   const schema: Schema = { messages: new Map(), enums: new Map(), rpcs: new Map() };
-  const pending = files.flatMap((f) => parseInto(schema, readFileSync(f, 'utf8'), f));
+  const pending = sources.flatMap(([file, text]) => parseInto(schema, text, file));
   for (const { scope, field } of pending) field.type = resolve(schema, scope, field.type);
   for (const rpc of schema.rpcs.values()) {
     const [pkgReq = '', req = ''] = rpc.request.split(':');
@@ -209,23 +234,9 @@ function load(files: string[]): Schema {
 
 const upstreamPaths = UPSTREAM_FILES.map((f) => path.join(UPSTREAM_DIR, f));
 
-void test('GoBGP upstream protos are present (golang-github-osrg-gobgp source package)', () => {
-  for (const f of upstreamPaths) {
-    assert.ok(existsSync(f), `missing ${f}: install the Debian package that ships GoBGP's API source; this check cannot run without it`);
-  }
-});
-
-void test('our gobgp.proto is a wire-compatible subset of GoBGP 3 (names, numbers, types, labels)', () => {
-  assert.ok(upstreamPaths.every((f) => existsSync(f)), `upstream protos missing under ${UPSTREAM_DIR}`);
-  assert.ok(existsSync(OUR_PROTO), `missing ${OUR_PROTO}`);
-  assert.ok(readFileSync(PROTO_PATH, 'utf8') === readFileSync(OUR_PROTO, 'utf8'), `${PROTO_PATH} is a stale copy of ${OUR_PROTO}: rebuild`);
-  const ours = load([OUR_PROTO]);
-  const upstream = load(upstreamPaths);
+/** Every declaration of ours that upstream lacks or declares otherwise, one line each. */
+function differences(ours: Schema, upstream: Schema): string[] {
   const problems: string[] = [];
-
-  assert.ok(ours.messages.size >= 40, `parsed only ${ours.messages.size} messages from ${OUR_PROTO}`);
-  assert.ok(upstream.messages.size >= 200, `parsed only ${upstream.messages.size} upstream messages`);
-
   for (const [name, fields] of ours.messages) {
     const theirs = upstream.messages.get(name);
     if (!theirs) {
@@ -257,8 +268,61 @@ void test('our gobgp.proto is a wire-compatible subset of GoBGP 3 (names, number
       problems.push(`rpc ${name}: ours ${JSON.stringify(rpc)}, upstream ${JSON.stringify(theirs)}`);
     }
   }
-  assert.deepEqual(problems, [], `our proto differs from GoBGP's:\n${problems.join('\n')}`);
-  assert.ok(ours.rpcs.size >= 10, `expected at least the 10 RPCs we use, parsed ${ours.rpcs.size}`);
+  return problems;
+}
+
+function assertSubset(ourFile: string, upstreamFiles: string[], minMessages: number): void {
+  assert.ok(upstreamFiles.every((f) => existsSync(f)), `upstream protos missing: ${upstreamFiles.filter((f) => !existsSync(f)).join(', ')}`);
+  assert.ok(existsSync(ourFile), `missing ${ourFile}`);
+  const ours = load([ourFile]);
+  const upstream = load(upstreamFiles);
+  assert.ok(ours.messages.size >= minMessages, `parsed only ${ours.messages.size} messages from ${ourFile}`);
+  assert.ok(upstream.messages.size >= 200, `parsed only ${upstream.messages.size} upstream messages`);
+  const problems = differences(ours, upstream);
+  assert.deepEqual(problems, [], `${path.basename(ourFile)} differs from GoBGP's:\n${problems.join('\n')}`);
+  assert.ok(ours.rpcs.size >= 11, `expected at least the 11 RPCs we use, parsed ${ours.rpcs.size}`);
+}
+
+void test('GoBGP upstream protos are present (golang-github-osrg-gobgp source package)', () => {
+  for (const f of upstreamPaths) {
+    assert.ok(existsSync(f), `missing ${f}: install the Debian package that ships GoBGP's API source; this check cannot run without it`);
+  }
+});
+
+void test('the build copies are the source protos', () => {
+  for (const [copy, source] of [[PROTO_PATH, OUR_V3], [protoPath('gobgp-v4.proto'), OUR_V4]] as const) {
+    assert.ok(readFileSync(copy, 'utf8') === readFileSync(source, 'utf8'), `${copy} is a stale copy of ${source}: rebuild`);
+  }
+});
+
+void test('our gobgp.proto is a wire-compatible subset of GoBGP 3.10 (Debian) (names, numbers, types, labels)', () => {
+  assertSubset(OUR_V3, upstreamPaths, 40);
+});
+
+void test('our gobgp.proto is a wire-compatible subset of the pinned GoBGP v3 module', () => {
+  const dir = path.join(moduleDir(3), 'api');
+  assertSubset(OUR_V3, UPSTREAM_FILES.map((f) => path.join(dir, f)), 40);
+});
+
+void test('our gobgp-v4.proto is a wire-compatible subset of the pinned GoBGP v4 module', () => {
+  const dir = path.join(moduleDir(4), 'proto', 'api');
+  const files = ['gobgp.proto', 'attribute.proto', 'capability.proto', 'common.proto', 'extcom.proto', 'nlri.proto'];
+  assertSubset(OUR_V4, files.map((f) => path.join(dir, f)), 50);
+});
+
+void test('a changed field number, type or enum value is caught (the check can fail)', () => {
+  const dir = path.join(moduleDir(4), 'proto', 'api');
+  const upstream = load(['gobgp.proto', 'attribute.proto', 'common.proto', 'nlri.proto'].map((f) => path.join(dir, f)));
+  const broken = readFileSync(OUR_V4, 'utf8')
+    .replace('BfdPeerConfig bfd = 12;', 'BfdPeerConfig bfd = 13;')
+    .replace('uint32 local_pref = 1;', 'uint64 local_pref = 1;')
+    .replace('TABLE_TYPE_ADJ_OUT = 4;', 'TABLE_TYPE_ADJ_OUT = 3;');
+  const problems = differences(parseText(broken), upstream);
+  assert.deepEqual(problems, [
+    'api.Peer.bfd = 13: no upstream field with that number',
+    'api.LocalPrefAttribute.local_pref = 1: ours single uint64 local_pref, upstream single uint32 local_pref',
+    'enum api.TableType.TABLE_TYPE_ADJ_OUT = 3: upstream 4',
+  ]);
 });
 
 void test('the parser reads upstream as protoc would (spot checks)', () => {
@@ -279,4 +343,8 @@ void test('the parser reads upstream as protoc would (spot checks)', () => {
     clientStream: false,
     serverStream: true,
   });
+  const v4dir = path.join(moduleDir(4), 'proto', 'api');
+  const v4 = load(['gobgp.proto', 'attribute.proto', 'common.proto', 'nlri.proto', 'capability.proto', 'extcom.proto'].map((f) => path.join(v4dir, f)));
+  assert.deepEqual(v4.messages.get('api.MpReachNLRIAttribute')?.find((f) => f.name === 'nlris'), { name: 'nlris', number: 3, type: 'api.NLRI', label: 'repeated' });
+  assert.deepEqual(v4.messages.get('api.MpUnreachNLRIAttribute')?.find((f) => f.name === 'family')?.type, 'api.Family');
 });

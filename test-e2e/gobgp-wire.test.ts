@@ -1,6 +1,7 @@
-// Wire compatibility of GobgpClient with the real gobgpd (Debian's 3.10):
-// spawns its own daemons on loopback addresses, drives them through our
-// client, cross-checks with the real `gobgp` CLI, brings up a real eBGP
+// Wire compatibility of our GoBGP clients with the real gobgpd the lab runs
+// (LAB_GOBGP: GoBGP v4 by default, v3, or Debian's 3.10), through the client of
+// the API it serves: spawns its own daemons on loopback addresses, drives them
+// through that client, cross-checks with the real `gobgp` CLI of the same build, brings up a real eBGP
 // session between two daemons for the adj-RIB-out, and kills a daemon under
 // a watch. Only the processes started here are ever killed (by their PID).
 import { after, before, describe, it } from 'node:test';
@@ -13,7 +14,8 @@ import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { GobgpClient, GobgpError } from '../operator/gobgp/client';
+import { GobgpClient, GobgpError, InvalidSpecError } from '../operator/gobgp/client';
+import { gobgpBinary, gobgpName, labClient } from './harness/gobgp';
 import type { GlobalSpec, ObservedPath, PathSpec, PeerEvent, PeerSpec } from '../operator/gobgp/types';
 
 const execFileP = promisify(execFile);
@@ -73,7 +75,7 @@ function portAnswers(host: string, port: number): Promise<boolean> {
 async function startGobgpd(name: string, host: string, port: number): Promise<Daemon> {
   // Never test against a stray daemon that already owns the address.
   assert.equal(await portAnswers(host, port), false, `${host}:${port} is already in use; stop whatever listens there`);
-  const proc = spawn('gobgpd', ['--api-hosts', `${host}:${port}`, '--pprof-disable', '--log-plain', '--log-level', 'info'], {
+  const proc = spawn(gobgpBinary('gobgpd'), ['--api-hosts', `${host}:${port}`, '--pprof-disable', '--log-plain', '--log-level', 'info'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];
@@ -88,7 +90,7 @@ async function startGobgpd(name: string, host: string, port: number): Promise<Da
   const daemon: Daemon = { name, proc, output, exited };
   daemons.push(daemon);
 
-  const client = new GobgpClient(`${host}:${port}`, { timeoutMs: 2000 });
+  const client = labClient(`${host}:${port}`, { timeoutMs: 2000 });
   try {
     const deadline = Date.now() + 15_000;
     for (;;) {
@@ -170,17 +172,17 @@ interface CliAttr {
 type CliRib = Record<string, Array<{ nlri: { prefix: string }; attrs: CliAttr[] }>>;
 
 async function cliRib(daemon: { ip: string; api: number }, family: 'ipv4' | 'ipv6'): Promise<CliRib> {
-  const { stdout } = await execFileP('gobgp', ['-u', daemon.ip, '-p', String(daemon.api), 'global', 'rib', '-a', family, '-j'], {
+  const { stdout } = await execFileP(gobgpBinary('gobgp'), ['-u', daemon.ip, '-p', String(daemon.api), 'global', 'rib', '-a', family, '-j'], {
     timeout: 10_000,
   });
   return JSON.parse(stdout || '{}') as CliRib;
 }
 
 async function cli(args: string[]): Promise<void> {
-  await execFileP('gobgp', ['-u', A.ip, '-p', String(A.api), ...args], { timeout: 10_000 });
+  await execFileP(gobgpBinary('gobgp'), ['-u', A.ip, '-p', String(A.api), ...args], { timeout: 10_000 });
 }
 
-void describe('GobgpClient against the real gobgpd', { timeout: 180_000 }, () => {
+void describe(`our client against the real ${gobgpName()}`, { timeout: 180_000 }, () => {
   let a: GobgpClient;
   let b: GobgpClient;
   let daemonA: Daemon;
@@ -191,7 +193,7 @@ void describe('GobgpClient against the real gobgpd', { timeout: 180_000 }, () =>
 
   before(async () => {
     daemonA = await startGobgpd('gobgpd-A', A.ip, A.api);
-    a = new GobgpClient(`${A.ip}:${A.api}`, { timeoutMs: 5000 });
+    a = labClient(`${A.ip}:${A.api}`, { timeoutMs: 5000 });
   });
 
   after(async () => {
@@ -241,7 +243,13 @@ void describe('GobgpClient against the real gobgpd', { timeout: 180_000 }, () =>
       families: ['ipv4-unicast', 'ipv6-unicast'],
       passive: true,
       localAddress: A.ip,
+      // BFD exists only in the v4 API; on v3 it is refused before anything is sent (below).
+      ...(a.api === 'v4' ? { bfd: { enabled: true, minTxIntervalMs: 300, minRxIntervalMs: 200, detectMultiplier: 5, multihop: false } } : {}),
     };
+    if (a.api === 'v3') {
+      await assert.rejects(a.addPeer({ ...spec, bfd: { enabled: true } }), (e: unknown) => e instanceof InvalidSpecError && /BFD needs GoBGP's v4 API/.test(e.message));
+      assert.deepEqual(await a.listPeers(), []);
+    }
     await a.addPeer(spec);
     const peers = await a.listPeers();
     assert.equal(peers.length, 1);
@@ -312,7 +320,9 @@ void describe('GobgpClient against the real gobgpd', { timeout: 180_000 }, () =>
     const attrs6 = rib6[v6.prefix]?.[0]?.attrs ?? [];
     const mp = byType(attrs6, 14);
     assert.equal(mp?.nexthop, v6.nextHop, 'MP_REACH next hop');
-    assert.deepEqual(mp?.value, [{ prefix: v6.prefix }], 'MP_REACH NLRI');
+    // GoBGP 4's CLI wraps each NLRI with its path identifier: {NLRI: {prefix}, ID}.
+    const nlris = (mp?.value as Array<{ prefix?: string; NLRI?: { prefix?: string } }> | undefined)?.map((n) => n.NLRI?.prefix ?? n.prefix);
+    assert.deepEqual(nlris, [v6.prefix], 'MP_REACH NLRI');
     assert.equal(byType(attrs6, 3), undefined, 'no NEXT_HOP for IPv6');
     assert.equal(byType(attrs6, 5)?.value, 150);
     assert.deepEqual(byType(attrs6, 32)?.value, [{ ASN: 1, LocalData1: 2, LocalData2: 3 }]);
@@ -376,7 +386,7 @@ void describe('GobgpClient against the real gobgpd', { timeout: 180_000 }, () =>
 
   void it('an iBGP session to a second gobgpd: state events, adj-RIB-out, and learned paths are not local', async () => {
     await startGobgpd('gobgpd-B', B.ip, B.api);
-    b = new GobgpClient(`${B.ip}:${B.api}`, { timeoutMs: 5000 });
+    b = labClient(`${B.ip}:${B.api}`, { timeoutMs: 5000 });
     assert.equal(await b.startBgp(globalB), 'started');
     const families: PeerSpec['families'] = ['ipv4-unicast', 'ipv6-unicast'];
     // B waits (passive) so A's first connect, 5-10 s after AddPeer, wins without a collision.
@@ -463,10 +473,10 @@ void describe('GobgpClient transports and deadlines', { timeout: 60_000 }, () =>
   void it('unix:///path target; StartBgp without a BGP listener (listenPort -1)', async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'gobgp-wire-'));
     const socket = path.join(dir, 'gobgpd.sock');
-    const proc = spawn('gobgpd', ['--api-hosts', `unix://${socket}`, '--pprof-disable', '--log-plain'], { stdio: 'ignore' });
+    const proc = spawn(gobgpBinary('gobgpd'), ['--api-hosts', `unix://${socket}`, '--pprof-disable', '--log-plain'], { stdio: 'ignore' });
     const daemon: Daemon = { name: 'gobgpd-unix', proc, output: [], exited: new Promise((r) => proc.once('exit', () => r())) };
     daemons.push(daemon);
-    const c = new GobgpClient(`unix://${socket}`, { timeoutMs: 2000 });
+    const c = labClient(`unix://${socket}`, { timeoutMs: 2000 });
     try {
       await eventually('unix socket answers', async () => (await c.getBgp()) ?? null, 15_000);
       const spec: GlobalSpec = { asn: 65010, routerId: '192.0.2.77', listenPort: -1, listenAddresses: [] };
@@ -487,7 +497,7 @@ void describe('GobgpClient transports and deadlines', { timeout: 60_000 }, () =>
     await new Promise<void>((r) => silent.listen(0, '127.0.0.34', r));
     const address = silent.address();
     assert.ok(address && typeof address === 'object');
-    const c = new GobgpClient(`127.0.0.34:${address.port}`, { timeoutMs: 500, listTimeoutMs: 500 });
+    const c = labClient(`127.0.0.34:${address.port}`, { timeoutMs: 500, listTimeoutMs: 500 });
     try {
       const started = Date.now();
       await rejectsWith(c.getBgp(), 'timeout', 'GetBgp');

@@ -4,7 +4,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { GobgpClient } from '../operator/gobgp/client';
+import type { GobgpClient } from '../operator/gobgp/client';
+import { labClient } from './harness/gobgp';
 import type { PathSpec } from '../operator/gobgp/types';
 import { birdRoutes } from './harness/bird';
 import { REPO_ROOT, kubectl, kubectlResult, lab, waitFor } from './harness/lab';
@@ -105,7 +106,7 @@ describe('lab: BGP network', () => {
 
   before(async () => {
     const l = lab();
-    client = new GobgpClient(node.gobgpTarget);
+    client = labClient(node.gobgpTarget);
     await waitFor('gobgpd to answer', async () => (await client.getBgp(), true));
     await client.startBgp({ asn: l.nodeAsn, routerId: node.address, listenPort: l.bgpPort, listenAddresses: [node.address] });
     const peers = await client.listPeers();

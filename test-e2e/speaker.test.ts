@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { VipAnnouncement } from '../operator/api/types';
+import { gobgpBinary } from './harness/gobgp';
 import { birdLogOffset, birdLogSince, birdNextHops, birdRoutes, birdc } from './harness/bird';
 import { REPO_ROOT, kubectl, labCommand, lab, waitFor, waitUntilNoMismatch, type LabNode } from './harness/lab';
 import {
@@ -43,7 +44,7 @@ function advertised(va: VipAnnouncement | undefined): string | undefined {
 
 async function gobgpCli(node: LabNode, ...args: string[]): Promise<string> {
   const [host, port] = node.gobgpTarget.split(':');
-  const { stdout } = await execFileP('gobgp', ['-u', host, '-p', port, ...args]);
+  const { stdout } = await execFileP(gobgpBinary('gobgp'), ['-u', host, '-p', port, ...args]);
   return stdout;
 }
 

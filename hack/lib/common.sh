@@ -31,3 +31,15 @@ fresh_lab() {
   "$VIPA_ROOT/hack/lab.sh" down >/dev/null 2>&1 || true
   "$VIPA_ROOT/hack/lab.sh" up
 }
+
+# GoBGP for the lab: hack/gobgp-vN/go.mod pins github.com/osrg/gobgp/vN (N = 3 or 4);
+# hack/build-gobgp.sh builds its gobgpd and gobgp CLI into $VIPA_CACHE/gobgp/vX.Y.Z/.
+# "debian" is Debian's gobgpd package (3.10), in /usr/bin.
+gobgp_version() { sed -n "s/^require github.com\/osrg\/gobgp\/v$1 v\(.*\)$/\1/p" "$VIPA_ROOT/hack/gobgp-v$1/go.mod"; }
+gobgp_bin_dir() {
+  case "$1" in
+    debian) echo /usr/bin ;;
+    v3|v4) echo "$VIPA_CACHE/gobgp/v$(gobgp_version "${1#v}")" ;;
+    *) die "unknown GoBGP flavour '$1' (want v3, v4 or debian)" ;;
+  esac
+}

@@ -93,6 +93,8 @@ export interface PeerStatus {
   state: string;
   /** Prefixes of this announcement present in the adj-RIB-out towards this peer. */
   advertised: string[];
+  /** BFD session state (Up, Down, Init, AdminDown, Unknown), for peers with BFD enabled. */
+  bfd?: string;
 }
 
 export interface SpeakerStatus {
@@ -174,6 +176,8 @@ export interface VipAnnouncerPeer {
   gracefulRestart?: { enabled?: boolean; restartTime?: string };
   families?: Family[];
   passive?: boolean;
+  /** BFD on the session (needs a gobgpd of GoBGP 4.5 or later); intervals are durations ("300ms"). */
+  bfd?: { enabled?: boolean; minTxInterval?: string; minRxInterval?: string; detectMultiplier?: number; multihop?: boolean };
 }
 
 export interface Toleration {

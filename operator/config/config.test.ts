@@ -63,7 +63,7 @@ void test('full file: every field read and typed', () => {
       routerId: '127.0.0.11',
       listenPort: 1179,
       listenAddresses: ['127.0.0.11', '::1'],
-      gobgp: { target: 'unix:///run/gobgp/gobgpd.sock', timeoutMs: 3000 },
+      gobgp: { target: 'unix:///run/gobgp/gobgpd.sock', timeoutMs: 3000, api: 'v4' },
       nextHop: { ipv4: '192.0.2.11', ipv6: '2001:db8::11' },
       withdrawOnShutdown: false,
       driftCheckPeriodMs: 30_000,
@@ -81,6 +81,7 @@ void test('full file: every field read and typed', () => {
           gracefulRestart: { enabled: true, restartTimeMs: 60_000 },
           families: ['ipv4-unicast', 'ipv6-unicast'],
           passive: true,
+          bfd: { enabled: true, minTxIntervalMs: 100, minRxIntervalMs: 300, detectMultiplier: 5, multihop: true },
         },
         {
           address: '2001:db8::1',
@@ -94,6 +95,7 @@ void test('full file: every field read and typed', () => {
           gracefulRestart: { enabled: false, restartTimeMs: 120_000 },
           families: ['ipv6-unicast'],
           passive: false,
+          bfd: { enabled: false, multihop: false },
         },
       ],
     },
@@ -122,7 +124,7 @@ void test('minimal file: defaults filled, node name from env NODE_NAME', () => {
       asn: 64512,
       listenPort: 179,
       listenAddresses: [],
-      gobgp: { target: '127.0.0.1:50051', timeoutMs: 10_000 },
+      gobgp: { target: '127.0.0.1:50051', timeoutMs: 10_000, api: 'auto' },
       nextHop: {},
       withdrawOnShutdown: true,
       driftCheckPeriodMs: 10_000,
@@ -137,6 +139,7 @@ void test('minimal file: defaults filled, node name from env NODE_NAME', () => {
           gracefulRestart: { enabled: false, restartTimeMs: 120_000 },
           families: ['ipv4-unicast'],
           passive: false,
+          bfd: { enabled: false, multihop: false },
         },
         {
           address: '2001:db8::1',
@@ -148,6 +151,7 @@ void test('minimal file: defaults filled, node name from env NODE_NAME', () => {
           gracefulRestart: { enabled: false, restartTimeMs: 120_000 },
           families: ['ipv6-unicast'],
           passive: false,
+          bfd: { enabled: false, multihop: false },
         },
       ],
     },
@@ -429,4 +433,23 @@ void test('passwords: at most 80 bytes, inline or in a file', () => {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+void test('BFD and the GoBGP API: per-peer settings, checked ranges, refused with the v3 API', () => {
+  const doc = (gobgp: string, bfd: string): string =>
+    `speaker:\n  nodeName: n\n  asn: 64512\n  gobgp: ${gobgp}\n  peers:\n    - {address: 192.0.2.1, asn: 65000, bfd: ${bfd}}\n`;
+  const ok = parseConfig(doc('{api: auto}', '{enabled: true, minTxInterval: 50ms}'));
+  assert.deepEqual(ok.speaker?.peers[0]?.bfd, { enabled: true, minTxIntervalMs: 50, multihop: false });
+  const off = parseConfig(doc('{}', '{minTxInterval: 50ms}'));
+  assert.equal(off.speaker?.gobgp.api, 'auto');
+  assert.deepEqual(off.speaker?.peers[0]?.bfd, { enabled: false, minTxIntervalMs: 50, multihop: false });
+  assert.deepEqual(problemsOf(() => parseConfig(doc('{api: v3}', '{enabled: true}'))), [
+    "speaker.peers[0].bfd.enabled: needs speaker.gobgp.api v4 or auto: GoBGP's v3 API has no BFD (gobgpd 4.5 or later has)",
+  ]);
+  assert.deepEqual(problemsOf(() => parseConfig(doc('{api: v5}', '{enabled: true, detectMultiplier: 0, minRxInterval: "0", multi: true}'))), [
+    'speaker.gobgp.api: must be one of: "v3", "v4", "auto"',
+    'speaker.peers[0].bfd.detectMultiplier: must be >= 1',
+    'speaker.peers[0].bfd.minRxInterval: must be at least 1ms',
+    'speaker.peers[0].bfd.multi: is not a known field',
+  ]);
 });

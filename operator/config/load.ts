@@ -366,9 +366,21 @@ function crossFieldChecks(root: Obj, problems: Problems): void {
   if (isObj(sp.gobgp)) duration(sp.gobgp, 'timeout', 'speaker.gobgp', { min: 100, max: 5 * 60 * SECOND }, problems);
   if (!Array.isArray(sp.peers)) return;
   const seen = new Map<string, number>();
+  const api = isObj(sp.gobgp) ? sp.gobgp.api : undefined;
   sp.peers.forEach((peer: unknown, i) => {
-    if (isObj(peer)) peerChecks(peer, i, seen, problems);
+    if (!isObj(peer)) return;
+    peerChecks(peer, i, seen, problems);
+    if (isObj(peer.bfd)) bfdChecks(peer.bfd, `speaker.peers[${i}].bfd`, api, problems);
   });
+}
+
+/** BFD intervals travel as microseconds in a uint32 (durations are whole ms); v3's API has no BFD. */
+function bfdChecks(bfd: Obj, at: string, api: unknown, problems: Problems): void {
+  const interval = { min: 1, max: Math.floor(0xffffffff / 1000) };
+  for (const key of ['minTxInterval', 'minRxInterval']) duration(bfd, key, at, interval, problems);
+  if (bfd.enabled === true && api === 'v3') {
+    problems.add(`${at}.enabled`, "needs speaker.gobgp.api v4 or auto: GoBGP's v3 API has no BFD (gobgpd 4.5 or later has)");
+  }
 }
 
 function controllerChecks(ctrl: Obj, problems: Problems): void {
@@ -492,7 +504,7 @@ function toSpeaker(sp: NonNullable<RawConfig['speaker']>, passwords: Map<number,
     ...(sp.routerId !== undefined ? { routerId: sp.routerId } : {}),
     listenPort: sp.listenPort,
     listenAddresses: [...sp.listenAddresses],
-    gobgp: { target: sp.gobgp.target, timeoutMs: ms(sp.gobgp.timeout) },
+    gobgp: { target: sp.gobgp.target, timeoutMs: ms(sp.gobgp.timeout), api: sp.gobgp.api },
     nextHop: {
       ...(sp.nextHop.ipv4 !== undefined ? { ipv4: sp.nextHop.ipv4 } : {}),
       ...(sp.nextHop.ipv6 !== undefined ? { ipv6: sp.nextHop.ipv6 } : {}),
@@ -524,5 +536,16 @@ function toPeer(p: RawPeer, filePassword: Secret | undefined): PeerConfig {
     gracefulRestart: { enabled: p.gracefulRestart.enabled, restartTimeMs: ms(p.gracefulRestart.restartTime) },
     families,
     passive: p.passive,
+    bfd: toBfd(p.bfd),
+  };
+}
+
+function toBfd(b: RawPeer['bfd']): PeerConfig['bfd'] {
+  return {
+    enabled: b.enabled,
+    ...(b.minTxInterval !== undefined ? { minTxIntervalMs: ms(b.minTxInterval) } : {}),
+    ...(b.minRxInterval !== undefined ? { minRxIntervalMs: ms(b.minRxInterval) } : {}),
+    ...(b.detectMultiplier !== undefined ? { detectMultiplier: b.detectMultiplier } : {}),
+    multihop: b.multihop,
   };
 }

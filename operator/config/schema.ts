@@ -17,6 +17,7 @@ export const LOAD_BALANCER_CLASS =
 export const MAX_PEERS = 32;
 /** Linux's TCP_MD5SIG_MAXKEYLEN: a longer key makes gobgpd's setsockopt fail and the session run without MD5. */
 export const MAX_PASSWORD_BYTES = 80;
+export const GOBGP_APIS = ['v3', 'v4', 'auto'] as const;
 
 const duration = (description: string, dflt?: string) =>
   ({ type: 'string', format: 'duration', description, ...(dflt === undefined ? {} : { default: dflt }) }) as const;
@@ -63,6 +64,19 @@ const peerSchema = {
       description: "Default: the family of the neighbor address (GoBGP's own default).",
     },
     passive: { type: 'boolean', default: false, description: 'Wait for the neighbor to connect.' },
+    bfd: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description: "BFD on this session (GoBGP's v4 API, gobgpd 4.5 or later). Absent intervals: gobgpd's 1s.",
+      properties: {
+        enabled: { type: 'boolean', default: false },
+        minTxInterval: duration('Desired minimum interval between our BFD packets, whole milliseconds.'),
+        minRxInterval: duration("Required minimum interval between the neighbor's BFD packets, whole milliseconds."),
+        detectMultiplier: { type: 'integer', minimum: 1, maximum: 255, description: 'Missed intervals before the session is down (default 3).' },
+        multihop: { type: 'boolean', default: false, description: 'Multihop BFD (RFC 5883, port 4784).' },
+      },
+    },
   },
 } as const;
 
@@ -142,6 +156,12 @@ export const configSchema = {
           properties: {
             target: { type: 'string', format: 'gobgp-target', default: '127.0.0.1:50051' },
             timeout: duration('Deadline of each gRPC call.', '10s'),
+            api: {
+              type: 'string',
+              enum: GOBGP_APIS,
+              default: 'auto',
+              description: "GoBGP's gRPC API: v3 (gobgpd 3.x), v4 (gobgpd 4.x) or auto (asked of the daemon once per connection).",
+            },
           },
         },
         nextHop: {
@@ -200,7 +220,7 @@ export interface RawConfig {
     routerId?: string;
     listenPort: number;
     listenAddresses: string[];
-    gobgp: { target: string; timeout: string };
+    gobgp: { target: string; timeout: string; api: (typeof GOBGP_APIS)[number] };
     nextHop: { ipv4?: string; ipv6?: string };
     withdrawOnShutdown: boolean;
     driftCheckPeriod: string;
@@ -223,4 +243,5 @@ export interface RawPeer {
   gracefulRestart: { enabled: boolean; restartTime: string };
   families?: Family[];
   passive: boolean;
+  bfd: { enabled: boolean; minTxInterval?: string; minRxInterval?: string; detectMultiplier?: number; multihop: boolean };
 }

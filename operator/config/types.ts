@@ -66,6 +66,8 @@ export interface PeerConfig {
   gracefulRestart: { enabled: boolean; restartTimeMs: number };
   families: Family[];
   passive: boolean;
+  /** BFD for the session; needs GoBGP's v4 API. Absent intervals and multiplier: gobgpd's defaults. */
+  bfd: { enabled: boolean; minTxIntervalMs?: number; minRxIntervalMs?: number; detectMultiplier?: number; multihop: boolean };
 }
 
 export interface SpeakerConfig {
@@ -76,7 +78,8 @@ export interface SpeakerConfig {
   listenPort: number;
   /** Empty: every address. */
   listenAddresses: string[];
-  gobgp: { target: string; timeoutMs: number };
+  /** api: which GoBGP gRPC API to speak; 'auto' asks the daemon once per connection. */
+  gobgp: { target: string; timeoutMs: number; api: 'v3' | 'v4' | 'auto' };
   /** Absent family: 0.0.0.0 / ::, i.e. the session's local address. */
   nextHop: { ipv4?: string; ipv6?: string };
   withdrawOnShutdown: boolean;

@@ -18,7 +18,6 @@ import {
   encodeDeletePath,
   encodeGlobal,
   encodeListPath,
-  encodePeer,
   errorKind,
   sameGlobal,
   uuidFromBytes,
@@ -26,8 +25,9 @@ import {
 import type { TableName } from './codec';
 import { GLOBAL_RIB, decodeImportAssignment, decodePolicy, encodeImportAssignment, encodePolicy } from './policyCodec';
 import type { Family } from '../api/families';
-import type { GlobalSpec, ImportPolicySpec, ObservedPath, PathSpec, PeerEvent, PeerSpec, GobgpPeer, PolicySpec, RouteAction } from './types';
+import type { ApiVersion, GlobalSpec, ImportPolicySpec, ObservedPath, PathSpec, PeerEvent, PeerSpec, GobgpPeer, PolicySpec, RouteAction } from './types';
 import { gobgpTargetProblem } from '../util/gobgpTarget';
+import { V3_DIALECT, V4_DIALECT, type Dialect } from './dialect';
 import { LOADER_OPTIONS } from './wire';
 import type {
   WireAddPathResponse,
@@ -85,19 +85,26 @@ type Rpc =
  * The build copies proto/ next to the compiled client; a bare `tsc` does not,
  * so the source tree (seen from dist/operator/gobgp) is the fallback.
  */
-export const PROTO_PATH = [
-  path.join(__dirname, 'proto', 'gobgp.proto'),
-  path.join(__dirname, '..', '..', '..', 'operator', 'gobgp', 'proto', 'gobgp.proto'),
-].find((p) => existsSync(p)) ?? path.join(__dirname, 'proto', 'gobgp.proto');
+export function protoPath(file: string): string {
+  return [
+    path.join(__dirname, 'proto', file),
+    path.join(__dirname, '..', '..', '..', 'operator', 'gobgp', 'proto', file),
+  ].find((p) => existsSync(p)) ?? path.join(__dirname, 'proto', file);
+}
 
-let service: protoLoader.ServiceDefinition | undefined;
+/** The v3 API's proto subset. */
+export const PROTO_PATH = protoPath(V3_DIALECT.protoFile);
 
-function loadService(): protoLoader.ServiceDefinition {
-  if (service) return service;
-  const definition = protoLoader.loadSync(PROTO_PATH, { ...LOADER_OPTIONS });
-  const svc = definition['apipb.GobgpApi'];
-  if (!svc || 'format' in svc) throw new Error(`apipb.GobgpApi service not found in ${PROTO_PATH}`);
-  service = svc;
+const services = new Map<string, protoLoader.ServiceDefinition>();
+
+function loadService(dialect: Dialect): protoLoader.ServiceDefinition {
+  const cached = services.get(dialect.service);
+  if (cached) return cached;
+  const file = protoPath(dialect.protoFile);
+  const definition = protoLoader.loadSync(file, { ...LOADER_OPTIONS });
+  const svc = definition[dialect.service];
+  if (!svc || 'format' in svc) throw new Error(`${dialect.service} service not found in ${file}`);
+  services.set(dialect.service, svc);
   return svc;
 }
 
@@ -107,7 +114,10 @@ export function checkTarget(target: string, allowRemote = false): void {
   if (problem !== undefined) throw new InvalidSpecError(problem);
 }
 
+/** A BgpRouter over GoBGP's v3 API (gobgpd 3.x); GobgpV4Client speaks v4. */
 export class GobgpClient implements BgpRouter {
+  /** The API this client speaks. */
+  readonly api: ApiVersion;
   private readonly client: grpc.Client;
   private readonly svc: protoLoader.ServiceDefinition;
   private readonly timeoutMs: number;
@@ -117,9 +127,11 @@ export class GobgpClient implements BgpRouter {
   constructor(
     readonly target: string,
     options: GobgpClientOptions = {},
+    private readonly dialect: Dialect = V3_DIALECT,
   ) {
     checkTarget(target, options.allowRemote);
-    this.svc = loadService();
+    this.api = dialect.api;
+    this.svc = loadService(dialect);
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.listTimeoutMs = options.listTimeoutMs ?? 30_000;
     this.client = new grpc.Client(target, grpc.credentials.createInsecure());
@@ -165,7 +177,7 @@ export class GobgpClient implements BgpRouter {
 
   /** Fails with kind 'exists' when the peer is already configured (gobgpd does not update on AddPeer). */
   async addPeer(spec: PeerSpec): Promise<void> {
-    await this.unary<object>('AddPeer', { peer: encodePeer(spec) });
+    await this.unary<object>('AddPeer', this.dialect.addPeer(spec));
   }
 
   /** Fails with kind 'not-found' when no such peer is configured. */
@@ -175,13 +187,10 @@ export class GobgpClient implements BgpRouter {
 
   /** All configured peers (or one), with session state, config and per-family counters. */
   async listPeers(address?: string): Promise<GobgpPeer[]> {
-    const responses = await this.list<WireListPeerResponse>('ListPeer', {
-      address: address ?? '',
-      enableAdvertised: true,
-    });
+    const responses = await this.list<WireListPeerResponse>('ListPeer', this.dialect.listPeer(address ?? ''));
     const out: GobgpPeer[] = [];
     for (const r of responses) {
-      const peer = r.peer ? decodePeer(r.peer) : undefined;
+      const peer = r.peer ? decodePeer(this.dialect.peer(r.peer)) : undefined;
       if (peer) out.push(peer);
     }
     return out;
@@ -189,7 +198,7 @@ export class GobgpClient implements BgpRouter {
 
   /** Adds (or replaces) our path for spec.prefix in the global RIB; returns its uuid. */
   async addPath(spec: PathSpec): Promise<string> {
-    const response = await this.unary<WireAddPathResponse>('AddPath', encodeAddPath(spec));
+    const response = await this.unary<WireAddPathResponse>('AddPath', this.dialect.addPath(encodeAddPath(spec)));
     const uuid = uuidFromBytes(response.uuid);
     if (uuid === undefined) throw new GobgpError('AddPath', 'rejected', undefined, 'answer carried no path uuid');
     return uuid;
@@ -206,7 +215,7 @@ export class GobgpClient implements BgpRouter {
     if (specs.length === 0) return;
     const messages: object[] = [];
     // Encode first: a bad spec fails here, before anything is sent.
-    for (let i = 0; i < specs.length; i += batch) messages.push(encodeAddPathStream(specs.slice(i, i + batch)));
+    for (let i = 0; i < specs.length; i += batch) messages.push(this.dialect.addPathStream(encodeAddPathStream(specs.slice(i, i + batch))));
     const m = this.method('AddPathStream');
     await new Promise<void>((resolve, reject) => {
       const call = this.client.makeClientStreamRequest<object, object>(
@@ -228,7 +237,7 @@ export class GobgpClient implements BgpRouter {
    * there is none.
    */
   async deletePath(target: PathSpec | string): Promise<void> {
-    await this.unary<object>('DeletePath', encodeDeletePath(target));
+    await this.unary<object>('DeletePath', this.dialect.deletePath(encodeDeletePath(target)));
   }
 
   /**
@@ -237,9 +246,9 @@ export class GobgpClient implements BgpRouter {
    * unknown peer). Fails with kind 'not-started' before startBgp.
    */
   async listPath(family: Family, table: TableName, peerAddress?: string): Promise<ObservedPath[]> {
-    const request = encodeListPath(family, table, peerAddress);
+    const request = this.dialect.listPath(encodeListPath(family, table, peerAddress));
     const responses = await this.list<WireListPathResponse>('ListPath', request);
-    return responses.flatMap((r) => decodeDestination(r.destination));
+    return responses.flatMap((r) => decodeDestination(this.dialect.destination(r.destination)));
   }
 
   /** The policies and default decision applied to every route entering the global RIB. */
@@ -310,7 +319,7 @@ export class GobgpClient implements BgpRouter {
     };
     call.on('data', (message: WireWatchEventResponse) => {
       if (done) return;
-      const event = decodePeerEvent(message);
+      const event = decodePeerEvent(this.dialect.watchEvent(message));
       if (!event) return;
       try {
         onEvent(event);
@@ -334,7 +343,7 @@ export class GobgpClient implements BgpRouter {
 
   private method(rpc: Rpc): protoLoader.MethodDefinition<object, object> {
     const m = this.svc[rpc];
-    if (!m) throw new Error(`rpc ${rpc} missing from ${PROTO_PATH}`);
+    if (!m) throw new Error(`rpc ${rpc} missing from ${this.dialect.protoFile}`);
     return m;
   }
 
@@ -373,5 +382,12 @@ export class GobgpClient implements BgpRouter {
       call.on('error', (err: unknown) => reject(toGobgpError(rpc, err)));
       call.on('end', () => resolve(out));
     });
+  }
+}
+
+/** A BgpRouter over GoBGP's v4 API (gobgpd 4.x): the same calls, v4's messages, and BFD. */
+export class GobgpV4Client extends GobgpClient {
+  constructor(target: string, options: GobgpClientOptions = {}) {
+    super(target, options, V4_DIALECT);
   }
 }

@@ -412,3 +412,19 @@ void test('protobuf bytes: Any payloads are packed with apipb type URLs and read
     assert.deepEqual(decodePath(back.path), { ...rest, ...(localPref !== undefined ? { localPref } : {}), local: true, best: false });
   }
 });
+
+void test('BFD: the v3 API has none, so a v3 request asking for it is refused; a disabled one is not sent', () => {
+  const spec: PeerSpec = { address: '192.0.2.1', asn: 65000, families: ['ipv4-unicast'], bfd: { enabled: true } };
+  assert.throws(
+    () => encodePeer(spec),
+    (err: unknown) => err instanceof InvalidSpecError && /peer 192\.0\.2\.1: BFD needs GoBGP's v4 API/.test(err.message),
+  );
+  assert.equal(encodePeer({ ...spec, bfd: { enabled: false } }).bfd, undefined);
+  assert.deepEqual(encodePeer(spec, 'v4').bfd, {
+    enabled: true,
+    port: 0,
+    desired_minimum_tx_interval: 0,
+    required_minimum_receive: 0,
+    detection_multiplier: 0,
+  });
+});

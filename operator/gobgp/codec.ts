@@ -5,7 +5,9 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { communityParts, compareCommunities } from '../api/communities';
 import type { Family } from '../api/families';
+import { bfdStateFromWire, checkBfd, decodeBfdConfig, encodeBfd } from './bfd';
 import type {
+  ApiVersion,
   GlobalSpec,
   ObservedPath,
   PathSpec,
@@ -299,6 +301,11 @@ export function decodePath(path: WirePath): ObservedPath | undefined {
   };
   if (attrs.localPref !== undefined) observed.localPref = attrs.localPref;
   if (attrs.asPath !== undefined) observed.asPath = attrs.asPath;
+  return withPathIdentity(observed, path);
+}
+
+/** best, uuid and the neighbor a path was learned from, when gobgpd reports them. */
+function withPathIdentity(observed: ObservedPath, path: WirePath): ObservedPath {
   if (path.best !== undefined) observed.best = path.best;
   const uuid = uuidFromBytes(path.uuid);
   if (uuid !== undefined) observed.uuid = uuid;
@@ -395,9 +402,13 @@ function checkPeerSpec(spec: PeerSpec): void {
  */
 export const GR_DEFERRAL_SECONDS = 5;
 
-/** Zero timers are left to gobgpd's defaults. */
-export function encodePeer(spec: PeerSpec): WirePeer {
+/**
+ * Zero timers are left to gobgpd's defaults. `api` is the API the request is
+ * for: BFD exists only in v4, so a v3 request asking for it is refused.
+ */
+export function encodePeer(spec: PeerSpec, api: ApiVersion = 'v3'): WirePeer {
   checkPeerSpec(spec);
+  checkBfd(spec.bfd, `peer ${spec.address}`, api);
   const gr = spec.gracefulRestart?.enabled === true;
   const peer: WirePeer = {
     conf: { neighbor_address: spec.address, peer_asn: spec.asn, auth_password: spec.password ?? '' },
@@ -437,6 +448,7 @@ export function encodePeer(spec: PeerSpec): WirePeer {
       deferral_time: gr ? GR_DEFERRAL_SECONDS : 0,
     };
   }
+  if (api === 'v4' && spec.bfd) peer.bfd = encodeBfd(spec.bfd);
   return peer;
 }
 
@@ -474,6 +486,7 @@ export function decodePeerState(peer: WirePeer): PeerState | undefined {
   if (routerId !== undefined) out.routerId = routerId;
   const admin = peer.state?.admin_state;
   if (admin !== undefined) out.adminDown = admin === 'DOWN' || admin === 1 || peer.conf?.admin_down === true;
+  if (peer.bfd?.enabled) out.bfd = bfdStateFromWire(peer.state?.bfd_state?.session_state);
   return out;
 }
 
@@ -513,6 +526,8 @@ export function decodePeer(peer: WirePeer): GobgpPeer | undefined {
     };
   }
   if (peer.transport) config.passive = peer.transport.passive_mode === true;
+  const bfd = decodeBfdConfig(peer.bfd);
+  if (bfd !== undefined) config.bfd = bfd;
   // Once established gobgpd reports the session's address instead of the configured one.
   const local = addressOrUndefined(peer.transport?.local_address);
   if (local !== undefined && state.state !== 'Established') config.localAddress = local;

@@ -31,6 +31,8 @@ export class FakeRouter implements BgpRouter {
   readonly calls: string[] = [];
   /** When set, every call (close aside) fails with a GobgpError of this kind. */
   failing: GobgpErrorKind | undefined;
+  /** The gRPC code of those failures (14 UNAVAILABLE; 12 UNIMPLEMENTED for a daemon of the other API). */
+  failingCode = 14;
   closed = false;
   private readonly watches = new Set<PeerWatch>();
   private nextUuid = 1;
@@ -192,7 +194,7 @@ export class FakeRouter implements BgpRouter {
   private op<T>(call: string, fn: () => T): Promise<T> {
     this.calls.push(call);
     try {
-      if (this.failing) throw new GobgpError(call, this.failing, 14, `fake: ${this.failing}`);
+      if (this.failing) throw new GobgpError(call, this.failing, this.failingCode, `fake: ${this.failing}`);
       return Promise.resolve(fn());
     } catch (err) {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));

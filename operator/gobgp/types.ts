@@ -1,5 +1,5 @@
-// The GoBGP-facing vocabulary the rest of the code speaks. The client in this
-// folder turns these into the v3 API's protobuf messages and back.
+// The GoBGP-facing vocabulary the rest of the code speaks. The clients in this
+// folder turn these into the v3 or v4 API's protobuf messages and back.
 
 import type { Family } from '../api/families';
 
@@ -39,6 +39,25 @@ export type SessionState =
   | 'OpenConfirm'
   | 'Established';
 
+/** Which GoBGP gRPC API a daemon serves: v3 (package apipb) or v4 (package api). */
+export type ApiVersion = 'v3' | 'v4';
+
+/** BFD on a BGP session (GoBGP's v4 API, gobgpd 4.5 or later); absent fields are gobgpd's defaults. */
+export interface BfdSpec {
+  enabled: boolean;
+  /** Desired minimum interval between our control packets (gobgpd's default 1000 ms). */
+  minTxIntervalMs?: number;
+  /** Required minimum interval between the peer's control packets (default 1000 ms). */
+  minRxIntervalMs?: number;
+  /** Intervals without a packet before the session is declared down (default 3). */
+  detectMultiplier?: number;
+  /** Multihop BFD (RFC 5883): control packets go to port 4784 instead of 3784. */
+  multihop?: boolean;
+}
+
+/** RFC 5880 session states; Unknown when gobgpd has no BFD session for the peer yet. */
+export type BfdState = 'Up' | 'Down' | 'Init' | 'AdminDown' | 'Unknown';
+
 export interface PeerSpec {
   address: string;
   asn: number;
@@ -55,6 +74,8 @@ export interface PeerSpec {
   passive?: boolean;
   /** Local address to bind the session to. */
   localAddress?: string;
+  /** BFD for this session; only the v4 API carries it. */
+  bfd?: BfdSpec;
 }
 
 export interface PeerState {
@@ -67,6 +88,8 @@ export interface PeerState {
   routerId?: string;
   /** True when the peer is administratively shut down in gobgpd. */
   adminDown?: boolean;
+  /** The BFD session's state, for peers with BFD enabled. */
+  bfd?: BfdState;
 }
 
 /** A peer as listed by gobgpd: session state plus the configuration gobgpd holds. */

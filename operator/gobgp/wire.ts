@@ -199,6 +199,17 @@ export interface WirePeerState {
   admin_state?: Enum<'UP' | 'DOWN' | 'PFX_CT'>;
   flops?: number;
   router_id?: string;
+  /** v4 only; session states with the v4 prefix stripped (see v4/translate.ts). */
+  bfd_state?: Opt<{ session_state?: Enum<WireBfdSessionState>; remote_session_state?: Enum<WireBfdSessionState> }>;
+}
+export type WireBfdSessionState = 'UNSPECIFIED' | 'UP' | 'DOWN' | 'ADMIN_DOWN' | 'INIT';
+/** v4 only: BfdPeerConfig; intervals in microseconds, port the destination port (0: 3784). */
+export interface WireBfdConfig {
+  enabled?: boolean;
+  port?: number;
+  desired_minimum_tx_interval?: number;
+  required_minimum_receive?: number;
+  detection_multiplier?: number;
 }
 export interface WireTimers {
   config?: Opt<{ connect_retry?: number; hold_time?: number; keepalive_interval?: number }>;
@@ -230,6 +241,7 @@ export interface WirePeer {
   transport?: Opt<WireTransport>;
   graceful_restart?: Opt<{ enabled?: boolean; restart_time?: number; deferral_time?: number; notification_enabled?: boolean; local_restarting?: boolean }>;
   afi_safis?: WireAfiSafi[];
+  bfd?: Opt<WireBfdConfig>;
 }
 export interface WireListPeerResponse {
   peer?: Opt<WirePeer>;

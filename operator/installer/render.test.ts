@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import yaml from 'js-yaml';
 import type { V1Container } from '@kubernetes/client-node';
 import type { VipAnnouncer, VipAnnouncerSpec } from '../api/types';
-import { validateConfigText } from '../config';
+import { parseConfig, validateConfigText } from '../config';
 import {
   activeAnnouncer,
   CONFIG_HASH_ANNOTATION,
@@ -55,10 +55,12 @@ describe('desiredSpeakerConfig', () => {
           address: '192.0.2.1', asn: 65000, port: 1179, multihopTtl: 2, passwordSecretRef: { name: 'bgp', key: 'tor-a' },
           holdTime: '9s', keepaliveInterval: '3s', connectRetry: '5s', gracefulRestart: { enabled: true, restartTime: '60s' },
           families: ['ipv4-unicast'], passive: true,
+          bfd: { enabled: true, minTxInterval: '300ms', minRxInterval: '1s', detectMultiplier: 5, multihop: false },
         },
         { address: '2001:db8::1', asn: 65001, families: ['ipv6-unicast'] },
       ],
     }],
+    ['BFD with gobgpd defaults', { peers: [{ address: '192.0.2.1', asn: 65000, bfd: { enabled: true } }] }],
     ['hold time 0 with keepalive 0', { peers: [{ address: '192.0.2.1', asn: 65000, holdTime: '0s', keepaliveInterval: '0s' }] }],
   ];
   for (const [name, spec] of valid) {
@@ -68,6 +70,12 @@ describe('desiredSpeakerConfig', () => {
       assert.match(r.hash, /^[0-9a-f]{64}$/);
     });
   }
+
+  it('carries per-peer BFD settings into the file', () => {
+    const r = rendered(announcer({ peers: [{ address: '192.0.2.1', asn: 65000, bfd: { enabled: true, minTxInterval: '300ms', detectMultiplier: 4 } }] }));
+    const cfg = parseConfig(r.text, { NODE_NAME: 'n' }, { role: 'speaker' });
+    assert.deepEqual(cfg.speaker?.peers[0]?.bfd, { enabled: true, minTxIntervalMs: 300, detectMultiplier: 4, multihop: false });
+  });
 
   it('points passwords at the mounted Secret key, never inlines them', () => {
     const r = rendered(announcer({ peers: [{ address: '192.0.2.1', asn: 65000, passwordSecretRef: { name: 'bgp', key: 'tor-a' } }] }));

@@ -94,6 +94,7 @@ function renderPeer(p: VipAnnouncerPeer): Record<string, unknown> {
   if (p.gracefulRestart) out.gracefulRestart = { ...p.gracefulRestart };
   if (p.families !== undefined) out.families = [...p.families];
   if (p.passive !== undefined) out.passive = p.passive;
+  if (p.bfd !== undefined) out.bfd = { ...p.bfd };
   return out;
 }
 

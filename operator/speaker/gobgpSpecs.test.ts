@@ -26,6 +26,7 @@ void test('peerSpecOf and globalSpecOf speak the GoBGP client vocabulary (second
       families: ['ipv4-unicast', 'ipv6-unicast'],
       passive: true,
       localAddress: '127.0.0.11',
+      bfd: { enabled: true, minTxIntervalMs: 100, minRxIntervalMs: 300, detectMultiplier: 5, multihop: true },
     },
     {
       address: '2001:db8::1',
@@ -50,4 +51,11 @@ void test('peerSpecOf and globalSpecOf speak the GoBGP client vocabulary (second
   assert.ok(minimal);
   assert.equal(globalSpecOf(minimal, '10.9.9.9').routerId, '10.9.9.9');
   assert.throws(() => globalSpecOf(minimal), /no router id/);
+});
+
+void test('peerSpecOf sends BFD to gobgpd only when it is enabled', () => {
+  const peer = load('full.yaml').speaker?.peers[0] ?? assert.fail();
+  const bfd = { enabled: true, minTxIntervalMs: 50, multihop: false };
+  assert.deepEqual(peerSpecOf({ ...peer, bfd }).bfd, bfd);
+  assert.equal(peerSpecOf({ ...peer, bfd: { ...bfd, enabled: false } }).bfd, undefined, 'a disabled BFD is not sent to gobgpd');
 });

@@ -20,6 +20,8 @@ export function peerSpecOf(peer: PeerConfig): PeerSpec {
     families: [...peer.families],
     passive: peer.passive,
     ...(peer.localAddress !== undefined ? { localAddress: peer.localAddress } : {}),
+    // Only an enabled BFD reaches gobgpd: a v3 daemon refuses any BFD setting.
+    ...(peer.bfd.enabled ? { bfd: { ...peer.bfd } } : {}),
   };
 }
 

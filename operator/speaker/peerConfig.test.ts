@@ -20,6 +20,16 @@ test('which peer fields differ from what gobgpd has', () => {
     ['passive switched', { passive: true }, {}, ['passive']],
     ['multihop 0 equals none', { multihopTtl: 0 }, { multihopTtl: undefined }, []],
     ['graceful restart enabled', { gracefulRestart: { enabled: true, restartTime: 120 } }, {}, ['gracefulRestart']],
+    ['BFD enabled', { bfd: { enabled: true } }, {}, ['bfd']],
+    ['BFD disabled in the config, on in gobgpd', {}, { bfd: { enabled: true } }, ['bfd']],
+    ['BFD off on both sides (absent or disabled)', { bfd: { enabled: false, minTxIntervalMs: 100 } }, {}, []],
+    ['BFD with gobgpd defaults: unset fields not compared', { bfd: { enabled: true } }, { bfd: { enabled: true, multihop: false, minTxIntervalMs: 1000 } }, []],
+    [
+      'BFD intervals, multiplier and multihop changed',
+      { bfd: { enabled: true, minTxIntervalMs: 100, minRxIntervalMs: 100, detectMultiplier: 5, multihop: true } },
+      { bfd: { enabled: true, minTxIntervalMs: 300, minRxIntervalMs: 100, detectMultiplier: 3, multihop: false } },
+      ['bfd.minTxIntervalMs', 'bfd.detectMultiplier', 'bfd.multihop'],
+    ],
   ];
   for (const [name, w, g, expected] of cases) {
     assert.deepEqual(peerConfigDiffers({ ...want, ...w }, { ...got, ...g }), expected, name);

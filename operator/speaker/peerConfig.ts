@@ -1,6 +1,6 @@
 // Whether a peer gobgpd already has matches the configuration. Pure, so the
 // speaker's "make gobgpd match the config" step is table-tested.
-import type { PeerSpec, GobgpPeer } from '../gobgp/types';
+import type { BfdSpec, GobgpPeer, PeerSpec } from '../gobgp/types';
 
 /**
  * The fields of a configured peer that differ from what gobgpd reports (empty:
@@ -23,5 +23,16 @@ export function peerConfigDiffers(want: PeerSpec, got: GobgpPeer['config']): str
   if ((want.gracefulRestart?.enabled ?? false) !== (got.gracefulRestart?.enabled ?? false)) diff.push('gracefulRestart');
   if ((want.password !== undefined && want.password !== '') !== got.hasPassword) diff.push('password');
   if ([...want.families].sort().join(',') !== [...got.families].sort().join(',')) diff.push('families');
+  return [...diff, ...bfdDiffers(want.bfd, got.bfd)];
+}
+
+/** gobgpd reports BFD settings as given (0 for its defaults), so only the ones we set are compared. */
+function bfdDiffers(want: BfdSpec | undefined, got: BfdSpec | undefined): string[] {
+  const on = want?.enabled ?? false;
+  if (on !== (got?.enabled ?? false)) return ['bfd'];
+  if (!on || !want || !got) return [];
+  const fields = ['minTxIntervalMs', 'minRxIntervalMs', 'detectMultiplier'] as const;
+  const diff = fields.filter((f) => want[f] !== undefined && want[f] !== got[f]).map((f) => `bfd.${f}`);
+  if ((want.multihop ?? false) !== (got.multihop ?? false)) diff.push('bfd.multihop');
   return diff;
 }

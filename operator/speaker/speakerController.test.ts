@@ -33,6 +33,7 @@ function peer(address: string, extra: Partial<PeerConfig> = {}): PeerConfig {
     gracefulRestart: { enabled: false, restartTimeMs: 120_000 },
     families: ['ipv4-unicast', 'ipv6-unicast'],
     passive: false,
+    bfd: { enabled: false, multihop: false },
     ...extra,
   };
 }
@@ -43,7 +44,7 @@ function config(extra: Partial<SpeakerConfig> = {}): SpeakerConfig {
     asn: 65001,
     listenPort: 179,
     listenAddresses: [],
-    gobgp: { target: '127.0.0.1:50051', timeoutMs: 1_000 },
+    gobgp: { target: '127.0.0.1:50051', timeoutMs: 1_000, api: 'v4' },
     nextHop: {},
     withdrawOnShutdown: true,
     driftCheckPeriodMs: 60_000,

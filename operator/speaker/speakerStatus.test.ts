@@ -29,6 +29,15 @@ void test('speakerEntry: per-peer state and advertised prefixes of this announce
   });
 });
 
+void test('speakerEntry: the BFD state of peers that run BFD', () => {
+  const bfdPeers: PeerState[] = [{ ...peers[2], address: '192.0.2.1', bfd: 'Up' }, { address: '192.0.2.2', asn: 65000, state: 'Active' }];
+  const entry = speakerEntry('node-a', ['203.0.113.10/32'], bfdPeers, adjOut, now);
+  assert.deepEqual(entry?.peers, [
+    { address: '192.0.2.1', asn: 65000, state: 'Established', advertised: ['203.0.113.10/32'], bfd: 'Up' },
+    { address: '192.0.2.2', asn: 65000, state: 'Active', advertised: [] },
+  ]);
+});
+
 void test('speakerEntry: edge cases', () => {
   assert.equal(speakerEntry('node-a', [], peers, adjOut, now), null);
   assert.deepEqual(speakerEntry('node-a', ['203.0.113.10/32'], [], new Map(), now), {
@@ -67,6 +76,8 @@ void test('speakerEntryChanged ignores time and order, sees every reported chang
     ['addresses changed', base, { ...base, addresses: ['203.0.113.10/32'] }, true],
     ['peer gone', base, { ...base, peers: base.peers.slice(1) }, true],
     ['node changed', base, { ...base, node: 'node-b' }, true],
+    ['BFD state appears', base, withPeer(0, { bfd: 'Up' }), true],
+    ['BFD state changed', withPeer(0, { bfd: 'Up' }), withPeer(0, { bfd: 'Down' }), true],
   ];
   for (const [name, prev, next, want] of cases) assert.equal(speakerEntryChanged(prev, next), want, name);
 });

@@ -45,7 +45,7 @@ export function speakerEntry(
     if (seen.has(address)) continue;
     seen.add(address);
     const out: ReadonlySet<string> = p.state === 'Established' ? (adjOut.get(address) ?? new Set<string>()) : new Set<string>();
-    peerStatus.push({ address, asn: p.asn, state: p.state, advertised: addresses.filter((a) => out.has(a)) });
+    peerStatus.push({ address, asn: p.asn, state: p.state, advertised: addresses.filter((a) => out.has(a)), ...(p.bfd ? { bfd: p.bfd } : {}) });
   }
   const entry: SpeakerStatus = { node, addresses, peers: peerStatus, lastUpdateTime: kubeTime(now) };
   if (refused.length > 0) entry.refused = sortedRefused(refused);
@@ -82,6 +82,7 @@ function fingerprint(s: SpeakerStatus): string {
       address: canonicalIp(p.address) ?? p.address,
       asn: p.asn,
       state: p.state,
+      bfd: p.bfd,
       advertised: uniqueSorted(p.advertised ?? []),
     }))
     .sort((a, b) => compareIp(a.address, b.address));

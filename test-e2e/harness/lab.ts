@@ -15,8 +15,17 @@ export interface LabNode {
   gobgpTarget: string;
 }
 
+/** Which GoBGP the lab's nodes run (hack/lab.sh LAB_GOBGP) and where its gobgpd and gobgp are. */
+export interface LabGobgp {
+  flavour: 'v3' | 'v4' | 'debian';
+  /** The gRPC API its gobgpd serves. */
+  api: 'v3' | 'v4';
+  binDir: string;
+}
+
 export interface Lab {
   dir: string;
+  gobgp: LabGobgp;
   kubeconfig: string;
   k8sBin: string;
   birdSocket: string;
@@ -45,8 +54,11 @@ export function lab(): Lab {
     return v;
   };
   const names = need('LAB_NODES').split(' ').filter(Boolean);
+  const flavour = need('LAB_GOBGP');
+  if (flavour !== 'v3' && flavour !== 'v4' && flavour !== 'debian') throw new Error(`${envFile}: unknown LAB_GOBGP ${flavour}`);
   return {
     dir,
+    gobgp: { flavour, api: flavour === 'v4' ? 'v4' : 'v3', binDir: need('LAB_GOBGP_BIN') },
     kubeconfig: need('KUBECONFIG'),
     k8sBin: need('LAB_K8S_BIN'),
     birdSocket: need('BIRD_SOCKET'),

@@ -146,6 +146,14 @@ export function controllerConfig(extra: Record<string, unknown> = {}): Record<st
   };
 }
 
+/**
+ * The speaker's speaker.gobgp.api in the e2e runs: E2E_GOBGP_API when set (hack/e2e.sh runs
+ * the speaker suite on GoBGP v3 with "auto"), else the API of the lab's gobgpd.
+ */
+export function e2eGobgpApi(): string {
+  return process.env.E2E_GOBGP_API ?? lab().gobgp.api;
+}
+
 /** One lab node's speaker configuration: iBGP to BIRD, IPv4 and IPv6, quick timers. */
 export function speakerConfig(node: LabNode, extra: Record<string, unknown> = {}): Record<string, unknown> {
   const l = lab();
@@ -157,7 +165,7 @@ export function speakerConfig(node: LabNode, extra: Record<string, unknown> = {}
       routerId: node.address,
       listenPort: l.bgpPort,
       listenAddresses: [node.address],
-      gobgp: { target: node.gobgpTarget },
+      gobgp: { target: node.gobgpTarget, api: e2eGobgpApi() },
       nextHop: { ipv6: `fd00:0:0:ff::${octet}` },
       withdrawOnShutdown: true,
       driftCheckPeriod: '3s',

@@ -1,0 +1,173 @@
+// GoBGP's v4 API carries the same information as v3 in other shapes: enum values
+// prefixed with their type's name, and NLRI and path attributes as typed oneofs
+// (NLRI{prefix}, Attribute{origin | next_hop | ...}) instead of google.protobuf.Any.
+// These pure functions move requests from the v3 shapes the codec builds (wire.ts) to
+// v4, and answers back, so every rule of the codec holds for both APIs unchanged.
+import type {
+  WireAttribute,
+  WireDeletePathRequest,
+  WireDestination,
+  WireListPathRequest,
+  WireNlri,
+  WirePath,
+  WirePeer,
+  WirePeerState,
+  WireTableType,
+  WireWatchEventResponse,
+} from '../wire';
+import { TYPE } from '../wire';
+
+type Opt<T> = T | null | undefined;
+type Enum = string | number;
+
+export interface V4Prefix {
+  prefix_len?: number;
+  prefix?: string;
+}
+/** proto-loader sets the oneof's name ("prefix") next to the member. */
+export interface V4Nlri {
+  prefix?: Opt<V4Prefix>;
+  nlri?: string;
+}
+export interface V4Attribute {
+  origin?: Opt<{ origin?: number }>;
+  as_path?: Opt<{ segments?: Array<{ type?: Enum; numbers?: number[] }> }>;
+  next_hop?: Opt<{ next_hop?: string }>;
+  local_pref?: Opt<{ local_pref?: number }>;
+  communities?: Opt<{ communities?: number[] }>;
+  mp_reach?: Opt<{ family?: WirePath['family']; next_hops?: string[]; nlris?: V4Nlri[] }>;
+  large_communities?: Opt<{ communities?: Array<{ global_admin?: number; local_data1?: number; local_data2?: number }> }>;
+  attr?: string;
+}
+export interface V4Path extends Omit<WirePath, 'nlri' | 'pattrs'> {
+  nlri?: Opt<V4Nlri>;
+  pattrs?: V4Attribute[];
+}
+
+// ---- enums ---------------------------------------------------------------------
+
+export function tableTypeToV4(t: WireTableType): string {
+  return `TABLE_TYPE_${t}`;
+}
+
+/**
+ * A v4 enum value in v3's spelling: the type prefix stripped from a name; a number
+ * (a value outside our subset) through `names`, v4's names by number without prefix.
+ */
+export function enumFromV4(value: Enum | null | undefined, prefix: string, names: readonly string[]): string | undefined {
+  if (typeof value === 'string') return value.startsWith(prefix) ? value.slice(prefix.length) : value;
+  if (typeof value === 'number') return names[value];
+  return undefined;
+}
+
+const SESSION_STATES = ['UNKNOWN', 'IDLE', 'CONNECT', 'ACTIVE', 'OPENSENT', 'OPENCONFIRM', 'ESTABLISHED'];
+const ADMIN_STATES = ['UNSPECIFIED', 'UP', 'DOWN', 'PFX_CT'];
+const EVENT_TYPES = ['UNKNOWN', 'INIT', 'END_OF_INIT', 'STATE'];
+const BFD_STATES = ['UNSPECIFIED', 'UP', 'DOWN', 'ADMIN_DOWN', 'INIT'];
+const SEGMENT_TYPES = ['UNKNOWN', 'AS_SET', 'AS_SEQUENCE', 'AS_CONFED_SEQUENCE', 'AS_CONFED_SET'];
+
+// ---- NLRI and attributes ---------------------------------------------------------
+
+export function nlriToV4(nlri: Opt<WireNlri>): V4Nlri {
+  if (nlri?.['@type'] !== TYPE.ipAddressPrefix) return {};
+  return { prefix: { prefix_len: nlri.prefix_len ?? 0, prefix: nlri.prefix ?? '' } };
+}
+
+/** A v4 NLRI of another kind than a prefix stays "unknown" to the codec, as in v3. */
+export function nlriFromV4(nlri: Opt<V4Nlri>): WireNlri {
+  const p = nlri?.prefix;
+  if (!p) return { type_url: 'type.googleapis.com/api.NLRI' };
+  return { '@type': TYPE.ipAddressPrefix, prefix_len: p.prefix_len ?? 0, prefix: p.prefix ?? '' };
+}
+
+export function attributeToV4(a: WireAttribute): V4Attribute {
+  switch (a['@type']) {
+    case TYPE.origin:
+      return { origin: { origin: a.origin ?? 0 } };
+    case TYPE.nextHop:
+      return { next_hop: { next_hop: a.next_hop ?? '' } };
+    case TYPE.localPref:
+      return { local_pref: { local_pref: a.local_pref ?? 0 } };
+    case TYPE.communities:
+      return { communities: { communities: [...(a.communities ?? [])] } };
+    case TYPE.largeCommunities:
+      return { large_communities: { communities: [...(a.communities ?? [])] } };
+    case TYPE.asPath:
+      return { as_path: { segments: (a.segments ?? []).map((s) => ({ type: `TYPE_${String(s.type ?? 'UNKNOWN')}`, numbers: s.numbers ?? [] })) } };
+    case TYPE.mpReach:
+      return { mp_reach: { family: a.family, next_hops: [...(a.next_hops ?? [])], nlris: (a.nlris ?? []).map(nlriToV4) } };
+    default:
+      return {};
+  }
+}
+
+/** The attribute in v3's shape; one outside our subset (MED, ...) stays unknown. */
+export function attributeFromV4(a: V4Attribute): WireAttribute {
+  if (a.origin) return { '@type': TYPE.origin, origin: a.origin.origin ?? 0 };
+  if (a.next_hop) return { '@type': TYPE.nextHop, next_hop: a.next_hop.next_hop ?? '' };
+  if (a.local_pref) return { '@type': TYPE.localPref, local_pref: a.local_pref.local_pref ?? 0 };
+  if (a.communities) return { '@type': TYPE.communities, communities: a.communities.communities ?? [] };
+  if (a.large_communities) return { '@type': TYPE.largeCommunities, communities: a.large_communities.communities ?? [] };
+  if (a.as_path) {
+    const segments = (a.as_path.segments ?? []).map((s) => ({
+      type: (enumFromV4(s.type, 'TYPE_', SEGMENT_TYPES) ?? 'UNKNOWN') as 'AS_SEQUENCE',
+      numbers: s.numbers ?? [],
+    }));
+    return { '@type': TYPE.asPath, segments };
+  }
+  if (a.mp_reach) {
+    const m = a.mp_reach;
+    return { '@type': TYPE.mpReach, family: m.family, next_hops: m.next_hops ?? [], nlris: (m.nlris ?? []).map(nlriFromV4) };
+  }
+  return { type_url: `type.googleapis.com/api.Attribute${a.attr ? `.${a.attr}` : ''}` };
+}
+
+// ---- paths -----------------------------------------------------------------------
+
+export function pathToV4(path: WirePath): V4Path {
+  return { ...path, nlri: nlriToV4(path.nlri), pattrs: (path.pattrs ?? []).map(attributeToV4) };
+}
+
+export function pathFromV4(path: V4Path): WirePath {
+  return { ...path, nlri: nlriFromV4(path.nlri), pattrs: (path.pattrs ?? []).map(attributeFromV4) };
+}
+
+export function destinationFromV4(d: Opt<Omit<WireDestination, 'paths'> & { paths?: V4Path[] }>): WireDestination {
+  return { prefix: d?.prefix ?? '', paths: (d?.paths ?? []).map(pathFromV4) };
+}
+
+export function deletePathToV4(r: WireDeletePathRequest): object {
+  if ('uuid' in r) return { table_type: tableTypeToV4(r.table_type), uuid: r.uuid };
+  return { table_type: tableTypeToV4(r.table_type), family: r.family, path: pathToV4(r.path) };
+}
+
+export function listPathToV4(r: WireListPathRequest): object {
+  return { table_type: tableTypeToV4(r.table_type), name: r.name, family: r.family, sort_type: `SORT_TYPE_${r.sort_type}` };
+}
+
+// ---- peers and events --------------------------------------------------------------
+
+function peerStateFromV4(s: Opt<WirePeerState>): Opt<WirePeerState> {
+  if (!s) return s;
+  const out: WirePeerState = {
+    ...s,
+    session_state: (enumFromV4(s.session_state, 'SESSION_STATE_', SESSION_STATES) ?? 'UNKNOWN') as WirePeerState['session_state'],
+    admin_state: enumFromV4(s.admin_state, 'ADMIN_STATE_', ADMIN_STATES) as WirePeerState['admin_state'],
+  };
+  if (s.bfd_state) {
+    const bfd = (v: Enum | undefined): 'UP' => enumFromV4(v, 'BFD_SESSION_STATE_', BFD_STATES) as 'UP';
+    out.bfd_state = { session_state: bfd(s.bfd_state.session_state), remote_session_state: bfd(s.bfd_state.remote_session_state) };
+  }
+  return out;
+}
+
+/** A v4 Peer in v3's shape (same fields; enum spellings differ). */
+export function peerFromV4(peer: WirePeer): WirePeer {
+  return { ...peer, state: peerStateFromV4(peer.state) };
+}
+
+export function watchEventFromV4(e: WireWatchEventResponse): WireWatchEventResponse {
+  if (!e.peer) return e;
+  const type = enumFromV4(e.peer.type, 'TYPE_', EVENT_TYPES) as 'INIT';
+  return { ...e, peer: { type, peer: e.peer.peer ? peerFromV4(e.peer.peer) : e.peer.peer } };
+}
