@@ -126,3 +126,26 @@ void test('close closes both routers; createRouter builds one client per API, or
     for (const r of routers) r.close();
   }
 });
+
+void test('the import policy calls go to the chosen router', async () => {
+  const { v3, v4, auto } = setup();
+  otherApi(v4);
+  await auto.startBgp(GLOBAL);
+  const policy = { name: 'p', statements: [{ name: 's', action: 'reject' as const }] };
+  await auto.addPolicy(policy);
+  await auto.setImportPolicy(['p'], 'reject');
+  assert.deepEqual(await auto.getImportPolicy(), { policies: [policy], defaultAction: 'reject' });
+  assert.deepEqual(await auto.listPolicies(), [policy]);
+  await auto.softResetIn();
+  await auto.deletePolicy('p');
+  assert.deepEqual(v3.calls, [
+    'startBgp(65001 192.0.2.1 179)',
+    'addPolicy(p)',
+    'setImportPolicy(p reject)',
+    'getImportPolicy()',
+    'listPolicies()',
+    'softResetIn()',
+    'deletePolicy(p)',
+  ]);
+  assert.deepEqual(v4.calls, ['getBgp()']);
+});

@@ -253,29 +253,34 @@ export class GobgpClient implements BgpRouter {
 
   /** The policies and default decision applied to every route entering the global RIB. */
   async getImportPolicy(): Promise<ImportPolicySpec> {
-    const responses = await this.list<WireListPolicyAssignmentResponse>('ListPolicyAssignment', { name: GLOBAL_RIB, direction: 'IMPORT' });
-    return decodeImportAssignment(responses[0]?.assignment);
+    const request = this.dialect.listPolicyAssignment({ name: GLOBAL_RIB, direction: 'IMPORT' });
+    const responses = await this.list<WireListPolicyAssignmentResponse>('ListPolicyAssignment', request);
+    return decodeImportAssignment(this.dialect.assignment(responses[0]?.assignment));
   }
 
   /** Every defined policy (assigned or not), or the one named. */
   async listPolicies(name?: string): Promise<PolicySpec[]> {
     const responses = await this.list<WireListPolicyResponse>('ListPolicy', { name: name ?? '' });
-    return responses.map((r) => decodePolicy(r.policy)).filter((p): p is PolicySpec => p !== undefined);
+    return responses.map((r) => decodePolicy(this.dialect.policy(r.policy))).filter((p): p is PolicySpec => p !== undefined);
   }
 
   /** Defines a policy and its statements (a statement name already defined fails). */
   async addPolicy(spec: PolicySpec): Promise<void> {
-    await this.unary<object>('AddPolicy', { policy: encodePolicy(spec), refer_existing_statements: false });
+    await this.unary<object>('AddPolicy', { policy: this.dialect.policyToApi(encodePolicy(spec)), refer_existing_statements: false });
   }
 
   /** Removes a policy and its statements no other policy uses. */
   async deletePolicy(name: string): Promise<void> {
-    await this.unary<object>('DeletePolicy', { policy: { name, statements: [] }, preserve_statements: false, all: true });
+    await this.unary<object>('DeletePolicy', {
+      policy: this.dialect.policyToApi({ name, statements: [] }),
+      preserve_statements: false,
+      all: true,
+    });
   }
 
   /** Replaces the global RIB's import policies (defined ones, by name) and its default decision. */
   async setImportPolicy(policyNames: readonly string[], defaultAction: RouteAction): Promise<void> {
-    await this.unary<object>('SetPolicyAssignment', { assignment: encodeImportAssignment(policyNames, defaultAction) });
+    await this.unary<object>('SetPolicyAssignment', { assignment: this.dialect.assignmentToApi(encodeImportAssignment(policyNames, defaultAction)) });
   }
 
   /**
@@ -283,7 +288,7 @@ export class GobgpClient implements BgpRouter {
    * all peers): a changed policy applies only to routes received afterwards otherwise.
    */
   async softResetIn(): Promise<void> {
-    await this.unary<object>('ResetPeer', { address: 'all', communication: '', soft: true, direction: 'IN' });
+    await this.unary<object>('ResetPeer', this.dialect.resetPeer({ address: 'all', communication: '', soft: true, direction: 'IN' }));
   }
 
   /**

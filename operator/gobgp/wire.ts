@@ -281,6 +281,16 @@ export interface WirePolicyAssignment {
 export interface WireListPolicyResponse {
   policy?: Opt<WirePolicy>;
 }
+export interface WireListPolicyAssignmentRequest {
+  name: string;
+  direction: WirePolicyDirection;
+}
+export interface WireResetPeerRequest {
+  address: string;
+  communication: string;
+  soft: boolean;
+  direction: Enum<'IN' | 'OUT' | 'BOTH'>;
+}
 export interface WireListPolicyAssignmentResponse {
   assignment?: Opt<WirePolicyAssignment>;
 }

@@ -4,10 +4,11 @@ import * as protoLoader from '@grpc/proto-loader';
 import { protoPath } from '../client';
 import { decodeDestination, decodePeer, decodePeerEvent, encodeAddPath, encodeAddPathStream, encodeDeletePath, encodeListPath, InvalidSpecError } from '../codec';
 import { V4_DIALECT } from '../dialect';
-import type { PathSpec, PeerSpec } from '../types';
+import { decodeImportAssignment, decodePolicy, encodeImportAssignment, encodePolicy } from '../policyCodec';
+import type { PathSpec, PeerSpec, PolicySpec } from '../types';
 import { LOADER_OPTIONS, TYPE } from '../wire';
 import type { WirePeer } from '../wire';
-import { attributeFromV4, enumFromV4, nlriFromV4, pathFromV4, type V4Path } from './translate';
+import { attributeFromV4, enumFromV4, nlriFromV4, pathFromV4, renameEnum, type AnyPolicyAssignment, type V4Path } from './translate';
 
 const v4: PathSpec = {
   prefix: '203.0.113.10/32',
@@ -176,4 +177,54 @@ void test('v4 watch events: TYPE_ names map to init, end-of-init and state', () 
   assert.deepEqual(decodePeerEvent(V4_DIALECT.watchEvent(roundTrip({ peer: { type: 'TYPE_END_OF_INIT' } }))), { type: 'end-of-init' });
   const state = decodePeerEvent(V4_DIALECT.watchEvent(roundTrip({ peer: { type: 'TYPE_STATE', peer: { ...peer, state: { session_state: 'SESSION_STATE_ESTABLISHED' } } } })));
   assert.equal(state?.type === 'state' && state.peer.state, 'Established');
+});
+
+const policy: PolicySpec = {
+  name: 'vipa-import',
+  statements: [
+    { name: 'vipa-accept-local', routeType: 'local', action: 'accept' },
+    { name: 'vipa-reject-internal', routeType: 'internal', action: 'reject' },
+    { name: 'vipa-reject-rest', action: 'reject' },
+  ],
+};
+
+/** A request through protobuf with the v4 subset, as gobgpd would read it. */
+function roundTrip(name: string, request: object): Record<string, unknown> {
+  return message(name).deserialize(message(name).serialize(request)) as Record<string, unknown>;
+}
+
+void test('policies: AddPolicy and DeletePolicy requests in v4 names survive protobuf and decode to the same policy', () => {
+  const wire = encodePolicy(policy);
+  const request = { policy: V4_DIALECT.policyToApi(wire), refer_existing_statements: false };
+  assert.deepEqual((request.policy as { statements: unknown[] }).statements[0], {
+    name: 'vipa-accept-local',
+    conditions: { route_type: 'ROUTE_TYPE_LOCAL' },
+    actions: { route_action: 'ROUTE_ACTION_ACCEPT' },
+  });
+  const back = roundTrip('AddPolicyRequest', request);
+  assert.deepEqual(decodePolicy(V4_DIALECT.policy(back.policy as object)), policy);
+  const deletion = roundTrip('DeletePolicyRequest', { policy: V4_DIALECT.policyToApi({ name: 'vipa-import', statements: [] }), all: true });
+  assert.deepEqual(deletion, { policy: { name: 'vipa-import', statements: [] }, preserve_statements: false, all: true });
+});
+
+void test('policies: the import assignment and its default decision in v4 names, both ways', () => {
+  const assignment = V4_DIALECT.assignmentToApi(encodeImportAssignment(['vipa-import'], 'reject')) as AnyPolicyAssignment;
+  assert.equal(assignment.direction, 'POLICY_DIRECTION_IMPORT');
+  assert.equal(assignment.default_action, 'ROUTE_ACTION_REJECT');
+  const back = roundTrip('SetPolicyAssignmentRequest', { assignment });
+  assert.deepEqual(back.assignment, { name: 'global', direction: 'POLICY_DIRECTION_IMPORT', policies: [{ name: 'vipa-import', statements: [] }], default_action: 'ROUTE_ACTION_REJECT' });
+  // What ListPolicyAssignment answers: the policies with their statements.
+  const answer = { name: 'global', direction: 'POLICY_DIRECTION_IMPORT', policies: [V4_DIALECT.policyToApi(encodePolicy(policy))], default_action: 'ROUTE_ACTION_ACCEPT' };
+  assert.deepEqual(decodeImportAssignment(V4_DIALECT.assignment(answer)), { policies: [policy], defaultAction: 'accept' });
+  assert.deepEqual(decodeImportAssignment(V4_DIALECT.assignment({ default_action: 'ROUTE_ACTION_UNSPECIFIED' })), { policies: [], defaultAction: 'none' });
+  assert.deepEqual(decodeImportAssignment(V4_DIALECT.assignment(undefined)), { policies: [], defaultAction: 'none' });
+  assert.deepEqual(V4_DIALECT.listPolicyAssignment({ name: 'global', direction: 'IMPORT' }), { name: 'global', direction: 'POLICY_DIRECTION_IMPORT' });
+});
+
+void test('soft reset in: v4 numbers the directions from an UNSPECIFIED 0, so IN must be sent by name', () => {
+  const request = V4_DIALECT.resetPeer({ address: 'all', communication: '', soft: true, direction: 'IN' });
+  assert.deepEqual(roundTrip('ResetPeerRequest', request), { address: 'all', communication: '', soft: true, direction: 'DIRECTION_IN' });
+  assert.equal(renameEnum(2, ['A', 'B', 'C'], ['X', 'Y', 'Z']), 'Z');
+  assert.equal(renameEnum('D', ['A'], ['X']), undefined);
+  assert.equal(renameEnum(undefined, ['A'], ['X']), undefined);
 });

@@ -9,9 +9,13 @@ import type {
   WireDestination,
   WireListPathRequest,
   WireNlri,
+  WireListPolicyAssignmentRequest,
   WirePath,
   WirePeer,
   WirePeerState,
+  WirePolicy,
+  WirePolicyAssignment,
+  WireResetPeerRequest,
   WireTableType,
   WireWatchEventResponse,
 } from '../wire';
@@ -170,4 +174,87 @@ export function watchEventFromV4(e: WireWatchEventResponse): WireWatchEventRespo
   if (!e.peer) return e;
   const type = enumFromV4(e.peer.type, 'TYPE_', EVENT_TYPES) as 'INIT';
   return { ...e, peer: { type, peer: e.peer.peer ? peerFromV4(e.peer.peer) : e.peer.peer } };
+}
+
+// ---- routing policy ----------------------------------------------------------------
+
+/** A policy in either API's spelling: the same fields, enum values differ. */
+export interface AnyPolicy {
+  name?: string;
+  statements?: Array<{ name?: string; conditions?: Opt<{ route_type?: Enum }>; actions?: Opt<{ route_action?: Enum }> }>;
+}
+export interface AnyPolicyAssignment {
+  name?: string;
+  direction?: Enum;
+  policies?: AnyPolicy[];
+  default_action?: Enum;
+}
+
+/** Each API's names of the policy enums, by number. */
+interface PolicyEnums {
+  actions: readonly string[];
+  routeTypes: readonly string[];
+  directions: readonly string[];
+}
+const V3_POLICY: PolicyEnums = {
+  actions: ['NONE', 'ACCEPT', 'REJECT'],
+  routeTypes: ['ROUTE_TYPE_NONE', 'ROUTE_TYPE_INTERNAL', 'ROUTE_TYPE_EXTERNAL', 'ROUTE_TYPE_LOCAL'],
+  directions: ['UNKNOWN', 'IMPORT', 'EXPORT'],
+};
+const V4_POLICY: PolicyEnums = {
+  actions: ['ROUTE_ACTION_UNSPECIFIED', 'ROUTE_ACTION_ACCEPT', 'ROUTE_ACTION_REJECT'],
+  routeTypes: ['ROUTE_TYPE_UNSPECIFIED', 'ROUTE_TYPE_INTERNAL', 'ROUTE_TYPE_EXTERNAL', 'ROUTE_TYPE_LOCAL'],
+  directions: ['POLICY_DIRECTION_UNSPECIFIED', 'POLICY_DIRECTION_IMPORT', 'POLICY_DIRECTION_EXPORT'],
+};
+
+/** An enum value from one list of names to the other (same numbers); a number is looked up in `to`. */
+export function renameEnum(value: Enum | null | undefined, from: readonly string[], to: readonly string[]): string | undefined {
+  const index = typeof value === 'number' ? value : typeof value === 'string' ? from.indexOf(value) : -1;
+  return to[index];
+}
+
+function renamePolicy(p: AnyPolicy, from: PolicyEnums, to: PolicyEnums): AnyPolicy {
+  return {
+    name: p.name ?? '',
+    statements: (p.statements ?? []).map((st) => ({
+      name: st.name ?? '',
+      conditions: st.conditions && { route_type: renameEnum(st.conditions.route_type, from.routeTypes, to.routeTypes) ?? to.routeTypes[0] },
+      actions: st.actions && { route_action: renameEnum(st.actions.route_action, from.actions, to.actions) ?? to.actions[0] },
+    })),
+  };
+}
+
+function renameAssignment(a: AnyPolicyAssignment, from: PolicyEnums, to: PolicyEnums): AnyPolicyAssignment {
+  return {
+    name: a.name ?? '',
+    direction: renameEnum(a.direction, from.directions, to.directions) ?? to.directions[0],
+    policies: (a.policies ?? []).map((p) => renamePolicy(p, from, to)),
+    default_action: renameEnum(a.default_action, from.actions, to.actions) ?? to.actions[0],
+  };
+}
+
+export function policyToV4(p: WirePolicy): AnyPolicy {
+  return renamePolicy(p, V3_POLICY, V4_POLICY);
+}
+
+/** A v4 Policy in v3's shape; its enum values are v3's names by construction. */
+export function policyFromV4(p: Opt<AnyPolicy>): Opt<WirePolicy> {
+  return p ? (renamePolicy(p, V4_POLICY, V3_POLICY) as WirePolicy) : p;
+}
+
+export function assignmentToV4(a: WirePolicyAssignment): AnyPolicyAssignment {
+  return renameAssignment(a, V3_POLICY, V4_POLICY);
+}
+
+export function assignmentFromV4(a: Opt<AnyPolicyAssignment>): Opt<WirePolicyAssignment> {
+  return a ? (renameAssignment(a, V4_POLICY, V3_POLICY) as WirePolicyAssignment) : a;
+}
+
+export function listPolicyAssignmentToV4(r: WireListPolicyAssignmentRequest): object {
+  return { name: r.name, direction: renameEnum(r.direction, V3_POLICY.directions, V4_POLICY.directions) };
+}
+
+/** v3 numbers the soft-reset directions from IN = 0, v4 from an UNSPECIFIED 0 that gobgpd refuses. */
+export function resetPeerToV4(r: WireResetPeerRequest): object {
+  return { ...r, direction: renameEnum(r.direction, ['IN', 'OUT', 'BOTH'], ['DIRECTION_IN', 'DIRECTION_OUT', 'DIRECTION_BOTH']) };
 }
