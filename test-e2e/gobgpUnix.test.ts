@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { GobgpClient } from '../operator/gobgp/client';
+import type { GobgpClient } from '../operator/gobgp/client';
+import { gobgpBinary, labClient } from './harness/gobgp';
 import { REPO_ROOT, kubectl, lab, waitFor } from './harness/lab';
 import { core, customObjects, deleteNamespace, ensureNamespace, ensureNode, ignoreNotFound, uniqueNamespace } from './harness/kube';
 import { startOperator, waitReady, type OperatorProcess } from './harness/operator';
@@ -31,7 +32,7 @@ void describe("gobgpd's API on a unix socket", () => {
     await ensureNamespace(NS);
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
-    gobgpd = spawn('gobgpd', ['--api-hosts', target, '--pprof-disable', '--log-plain'], { stdio: 'ignore' });
+    gobgpd = spawn(gobgpBinary('gobgpd'), ['--api-hosts', target, '--pprof-disable', '--log-plain'], { stdio: 'ignore' });
     // Recorded like every lab process, so `hack/lab.sh down` stops it if this test dies first.
     writeFileSync(path.join(lab().dir, 'pids', 'gobgpd-unix.pid'), String(gobgpd.pid));
     writeFileSync(path.join(lab().dir, 'pids', 'gobgpd-unix.exe'), 'gobgpd');
@@ -63,7 +64,7 @@ void describe("gobgpd's API on a unix socket", () => {
       spec: { addresses: [VIP], externalTrafficPolicy: 'Cluster' },
     });
 
-    client = new GobgpClient(target, { timeoutMs: 5_000 });
+    client = labClient(target, { timeoutMs: 5_000 });
     const running = await client.getBgp();
     assert.equal(running?.routerId, NODE_ADDRESS, 'BGP was started through the socket');
     const c = client;

@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { REPO_ROOT, kubectl, lab, waitFor, waitUntilNoMismatch, type LabNode } from './harness/lab';
+import { gobgpBinary } from './harness/gobgp';
 import { ensureNode } from './harness/kube';
 import { speakerConfig, startOperator, waitReady, type OperatorProcess } from './harness/operator';
 
@@ -24,7 +25,7 @@ function upstreamPrefixes(): string[] {
 
 async function gobgp(node: LabNode, ...args: string[]): Promise<string> {
   const [host = '', port = ''] = node.gobgpTarget.split(':');
-  const { stdout } = await execFileP('gobgp', ['-u', host, '-p', port, ...args]);
+  const { stdout } = await execFileP(gobgpBinary('gobgp'), ['-u', host, '-p', port, ...args]);
   return stdout;
 }
 
