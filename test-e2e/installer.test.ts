@@ -106,7 +106,7 @@ describe('installer', () => {
     // The Pods' ServiceAccount (shipped with the install, not made by the installer) and peer password.
     await core().createNamespacedServiceAccount(NS, { metadata: { name: 'vip-announcer-speaker' } });
     await core().createNamespacedSecret(NS, { metadata: { name: 'bgp-passwords' }, stringData: { 'tor-a': 'secret' } });
-    ctl = await startOperator('installer-controller', 'controller', controllerConfig());
+    ctl = await startOperator('installer-controller', 'controller', controllerConfig({ speakerNamespace: NS }));
     await waitReady(ctl);
   });
 

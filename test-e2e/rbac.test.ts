@@ -25,7 +25,7 @@ const CONTROLLER_SA = 'vip-announcer-controller';
 const SPEAKER_SA = 'vip-announcer-speaker';
 const NS = uniqueNamespace('e2e-rbac');
 const HOLD_FINALIZER = 'e2e.vipannouncer.io/hold';
-/** The installer's VipAnnouncer (cluster-scoped: unique per run); it installs into NS. */
+/** The installer's VipAnnouncer (cluster-scoped: unique per run); it installs into SYSTEM_NS, the only namespace its Role covers. */
 const ANNOUNCER = NS;
 const SPEAKER_OBJECTS = 'vip-announcer-speaker';
 /**
@@ -63,17 +63,24 @@ const shippedRbac = (): RbacObject[] => (yaml.loadAll(render('rbac')) as RbacObj
 
 
 const leaderElected = controllerConfig({
+  speakerNamespace: SYSTEM_NS,
   leaderElection: { enabled: true, leaseName: LEASE, leaseNamespace: SYSTEM_NS, leaseDuration: '15s', renewDeadline: '10s', retryPeriod: '2s' },
 });
 
-/** Log lines where the API server answered 403. */
+/**
+ * Log lines where the authorizer refused a request. A namespace being deleted answers 403 too
+ * ("unable to create new content in namespace … because it is being terminated"): that is
+ * the NamespaceLifecycle admission plugin, not RBAC, and another suite's namespace may still
+ * be going away while this one runs.
+ */
 function forbidden(p: OperatorProcess): string[] {
   const out: string[] = [];
   for (const line of p.log().split('\n')) {
     if (!line.startsWith('{')) continue;
     try {
       const l = JSON.parse(line) as { statusCode?: unknown; error?: unknown };
-      if (l.statusCode === 403) out.push(typeof l.error === 'string' ? l.error : line);
+      const text = typeof l.error === 'string' ? l.error : line;
+      if (l.statusCode === 403 && !text.includes('because it is being terminated')) out.push(text);
     } catch {
       // not a log line of ours
     }
@@ -151,7 +158,7 @@ describe('RBAC: the shipped roles are enough, and each verb is needed', () => {
       apiVersion: 'vipannouncer.io/v1alpha1',
       kind: 'VipAnnouncer',
       metadata: { name: ANNOUNCER },
-      spec: { asn: 64512, namespace: NS, peers: [{ address: '192.0.2.1', asn: 65000 }], speaker: { image: 'registry.invalid/vip-announcer:lab', gobgpdImage: 'registry.invalid/gobgpd:lab' } },
+      spec: { asn: 64512, namespace: SYSTEM_NS, peers: [{ address: '192.0.2.1', asn: 65000 }], speaker: { image: 'registry.invalid/vip-announcer:lab', gobgpdImage: 'registry.invalid/gobgpd:lab' } },
     }));
     await applyPool(POOL, ['198.31.0.0/16']);
     controllerKubeconfig = await serviceAccountKubeconfig(SYSTEM_NS, CONTROLLER_SA);
@@ -197,43 +204,46 @@ describe('RBAC: the shipped roles are enough, and each verb is needed', () => {
     const speakers = await Promise.all(nodes.map((n) => start(`speaker-${n.name}`, 'speaker', speakerConfig(n))));
     await waitReady(ctl);
     for (const s of speakers) await waitReady(s);
-
-    const name = await newService();
-    const vip = '198.31.0.11';
-    const svcUid = (await core().readNamespacedService(name, NS)).body.metadata?.uid;
-    await waitUntilNoMismatch('the announcement owned by the Service, a status entry per node, and Advertised', async () => {
-      const va = await getVA(name);
-      if (!va) return 'no VipAnnouncement';
-      const owner = va.metadata.ownerReferences?.find((o) => o.controller === true);
-      const entries = (va.status?.speakers ?? []).map((s) => s.node).sort();
-      const adv = va.status?.conditions?.find((c) => c.type === 'Advertised')?.status;
-      const ok = owner?.uid === svcUid && owner?.blockOwnerDeletion === true && JSON.stringify(entries) === JSON.stringify(nodes.map((n) => n.name)) && adv === 'True';
-      return ok ? '' : JSON.stringify({ owner, entries, adv });
-    }, { timeoutMs: 90_000 });
-    await waitUntilNoMismatch('BIRD to hold the VIP from every node', async () => {
-      const got = (await birdNextHops()).get(`${vip}/32`) ?? [];
-      const want = nodes.map((n) => n.address).sort();
-      return JSON.stringify(got) === JSON.stringify(want) ? '' : `[${got.join(', ')}]`;
-    });
-    await waitUntilNoMismatch('the Service ingress to be the VIP', async () => {
-      const ips = ((await core().readNamespacedService(name, NS)).body.status?.loadBalancer?.ingress ?? []).map((i) => i.ip);
-      return JSON.stringify(ips) === JSON.stringify([vip]) ? '' : JSON.stringify(ips);
-    });
-    await waitFor('an AnnouncementCreated Event on the Service, from the controller', async () => {
-      const evs = (await core().listNamespacedEvent(NS)).body.items;
-      return evs.some((e) => e.reason === 'AnnouncementCreated' && e.involvedObject.name === name && (e.reportingInstance ?? '').startsWith('rbac-controller_'));
-    });
-    await waitUntilNoMismatch('the installer to write the speakers\' ConfigMap and DaemonSet, owned by the VipAnnouncer', () => {
-      const owners = ['configmap', 'daemonset'].map((kind) => {
-        const r = kubectlResult(['get', kind, SPEAKER_OBJECTS, '-n', NS, '-o', 'jsonpath={.metadata.ownerReferences[0].name}']);
-        return r.status === 0 ? r.stdout : `no ${kind}`;
+    // Stopped also when an assertion fails: a leftover leader would hold the Lease for the cases below.
+    try {
+      const name = await newService();
+      const vip = '198.31.0.11';
+      const svcUid = (await core().readNamespacedService(name, NS)).body.metadata?.uid;
+      await waitUntilNoMismatch('the announcement owned by the Service, a status entry per node, and Advertised', async () => {
+        const va = await getVA(name);
+        if (!va) return 'no VipAnnouncement';
+        const owner = va.metadata.ownerReferences?.find((o) => o.controller === true);
+        const entries = (va.status?.speakers ?? []).map((s) => s.node).sort();
+        const adv = va.status?.conditions?.find((c) => c.type === 'Advertised')?.status;
+        const ok = owner?.uid === svcUid && owner?.blockOwnerDeletion === true && JSON.stringify(entries) === JSON.stringify(nodes.map((n) => n.name)) && adv === 'True';
+        return ok ? '' : JSON.stringify({ owner, entries, adv });
+      }, { timeoutMs: 90_000 });
+      await waitUntilNoMismatch('BIRD to hold the VIP from every node', async () => {
+        const got = (await birdNextHops()).get(`${vip}/32`) ?? [];
+        const want = nodes.map((n) => n.address).sort();
+        return JSON.stringify(got) === JSON.stringify(want) ? '' : `[${got.join(', ')}]`;
       });
-      return Promise.resolve(owners.every((o) => o === ANNOUNCER) ? '' : owners.join(', '));
-    });
-    const lease = JSON.parse(await kubectl(['get', 'lease', LEASE, '-n', SYSTEM_NS, '-o', 'json'])) as { spec?: { holderIdentity?: string } };
-    assert.match(lease.spec?.holderIdentity ?? '', /^rbac-controller_/, 'the Lease is held by the controller');
-    for (const p of [ctl, ...speakers]) assert.deepEqual(forbidden(p), [], `${p.name} was refused something`);
-    for (const p of [ctl, ...speakers]) await stop(p);
+      await waitUntilNoMismatch('the Service ingress to be the VIP', async () => {
+        const ips = ((await core().readNamespacedService(name, NS)).body.status?.loadBalancer?.ingress ?? []).map((i) => i.ip);
+        return JSON.stringify(ips) === JSON.stringify([vip]) ? '' : JSON.stringify(ips);
+      });
+      await waitFor('an AnnouncementCreated Event on the Service, from the controller', async () => {
+        const evs = (await core().listNamespacedEvent(NS)).body.items;
+        return evs.some((e) => e.reason === 'AnnouncementCreated' && e.involvedObject.name === name && (e.reportingInstance ?? '').startsWith('rbac-controller_'));
+      });
+      await waitUntilNoMismatch('the installer to write the speakers\' ConfigMap and DaemonSet, owned by the VipAnnouncer', () => {
+        const owners = ['configmap', 'daemonset'].map((kind) => {
+          const r = kubectlResult(['get', kind, SPEAKER_OBJECTS, '-n', SYSTEM_NS, '-o', 'jsonpath={.metadata.ownerReferences[0].name}']);
+          return r.status === 0 ? r.stdout : `no ${kind}`;
+        });
+        return Promise.resolve(owners.every((o) => o === ANNOUNCER) ? '' : owners.join(', '));
+      });
+      const lease = JSON.parse(await kubectl(['get', 'lease', LEASE, '-n', SYSTEM_NS, '-o', 'json'])) as { spec?: { holderIdentity?: string } };
+      assert.match(lease.spec?.holderIdentity ?? '', /^rbac-controller_/, 'the Lease is held by the controller');
+      for (const p of [ctl, ...speakers]) assert.deepEqual(forbidden(p), [], `${p.name} was refused something`);
+    } finally {
+      for (const p of [ctl, ...speakers]) await stop(p);
+    }
   });
 
   // Each case: the shipped role minus one verb; a fresh process of that role;
@@ -242,6 +252,7 @@ describe('RBAC: the shipped roles are enough, and each verb is needed', () => {
   const leaseRole = { kind: 'Role', name: 'vip-announcer-leader-election' } as const;
   const speakerRole = { kind: 'ClusterRole', name: 'vip-announcer-speaker' } as const;
   const installerRole = { kind: 'ClusterRole', name: 'vip-announcer-installer' } as const;
+  const installerNsRole = { kind: 'Role', name: 'vip-announcer-installer' } as const;
   /** A new generation of the VipAnnouncer: its status (observedGeneration) is written again. */
   const changeAnnouncer = async (): Promise<void> => {
     const asn = Number(await kubectl(['get', 'vipannouncers.vipannouncer.io', ANNOUNCER, '-o', 'jsonpath={.spec.asn}']));
@@ -249,7 +260,7 @@ describe('RBAC: the shipped roles are enough, and each verb is needed', () => {
   };
   /** The installer writes (creates) them again when they are gone. */
   const withoutSpeakerObjects = async (): Promise<void> => {
-    await kubectl(['delete', 'configmap,daemonset', SPEAKER_OBJECTS, '-n', NS, '--ignore-not-found', '--wait=true']);
+    await kubectl(['delete', 'configmap,daemonset', SPEAKER_OBJECTS, '-n', SYSTEM_NS, '--ignore-not-found', '--wait=true']);
   };
   const withService = async (): Promise<void> => {
     await newService();
@@ -328,14 +339,14 @@ describe('RBAC: the shipped roles are enough, and each verb is needed', () => {
     { sa: CONTROLLER_SA, role: installerRole, group: 'vipannouncer.io', resource: 'vipannouncers', verb: 'watch' },
     { sa: CONTROLLER_SA, role: installerRole, group: 'vipannouncer.io', resource: 'vipannouncers/status', verb: 'patch', trigger: changeAnnouncer },
     { sa: CONTROLLER_SA, role: installerRole, group: 'vipannouncer.io', resource: 'vipannouncers/finalizers', verb: 'update', setup: withoutSpeakerObjects, marker: OWNER_FINALIZERS_MARKER },
-    { sa: CONTROLLER_SA, role: installerRole, group: '', resource: 'configmaps', verb: 'list' },
-    { sa: CONTROLLER_SA, role: installerRole, group: '', resource: 'configmaps', verb: 'watch' },
-    { sa: CONTROLLER_SA, role: installerRole, group: '', resource: 'configmaps', verb: 'create', setup: withoutSpeakerObjects },
-    { sa: CONTROLLER_SA, role: installerRole, group: '', resource: 'configmaps', verb: 'patch' },
-    { sa: CONTROLLER_SA, role: installerRole, group: 'apps', resource: 'daemonsets', verb: 'list' },
-    { sa: CONTROLLER_SA, role: installerRole, group: 'apps', resource: 'daemonsets', verb: 'watch' },
-    { sa: CONTROLLER_SA, role: installerRole, group: 'apps', resource: 'daemonsets', verb: 'create', setup: withoutSpeakerObjects },
-    { sa: CONTROLLER_SA, role: installerRole, group: 'apps', resource: 'daemonsets', verb: 'patch' },
+    { sa: CONTROLLER_SA, role: installerNsRole, group: '', resource: 'configmaps', verb: 'list' },
+    { sa: CONTROLLER_SA, role: installerNsRole, group: '', resource: 'configmaps', verb: 'watch' },
+    { sa: CONTROLLER_SA, role: installerNsRole, group: '', resource: 'configmaps', verb: 'create', setup: withoutSpeakerObjects },
+    { sa: CONTROLLER_SA, role: installerNsRole, group: '', resource: 'configmaps', verb: 'patch' },
+    { sa: CONTROLLER_SA, role: installerNsRole, group: 'apps', resource: 'daemonsets', verb: 'list' },
+    { sa: CONTROLLER_SA, role: installerNsRole, group: 'apps', resource: 'daemonsets', verb: 'watch' },
+    { sa: CONTROLLER_SA, role: installerNsRole, group: 'apps', resource: 'daemonsets', verb: 'create', setup: withoutSpeakerObjects },
+    { sa: CONTROLLER_SA, role: installerNsRole, group: 'apps', resource: 'daemonsets', verb: 'patch' },
     { sa: SPEAKER_SA, role: speakerRole, group: 'vipannouncer.io', resource: 'vipannouncements', verb: 'list' },
     { sa: SPEAKER_SA, role: speakerRole, group: 'vipannouncer.io', resource: 'vipannouncements', verb: 'watch' },
     {
@@ -375,16 +386,32 @@ describe('RBAC: the shipped roles are enough, and each verb is needed', () => {
 
   it('the shipped roles grant exactly the verbs the cases take away', () => {
     const granted = new Set<string>();
-    const mine = new Set<string>([controllerRole.name, leaseRole.name, speakerRole.name, installerRole.name]);
+    const mine = new Set<string>([controllerRole, leaseRole, speakerRole, installerRole, installerNsRole].map((r) => `${r.kind}/${r.name}`));
     for (const o of shippedRbac()) {
       if (o.kind !== 'ClusterRole' && o.kind !== 'Role') continue;
-      if (!mine.has(o.metadata.name)) continue;
+      if (!mine.has(`${o.kind}/${o.metadata.name}`)) continue;
       for (const r of o.rules ?? []) {
-        for (const g of r.apiGroups ?? []) for (const res of r.resources ?? []) for (const v of r.verbs) granted.add(`${o.metadata.name} ${g}/${res} ${v}`);
+        for (const g of r.apiGroups ?? []) for (const res of r.resources ?? []) for (const v of r.verbs) granted.add(`${o.kind}/${o.metadata.name} ${g}/${res} ${v}`);
       }
     }
-    const proven = new Set(cases.map((c) => `${c.role.name} ${c.group}/${c.resource} ${c.verb}`));
+    const proven = new Set(cases.map((c) => `${c.role.kind}/${c.role.name} ${c.group}/${c.resource} ${c.verb}`));
     assert.deepEqual([...granted].sort(), [...proven].sort());
+  });
+
+  it('the controller may write the speakers\' ConfigMap and DaemonSet by name in its namespace, and nothing else of those kinds', () => {
+    const user = serviceAccountUser(SYSTEM_NS, CONTROLLER_SA);
+    assert.ok(canI(user, 'patch', `configmaps/${SPEAKER_OBJECTS}`, { namespace: SYSTEM_NS }), 'the positive case must hold, or the refusals below prove nothing');
+    assert.ok(canI(user, 'patch', `daemonsets.apps/${SPEAKER_OBJECTS}`, { namespace: SYSTEM_NS }));
+    const refused = [
+      ['patch', 'configmaps/coredns', 'kube-system'],
+      ['patch', 'daemonsets.apps/kube-proxy', 'kube-system'],
+      ['create', 'daemonsets.apps', 'kube-system'],
+      ['create', 'configmaps', NS],
+      ['patch', `configmaps/${SPEAKER_OBJECTS}`, NS],
+      ['patch', 'configmaps/vip-announcer-controller-config', SYSTEM_NS],
+      ['update', `daemonsets.apps/${SPEAKER_OBJECTS}`, SYSTEM_NS],
+    ] as const;
+    for (const [verb, resource, namespace] of refused) assert.ok(!canI(user, verb, resource, { namespace }), `${verb} ${resource} in ${namespace} must be refused`);
   });
 
   for (const c of cases) {
@@ -393,8 +420,9 @@ describe('RBAC: the shipped roles are enough, and each verb is needed', () => {
       const user = serviceAccountUser(SYSTEM_NS, c.sa);
       const [base, subresource] = c.resource.split('/');
       const qualified = c.group ? `${base}.${c.group}` : base;
-      // The lease rule is limited to one name: ask about that object.
-      const target = c.resource === 'leases' && c.verb !== 'create' ? `${qualified}/${LEASE}` : qualified;
+      // Rules limited to one name (the Lease; patch of the speakers' objects): ask about that object.
+      const byName = c.resource === 'leases' ? LEASE : ['configmaps', 'daemonsets'].includes(c.resource) && c.verb === 'patch' ? SPEAKER_OBJECTS : undefined;
+      const target = byName && c.verb !== 'create' ? `${qualified}/${byName}` : qualified;
       const allowed = (): boolean => canI(user, c.verb, target, { namespace: c.role.kind === 'Role' ? SYSTEM_NS : undefined, subresource });
 
       const reduced = shippedRbac().find((o) => o.kind === c.role.kind && o.metadata.name === c.role.name);

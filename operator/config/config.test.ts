@@ -46,6 +46,7 @@ void test('full file: every field read and typed', () => {
     controller: {
       loadBalancerClasses: ['', 'vipannouncer.io/bgp'],
       resyncPeriodMs: 90_000,
+      speakerNamespace: 'bgp-speakers',
       leaderElection: {
         enabled: false,
         leaseName: 'va-lease',
@@ -105,6 +106,7 @@ void test('minimal file: defaults filled, node name from env NODE_NAME', () => {
     controller: {
       loadBalancerClasses: [''],
       resyncPeriodMs: 300_000,
+      speakerNamespace: 'vip-announcer',
       leaderElection: {
         enabled: true,
         leaseName: 'vip-announcer-controller',
@@ -164,11 +166,14 @@ void test('node name: required for the speaker, checked when it comes from env',
   assert.equal(load('full.yaml', { NODE_NAME: 'other' }).speaker?.nodeName, 'node-a'); // the file wins
 });
 
-void test('lease namespace defaults to env POD_NAMESPACE', () => {
+void test('lease and speaker namespaces default to env POD_NAMESPACE', () => {
   assert.equal(load('minimal.yaml', { NODE_NAME: 'n', POD_NAMESPACE: 'ops' }).controller.leaderElection.leaseNamespace, 'ops');
+  assert.equal(load('minimal.yaml', { NODE_NAME: 'n', POD_NAMESPACE: 'ops' }).controller.speakerNamespace, 'ops');
   assert.equal(load('full.yaml', { POD_NAMESPACE: 'ops' }).controller.leaderElection.leaseNamespace, 'kube-system');
+  assert.equal(load('full.yaml', { POD_NAMESPACE: 'ops' }).controller.speakerNamespace, 'bgp-speakers');
   assert.deepEqual(problemsOf(() => load('minimal.yaml', { NODE_NAME: 'n', POD_NAMESPACE: 'Bad.NS' })), [
     'controller.leaderElection.leaseNamespace: must be a DNS label (lowercase letters, digits and "-")',
+    'controller.speakerNamespace: must be a DNS label (lowercase letters, digits and "-")',
   ]);
 });
 

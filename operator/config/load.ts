@@ -171,6 +171,7 @@ function injectEnv(data: Obj, env: Env): { nodeName: boolean } {
   if (env.POD_NAMESPACE) {
     if (data.controller === undefined) data.controller = {};
     if (isObj(data.controller)) {
+      if (data.controller.speakerNamespace === undefined) data.controller.speakerNamespace = env.POD_NAMESPACE;
       if (data.controller.leaderElection === undefined) data.controller.leaderElection = {};
       const le = data.controller.leaderElection;
       if (isObj(le) && le.leaseNamespace === undefined) le.leaseNamespace = env.POD_NAMESPACE;
@@ -410,6 +411,7 @@ function toTyped(raw: RawConfig, withSpeaker: boolean, passwords: Map<number, Se
     controller: {
       loadBalancerClasses: [...raw.controller.loadBalancerClasses],
       resyncPeriodMs: ms(raw.controller.resyncPeriod),
+      speakerNamespace: raw.controller.speakerNamespace,
       leaderElection: {
         enabled: le.enabled,
         leaseName: le.leaseName,

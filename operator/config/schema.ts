@@ -76,6 +76,13 @@ export const configSchema = {
           description: 'Service loadBalancerClass values handled; "" means Services without a class.',
         },
         resyncPeriod: duration('Every key is enqueued again this often.', '5m'),
+        speakerNamespace: {
+          type: 'string',
+          maxLength: 63,
+          pattern: DNS_LABEL,
+          description: 'The only namespace the installer writes the speakers\' ConfigMap and DaemonSet to (its RBAC is a Role there). Default: env POD_NAMESPACE, else "vip-announcer".',
+          default: 'vip-announcer',
+        },
         leaderElection: {
           type: 'object',
           additionalProperties: false,
@@ -167,6 +174,7 @@ export interface RawConfig {
   controller: {
     loadBalancerClasses: string[];
     resyncPeriod: string;
+    speakerNamespace: string;
     leaderElection: {
       enabled: boolean;
       leaseName: string;

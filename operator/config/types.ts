@@ -45,6 +45,8 @@ export interface ControllerConfig {
   /** "" stands for Services without spec.loadBalancerClass. */
   loadBalancerClasses: string[];
   resyncPeriodMs: number;
+  /** The only namespace the installer writes to (the speakers' ConfigMap and DaemonSet). */
+  speakerNamespace: string;
   leaderElection: LeaderElectionConfig;
 }
 

@@ -22,7 +22,7 @@ function harness(vas: VipAnnouncer[] = [announcer()]): Harness {
   for (const va of vas) caches.informer<VipAnnouncer>(InstallerResources.vipAnnouncers).put(va);
   const writer = new FakeKubeWriter();
   const events = new FakeEventSink();
-  return { caches, writer, events, def: installerController({ caches, writer, events, log: nullLogger(), now: () => NOW }) };
+  return { caches, writer, events, def: installerController({ caches, writer, events, log: nullLogger(), speakerNamespace: 'vip-announcer', now: () => NOW }) };
 }
 
 function ctx(): ReconcileContext {
@@ -95,7 +95,7 @@ describe('installerController: reconcile', () => {
       await h.def.reconcile('default', ctx());
       feedBack(h, h.writer.calls.splice(0));
     }
-    const fresh = installerController({ caches: h.caches, writer: h.writer, events: h.events, log: nullLogger(), now: () => NOW });
+    const fresh = installerController({ caches: h.caches, writer: h.writer, events: h.events, log: nullLogger(), speakerNamespace: 'vip-announcer', now: () => NOW });
     await fresh.reconcile('default', ctx());
     assert.deepEqual(h.writer.calls, []);
   });

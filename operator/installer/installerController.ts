@@ -14,6 +14,7 @@ import { isNotFound } from '../kube/apply';
 import { watch, type Caches, type ControllerDefinition, type ReconcileContext } from '../kube/controllerDefinition';
 import type { EventSink } from '../kube/eventSink';
 import type { KubeWriter } from '../kube/kubeWriter';
+import type { Selector } from '../kube/informer';
 import type { ResourceRef } from '../kube/resources';
 import type { Log } from '../util/log';
 import { errorMessage } from '../util/log';
@@ -31,8 +32,8 @@ export const InstallerResources = {
   daemonSets: { group: 'apps', version: 'v1', plural: 'daemonsets', kind: 'DaemonSet', namespaced: true },
 } as const satisfies Record<string, ResourceRef>;
 
-/** Only the speaker objects a VipAnnouncer rendered (they carry its name in this label). */
-const OWNED = { labelSelector: OWNER_LABEL };
+/** Only the speaker objects a VipAnnouncer rendered (they carry its name in this label), in the one namespace it may write to. */
+const owned = (namespace: string): Selector => ({ namespace, labelSelector: OWNER_LABEL });
 
 export interface InstallerDeps {
   caches: Caches;
@@ -41,6 +42,8 @@ export interface InstallerDeps {
   /** Events as reportingController vipannouncer.io/installer. */
   events: EventSink;
   log: Log;
+  /** The only namespace written to: its ConfigMap and DaemonSet are all the installer watches. */
+  speakerNamespace: string;
   now?: () => Date;
   /** Re-enqueue every VipAnnouncer this often (the config's resyncPeriodMs; 0 = off). */
   requeueAllPeriodMs?: number;
@@ -58,27 +61,28 @@ export function installerController(deps: InstallerDeps): ControllerDefinition {
     watches: [
       // Which announcer is in effect depends on all of them: any change re-checks every one.
       watch<VipAnnouncer>({ resource: InstallerResources.vipAnnouncers, toKeys: () => [...announcers().keys()] }),
-      watch<V1ConfigMap>({ resource: InstallerResources.configMaps, selector: OWNED, toKeys: (_t, obj, old) => byOwner(obj, old) }),
-      watch<V1DaemonSet>({ resource: InstallerResources.daemonSets, selector: OWNED, toKeys: (_t, obj, old) => byOwner(obj, old) }),
+      watch<V1ConfigMap>({ resource: InstallerResources.configMaps, selector: owned(deps.speakerNamespace), toKeys: (_t, obj, old) => byOwner(obj, old) }),
+      watch<V1DaemonSet>({ resource: InstallerResources.daemonSets, selector: owned(deps.speakerNamespace), toKeys: (_t, obj, old) => byOwner(obj, old) }),
     ],
     fullSyncKeys: () => announcers().keys(),
     reconcile: async (name, ctx) => {
-      const snapshot = installerSnapshot(deps.caches, name, deps.now?.() ?? new Date());
+      const snapshot = installerSnapshot(deps.caches, name, deps.speakerNamespace, deps.now?.() ?? new Date());
       await executeInstallerPlan(snapshot, planInstaller(snapshot), { writer: deps.writer, events: deps.events }, ctx);
     },
   };
 }
 
 /** What planInstaller needs, read from the caches. */
-export function installerSnapshot(caches: Caches, name: string, now: Date): InstallerSnapshot {
+export function installerSnapshot(caches: Caches, name: string, speakerNamespace: string, now: Date): InstallerSnapshot {
   const vas = caches.informer<VipAnnouncer>(InstallerResources.vipAnnouncers);
   const announcer = vas.get(name);
   const key = announcer ? `${namespaceOf(announcer)}/${SPEAKER_NAME}` : undefined;
   return {
     announcer,
     announcers: vas.list(),
-    configMap: key ? caches.informer<V1ConfigMap>(InstallerResources.configMaps, OWNED).get(key) : undefined,
-    daemonSet: key ? caches.informer<V1DaemonSet>(InstallerResources.daemonSets, OWNED).get(key) : undefined,
+    configMap: key ? caches.informer<V1ConfigMap>(InstallerResources.configMaps, owned(speakerNamespace)).get(key) : undefined,
+    daemonSet: key ? caches.informer<V1DaemonSet>(InstallerResources.daemonSets, owned(speakerNamespace)).get(key) : undefined,
+    speakerNamespace,
     now,
   };
 }

@@ -7,7 +7,7 @@ import { APPLIED_HASH_ANNOTATION, planInstaller, planApplyFailed, type Installer
 import { INSTALLER_REASONS } from './render';
 
 function snapshot(va: VipAnnouncer | undefined, over: Partial<InstallerSnapshot> = {}): InstallerSnapshot {
-  return { announcer: va, announcers: va ? [va] : [], configMap: undefined, daemonSet: undefined, now: NOW, ...over };
+  return { announcer: va, announcers: va ? [va] : [], configMap: undefined, daemonSet: undefined, speakerNamespace: 'vip-announcer', now: NOW, ...over };
 }
 
 const kinds = (actions: readonly InstallerAction[]): string[] =>
@@ -152,5 +152,13 @@ describe('planApplyFailed', () => {
     assert.deepEqual(kinds(actions), [`Warning ${INSTALLER_REASONS.applyFailed}`, 'applyStatus']);
     assert.match(statusOf(actions).conditions?.[0].message ?? '', /namespace vip-announcer failed: boom$/);
     assert.deepEqual(planApplyFailed(snapshot(withStatus(va, actions)), 'boom'), []);
+  });
+
+  void it('a VipAnnouncer naming another namespace than the speakers\' one: Ready=False NamespaceNotAllowed, nothing written', () => {
+    const va = announcer('default', { namespace: 'kube-system' });
+    const actions = planInstaller(snapshot(va));
+    assert.deepEqual(kinds(actions), ['Warning NamespaceNotAllowed', 'applyStatus']);
+    assert.equal(ready(actions), 'False NamespaceNotAllowed');
+    assert.deepEqual(kinds(planInstaller(snapshot(va, { speakerNamespace: 'kube-system' }))).slice(0, 2), ['applyConfigMap', 'applyDaemonSet']);
   });
 });

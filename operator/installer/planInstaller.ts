@@ -39,6 +39,8 @@ export interface InstallerSnapshot {
   /** The cached <namespace>/vip-announcer-speaker objects, whoever owns them. */
   configMap: V1ConfigMap | undefined;
   daemonSet: V1DaemonSet | undefined;
+  /** The one namespace the installer may write to (its RBAC is a Role there). */
+  speakerNamespace: string;
   now: Date;
 }
 
@@ -66,6 +68,11 @@ export function planInstaller(s: InstallerSnapshot): InstallerAction[] {
   if (active && active.metadata.name !== announcer.metadata.name) {
     const message = `VipAnnouncer ${active.metadata.name} is in effect (the oldest); this one is ignored`;
     return planReport(announcer, s.now, { status: 'False', reason: INSTALLER_REASONS.superseded, message }, speakersRolledOut(currentDs), true);
+  }
+
+  if (namespaceOf(announcer) !== s.speakerNamespace) {
+    const message = `spec.namespace ${namespaceOf(announcer)} is not the speakers' namespace ${s.speakerNamespace} (controller.speakerNamespace); nothing applied`;
+    return planReport(announcer, s.now, { status: 'False', reason: INSTALLER_REASONS.namespaceNotAllowed, message }, speakersRolledOut(currentDs), true);
   }
 
   const rendered = desiredSpeakerConfig(announcer);

@@ -42,6 +42,7 @@ export const INSTALLER_REASONS = {
   invalidConfiguration: 'InvalidConfiguration',
   applyFailed: 'ApplyFailed',
   superseded: 'Superseded',
+  namespaceNotAllowed: 'NamespaceNotAllowed',
   configurationApplied: 'ConfigurationApplied',
   rolledOut: 'RolledOut',
   rollingOut: 'RollingOut',

@@ -15,8 +15,9 @@ import { KubeApiError } from '../kube/request';
 import { Resources, type KubeObject, type ResourceRef } from '../kube/resources';
 import { FakeCaches, FakeKubeWriter, type WriterCall } from '../kube/testing';
 import { nullLogger } from '../util/log';
-import { LatencyTracker } from '../util/metrics';
+import { LatencyTracker, metrics } from '../util/metrics';
 import { speakerRole, type SpeakerRole } from './speakerController';
+import { VANISHED_HOLD_MS } from './vanishedHold';
 
 const NODE = 'node-a';
 
@@ -66,11 +67,13 @@ class Harness {
   readonly latency = new LatencyTracker();
   readonly enqueued: KeyRequest[] = [];
   readonly role: SpeakerRole;
+  /** The speaker's clock (ms); tests move it. */
+  clock = 1_000_000;
   private rv = 100;
 
   constructor(cfg: SpeakerConfig = config(), router = new FakeRouter()) {
     this.router = router;
-    this.role = speakerRole({ caches: this.caches, router, writer: this.writer, config: cfg, log: nullLogger(), now: () => 1_000_000, latency: this.latency });
+    this.role = speakerRole({ caches: this.caches, router, writer: this.writer, config: cfg, log: nullLogger(), now: () => this.clock, latency: this.latency });
     // The API server answers a status apply with a new resourceVersion.
     this.writer.respond = (call) => (call.op === 'applyStatus' ? this.withNewVersion(call) : undefined);
   }
@@ -240,7 +243,27 @@ void describe('speaker table: BGP instance → peers → paths', () => {
     assert.deepEqual(h.event(Resources.vipAnnouncements, 'DELETED', gone), ['table']);
     h.router.calls.splice(0);
     await h.reconcile('table');
+    assert.deepEqual(h.router.callsOf('deletePath'), [], 'held a moment: it may come right back');
+    assert.deepEqual(h.enqueued.at(-2), { key: 'table', afterMs: VANISHED_HOLD_MS });
+    h.clock += VANISHED_HOLD_MS;
+    await h.reconcile('table');
     assert.deepEqual(h.router.callsOf('deletePath'), ['deletePath(203.0.113.11/32)']);
+    assert.deepEqual(h.localPrefixes(), ['203.0.113.10/32']);
+  });
+
+  void test('an announcement deleted and re-created at once (by hand, or its controller) is never withdrawn', async () => {
+    const h = new Harness();
+    const a = va('a', ['203.0.113.10']);
+    await h.coldStart(node('10.0.0.5'), [a]);
+    h.event(Resources.vipAnnouncements, 'DELETED', a);
+    h.router.calls.splice(0);
+    await h.reconcile('table');
+    h.clock += 300;
+    h.event(Resources.vipAnnouncements, 'ADDED', { ...a, metadata: { ...a.metadata, uid: 'new', resourceVersion: '7' } });
+    await h.reconcile('table');
+    h.clock += VANISHED_HOLD_MS;
+    await h.reconcile('table');
+    assert.deepEqual(h.router.callsOf('deletePath'), []);
     assert.deepEqual(h.localPrefixes(), ['203.0.113.10/32']);
   });
 
@@ -361,6 +384,26 @@ void describe('speaker shutdown', () => {
     assert.deepEqual(h.localPrefixes(), ['203.0.113.10/32', '203.0.113.11/32']);
     assert.deepEqual(h.writer.calls, []);
     assert.equal(h.router.closed, true);
+  });
+
+  void test('session-up has a series per configured peer only; a peer gobgpd no longer lists loses its series', async () => {
+    const series = async (): Promise<string[]> =>
+      (await metrics.sessionUp.get()).values.filter((v) => v.labels.node === 'node-s').map((v) => `${v.labels.peer}=${v.value}`).sort();
+    const router = new FakeRouter();
+    const h = new Harness(config({ nodeName: 'node-s', routerId: '10.0.0.5', peers: [peer('192.0.2.1'), peer('192.0.2.2')] }), router);
+    await h.coldStart(node('10.0.0.5'), []);
+    router.setPeerState('192.0.2.1', 'Established');
+    await h.reconcile('status');
+    assert.deepEqual(await series(), ['192.0.2.1=1', '192.0.2.2=0']);
+    // Someone adds a peer by hand in gobgpd: it gets no series (the next table sync deletes it).
+    await router.addPeer({ address: '192.0.2.9', asn: 65000, families: ['ipv4-unicast'] });
+    router.setPeerState('192.0.2.9', 'Established');
+    await h.reconcile('status');
+    assert.deepEqual(await series(), ['192.0.2.1=1', '192.0.2.2=0']);
+    // gobgpd lost a peer (restarted without it): its series goes until the table sync re-adds it.
+    await router.deletePeer('192.0.2.2');
+    await h.reconcile('status');
+    assert.deepEqual(await series(), ['192.0.2.1=1']);
   });
 });
 

@@ -20,7 +20,7 @@ import { EXCLUDE_FROM_LB_LABEL } from '../api/labels';
 import { GobgpError } from '../gobgp/client';
 import type { BgpRouter } from '../gobgp/router';
 import { FAMILIES } from '../api/families';
-import type { ObservedPath, PeerEvent, GobgpPeer } from '../gobgp/types';
+import type { ObservedPath, PathSpec, PeerEvent, GobgpPeer } from '../gobgp/types';
 import { isNotFound } from '../kube/apply';
 import { watch, type CacheReader, type Caches, type ControllerDefinition, type KeyRequest, type ReconcileContext } from '../kube/controllerDefinition';
 import type { ChangeType, Selector } from '../kube/informer';
@@ -29,11 +29,13 @@ import { objectKey, Resources } from '../kube/resources';
 import { ExponentialRateLimiter, type Result } from '../kube/workqueue';
 import { errorFields, type Log } from '../util/log';
 import { LatencyTracker, metrics } from '../util/metrics';
+import { canonicalIp } from '../util/ip';
 import { inParallel } from '../util/parallel';
 import { planGlobal, planPeers } from './bgpPlan';
 import { diffTable } from './diffTable';
 import { internalIPv4 } from './nodeIdentity';
 import { OwnEntries } from './ownEntries';
+import { holdVanished } from './vanishedHold';
 import { pathsForNode, type NodePaths, type RefusedPrefix } from './pathsForNode';
 import { poolPolicy } from './poolFilter';
 import { peerConfigDiffers } from './peerConfig';
@@ -122,6 +124,12 @@ class SpeakerReconciler {
   private readonly now: () => number;
   private readonly nodeSelector: Selector;
   private readonly latency: LatencyTracker;
+  /** Prefixes of vanished announcements still originated, and since when (vanishedHold.ts). */
+  private heldSince = new Map<string, number>();
+  /** Canonical addresses of the peers the configuration names. */
+  private readonly configuredPeers: ReadonlySet<string>;
+  /** Canonical address → the label value its session-up series was published under. */
+  private readonly sessionLabels = new Map<string, string>();
   /** Our entries as last written, per announcement key. */
   private readonly written: OwnEntries;
   /** What the last table sync made gobgpd originate, per announcement. */
@@ -143,6 +151,7 @@ class SpeakerReconciler {
     this.log = deps.log.child({ node: deps.config.nodeName });
     this.now = deps.now ?? Date.now;
     this.latency = deps.latency ?? new LatencyTracker();
+    this.configuredPeers = new Set(deps.config.peers.map((p) => canonicalIp(p.address) ?? p.address));
     this.nodeSelector = { fieldSelector: `metadata.name=${deps.config.nodeName}` };
     this.written = new OwnEntries(Math.max(PENDING_WRITE_TTL_MS, 2 * deps.config.driftCheckPeriodMs));
   }
@@ -223,11 +232,22 @@ class SpeakerReconciler {
     const started = await this.syncGlobal(node, ctx.log);
     await this.syncPeers(ctx.log);
     if (started || !this.peerWatch) this.watchPeers();
-    const desired = this.desiredPaths(node);
+    const eligible = node !== undefined && !excluded(node);
+    const desired = this.desiredPaths(eligible);
     for (const c of desired.conflicts) ctx.log.warn('announcements share an address with different attributes; merged', { ...c });
     for (const v of desired.invalid) ctx.log.warn('value not announced', { ...v });
     for (const r of newlyRefused(desired.refused, this.current?.refused ?? [])) ctx.log.warn('prefix refused: no VipPool allows it here', { ...r });
-    const changed = await this.syncPaths(desired, ctx.log);
+    const hold = holdVanished({
+      previous: this.current,
+      desired: desired.paths,
+      present: new Set(this.announcements().keys()),
+      eligible,
+      heldSince: this.heldSince,
+      now: this.now(),
+    });
+    this.heldSince = hold.heldSince;
+    if (hold.recheckInMs !== undefined) ctx.enqueue({ key: TABLE, afterMs: hold.recheckInMs });
+    const changed = await this.syncPaths(hold.paths, ctx.log);
     this.recordLatency(desired, changed);
     this.current = desired;
     for (const f of FAMILIES) {
@@ -238,11 +258,11 @@ class SpeakerReconciler {
     ctx.enqueue(changed ? { key: STATUS, afterMs: SETTLE_CHECK_MS } : STATUS);
   }
 
-  private desiredPaths(node: V1Node | undefined): NodePaths {
+  private desiredPaths(eligible: boolean): NodePaths {
     const announcements = this.announcements().list();
     const namespaces = this.deps.caches.informer<V1Namespace>(Resources.namespaces);
     const policy = poolPolicy(this.deps.caches.informer<VipPool>(Resources.vipPools).list(), (ns) => namespaces.get(ns)?.metadata?.labels, announcements);
-    return pathsForNode(announcements, { name: this.cfg.nodeName, eligible: node !== undefined && !excluded(node) }, this.cfg.nextHop, policy);
+    return pathsForNode(announcements, { name: this.cfg.nodeName, eligible }, this.cfg.nextHop, policy);
   }
 
   /** Step 1. True when BGP was (re)started: gobgpd then holds no peer and no path. */
@@ -301,6 +321,20 @@ class SpeakerReconciler {
     );
   }
 
+  /** session-up of a configured peer; a peer we do not configure (being deleted) has no series. */
+  private publishSession(peer: { address: string; state: string }): void {
+    const address = canonicalIp(peer.address) ?? peer.address;
+    if (!this.configuredPeers.has(address)) return this.dropSession(address);
+    metrics.sessionUp.set({ node: this.cfg.nodeName, peer: peer.address }, peer.state === 'Established' ? 1 : 0);
+    this.sessionLabels.set(address, peer.address);
+  }
+
+  private dropSession(address: string): void {
+    const label = this.sessionLabels.get(address) ?? address;
+    metrics.sessionUp.remove({ node: this.cfg.nodeName, peer: label });
+    this.sessionLabels.delete(address);
+  }
+
   private stopPeerWatch(): void {
     this.peerWatch?.cancel();
     this.peerWatch = undefined;
@@ -309,7 +343,7 @@ class SpeakerReconciler {
   private onPeerEvent(event: PeerEvent): void {
     if (event.type === 'end-of-init') return;
     const peer = event.peer;
-    metrics.sessionUp.set({ node: this.cfg.nodeName, peer: peer.address }, peer.state === 'Established' ? 1 : 0);
+    this.publishSession(peer);
     this.log.info('peer state', { peer: peer.address, state: peer.state });
     this.enqueue(STATUS);
     // The adj-RIB-out fills just after a session comes up.
@@ -321,8 +355,8 @@ class SpeakerReconciler {
   }
 
   /** Step 3. True when gobgpd's table changed. */
-  private async syncPaths(desired: NodePaths, log: Log): Promise<boolean> {
-    const diff = diffTable(desired.paths, await this.localPaths());
+  private async syncPaths(desired: readonly PathSpec[], log: Log): Promise<boolean> {
+    const diff = diffTable(desired, await this.localPaths());
     // One streaming call for all additions: unary calls cost the speaker about
     // a millisecond of CPU each, seconds per node on a cold start.
     await this.router.addPaths(diff.add);
@@ -336,7 +370,7 @@ class SpeakerReconciler {
     const changed = diff.add.length + diff.remove.length > 0;
     if (changed) {
       this.tableChangedAt = this.now();
-      log.info('gobgpd table updated', { added: diff.add.length, removed: diff.remove.length, paths: desired.paths.length });
+      log.info('gobgpd table updated', { added: diff.add.length, removed: diff.remove.length, paths: desired.length });
     }
     return changed;
   }
@@ -369,7 +403,9 @@ class SpeakerReconciler {
 
   private async readSessions(): Promise<{ peers: GobgpPeer[]; adjOut: AdjOutIndex }> {
     const peers = await this.router.listPeers();
-    for (const p of peers) metrics.sessionUp.set({ node: this.cfg.nodeName, peer: p.address }, p.state === 'Established' ? 1 : 0);
+    const listed = new Set(peers.map((p) => canonicalIp(p.address) ?? p.address));
+    for (const address of this.sessionLabels.keys()) if (!listed.has(address)) this.dropSession(address);
+    for (const p of peers) this.publishSession(p);
     const adjOut = new Map<string, string[]>();
     for (const p of peers) {
       if (p.state !== 'Established') continue;
