@@ -3,7 +3,9 @@
 //   2. controller: p50/p99 from a Service change to the VipAnnouncement update
 //   3. speakers:   time from start until BIRD holds every route, and until every status says Advertised
 //   4. speakers:   p50/p99 from a Service change to the route change in BIRD
-// BENCH_SERVICES (default 1000) and BENCH_CHANGES (default 100) size it.
+// BENCH_SERVICES (default 1000) and BENCH_CHANGES (default 100) size it. BENCH_POOLS=1: the
+// Services request nothing and get their addresses from a VipPool (198.20.0.0/16); the changes
+// request addresses of a second pool (198.18.0.0/15, autoAssign false).
 // The controller and the speakers run as in a cluster: with tokens of their own
 // ServiceAccounts under the shipped config/rbac, not as the lab's admin.
 import { performance } from 'node:perf_hooks';
@@ -23,6 +25,7 @@ const CHANGES = Number(process.env.BENCH_CHANGES ?? 100);
 /** BENCH_CPU_PROFILE_DIR=dir: the operator processes write V8 CPU profiles there on exit. */
 const PROFILE = process.env.BENCH_CPU_PROFILE_DIR ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE_DIR}`] } : {};
 const NS = `bench-${Date.now().toString(36)}`;
+const POOLS = process.env.BENCH_POOLS === '1';
 const vip = (i: number): string => `198.18.${Math.floor(i / 250)}.${(i % 250) + 1}`;
 const moved = (i: number): string => `198.19.${Math.floor(i / 250)}.${(i % 250) + 1}`;
 
@@ -64,6 +67,15 @@ async function phase(label: string, since: Snapshot): Promise<Snapshot> {
 }
 
 
+/** Automatic allocation from one pool; the changes' requests inside another that allocates nothing itself. */
+async function createPools(): Promise<void> {
+  const pool = (name: string, addresses: string[], autoAssign: boolean): object => ({
+    apiVersion: 'vipannouncer.io/v1alpha1', kind: 'VipPool', metadata: { name: `${NS}-${name}` }, spec: { addresses, autoAssign, serviceAllocation: { namespaces: [NS] } },
+  });
+  await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/vippools.vipannouncer.io']);
+  await kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [pool('auto', ['198.20.0.0/16'], true), pool('requests', ['198.18.0.0/15'], false)] }));
+}
+
 async function changeLatencies(label: string, observe: (i: number) => Promise<boolean>): Promise<number[]> {
   const out: number[] = [];
   for (let k = 0; k < CHANGES; k++) {
@@ -85,12 +97,13 @@ async function main(): Promise<void> {
   await ensureNamespace(NS);
   await ensureNamespace('vip-announcer');
   await kubectl(['apply', '-k', path.join(REPO_ROOT, 'config', 'rbac')]);
+  if (POOLS) await createPools();
   const controllerCreds = { kubeconfig: await serviceAccountKubeconfig('vip-announcer', 'vip-announcer-controller', '2h') };
   const speakerCreds = { kubeconfig: await serviceAccountKubeconfig('vip-announcer', 'vip-announcer-speaker', '2h') };
-  console.log(`creating ${N} LoadBalancer Services with a Ready pod each (Cluster policy) …`);
+  console.log(`creating ${N} LoadBalancer Services with a Ready pod each (Cluster policy${POOLS ? ', addresses from a pool' : ''}) …`);
   const idx = Array.from({ length: N }, (_, i) => i);
   await inPool(idx, 24, async (i) => {
-    await createService({ namespace: NS, name: `svc-${i}`, policy: 'Cluster', annotations: { 'vipannouncer.io/loadBalancerIPs': vip(i) } });
+    await createService({ namespace: NS, name: `svc-${i}`, policy: 'Cluster', annotations: POOLS ? {} : { 'vipannouncer.io/loadBalancerIPs': vip(i) } });
     await createReadyPod({ namespace: NS, name: `pod-${i}`, app: `svc-${i}`, node: l.nodes[i % l.nodes.length].name, ip: `10.250.${Math.floor(i / 250)}.${(i % 250) + 1}` });
   });
   await waitFor('every EndpointSlice', async () => {
@@ -137,8 +150,8 @@ async function main(): Promise<void> {
     const birdAll = (performance.now() - t1) / 1000;
     // The count says how many; this says they are the right ones.
     const hops = await birdNextHops();
-    const wrong = Array.from({ length: N }, (_, i) => i).filter((i) => (hops.get(`${vip(i)}/32`) ?? hops.get(`${moved(i)}/32`) ?? []).length !== wantHops);
-    if (wrong.length > 0) throw new Error(`BIRD lacks next hops for ${wrong.length} VIPs, e.g. svc-${wrong[0]}`);
+    const wrong = listVAs().filter((va) => (hops.get(`${va.spec.addresses?.[0] ?? ''}/32`) ?? []).length !== wantHops);
+    if (wrong.length > 0) throw new Error(`BIRD lacks next hops for ${wrong.length} VIPs, e.g. ${wrong[0].metadata.name}`);
     snap = await phase(`speakers: start → BIRD holds all routes: ${birdAll.toFixed(2)} s`, snap);
     await until('every status Advertised', () => {
       return listVAs().every((v) => v.status?.conditions?.some((c) => c.type === 'Advertised' && c.status === 'True') ?? false);
@@ -157,7 +170,7 @@ async function main(): Promise<void> {
 
     const ms = (x: number): string => `${x.toFixed(1)} ms`;
     console.log('');
-    console.log(`vip-announcer benchmark on this machine (${N} Services, ${CHANGES} changes each)`);
+    console.log(`vip-announcer benchmark on this machine (${N} Services${POOLS ? ' with addresses from a VipPool' : ''}, ${CHANGES} changes each)`);
     console.log(`  controller: start → all ${N} announcements correct:      ${ctlStart.toFixed(2)} s   (goal < 5 s)`);
     console.log(`  controller: Service change → announcement  p50 ${ms(pct(ctlLat, 50))}  p99 ${ms(pct(ctlLat, 99))}   (goal p99 < 100 ms)`);
     console.log(`  speakers:   start → BIRD holds all ${N} routes (ECMP x${wantHops}): ${birdAll.toFixed(2)} s   (goal < 5 s)`);

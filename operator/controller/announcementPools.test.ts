@@ -179,6 +179,9 @@ describe('announcement controller with pools', () => {
     await rig.settle('shop/a', 'shop/b');
     assert.deepEqual(rig.announced('shop/b'), ['192.0.2.1'], 'still covered: unchanged');
     assert.deepEqual(rig.announced('shop/a'), ['192.0.2.2'], '192.0.2.0 left the pool: moved');
+    const moved = rig.events.events.filter((e) => e.reason === 'AddressReleased');
+    assert.deepEqual(moved.map((e) => [e.object, e.type]), [['shop/a', 'Warning']], 'said once, on the Service that moved');
+    assert.match(moved[0].message, /192\.0\.2\.0 .*now 192\.0\.2\.2/);
   });
 
   it('a hand-made announcement for a foreign address is AddressNotAllowed; one inside a selecting pool is fine', async () => {

@@ -16,7 +16,7 @@ import type { KubeObject } from '../kube/resources';
 import type { ParsedIP } from '../util/ip';
 import type { Holder } from './allocationTable';
 import { sharingTermsOf } from './allocator';
-import { allocateService, allocationModeOf, handmadeOwner, judgeHandmade, withAllocation, type Announce, type PoolView } from './poolAllocation';
+import { allocateService, allocationModeOf, handmadeOwner, judgeHandmade, keptAddresses, withAllocation, type Announce, type PoolView } from './poolAllocation';
 import { sameList } from '../util/lists';
 import { MANAGED_BY, MANAGED_BY_LABEL } from '../api/labels';
 
@@ -78,7 +78,16 @@ export function planAnnouncement(s: AnnouncementSnapshot): AnnouncementAction[] 
   const allocation = allocateService(svc, computed, va, s.pools);
   const holder: Holder = { owner: key, kind: 'service', sharing: sharingTermsOf(svc), requested: allocation.mode === 'Requested' };
   const reserve: AnnouncementAction = { kind: 'reserve', holder, addresses: allocation.addresses, waiting: allocation.failures.length > 0 };
-  return [reserve, ...planService(s, svc, va, withAllocation(computed, allocation, s.pools.pools))];
+  return [reserve, ...movedWarning(computed, keptAddresses(svc, va, s.pools.table), allocation.addresses), ...planService(s, svc, va, withAllocation(computed, allocation, s.pools.pools))];
+}
+
+/** An allocation a pool edit left outside every pool that selects the Service: said once, when it moves. */
+function movedWarning(computed: Announce, kept: readonly ParsedIP[], now: readonly ParsedIP[]): AnnouncementAction[] {
+  if (computed.requested !== undefined) return [];
+  const dropped = kept.filter((ip) => !now.some((n) => n.address === ip.address)).map((ip) => ip.address);
+  if (dropped.length === 0) return [];
+  const to = now.map((ip) => ip.address).join(', ') || 'no address yet';
+  return [{ kind: 'warning', reason: 'AddressReleased', message: `${dropped.join(', ')} is in no VipPool that selects this Service any more; now ${to}` }];
 }
 
 function planService(s: AnnouncementSnapshot, svc: V1Service, va: VipAnnouncement | undefined, desired: Announce): AnnouncementAction[] {

@@ -65,6 +65,16 @@ describe('pool controller', () => {
     assert.deepEqual(free.map((c) => [c.op, c.body]), [['apply', { apiVersion: 'vipannouncer.io/v1alpha1', kind: 'VipPool', metadata: { name: 'web' } }]]);
   });
 
+  it('an announcement spec change asks for every pool a moment later (one write per burst); a status report asks for none', () => {
+    const caches = new FakeCaches();
+    caches.informer<VipPool>(Resources.vipPools).put(pool('a', [])).put(pool('b', []));
+    const def = poolController({ caches, writer: new FakeKubeWriter(), resyncPeriodMs: 0 });
+    const vaWatch = def.watches.find((w) => w.resource.plural === 'vipannouncements');
+    const before = { ...va('x', []), metadata: { ...va('x', []).metadata, generation: 1 } };
+    assert.deepEqual([...(vaWatch?.toKeys('MODIFIED', { ...before, metadata: { ...before.metadata, generation: 2 } }, before) ?? [])], [{ key: 'a', afterMs: 1000 }, { key: 'b', afterMs: 1000 }]);
+    assert.deepEqual([...(vaWatch?.toKeys('MODIFIED', before, before) ?? [])], []);
+  });
+
   it('writes nothing when the stored status is current', async () => {
     const p = pool('web', ['192.0.2.0/30']);
     const status = statusOf(await reconcile([p], [], 'web'));

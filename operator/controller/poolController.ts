@@ -12,6 +12,9 @@ import { Resources } from '../kube/resources';
 import { metrics } from '../util/metrics';
 import { planPool, type PoolAction } from './planPool';
 
+/** How long a pool's counts wait for more allocations before its status is written. */
+const COUNT_COALESCE_MS = 1_000;
+
 export interface PoolControllerDeps {
   caches: Caches;
   writer: KubeWriter;
@@ -29,10 +32,11 @@ export function poolController(deps: PoolControllerDeps): ControllerDefinition {
     requeueAllPeriodMs: deps.resyncPeriodMs,
     watches: [
       watch<VipPool>({ resource: Resources.vipPools, toKeys: (_t, pool) => [pool.metadata.name] }),
-      // Only a spec change (or an announcement coming or going) moves the counts; speakers' reports do not.
+      // Only a spec change (or an announcement coming or going) moves the counts; speakers' reports
+      // do not. Counts wait a moment, so a burst of allocations is one status write per pool.
       watch<VipAnnouncement>({
         resource: Resources.vipAnnouncements,
-        toKeys: (type, va, old) => (type === 'MODIFIED' && va.metadata.generation === old?.metadata.generation ? [] : pools.keys()),
+        toKeys: (type, va, old) => (type === 'MODIFIED' && va.metadata.generation === old?.metadata.generation ? [] : [...pools.keys()].map((key) => ({ key, afterMs: COUNT_COALESCE_MS }))),
       }),
     ],
     fullSyncKeys: () => pools.keys(),

@@ -480,7 +480,7 @@ void describe('speaker pool filter (once VipPools exist)', () => {
   const web = (extra: Partial<VipPool['spec']> = {}): VipPool => ({
     apiVersion: 'vipannouncer.io/v1alpha1',
     kind: 'VipPool',
-    metadata: { name: 'web' },
+    metadata: { name: 'web', generation: 1 },
     spec: { addresses: ['203.0.113.0/24'], serviceAllocation: { namespaces: ['ns'] }, advertisement: { communities: ['64512:100'], localPref: 150 }, ...extra },
   });
   const ofService = (name: string, addresses: string[], spec: Partial<VipAnnouncementSpec> = {}): VipAnnouncement => va(name, addresses, { serviceRef: { name }, ...spec });
@@ -520,7 +520,9 @@ void describe('speaker pool filter (once VipPools exist)', () => {
     const h = new Harness();
     h.event(Resources.vipPools, 'ADDED', web());
     await h.coldStart(node('10.0.0.5'), [ofService('a', ['203.0.113.10'])]);
-    assert.deepEqual(h.event(Resources.vipPools, 'MODIFIED', web({ addresses: ['203.0.113.128/25'] }), web()), ['table']);
+    const shrunk: VipPool = { ...web({ addresses: ['203.0.113.128/25'] }), metadata: { name: 'web', generation: 2 } };
+    assert.deepEqual(h.event(Resources.vipPools, 'MODIFIED', { ...web(), metadata: { name: 'web', generation: 1, resourceVersion: '7' } }, web()), [], 'a status write is nothing to the table');
+    assert.deepEqual(h.event(Resources.vipPools, 'MODIFIED', shrunk, web()), ['table']);
     await h.reconcile('table');
     assert.deepEqual(h.localPrefixes(), []);
   });

@@ -181,7 +181,8 @@ class SpeakerReconciler {
         watch<VipAnnouncement>({ resource: Resources.vipAnnouncements, toKeys: (type, va, old) => this.announcementKeys(type, va, old) }),
         watch<V1Node>({ resource: Resources.nodes, selector: this.nodeSelector, toKeys: nodeKeys }),
         // What the pools allow: every change of a pool, and a namespace's labels (selectors).
-        watch<VipPool>({ resource: Resources.vipPools, toKeys: () => [TABLE] }),
+        // (The controller's status writes to a pool change nothing here.)
+        watch<VipPool>({ resource: Resources.vipPools, toKeys: (type, pool, old) => (type === 'MODIFIED' && pool.metadata.generation === old?.metadata.generation ? [] : [TABLE]) }),
         watch<V1Namespace>({ resource: Resources.namespaces, toKeys: (type, ns, old) => (type === 'MODIFIED' && JSON.stringify(ns.metadata?.labels ?? {}) === JSON.stringify(old?.metadata?.labels ?? {}) ? [] : [TABLE]) }),
       ],
       fullSyncKeys: () => [TABLE, STATUS],
