@@ -8,10 +8,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { dump, load } from 'js-yaml';
-import { REPO_ROOT, kubectl, kubectlResult, lab, waitFor } from './harness/lab';
-import { createService, customObjects, deleteNamespace, ensureNamespace, ensureNode, statusOf, uniqueNamespace } from './harness/kube';
+import { kubectl, kubectlResult, lab, waitFor } from './harness/lab';
+import { createService, customObjects, deleteNamespace, statusOf, uniqueNamespace, prepareSuite } from './harness/kube';
 import { controllerConfig, startOperator, waitReady, type OperatorProcess } from './harness/operator';
 import { labApiServer, serviceAccountKubeconfig, serviceAccountUser } from './harness/serviceAccount';
 import { startTcpProxy, type TcpProxy } from './harness/tcpProxy';
@@ -74,10 +73,7 @@ void describe('leadership', () => {
   let b: OperatorProcess | undefined;
 
   before(async () => {
-    await kubectl(['apply', '-f', path.join(REPO_ROOT, 'crds')]);
-    await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/vipannouncements.vipannouncer.io']);
-    for (const n of lab().nodes) await ensureNode(n.name, n.address);
-    await ensureNamespace(NS);
+    await prepareSuite(NS, lab().nodes);
     for (const sa of ['leader-a', 'leader-b']) await kubectl(['create', 'serviceaccount', sa, '-n', NS]);
     // This test is about timing, not permissions (test-e2e/rbac.test.ts is): cluster-admin.
     await kubectl(['create', 'clusterrolebinding', BINDING, '--clusterrole=cluster-admin', `--serviceaccount=${NS}:leader-a`, `--serviceaccount=${NS}:leader-b`]);

@@ -3,10 +3,9 @@
 // event-to-announcement latency, as the shipped alert rules read them.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { birdc, birdNextHops } from './harness/bird';
-import { REPO_ROOT, kubectl, lab, waitFor, waitUntilNoMismatch } from './harness/lab';
-import { createReadyPod, createService, deleteNamespace, ensureNamespace, ensureNode, uniqueNamespace } from './harness/kube';
+import { kubectl, lab, waitFor, waitUntilNoMismatch } from './harness/lab';
+import { createReadyPod, createService, deleteNamespace, uniqueNamespace, prepareSuite } from './harness/kube';
 import { controllerConfig, speakerConfig, startOperator, waitReady, type OperatorProcess } from './harness/operator';
 
 const NS = uniqueNamespace('e2e-metrics');
@@ -37,10 +36,7 @@ describe('metrics', () => {
   let spk: OperatorProcess | undefined;
 
   before(async () => {
-    await kubectl(['apply', '-f', path.join(REPO_ROOT, 'crds')]);
-    await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/vipannouncements.vipannouncer.io']);
-    await ensureNode(n1.name, n1.address);
-    await ensureNamespace(NS);
+    await prepareSuite(NS, [n1]);
   });
 
   after(async () => {

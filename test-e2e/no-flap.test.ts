@@ -4,10 +4,9 @@
 // so the check cannot pass on an empty or missing log.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { birdLogOffset, birdLogSince, birdNextHops } from './harness/bird';
-import { REPO_ROOT, kubectl, lab, waitFor } from './harness/lab';
-import { createReadyPod, createService, deleteNamespace, ensureNamespace, ensureNode, uniqueNamespace } from './harness/kube';
+import { kubectl, lab, waitFor } from './harness/lab';
+import { createReadyPod, createService, deleteNamespace, uniqueNamespace, prepareSuite } from './harness/kube';
 import { controllerConfig, speakerConfig, startOperator, waitReady, type OperatorProcess } from './harness/operator';
 
 const NS = uniqueNamespace('e2e-noflap');
@@ -23,10 +22,7 @@ describe('no flap', () => {
   let spk: OperatorProcess | undefined;
 
   before(async () => {
-    await kubectl(['apply', '-f', path.join(REPO_ROOT, 'crds')]);
-    await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/vipannouncements.vipannouncer.io']);
-    await ensureNode(n1.name, n1.address);
-    await ensureNamespace(NS);
+    await prepareSuite(NS, [n1]);
   });
 
   after(async () => {

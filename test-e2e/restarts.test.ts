@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { birdLogOffset, birdLogSince, birdNextHops, birdProtocolState, birdc } from './harness/bird';
-import { REPO_ROOT, kubectl, lab, labCommand, waitFor, type LabNode } from './harness/lab';
-import { createReadyPod, createService, deleteNamespace, ensureNamespace, ensureNode, uniqueNamespace } from './harness/kube';
+import { kubectl, lab, labCommand, waitFor, type LabNode } from './harness/lab';
+import { createReadyPod, createService, deleteNamespace, ensureNode, uniqueNamespace, prepareSuite } from './harness/kube';
 import { controllerConfig, speakerConfig, startOperator, waitReady, type OperatorProcess } from './harness/operator';
 
 const NS = uniqueNamespace('e2e-restarts');
@@ -68,10 +68,7 @@ describe('restarts', () => {
   };
 
   before(async () => {
-    await kubectl(['apply', '-f', path.join(REPO_ROOT, 'crds')]);
-    await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/vipannouncements.vipannouncer.io']);
-    await ensureNode(node.name, node.address);
-    await ensureNamespace(NS);
+    await prepareSuite(NS, [node]);
   });
 
   after(async () => {

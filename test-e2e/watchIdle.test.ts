@@ -9,8 +9,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { dump, load } from 'js-yaml';
 import { DEFAULT_WATCH_IDLE_TIMEOUT_MS } from '../operator/kube/informer';
-import { REPO_ROOT, kubectl, lab, waitFor } from './harness/lab';
-import { createService, customObjects, deleteNamespace, ensureNamespace, ensureNode, statusOf, uniqueNamespace } from './harness/kube';
+import { lab, waitFor } from './harness/lab';
+import { createService, customObjects, deleteNamespace, statusOf, uniqueNamespace, prepareSuite } from './harness/kube';
 import { controllerConfig, startOperator, waitReady, type OperatorProcess } from './harness/operator';
 import { labApiServer } from './harness/serviceAccount';
 import { startTcpProxy, type TcpProxy } from './harness/tcpProxy';
@@ -42,10 +42,7 @@ void describe('watches that notice silence', () => {
   let ctl: OperatorProcess | undefined;
 
   before(async () => {
-    await kubectl(['apply', '-f', path.join(REPO_ROOT, 'crds')]);
-    await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/vipannouncements.vipannouncer.io']);
-    for (const n of lab().nodes) await ensureNode(n.name, n.address);
-    await ensureNamespace(NS);
+    await prepareSuite(NS, lab().nodes);
   });
 
   after(async () => {
