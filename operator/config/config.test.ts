@@ -89,6 +89,7 @@ void test('full file: every field read and typed', () => {
           port: 179,
           password: new Secret('x'),
           passwordFile: 'peer-password.txt',
+          passwordPath: fixture('peer-password.txt'),
           holdTimeMs: 0,
           keepaliveIntervalMs: 0,
           connectRetryMs: 10_000,

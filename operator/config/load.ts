@@ -14,6 +14,7 @@ import { formatDuration, parseDuration } from './duration';
 import { FORMATS, addFormats } from './formats';
 import { canonicalIp, ipFamily, splitHostPort, unmappedIp } from '../util/ip';
 import { DNS_LABEL, DNS_SUBDOMAIN, LOAD_BALANCER_CLASS, MAX_PASSWORD_BYTES, configSchema } from './schema';
+import { PASSWORD_TOO_LONG, passwordTooLong, readPasswordFile } from './passwordFile';
 import type { RawConfig, RawPeer } from './schema';
 import { Secret } from './types';
 import type { PeerConfig, Role, SpeakerConfig, VipAnnouncerConfig } from './types';
@@ -197,7 +198,7 @@ function check(text: string, ctx: CheckContext): { problems: string[]; config?: 
 
   const wantsSpeaker = ctx.role === 'speaker' || ctx.role === 'all';
   if (wantsSpeaker && doc.speaker === undefined) problems.add('speaker', `is required for the ${ctx.role} role`);
-  const passwords = new Map<number, Secret>();
+  const passwords = new Map<number, FilePassword>();
   if (ctx.runtime && wantsSpeaker && isObj(doc.speaker)) {
     if (doc.speaker.nodeName === undefined) problems.add('speaker.nodeName', 'is required: set it here or in env NODE_NAME');
     readPasswordFiles(doc.speaker, ctx.baseDir, problems, passwords);
@@ -439,29 +440,22 @@ function timerChecks(peer: Obj, at: string, problems: Problems): void {
   }
 }
 
-function readPasswordFiles(sp: Obj, baseDir: string, problems: Problems, out: Map<number, Secret>): void {
+/** A password read from a file at load, and the file's absolute path (the speaker re-reads it). */
+interface FilePassword {
+  password: Secret;
+  path: string;
+}
+
+function readPasswordFiles(sp: Obj, baseDir: string, problems: Problems, out: Map<number, FilePassword>): void {
   if (!Array.isArray(sp.peers)) return;
   sp.peers.forEach((peer: unknown, i) => {
     if (!isObj(peer) || typeof peer.passwordFile !== 'string' || peer.passwordFile === '') return;
-    const at = `speaker.peers[${i}].passwordFile`;
     const file = resolve(baseDir, peer.passwordFile);
-    let content: string;
-    try {
-      content = readFileSync(file, 'utf8');
-    } catch (err) {
-      problems.add(at, `cannot read ${file}: ${errorCode(err)}`);
-      return;
-    }
-    // Secrets made with `echo` end in a newline that is not part of the password.
-    const password = content.replace(/\r?\n+$/, '');
-    if (password === '') problems.add(at, `${file} is empty`);
-    else if (passwordTooLong(password)) problems.add(at, `${file}: ${PASSWORD_TOO_LONG}`);
-    else out.set(i, new Secret(password));
+    const read = readPasswordFile(file);
+    if (read.ok) out.set(i, { password: read.password, path: file });
+    else problems.add(`speaker.peers[${i}].passwordFile`, read.problem);
   });
 }
-
-const PASSWORD_TOO_LONG = `the password must be at most ${MAX_PASSWORD_BYTES} bytes (the kernel's TCP MD5 key limit)`;
-const passwordTooLong = (password: string): boolean => Buffer.byteLength(password, 'utf8') > MAX_PASSWORD_BYTES;
 
 function errorCode(err: unknown): string {
   return isObj(err) && typeof err.code === 'string' ? err.code : 'error';
@@ -475,7 +469,7 @@ function ms(text: string): number {
   return v;
 }
 
-function toTyped(raw: RawConfig, withSpeaker: boolean, passwords: Map<number, Secret>): VipAnnouncerConfig {
+function toTyped(raw: RawConfig, withSpeaker: boolean, passwords: Map<number, FilePassword>): VipAnnouncerConfig {
   const le = raw.controller.leaderElection;
   const metrics = splitHostPort(raw.metrics.address) ?? { host: '', port: 0 };
   return {
@@ -497,7 +491,7 @@ function toTyped(raw: RawConfig, withSpeaker: boolean, passwords: Map<number, Se
   };
 }
 
-function toSpeaker(sp: NonNullable<RawConfig['speaker']>, passwords: Map<number, Secret>): SpeakerConfig {
+function toSpeaker(sp: NonNullable<RawConfig['speaker']>, passwords: Map<number, FilePassword>): SpeakerConfig {
   return {
     nodeName: sp.nodeName ?? '',
     asn: sp.asn,
@@ -515,13 +509,13 @@ function toSpeaker(sp: NonNullable<RawConfig['speaker']>, passwords: Map<number,
   };
 }
 
-function toPeer(p: RawPeer, filePassword: Secret | undefined): PeerConfig {
+function toPeer(p: RawPeer, filePassword: FilePassword | undefined): PeerConfig {
   const holdTimeMs = ms(p.holdTime);
   // RFC 4271 suggests a keepalive of a third of the hold time; GoBGP does the same.
   const keepaliveIntervalMs =
     p.keepaliveInterval !== undefined ? ms(p.keepaliveInterval) : Math.floor(holdTimeMs / 3 / SECOND) * SECOND;
   const families: Family[] = p.families ? [...p.families] : [ipFamily(p.address) === 6 ? 'ipv6-unicast' : 'ipv4-unicast'];
-  const password = p.password !== undefined ? new Secret(p.password) : filePassword;
+  const password = p.password !== undefined ? new Secret(p.password) : filePassword?.password;
   return {
     address: p.address,
     asn: p.asn,
@@ -530,6 +524,7 @@ function toPeer(p: RawPeer, filePassword: Secret | undefined): PeerConfig {
     ...(p.multihopTtl !== undefined ? { multihopTtl: p.multihopTtl } : {}),
     ...(password !== undefined ? { password } : {}),
     ...(p.passwordFile !== undefined ? { passwordFile: p.passwordFile } : {}),
+    ...(filePassword !== undefined ? { passwordPath: filePassword.path } : {}),
     holdTimeMs,
     keepaliveIntervalMs,
     connectRetryMs: ms(p.connectRetry),

@@ -57,9 +57,12 @@ export interface PeerConfig {
   localAddress?: string;
   /** eBGP multihop TTL; absent means directly connected. */
   multihopTtl?: number;
-  /** TCP MD5 password (inline or read from passwordFile at load). */
+  /** TCP MD5 password (inline, or read from passwordFile at load; the speaker re-reads the file). */
   password?: Secret;
+  /** As written in the file. */
   passwordFile?: string;
+  /** passwordFile resolved to an absolute path (set with passwordFile, by the speaker's load). */
+  passwordPath?: string;
   holdTimeMs: number;
   keepaliveIntervalMs: number;
   connectRetryMs: number;

@@ -29,6 +29,7 @@ import { PROTO_PATH } from './client';
 import type { PathSpec, PeerSpec } from './types';
 import { LOADER_OPTIONS, TYPE } from './wire';
 import type { WirePath, WirePeer, WirePeerState } from './wire';
+import { secretFingerprint } from '../util/fingerprint';
 
 const v4: PathSpec = {
   prefix: '203.0.113.10/32',
@@ -306,7 +307,7 @@ void test('peers: bad specs are refused and the password never appears in the er
   }
 });
 
-void test('peers: decode a ListPeer answer; the password read back is dropped', () => {
+void test('peers: decode a ListPeer answer; the password read back is kept as a fingerprint only', () => {
   // Recorded from gobgpd 3.10 (ListPeer with enableAdvertised), a peer not yet up.
   const wire: WirePeer = {
     afi_safis: [
@@ -337,6 +338,7 @@ void test('peers: decode a ListPeer answer; the password read back is dropped', 
       asn: 65002,
       families: ['ipv4-unicast'],
       hasPassword: true,
+      passwordFingerprint: secretFingerprint('s3cret'),
       port: 17932,
       holdTime: 90,
       keepaliveInterval: 30,
@@ -347,6 +349,7 @@ void test('peers: decode a ListPeer answer; the password read back is dropped', 
     prefixes: [{ family: 'ipv4-unicast', received: 0, accepted: 0, advertised: 0 }],
   });
   assert.ok(!JSON.stringify(status).includes('s3cret'));
+  assert.notEqual(status?.config.passwordFingerprint, secretFingerprint('s3cret2'));
 
   const up = decodePeer({
     ...wire,

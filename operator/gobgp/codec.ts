@@ -5,6 +5,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { communityParts, compareCommunities } from '../api/communities';
 import type { Family } from '../api/families';
+import { passwordFingerprint } from '../util/fingerprint';
 import { bfdStateFromWire, checkBfd, decodeBfdConfig, encodeBfd } from './bfd';
 import type {
   ApiVersion,
@@ -490,7 +491,7 @@ export function decodePeerState(peer: WirePeer): PeerState | undefined {
   return out;
 }
 
-/** ListPeer entry → status. conf.auth_password comes back in clear: only its presence is kept. */
+/** ListPeer entry → status. conf.auth_password comes back in clear: only its presence and fingerprint are kept. */
 export function decodePeer(peer: WirePeer): GobgpPeer | undefined {
   const state = decodePeerState(peer);
   if (!state) return undefined;
@@ -514,6 +515,8 @@ export function decodePeer(peer: WirePeer): GobgpPeer | undefined {
     families,
     hasPassword: (peer.conf?.auth_password ?? '') !== '',
   };
+  const fingerprint = passwordFingerprint(peer.conf?.auth_password);
+  if (fingerprint !== undefined) config.passwordFingerprint = fingerprint;
   if (peer.transport?.remote_port) config.port = peer.transport.remote_port;
   if (peer.ebgp_multihop?.enabled) config.multihopTtl = peer.ebgp_multihop.multihop_ttl ?? 0;
   if (timers?.hold_time !== undefined) config.holdTime = timers.hold_time;

@@ -9,6 +9,7 @@ import { GobgpError, type GobgpErrorKind, type TableName } from './client';
 import { sameGlobal } from './codec';
 import type { BgpRouter } from './router';
 import type { Family } from '../api/families';
+import { passwordFingerprint } from '../util/fingerprint';
 import type { GlobalSpec, ImportPolicySpec, ObservedPath, PathSpec, PeerEvent, PeerSpec, GobgpPeer, PolicySpec, RouteAction, SessionState } from './types';
 
 interface PeerWatch {
@@ -209,14 +210,15 @@ export class FakeRouter implements BgpRouter {
   }
 }
 
-/** What gobgpd reports for a peer just added: the config back (no password), session not up. */
+/** What gobgpd reports for a peer just added: the config back (the password as a fingerprint), session not up. */
 function gobgpPeerOf(spec: PeerSpec): GobgpPeer {
   const { password, ...config } = spec;
+  const fingerprint = passwordFingerprint(password);
   return {
     address: spec.address,
     asn: spec.asn,
     state: 'Active',
-    config: { ...structuredClone(config), hasPassword: password !== undefined && password !== '' },
+    config: { ...structuredClone(config), hasPassword: fingerprint !== undefined, ...(fingerprint !== undefined ? { passwordFingerprint: fingerprint } : {}) },
     prefixes: [],
   };
 }

@@ -97,9 +97,10 @@ export interface GobgpPeer extends PeerState {
   /**
    * The configuration as gobgpd reports it back. gobgpd fills its defaults in
    * (hold 90, keepalive 30, connect-retry 120), so compare with that in mind.
-   * The password is never read back: only whether one is set.
+   * The password is never kept: only whether one is set and, when gobgpd reports it (GoBGP
+   * 3.x and 4.x do, in clear), its fingerprint (util/fingerprint.ts) to compare with.
    */
-  config: Omit<PeerSpec, 'password'> & { hasPassword: boolean };
+  config: Omit<PeerSpec, 'password'> & { hasPassword: boolean; passwordFingerprint?: string };
   /** Per-family counters; advertised is filled by gobgpd only for established sessions. */
   prefixes: { family: Family; received: number; accepted: number; advertised: number }[];
   /** When the session last became Established (absent when it never was). */

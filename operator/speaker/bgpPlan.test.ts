@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { GlobalSpec, ImportPolicySpec, PeerSpec, GobgpPeer, PolicySpec } from '../gobgp/types';
+import { secretFingerprint } from '../util/fingerprint';
 import { REJECT_PEER_ROUTES, planGlobal, planImportPolicy, planPeers, type GlobalPlan, type ImportPolicyPlan, type PeerPlan } from './bgpPlan';
 
 const desired: GlobalSpec = { asn: 65001, routerId: '10.0.0.5', listenPort: 179, listenAddresses: [] };
@@ -33,7 +34,8 @@ const spec = (address: string, extra: Partial<PeerSpec> = {}): PeerSpec => ({
 /** As gobgpd lists a peer configured from `s`. */
 const running = (s: PeerSpec, state: GobgpPeer['state'] = 'Established'): GobgpPeer => {
   const { password, ...config } = s;
-  return { address: s.address, asn: s.asn, state, config: { ...config, hasPassword: password !== undefined }, prefixes: [] };
+  const fingerprint = password !== undefined ? { passwordFingerprint: secretFingerprint(password) } : {};
+  return { address: s.address, asn: s.asn, state, config: { ...config, hasPassword: password !== undefined, ...fingerprint }, prefixes: [] };
 };
 
 void test('planPeers: add missing, re-create changed, remove unknown, leave equal ones alone', () => {
@@ -49,6 +51,23 @@ void test('planPeers: add missing, re-create changed, remove unknown, leave equa
     ['no peers configured', [], [running(a)], { add: [], recreate: [], remove: ['192.0.2.1'] }],
   ];
   for (const [name, want, have, plan] of cases) assert.deepEqual(planPeers(want, have), plan, name);
+});
+
+void test('planPeers: a changed password re-creates only that peer; an unchanged one nothing', () => {
+  const a = spec('192.0.2.1', { password: 'old-key' });
+  const b = spec('192.0.2.2', { password: 'b-key' });
+  const aNew = spec('192.0.2.1', { password: 'new-key' });
+  const fp = secretFingerprint;
+  const applied = (entries: Array<[string, string | null]>): Map<string, string | null> => new Map(entries);
+  const none: PeerPlan = { add: [], recreate: [], remove: [] };
+  const cases: Array<[string, PeerSpec[], GobgpPeer[], Map<string, string | null>, PeerPlan]> = [
+    ['unchanged, as gobgpd reports it', [a, b], [running(a), running(b)], applied([]), none],
+    ['unchanged, as applied', [a, b], [running(a), running(b)], applied([[a.address, fp('old-key')], [b.address, fp('b-key')]]), none],
+    ['changed: read back from gobgpd', [aNew, b], [running(a), running(b)], applied([]), { ...none, recreate: [aNew] }],
+    ['changed: as applied', [aNew, b], [running(a), running(b)], applied([[a.address, fp('old-key')]]), { ...none, recreate: [aNew] }],
+    ['removed', [spec('192.0.2.1'), b], [running(a), running(b)], applied([]), { ...none, recreate: [spec('192.0.2.1')] }],
+  ];
+  for (const [name, want, have, done, plan] of cases) assert.deepEqual(planPeers(want, have, done), plan, name);
 });
 
 void test('planImportPolicy: define, assign, replace only what differs', () => {

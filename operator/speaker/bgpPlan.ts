@@ -26,14 +26,18 @@ export interface PeerPlan {
   remove: string[];
 }
 
-export function planPeers(desired: readonly PeerSpec[], running: readonly GobgpPeer[]): PeerPlan {
+/**
+ * `appliedPasswords`: address → fingerprint of the password this speaker gave gobgpd for the
+ * peer (null: none); a peer without an entry is compared with what gobgpd reports.
+ */
+export function planPeers(desired: readonly PeerSpec[], running: readonly GobgpPeer[], appliedPasswords: ReadonlyMap<string, string | null> = new Map()): PeerPlan {
   const have = new Map(running.map((p) => [p.address, p]));
   const wanted = new Set(desired.map((p) => p.address));
   const plan: PeerPlan = { add: [], recreate: [], remove: [] };
   for (const spec of desired) {
     const got = have.get(spec.address);
     if (!got) plan.add.push(spec);
-    else if (peerConfigDiffers(spec, got.config).length > 0) plan.recreate.push(spec);
+    else if (peerConfigDiffers(spec, got.config, appliedPasswords.get(spec.address)).length > 0) plan.recreate.push(spec);
   }
   for (const p of running) if (!wanted.has(p.address)) plan.remove.push(p.address);
   return plan;

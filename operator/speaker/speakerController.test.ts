@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import type { V1Node } from '@kubernetes/client-node';
 import type { VipPool } from '../api/pool';
 import type { SpeakerStatus, VipAnnouncement, VipAnnouncementSpec } from '../api/types';
-import type { PeerConfig, SpeakerConfig } from '../config/types';
+import { Secret, type PeerConfig, type SpeakerConfig } from '../config/types';
 import { EXCLUDE_FROM_LB_LABEL } from '../api/labels';
 import { GobgpError } from '../gobgp/client';
 import { FakeRouter } from '../gobgp/fakeRouter';
@@ -15,6 +15,7 @@ import type { ChangeType } from '../kube/informer';
 import { KubeApiError } from '../kube/request';
 import { Resources, type KubeObject, type ResourceRef } from '../kube/resources';
 import { FakeCaches, FakeKubeWriter, type WriterCall } from '../kube/testing';
+import { secretFingerprint } from '../util/fingerprint';
 import { nullLogger } from '../util/log';
 import { LatencyTracker, metrics } from '../util/metrics';
 import { speakerRole, type SpeakerRole } from './speakerController';
@@ -73,11 +74,12 @@ class Harness {
   clock = 1_000_000;
   private rv = 100;
 
-  constructor(cfg: SpeakerConfig = config(), router = new FakeRouter(), opts: { writer?: FakeKubeWriter; shutdownDeadlineMs?: number } = {}) {
+  constructor(cfg: SpeakerConfig = config(), router = new FakeRouter(), opts: { writer?: FakeKubeWriter; shutdownDeadlineMs?: number; readPasswordFile?: (file: string) => string } = {}) {
     this.router = router;
     this.writer = opts.writer ?? new FakeKubeWriter();
     const deps = { caches: this.caches, router, writer: this.writer, config: cfg, log: nullLogger(), now: () => this.clock, latency: this.latency };
-    this.role = speakerRole({ ...deps, shutdownDeadlineMs: opts.shutdownDeadlineMs });
+    const passwords = opts.readPasswordFile ? { readPasswordFile: opts.readPasswordFile, passwordPollMs: 0 } : {};
+    this.role = speakerRole({ ...deps, shutdownDeadlineMs: opts.shutdownDeadlineMs, ...passwords });
     // The API server answers a status apply with a new resourceVersion.
     this.writer.respond = (call) => (call.op === 'applyStatus' ? this.withNewVersion(call) : undefined);
   }
@@ -625,5 +627,63 @@ void describe('speaker table: the import policy', () => {
       'softResetIn()',
     ]);
     assert.deepEqual(h.router.policies.get('vip-announcer-import')?.statements, [{ name: 'vip-announcer-accept-local', routeType: 'local', action: 'accept' }]);
+  });
+});
+
+void describe('speaker peers: passwords from a file follow the file', () => {
+  /** A peer whose password file the test rewrites, as the kubelet does with a mounted Secret. */
+  const withFile = (content: { text: string }): { cfg: SpeakerConfig; read: (file: string) => string } => ({
+    cfg: config({ peers: [peer('192.0.2.1', { password: new Secret(content.text), passwordFile: 'pw', passwordPath: '/secrets/pw' })] }),
+    read: () => content.text,
+  });
+  const held = (router: FakeRouter): string | undefined => router.peers.get('192.0.2.1')?.config.passwordFingerprint;
+  const churn = (router: FakeRouter): string[] => router.calls.filter((c) => /^(addPeer|deletePeer)/.test(c));
+
+  void test('a changed password re-creates the peer with it; unchanged, refused or re-spelt files touch nothing', async () => {
+    const file = { text: 'key-1' };
+    const { cfg, read } = withFile(file);
+    const h = new Harness(cfg, new FakeRouter(), { readPasswordFile: read });
+    await h.coldStart(node('10.0.0.5'), []);
+    assert.equal(held(h.router), secretFingerprint('key-1'));
+    h.router.calls.splice(0);
+    await h.reconcile('table');
+    assert.deepEqual(churn(h.router), [], 'an unchanged password: no churn');
+
+    file.text = 'key-2\n';
+    h.enqueued.splice(0);
+    assert.deepEqual(h.role.checkPasswords(), ['192.0.2.1']);
+    assert.ok(h.enqueued.includes('table'), 'a changed password asks for a table sync');
+    await h.reconcile('table');
+    assert.deepEqual(churn(h.router), ['deletePeer(192.0.2.1)', 'addPeer(192.0.2.1)']);
+    assert.equal(held(h.router), secretFingerprint('key-2'));
+
+    for (const bad of ['x'.repeat(81), '', 'key-2']) {
+      h.router.calls.splice(0);
+      file.text = bad;
+      assert.deepEqual(h.role.checkPasswords(), [], JSON.stringify(bad.slice(0, 3)));
+      await h.reconcile('table');
+      assert.deepEqual(churn(h.router), [], 'a refused file, or the same password again: no churn');
+      assert.equal(held(h.router), secretFingerprint('key-2'), 'gobgpd keeps the last good password');
+    }
+    await h.role.shutdown();
+  });
+
+  void test('after a speaker restart, gobgpd reports the password it holds: re-created only if the file differs', async () => {
+    const router = new FakeRouter();
+    const file = { text: 'key-1' };
+    const first = withFile(file);
+    const h1 = new Harness(first.cfg, router, { readPasswordFile: first.read });
+    await h1.coldStart(node('10.0.0.5'), []);
+    await h1.role.shutdown();
+    router.calls.splice(0);
+    const same = withFile(file);
+    await new Harness(same.cfg, router, { readPasswordFile: same.read }).coldStart(node('10.0.0.5'), []);
+    assert.deepEqual(churn(router), [], 'same password: the session stays');
+
+    file.text = 'key-3';
+    const changed = withFile(file);
+    await new Harness(changed.cfg, router, { readPasswordFile: changed.read }).coldStart(node('10.0.0.5'), []);
+    assert.deepEqual(churn(router), ['deletePeer(192.0.2.1)', 'addPeer(192.0.2.1)'], 'changed while the speaker was down: applied at start');
+    assert.equal(held(router), secretFingerprint('key-3'));
   });
 });

@@ -21,7 +21,7 @@ import { EXCLUDE_FROM_LB_LABEL } from '../api/labels';
 import { GobgpError } from '../gobgp/client';
 import type { BgpRouter } from '../gobgp/router';
 import { FAMILIES } from '../api/families';
-import type { ObservedPath, PathSpec, PeerEvent, GobgpPeer } from '../gobgp/types';
+import type { ObservedPath, PathSpec, PeerEvent, PeerSpec, GobgpPeer } from '../gobgp/types';
 import { isNotFound } from '../kube/apply';
 import { watch, type CacheReader, type Caches, type ControllerDefinition, type KeyRequest, type ReconcileContext } from '../kube/controllerDefinition';
 import type { ChangeType, Selector } from '../kube/informer';
@@ -41,6 +41,8 @@ import { holdVanished } from './vanishedHold';
 import { pathsForNode, type NodePaths, type RefusedPrefix } from './pathsForNode';
 import { poolPolicy } from './poolFilter';
 import { peerConfigDiffers } from './peerConfig';
+import { PeerPasswords, PASSWORD_POLL_MS } from './peerPasswords';
+import { passwordFingerprint } from '../util/fingerprint';
 import { entrySettled, indexAdjOut, speakerEntry, type AdjOutIndex } from './speakerStatus';
 
 export const TABLE = 'table';
@@ -79,12 +81,18 @@ export interface SpeakerDeps {
   latency?: LatencyTracker;
   /** Overall bound of the withdrawal on shutdown (default SHUTDOWN_DEADLINE_MS). */
   shutdownDeadlineMs?: number;
+  /** How often password files are re-read (default PASSWORD_POLL_MS; 0: only by checkPasswords, for tests). */
+  passwordPollMs?: number;
+  /** Reads a password file's text (tests). */
+  readPasswordFile?: (file: string) => string;
 }
 
 export interface SpeakerRole {
   controller: ControllerDefinition;
   /** gobgpd answered the last reconcile (part of /readyz). */
   gobgpReachable(): boolean;
+  /** Re-read the password files now (the timer does it every passwordPollMs); returns the peers whose password changed. */
+  checkPasswords(): string[];
   /**
    * After the controller's queue stopped: with withdrawOnShutdown, withdraw every path we
    * originate (routers move traffic to other nodes at once) and drop our status entries,
@@ -100,6 +108,7 @@ export function speakerRole(deps: SpeakerDeps): SpeakerRole {
   return {
     controller: speaker.definition(),
     gobgpReachable: () => speaker.gobgpOk,
+    checkPasswords: () => speaker.passwords.poll(),
     shutdown: () => speaker.shutdown(),
   };
 }
@@ -130,6 +139,8 @@ function gobgpDown(err: unknown): boolean {
 
 class SpeakerReconciler {
   gobgpOk = false;
+  /** The passwords to apply, kept in step with their files. */
+  readonly passwords: PeerPasswords;
   private readonly cfg: SpeakerConfig;
   private readonly router: BgpRouter;
   private readonly log: Log;
@@ -142,6 +153,12 @@ class SpeakerReconciler {
   private readonly configuredPeers: ReadonlySet<string>;
   /** Canonical address → the label value its session-up series was published under. */
   private readonly sessionLabels = new Map<string, string>();
+  /**
+   * Peer address → fingerprint of the password this process gave gobgpd (null: none). The
+   * peer plan compares with it, so a changed password re-creates the peer and an unchanged
+   * one touches nothing (peerConfig.ts).
+   */
+  private readonly appliedPasswords = new Map<string, string | null>();
   /** Our entries as last written, per announcement key. */
   private readonly written: OwnEntries;
   /** What the last table sync made gobgpd originate, per announcement. */
@@ -166,6 +183,15 @@ class SpeakerReconciler {
     this.configuredPeers = new Set(deps.config.peers.map((p) => canonicalIp(p.address) ?? p.address));
     this.nodeSelector = { fieldSelector: `metadata.name=${deps.config.nodeName}` };
     this.written = new OwnEntries(Math.max(PENDING_WRITE_TTL_MS, 2 * deps.config.driftCheckPeriodMs));
+    this.passwords = new PeerPasswords({
+      peers: deps.config.peers,
+      nodeName: deps.config.nodeName,
+      log: this.log,
+      // Before the first reconcile this enqueues nothing: the full sync reads the new password anyway.
+      onChange: () => this.enqueue(TABLE),
+      ...(deps.readPasswordFile ? { read: deps.readPasswordFile } : {}),
+    });
+    if (deps.passwordPollMs !== 0) this.passwords.start(deps.passwordPollMs ?? PASSWORD_POLL_MS);
   }
 
   definition(): ControllerDefinition {
@@ -314,23 +340,38 @@ class SpeakerReconciler {
   /** Step 3. */
   private async syncPeers(log: Log): Promise<void> {
     const running = await this.router.listPeers();
-    const plan = planPeers(this.cfg.peers.map(peerSpecOf), running);
+    const desired = this.cfg.peers.map((peer, i) => {
+      const password = this.passwords.passwordOf(i);
+      return peerSpecOf({ ...peer, ...(password !== undefined ? { password } : {}) });
+    });
+    const plan = planPeers(desired, running, this.appliedPasswords);
     const config = new Map<string, GobgpPeer['config']>(running.map((p) => [p.address, p.config]));
     for (const spec of plan.recreate) {
       const have = config.get(spec.address);
       // gobgpd has no in-place update for these: re-create the peer (its session restarts).
-      log.info('peer configuration changed; re-creating it', { peer: spec.address, fields: have ? peerConfigDiffers(spec, have) : [] });
-      await this.router.deletePeer(spec.address);
-      await this.router.addPeer(spec);
+      const fields = have ? peerConfigDiffers(spec, have, this.appliedPasswords.get(spec.address)) : [];
+      log.info('peer configuration changed; re-creating it', { peer: spec.address, fields });
+      await this.deletePeer(spec.address);
+      await this.addPeer(spec);
     }
     for (const spec of plan.add) {
       log.info('adding peer', { peer: spec.address, asn: spec.asn, port: spec.port });
-      await this.router.addPeer(spec);
+      await this.addPeer(spec);
     }
     for (const address of plan.remove) {
       log.info('deleting peer not in the configuration', { peer: address });
-      await this.router.deletePeer(address);
+      await this.deletePeer(address);
     }
+  }
+
+  private async addPeer(spec: PeerSpec): Promise<void> {
+    await this.router.addPeer(spec);
+    this.appliedPasswords.set(spec.address, passwordFingerprint(spec.password) ?? null);
+  }
+
+  private async deletePeer(address: string): Promise<void> {
+    this.appliedPasswords.delete(address);
+    await this.router.deletePeer(address);
   }
 
   private watchPeers(): void {
@@ -482,6 +523,7 @@ class SpeakerReconciler {
 
   async shutdown(): Promise<void> {
     this.stopPeerWatch();
+    this.passwords.stop();
     try {
       if (this.cfg.withdrawOnShutdown) await this.withdrawWithinDeadline();
       else this.log.info('keeping routes in gobgpd on shutdown (graceful restart)');

@@ -60,6 +60,12 @@ export const metrics = {
     labelNames: ['node', 'peer'] as const,
     registers: [registry],
   }),
+  peerPasswordProblem: new Gauge({
+    name: 'vipannouncer_peer_password_problem',
+    help: "1 while the peer's password file cannot be used (unreadable, empty, over 80 bytes); gobgpd keeps the last good password meanwhile.",
+    labelNames: ['node', 'peer'] as const,
+    registers: [registry],
+  }),
   announcedPrefixes: new Gauge({
     name: 'vipannouncer_announced_prefixes',
     help: 'Prefixes this node originates in gobgpd.',
