@@ -46,6 +46,11 @@ ROUTER_ASN=64512       # iBGP, so local-pref reaches the router as set
 UPSTREAM4="0.0.0.0/0 100.64.0.0/10 172.31.0.0/16"
 UPSTREAM6="::/0 fd99:1::/48"
 NODE_ASN=64512
+# One session with TCP MD5 (RFC 2385), for test-e2e/passwords.test.ts only: its own address
+# (below the nodes' 127.0.0.11+), which no lab node uses, so the other suites never see it.
+MD5_PEER_ADDRESS=127.0.0.9
+MD5_PROTOCOL=md5_peer
+MD5_PASSWORD=lab-md5-s3cret
 PKI="$LAB/pki"
 PIDS="$LAB/pids"
 LOGS="$LAB/logs"
@@ -270,6 +275,11 @@ bird_conf() {
       if [[ $i == "$NODES" ]]; then echo "  graceful restart off;"; fi
       echo "}"
     done
+    echo "protocol bgp $MD5_PROTOCOL from lab_node {"
+    echo "  description \"TCP MD5 session (test-e2e/passwords.test.ts)\";"
+    echo "  neighbor $MD5_PEER_ADDRESS port $BGP_PORT as $NODE_ASN;"
+    echo "  password \"$MD5_PASSWORD\";"
+    echo "}"
   } >"$LAB/bird.conf"
 }
 
@@ -296,6 +306,9 @@ write_env() {
     echo "export LAB_ROUTER_ADDRESS=$ROUTER_ADDRESS"
     echo "export LAB_ROUTER_ASN=$ROUTER_ASN"
     echo "export LAB_NODE_ASN=$NODE_ASN"
+    echo "export LAB_MD5_PEER_ADDRESS=$MD5_PEER_ADDRESS"
+    echo "export LAB_MD5_PROTOCOL=$MD5_PROTOCOL"
+    echo "export LAB_MD5_PASSWORD=$MD5_PASSWORD"
     echo "export LAB_BGP_PORT=$BGP_PORT"
     echo "export LAB_PORT_BASE=$PORT_BASE"
     echo "export LAB_UPSTREAM_PREFIXES=\"$UPSTREAM4 $UPSTREAM6\""

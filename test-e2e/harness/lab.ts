@@ -34,6 +34,8 @@ export interface Lab {
   nodeAsn: number;
   bgpPort: number;
   nodes: LabNode[];
+  /** BIRD's one TCP MD5 session (hack/lab.sh): absent on a lab booted before it had one. */
+  md5Peer?: { address: string; protocol: string; password: string };
 }
 
 /** Reads .lab/env; fails with the way to boot the lab when it is not up. */
@@ -66,12 +68,20 @@ export function lab(): Lab {
     routerAsn: Number(need('LAB_ROUTER_ASN')),
     nodeAsn: Number(need('LAB_NODE_ASN')),
     bgpPort: Number(need('LAB_BGP_PORT')),
+    ...md5PeerOf(env),
     nodes: names.map((_, i) => ({
       name: need(`LAB_NODE_${i + 1}_NAME`),
       address: need(`LAB_NODE_${i + 1}_ADDRESS`),
       gobgpTarget: need(`LAB_NODE_${i + 1}_GOBGP`),
     })),
   };
+}
+
+function md5PeerOf(env: Map<string, string>): Pick<Lab, 'md5Peer'> {
+  const address = env.get('LAB_MD5_PEER_ADDRESS');
+  const protocol = env.get('LAB_MD5_PROTOCOL');
+  const password = env.get('LAB_MD5_PASSWORD');
+  return address && protocol && password ? { md5Peer: { address, protocol, password } } : {};
 }
 
 export async function kubectl(args: string[], input?: string): Promise<string> {
