@@ -249,6 +249,18 @@ describe('desiredDaemonSet', () => {
     assert.equal(container(announcer(), 'speaker').volumeMounts?.some((m) => m.name === 'peer-passwords'), false);
   });
 
+  it('a changed password is a file update, not a rollout: no subPath, nothing rendered from the Secret', () => {
+    // The kubelet refreshes a projected Secret in place (the speaker re-reads the file), but never
+    // a subPath mount. The installer reads no Secret (installerController.test.ts: it watches
+    // VipAnnouncers, ConfigMaps and DaemonSets only), so the config hash cannot move with one.
+    const va = announcer({ peers: [{ address: '192.0.2.1', asn: 65000, passwordSecretRef: { name: 'bgp', key: 'a' } }] });
+    const mount = container(va, 'speaker').volumeMounts?.find((m) => m.name === 'peer-passwords');
+    assert.ok(mount);
+    assert.equal(mount.subPath, undefined);
+    assert.equal(mount.subPathExpr, undefined);
+    assert.equal(mount.readOnly, true);
+  });
+
   it('node selector, tolerations, images and resources come from spec.speaker', () => {
     const va = announcer({
       speaker: {
