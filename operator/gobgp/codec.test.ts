@@ -283,6 +283,7 @@ void test('peers: encode with every option', () => {
   assert.equal(minimal.ebgp_multihop, undefined);
   assert.equal(minimal.graceful_restart, undefined);
   assert.deepEqual(minimal.conf, { neighbor_address: '2001:db8::1', peer_asn: 65000, auth_password: '' });
+  assert.equal(encodePeer({ ...peerSpec, password: 'k'.repeat(80) }).conf?.auth_password?.length, 80, '80 bytes is allowed');
 });
 
 void test('peers: bad specs are refused and the password never appears in the error', () => {
@@ -297,6 +298,8 @@ void test('peers: bad specs are refused and the password never appears in the er
     [{ gracefulRestart: { enabled: true, restartTime: 5000 } }, /restartTime/],
     [{ families: [] }, /at least one family/],
     [{ localAddress: 'eth0' }, /localAddress/],
+    [{ password: 's3cret'.repeat(14) }, /password must be at most 80 bytes/],
+    [{ password: 's3cret' + 'é'.repeat(38) }, /password must be at most 80 bytes/],
   ];
   for (const [patch, pattern] of cases) {
     assert.throws(

@@ -394,7 +394,14 @@ function checkPeerSpec(spec: PeerSpec): void {
     fail(`${who}: localAddress "${spec.localAddress}" is not an IP address`);
   }
   if (spec.password !== undefined && typeof spec.password !== 'string') fail(`${who}: password must be a string`);
+  // gobgpd only logs "failed to set md5: invalid argument" and runs the session without MD5.
+  if (typeof spec.password === 'string' && Buffer.byteLength(spec.password, 'utf8') > TCP_MD5_MAX_KEY_BYTES) {
+    fail(`${who}: password must be at most ${TCP_MD5_MAX_KEY_BYTES} bytes (the kernel's TCP MD5 key limit)`);
+  }
 }
+
+/** TCP_MD5SIG_MAXKEYLEN of Linux. */
+export const TCP_MD5_MAX_KEY_BYTES = 80;
 
 /**
  * How long a restarting gobgpd waits for a router's End-of-RIB before it sends its paths.
