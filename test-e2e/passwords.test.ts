@@ -9,7 +9,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { birdProtocolState } from './harness/bird';
 import { gobgpBinary } from './harness/gobgp';
@@ -63,6 +63,8 @@ void describe('BGP passwords: a changed Secret reaches gobgpd without a restart'
   let gobgpd: ChildProcess | undefined;
   let gobgpdExited: Promise<void> | undefined;
   let speaker: OperatorProcess | undefined;
+  /** Where this run's lines start in the speaker's log (the file is appended to across runs). */
+  let logStart = 0;
 
   const state = (): Promise<string> => birdProtocolState(peer.protocol);
   const established = async (): Promise<boolean> => (await state()) === 'Established';
@@ -74,7 +76,24 @@ void describe('BGP passwords: a changed Secret reaches gobgpd without a restart'
   };
   const problemMetric = async (): Promise<number | undefined> =>
     metricValue(await (speaker as OperatorProcess).metrics(), 'vipannouncer_peer_password_problem', { node: NODE, peer: l.routerAddress });
-  const logLines = (pattern: RegExp): string[] => (speaker as OperatorProcess).log().split('\n').filter((line) => pattern.test(line));
+  const ownLog = (): string => (speaker as OperatorProcess).log().slice(logStart);
+  const logLines = (pattern: RegExp): string[] => ownLog().split('\n').filter((line) => pattern.test(line));
+
+  /** A speaker for the md5 session; its log lines are counted from here. */
+  const startSpeaker = async (): Promise<OperatorProcess> => {
+    const logFile = path.join(l.dir, 'logs', 'speaker-md5.log');
+    logStart = existsSync(logFile) ? statSync(logFile).size : 0;
+    // No Node object for NODE: the speaker is not eligible and announces nothing; it only peers.
+    speaker = await startOperator('speaker-md5', 'speaker', {
+      speaker: {
+        nodeName: NODE, asn: l.nodeAsn, routerId: peer.address, listenPort: l.bgpPort, listenAddresses: [peer.address],
+        gobgp: { target: `unix://${socket}` }, driftCheckPeriod: '3s',
+        peers: [{ address: l.routerAddress, asn: l.routerAsn, port: l.bgpPort, localAddress: peer.address, holdTime: '9s', connectRetry: '1s', passwordFile: volume.file }],
+      },
+    });
+    await waitReady(speaker);
+    return speaker;
+  };
 
   before(async () => {
     await kubectl(['apply', '-f', path.join(REPO_ROOT, 'crds')]);
@@ -103,16 +122,8 @@ void describe('BGP passwords: a changed Secret reaches gobgpd without a restart'
     // below is ours.
     assert.notEqual(await state(), 'Established', `${peer.protocol} up before any speaker`);
     volume.write(`${peer.password}\n`);
-    // No Node object for NODE: the speaker is not eligible and announces nothing; it only peers.
-    speaker = await startOperator('speaker-md5', 'speaker', {
-      speaker: {
-        nodeName: NODE, asn: l.nodeAsn, routerId: peer.address, listenPort: l.bgpPort, listenAddresses: [peer.address],
-        gobgp: { target: `unix://${socket}` }, driftCheckPeriod: '3s',
-        peers: [{ address: l.routerAddress, asn: l.routerAsn, port: l.bgpPort, localAddress: peer.address, holdTime: '9s', connectRetry: '1s', passwordFile: volume.file }],
-      },
-    });
-    await waitReady(speaker);
-    const pid = speaker.pid;
+    const sp = await startSpeaker();
+    const pid = sp.pid;
     await waitFor(`${peer.protocol} Established with the password`, () => established(), { timeoutMs: 60_000 });
 
     volume.write(WRONG);
@@ -125,8 +136,8 @@ void describe('BGP passwords: a changed Secret reaches gobgpd without a restart'
     volume.write(peer.password);
     await waitFor(`${peer.protocol} Established again after the fix`, () => established(), { timeoutMs: 60_000 });
     assert.equal(logLines(/peer password changed/).length, 2);
-    assert.equal(speaker.pid, pid);
-    assert.equal(speaker.exited(), false, 'the same speaker process throughout');
+    assert.equal(sp.pid, pid);
+    assert.equal(sp.exited(), false, 'the same speaker process throughout');
     assert.equal(await problemMetric(), 0);
 
     // Over 80 bytes: refused, said once with the field, and the working session is left alone.
@@ -144,9 +155,20 @@ void describe('BGP passwords: a changed Secret reaches gobgpd without a restart'
     await waitFor('the problem cleared', async () => (await problemMetric()) === 0, { timeoutMs: 15_000 });
     assert.equal(await state(), 'Established', 'the same password again: the session stays');
     assert.equal(logLines(/peer password changed/).length, 2);
-    assert.equal(speaker.pid, pid);
+    assert.equal(sp.pid, pid);
 
-    const log = speaker.log();
+    const log = ownLog();
     for (const secret of [peer.password, WRONG, TOO_LONG]) assert.ok(!log.includes(secret), 'no password in the speaker log');
+  });
+
+  void it('a restarted speaker finds the same password in gobgpd and leaves the session alone', async () => {
+    assert.equal(await state(), 'Established');
+    assert.equal(await speaker?.stop(), 0);
+    await startSpeaker();
+    // A few drift checks (3 s each): the peer plan compares what gobgpd reports back.
+    const whileRestarted = await statesFor(8_000);
+    assert.deepEqual([...whileRestarted], ['Established'], 'the session must not restart');
+    assert.deepEqual(logLines(/re-creating|adding peer/), [], 'no peer re-created or added');
+    assert.ok(logLines(/starting BGP|gobgpd serves/).length > 0, 'the new speaker did talk to gobgpd');
   });
 });
