@@ -112,3 +112,14 @@ void test('password files: a fix back to the password gobgpd still has is no cha
   assert.deepEqual(pw.poll(), [], 'the refused file never replaced key-1, so nothing to re-apply');
   assert.equal(pw.passwordOf(0)?.reveal(), 'key-1');
 });
+
+void test('password files: a file changed between the load and the start is taken at once', () => {
+  const pw = new PeerPasswords({
+    peers: [peer('192.0.2.1', { password: new Secret('loaded'), passwordFile: 'a', passwordPath: '/pw/a' })],
+    nodeName: 'n',
+    log: nullLogger(),
+    onChange: () => undefined,
+    read: () => 'newer\n',
+  });
+  assert.equal(pw.passwordOf(0)?.reveal(), 'newer');
+});

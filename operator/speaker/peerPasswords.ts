@@ -54,11 +54,11 @@ export class PeerPasswords {
       // The load read every file once and refused a bad one: this is the first good content.
       if (peer.password !== undefined) this.current.set(i, peer.password);
       if (peer.passwordPath === undefined) return;
-      const file = { peer: peer.address, field: `speaker.peers[${i}].passwordFile`, path: peer.passwordPath, seen: '' };
-      this.files.set(i, file);
-      file.seen = this.snapshot(file.path).key;
+      this.files.set(i, { peer: peer.address, field: `speaker.peers[${i}].passwordFile`, path: peer.passwordPath, seen: '' });
       metrics.peerPasswordProblem.set({ node: opts.nodeName, peer: peer.address }, 0);
     });
+    // A file may have changed since the load read it: the first table sync takes what it holds now.
+    this.poll();
   }
 
   /** The password peer `index` of the configuration is to have in gobgpd now. */
