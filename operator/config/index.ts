@@ -4,7 +4,7 @@ export type { RawConfig, RawPeer } from './schema';
 export { ConfigError, loadConfig, parseConfig, runValidateConfig, validateConfigText } from './load';
 export type { Env, LoadOptions, ValidationResult } from './load';
 export { Secret } from './types';
-export { PASSWORD_TOO_LONG, passwordOfContent, readPasswordFile } from './passwordFile';
+export { readPasswordFile } from './passwordFile';
 export type { PasswordRead } from './passwordFile';
 export type {
   ControllerConfig,

@@ -11,7 +11,7 @@
 //   "status"  read peers and adj-RIB-outs once, and server-side apply this node's
 //             status.speakers entry of every announcement whose entry changed
 // Triggers: announcement or Node events, GoBGP peer events, a broken GoBGP stream
-// (gobgpd restarted), and the drift-check period.
+// (gobgpd restarted), a changed peer password file (peerPasswords.ts), and the drift-check period.
 import type { V1Namespace, V1Node } from '@kubernetes/client-node';
 import type { VipPool } from '../api/pool';
 import { API_VERSION, KIND, type SpeakerStatus, type VipAnnouncement } from '../api/types';
