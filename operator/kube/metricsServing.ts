@@ -46,7 +46,7 @@ function readKeyPair(certFile: string, keyFile: string): { cert: string; key: st
 }
 
 /** Re-reads the key pair when either file changes; returns the stop function. */
-export function reloadOnChange(server: HttpsServer, settings: MetricsSettings, log: Log): () => void {
+export function reloadOnChange(server: HttpsServer, settings: MetricsSettings, log: Log, pollMs = CERT_POLL_MS): () => void {
   const { certFile, keyFile } = settings;
   if (!settings.secure || !certFile || !keyFile) return () => undefined;
   const reload = (): void => {
@@ -58,7 +58,7 @@ export function reloadOnChange(server: HttpsServer, settings: MetricsSettings, l
       log.warn('/metrics certificate not reloaded; keeping the previous one', { certFile, ...errorFields(err) });
     }
   };
-  for (const f of [certFile, keyFile]) watchFile(f, { interval: CERT_POLL_MS, persistent: false }, reload);
+  for (const f of [certFile, keyFile]) watchFile(f, { interval: pollMs, persistent: false }, reload);
   return () => {
     for (const f of [certFile, keyFile]) unwatchFile(f, reload);
   };
