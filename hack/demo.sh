@@ -31,7 +31,8 @@ cat >"$LAB/demo/controller.yaml" <<EOF
 controller:
   loadBalancerClasses: [""]
   leaderElection: {enabled: true, leaseNamespace: kube-system}
-metrics: {address: 127.0.0.1:29300}
+metrics: {bindAddress: 127.0.0.1:29300}
+health: {bindAddress: 127.0.0.1:29400}
 EOF
 i=0
 for n in $LAB_NODES; do
@@ -50,7 +51,8 @@ speaker:
   peers:
     - {address: $LAB_ROUTER_ADDRESS, asn: $LAB_ROUTER_ASN, port: $LAB_BGP_PORT, localAddress: $addr,
        holdTime: 9s, connectRetry: 1s, families: [ipv4-unicast, ipv6-unicast]}
-metrics: {address: 127.0.0.1:$((29300 + i))}
+metrics: {bindAddress: 127.0.0.1:$((29300 + i))}
+health: {bindAddress: 127.0.0.1:$((29400 + i))}
 EOF
 done
 

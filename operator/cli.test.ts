@@ -19,6 +19,9 @@ void test('parseCommandLine: runs with flags', () => {
     { argv: ['controller', '--metrics-address=[::1]:9100'], want: { kind: 'run', role: 'controller', flags: { metricsAddress: { host: '::1', port: 9100 } } } },
     { argv: ['controller', '--metrics-address', '[::]:1'], want: { kind: 'run', role: 'controller', flags: { metricsAddress: { host: '::', port: 1 } } } },
     { argv: ['controller', '--metrics-address', '127.0.0.1:0'], want: { kind: 'run', role: 'controller', flags: { metricsAddress: { host: '127.0.0.1', port: 0 } } } },
+    // kubebuilder's spelling wins over the older alias; the DaemonSet's "[$(POD_IP)]:PORT" parses for either family.
+    { argv: ['speaker', '--metrics-address', '127.0.0.1:1', '--metrics-bind-address', '[10.0.0.7]:9464'], want: { kind: 'run', role: 'speaker', flags: { metricsAddress: { host: '10.0.0.7', port: 9464 } } } },
+    { argv: ['speaker', '--health-probe-bind-address=[fd00::7]:9465'], want: { kind: 'run', role: 'speaker', flags: { healthAddress: { host: 'fd00::7', port: 9465 } } } },
   ];
   for (const c of cases) assert.deepEqual(parse(...c.argv), c.want, c.argv.join(' '));
 });
@@ -65,7 +68,8 @@ void test('parseCommandLine: usage errors say what is wrong, then the usage', ()
     { argv: ['speaker', '--log-level', 'loud'], want: /^--log-level must be debug, info, warn or error, not "loud"\nusage: vip-announcer speaker/ },
     { argv: ['all', '--metrics-address', '9464'], want: /^--metrics-address must be IP:PORT/ },
     { argv: ['all', '--metrics-address', '::1:9464'], want: /^--metrics-address must be/ },
-    { argv: ['all', '--metrics-address', '[127.0.0.1]:9464'], want: /^--metrics-address must be/ },
+    { argv: ['all', '--health-probe-bind-address', '[10.0.0.300]:9465'], want: /^--health-probe-bind-address must be/ },
+    { argv: ['all', '--metrics-bind-address', '[$(POD_IP)]:9464'], want: /^--metrics-bind-address must be/ },
     { argv: ['all', '--metrics-address', '0.0.0.0:70000'], want: /^--metrics-address must be/ },
     { argv: ['all', '--metrics-address', '0.0.0.0:00'], want: /^--metrics-address must be/ },
     { argv: ['all', '--metrics-address', ':0'], want: /^--metrics-address must be/ },

@@ -13,6 +13,7 @@ export interface RunFlags {
   config?: string;
   logLevel?: LogLevel;
   metricsAddress?: { host: string; port: number };
+  healthAddress?: { host: string; port: number };
 }
 
 export type CommandLine =
@@ -26,8 +27,11 @@ const COMMON_OPTIONS = `options:
   --kubeconfig FILE          kubeconfig to use (default: in-cluster, else $KUBECONFIG, ~/.kube/config)
   --context NAME             kubeconfig context to use instead of its current-context
   --log-level LEVEL          debug, info, warn or error
-  --metrics-address IP:PORT  serve /metrics, /healthz, /readyz there (overrides the file;
-                             [IPv6]:PORT; port 0: do not serve)
+  --metrics-bind-address IP:PORT
+                             serve /metrics there (overrides metrics.bindAddress;
+                             [IPv6]:PORT; port 0: do not serve). Alias: --metrics-address
+  --health-probe-bind-address IP:PORT
+                             serve /healthz, /readyz there (overrides health.bindAddress)
   -h, --help                 show this help`;
 
 const ROLE_USAGE: Record<Role, string> = {
@@ -56,7 +60,7 @@ ${COMMON_OPTIONS}`;
 
 const LOG_LEVELS: readonly string[] = ['debug', 'info', 'warn', 'error'] satisfies LogLevel[];
 const HELP = new Set(['-h', '--help']);
-const VALUE_FLAGS = new Set(['kubeconfig', 'context', 'config', 'log-level', 'metrics-address']);
+const VALUE_FLAGS = new Set(['kubeconfig', 'context', 'config', 'log-level', 'metrics-address', 'metrics-bind-address', 'health-probe-bind-address']);
 
 type Scanned = { values: Map<string, string>; positionals: string[]; help: boolean; error?: string };
 
@@ -81,8 +85,11 @@ function scan(args: readonly string[]): Scanned {
   return out;
 }
 
-/** "IP:PORT" or "[IPv6]:PORT", as the file's metrics.address; here port 0 turns the server off. */
-export function parseListenAddress(text: string): { host: string; port: number } | undefined {
+/** "IP:PORT" or "[IPv6]:PORT", as the file's bindAddress fields; here port 0 turns the server off. */
+export function parseListenAddress(input: string): { host: string; port: number } | undefined {
+  // "[IPv4]:PORT" too (Go's net.SplitHostPort takes it): the speaker's DaemonSet passes
+  // "[$(POD_IP)]:PORT", which must parse whichever family the Pod IP is.
+  const text = input.replace(/^\[(\d{1,3}(?:\.\d{1,3}){3})\]:/, '$1:');
   // Port 0 lets two processes run side by side on a workstation; splitHostPort refuses it.
   const off = text.endsWith(':0');
   const hp = splitHostPort(off ? `${text.slice(0, -1)}1` : text);
@@ -102,11 +109,14 @@ function runFlags(values: Map<string, string>): RunFlags | string {
     if (!LOG_LEVELS.includes(level)) return `--log-level must be debug, info, warn or error, not "${level}"`;
     flags.logLevel = level as LogLevel;
   }
-  const address = values.get('metrics-address');
-  if (address !== undefined) {
+  // The Kubernetes spelling (kubebuilder's flag) wins over the older one.
+  const metricsFlag = values.has('metrics-bind-address') ? 'metrics-bind-address' : 'metrics-address';
+  for (const [flag, key] of [[metricsFlag, 'metricsAddress'], ['health-probe-bind-address', 'healthAddress']] as const) {
+    const address = values.get(flag);
+    if (address === undefined) continue;
     const hp = parseListenAddress(address);
-    if (!hp) return `--metrics-address must be IP:PORT or [IPv6]:PORT with a port from 0 (off) to 65535, not "${address}"`;
-    flags.metricsAddress = hp;
+    if (!hp) return `--${flag} must be IP:PORT or [IPv6]:PORT with a port from 0 (off) to 65535, not "${address}"`;
+    flags[key] = hp;
   }
   return flags;
 }

@@ -63,7 +63,8 @@ function buildManager(cmd: RunCommand, config: VipAnnouncerConfig, log: Log): Ma
     kubeConfig,
     logger: log,
     identity,
-    http: cmd.flags.metricsAddress ?? { host: config.metrics.host, port: config.metrics.port },
+    metrics: { ...config.metrics, ...cmd.flags.metricsAddress },
+    health: cmd.flags.healthAddress ?? { host: config.health.host, port: config.health.port },
     leaderElection:
       runsController && le.enabled
         ? { namespace: le.leaseNamespace, name: le.leaseName, leaseDurationMs: le.leaseDurationMs, renewDeadlineMs: le.renewDeadlineMs, retryPeriodMs: le.retryPeriodMs }

@@ -151,10 +151,15 @@ describe('installer', () => {
     // A native sidecar: the API server keeps restartPolicy on an init container.
     const gobgpd = pod?.initContainers?.find((c) => c.name === 'gobgpd');
     assert.equal(gobgpd?.restartPolicy, 'Always');
-    assert.deepEqual(speaker?.args, ['speaker', '--config', '/etc/vip-announcer/config.yaml']);
+    // Both listeners on the Pod IP (the node's address), which the kubelet expands into the args.
+    assert.deepEqual(speaker?.args, ['speaker', '--config', '/etc/vip-announcer/config.yaml', '--metrics-bind-address=[$(POD_IP)]:9464', '--health-probe-bind-address=[$(POD_IP)]:9465']);
     assert.equal(speaker?.env?.find((e) => e.name === 'NODE_NAME')?.valueFrom?.fieldRef?.fieldPath, 'spec.nodeName');
+    assert.equal(speaker?.env?.find((e) => e.name === 'POD_IP')?.valueFrom?.fieldRef?.fieldPath, 'status.podIP');
+    // The probes go to the health port: plain HTTP, no token; /metrics needs one.
     assert.equal(speaker?.readinessProbe?.httpGet?.path, '/readyz');
+    assert.equal(speaker?.readinessProbe?.httpGet?.port, 'health');
     assert.equal(speaker?.livenessProbe?.httpGet?.path, '/healthz');
+    assert.equal(speaker?.livenessProbe?.httpGet?.port, 'health');
     assert.deepEqual(speaker?.securityContext?.capabilities, { drop: ['ALL'] });
     assert.equal(speaker?.securityContext?.runAsNonRoot, true);
     assert.equal(speaker?.securityContext?.readOnlyRootFilesystem, true);

@@ -17,7 +17,7 @@ import { birdNextHops } from './harness/bird';
 import { REPO_ROOT, kubectl, kubectlResult, lab, waitFor, waitUntilNoMismatch } from './harness/lab';
 import { core, createReadyPod, createService, customObjects, deleteNamespace, ensureNamespace, ensureNode, ignoreNotFound, statusOf, uniqueNamespace } from './harness/kube';
 import { controllerConfig, speakerConfig, startOperator, waitReady, type OperatorProcess } from './harness/operator';
-import { canI, serviceAccountKubeconfig, serviceAccountUser } from './harness/serviceAccount';
+import { canI, metricsReaderToken, serviceAccountKubeconfig, serviceAccountUser } from './harness/serviceAccount';
 
 const SYSTEM_NS = 'vip-announcer';
 const LEASE = 'vip-announcer-controller';
@@ -109,7 +109,7 @@ interface RemovalCase {
   /** Runs before the process starts. */
   setup?: () => Promise<void>;
   /** Runs once the process is started: makes it need the verb. */
-  trigger?: () => Promise<void>;
+  trigger?: (p: OperatorProcess) => Promise<void>;
 }
 
 describe('RBAC: the shipped roles are enough, and each verb is needed', () => {
@@ -240,6 +240,9 @@ describe('RBAC: the shipped roles are enough, and each verb is needed', () => {
       });
       const lease = JSON.parse(await kubectl(['get', 'lease', LEASE, '-n', SYSTEM_NS, '-o', 'json'])) as { spec?: { holderIdentity?: string } };
       assert.match(lease.spec?.holderIdentity ?? '', /^rbac-controller_/, 'the Lease is held by the controller');
+      // Their /metrics check a permitted scraper's token with their own ServiceAccounts' reviews.
+      const token = await metricsReaderToken();
+      for (const p of [ctl, ...speakers]) assert.equal((await p.scrape({ token })).status, 200, `${p.name} GET /metrics as a metrics reader`);
       for (const p of [ctl, ...speakers]) assert.deepEqual(forbidden(p), [], `${p.name} was refused something`);
     } finally {
       for (const p of [ctl, ...speakers]) await stop(p);
@@ -268,6 +271,13 @@ describe('RBAC: the shipped roles are enough, and each verb is needed', () => {
   /** A new pool gets the controller's finalizer, then its status. */
   const withPool = async (): Promise<void> => {
     await applyPool(`${POOL}-${++serial}`, [`198.32.${serial}.0/24`]);
+  };
+  /** A permitted scraper's GET /metrics: the process reviews the token (TokenReview, then SubjectAccessReview). */
+  const scrape = async (p: OperatorProcess): Promise<void> => {
+    await waitReady(p);
+    const status = (await p.scrape({ token: await metricsReaderToken() })).status;
+    // Without either review the process cannot decide: 503, never the metrics.
+    assert.equal(status, 503, `${p.name} answered ${status} to a scrape it could not check`);
   };
   const cases: RemovalCase[] = [
     { sa: CONTROLLER_SA, role: controllerRole, group: '', resource: 'services', verb: 'list' },
@@ -365,6 +375,10 @@ describe('RBAC: the shipped roles are enough, and each verb is needed', () => {
     { sa: SPEAKER_SA, role: speakerRole, group: 'vipannouncer.io', resource: 'vippools', verb: 'watch' },
     { sa: SPEAKER_SA, role: speakerRole, group: '', resource: 'namespaces', verb: 'list' },
     { sa: SPEAKER_SA, role: speakerRole, group: '', resource: 'namespaces', verb: 'watch' },
+    { sa: CONTROLLER_SA, role: controllerRole, group: 'authentication.k8s.io', resource: 'tokenreviews', verb: 'create', trigger: scrape },
+    { sa: CONTROLLER_SA, role: controllerRole, group: 'authorization.k8s.io', resource: 'subjectaccessreviews', verb: 'create', trigger: scrape },
+    { sa: SPEAKER_SA, role: speakerRole, group: 'authentication.k8s.io', resource: 'tokenreviews', verb: 'create', trigger: scrape },
+    { sa: SPEAKER_SA, role: speakerRole, group: 'authorization.k8s.io', resource: 'subjectaccessreviews', verb: 'create', trigger: scrape },
   ];
 
   it('namespace users (view, edit, admin) read announcements but cannot make or change one; the editor role is granted by hand', async () => {
@@ -442,7 +456,7 @@ describe('RBAC: the shipped roles are enough, and each verb is needed', () => {
         p = c.sa === CONTROLLER_SA
           ? await start(`ctl-no-${c.verb}-${c.resource.replace('/', '-')}`, 'controller', leaderElected)
           : await start(`spk-no-${c.verb}-${c.resource.replace('/', '-')}`, 'speaker', speakerConfig(nodes[0]));
-        await c.trigger?.();
+        await c.trigger?.(p);
         const proc = p;
         const marker = c.marker ?? `User "${user}" cannot ${c.verb} resource "${c.resource}" in API group "${c.group}"`;
         await waitFor(`${proc.name} to log a 403: ${marker}`, () => {

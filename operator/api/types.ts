@@ -210,8 +210,18 @@ export interface VipAnnouncerSpec {
     image?: string;
     gobgpdImage?: string;
     imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
-    /** Port of /metrics, /healthz, /readyz on the host network. */
+    /** Port of /metrics (HTTPS, authenticated) on the host network. */
     metricsPort?: number;
+    /** Port of /healthz and /readyz (plain HTTP, reveal nothing) on the host network. */
+    healthProbePort?: number;
+    /**
+     * Where the host-network listeners bind. PodIP (default): the node's address the Pod
+     * reports (status.podIP), the one Prometheus and the kubelet use; AllAddresses: every
+     * address of the node (0.0.0.0 and ::).
+     */
+    metricsBindPolicy?: 'PodIP' | 'AllAddresses';
+    /** A kubernetes.io/tls Secret (tls.crt, tls.key) in the speakers' namespace for /metrics; absent: self-signed. */
+    metricsCertSecretRef?: { name: string };
     /**
      * true: a stopping speaker Pod withdraws its node's routes first; false (default): they
      * stay at the router for the graceful-restart time, so a rollout moves no traffic.

@@ -100,7 +100,8 @@ void test('full file: every field read and typed', () => {
         },
       ],
     },
-    metrics: { address: '[::1]:9464', host: '::1', port: 9464 },
+    metrics: { bindAddress: '[::1]:9464', host: '::1', port: 9464, secure: true, certFile: '/etc/vip-announcer/tls/tls.crt', keyFile: '/etc/vip-announcer/tls/tls.key' },
+    health: { bindAddress: '[::1]:9465', host: '::1', port: 9465 },
   });
 });
 
@@ -156,7 +157,8 @@ void test('minimal file: defaults filled, node name from env NODE_NAME', () => {
         },
       ],
     },
-    metrics: { address: '0.0.0.0:9464', host: '0.0.0.0', port: 9464 },
+    metrics: { bindAddress: '0.0.0.0:9464', host: '0.0.0.0', port: 9464, secure: true },
+    health: { bindAddress: '0.0.0.0:9465', host: '0.0.0.0', port: 9465 },
   });
   assert.equal(cfg.speaker?.routerId, undefined); // resolved later from the Node
 });
@@ -208,7 +210,9 @@ void test('bad fields: every one named by its path, values never echoed', () => 
     'controller.leaderElection.leaseNamespace: must be a DNS label (lowercase letters, digits and "-")',
     'controller.loadBalancerClasses[0]: must be "" or a label-style key such as "vipannouncer.io/bgp"',
     'controller.resyncPeriod: must be a duration such as "500ms", "30s", "5m" or "1h30m"',
-    'metrics.address: must be IP:port, e.g. 0.0.0.0:9464 or [::]:9464',
+    'health.bindAddress: must be IP:port, e.g. 0.0.0.0:9464 or [::]:9464',
+    'metrics.bindAddress: must be IP:port, e.g. 0.0.0.0:9464 or [::]:9464',
+    'metrics.secure: must be a boolean (true or false)',
     'speaker.asn: must be >= 1',
     'speaker.gobgp.target: must be a loopback host:port (127.0.0.1:50051, [::1]:50051, localhost:50051) or unix:///absolute/path',
     'speaker.listenAddresses: must not repeat an item (items 1 and 0 are equal)',
@@ -340,7 +344,7 @@ void test('runValidateConfig: output and status for the validate-config command'
   assert.equal(bad.ok, false);
   assert.equal(bad.output, `${fixture('bad-syntax.yaml')}: 1 problem\n  - <yaml>: line 6, column 6: bad indentation of a sequence entry\n`);
   const many = runValidateConfig(fixture('bad-fields.yaml'));
-  assert.ok(many.output.startsWith(`${fixture('bad-fields.yaml')}: 26 problems\n  - controller.extra: is not a known field\n`));
+  assert.ok(many.output.startsWith(`${fixture('bad-fields.yaml')}: 28 problems\n  - controller.extra: is not a known field\n`));
   assert.deepEqual(runValidateConfig(fixture('nope.yaml')), { ok: false, output: `${fixture('nope.yaml')}: cannot read: ENOENT\n` });
 });
 
@@ -453,4 +457,19 @@ void test('BFD and the GoBGP API: per-peer settings, checked ranges, refused wit
     'speaker.peers[0].bfd.minRxInterval: must be at least 1ms',
     'speaker.peers[0].bfd.multi: is not a known field',
   ]);
+});
+
+void test('metrics and health: separate ports, a key pair whole and only for HTTPS', () => {
+  const controllerOnly = (extra: string): readonly string[] => validateConfigText(`controller: {}\n${extra}`, { role: 'controller' }).problems;
+  assert.deepEqual(controllerOnly(''), []);
+  assert.deepEqual(controllerOnly('metrics: {bindAddress: "127.0.0.1:9500"}\nhealth: {bindAddress: "0.0.0.0:9500"}\n'), [
+    'health.bindAddress: must use another port than metrics.bindAddress',
+  ]);
+  assert.deepEqual(controllerOnly('metrics: {certFile: /tls/tls.crt}\n'), ['metrics: set certFile and keyFile together, or neither (a self-signed certificate)']);
+  assert.deepEqual(controllerOnly('metrics: {keyFile: /tls/tls.key}\n'), ['metrics: set certFile and keyFile together, or neither (a self-signed certificate)']);
+  assert.deepEqual(controllerOnly('metrics: {secure: false, certFile: /tls/tls.crt, keyFile: /tls/tls.key}\n'), ['metrics: certFile and keyFile need secure: true']);
+  assert.deepEqual(controllerOnly('metrics: {address: "0.0.0.0:9464"}\n'), ['metrics.address: is not a known field']);
+  const cfg = parseConfig('metrics: {secure: false, bindAddress: "127.0.0.1:9100"}\nhealth: {bindAddress: "127.0.0.1:9101"}\n', {}, { role: 'controller' });
+  assert.deepEqual(cfg.metrics, { bindAddress: '127.0.0.1:9100', host: '127.0.0.1', port: 9100, secure: false });
+  assert.deepEqual(cfg.health, { bindAddress: '127.0.0.1:9101', host: '127.0.0.1', port: 9101 });
 });

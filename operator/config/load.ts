@@ -361,6 +361,7 @@ function duration(obj: Obj, key: string, path: string, rule: DurationRule, probl
 
 function crossFieldChecks(root: Obj, problems: Problems): void {
   if (isObj(root.controller)) controllerChecks(root.controller, problems);
+  listenChecks(root, problems);
   const sp = root.speaker;
   if (!isObj(sp)) return;
   duration(sp, 'driftCheckPeriod', 'speaker', { min: SECOND, max: HOUR }, problems);
@@ -373,6 +374,17 @@ function crossFieldChecks(root: Obj, problems: Problems): void {
     peerChecks(peer, i, seen, problems);
     if (isObj(peer.bfd)) bfdChecks(peer.bfd, `speaker.peers[${i}].bfd`, api, problems);
   });
+}
+
+/** The two listeners need their own ports; a key pair comes whole, and only for HTTPS. */
+function listenChecks(root: Obj, problems: Problems): void {
+  const m = isObj(root.metrics) ? root.metrics : {};
+  const h = isObj(root.health) ? root.health : {};
+  const mp = typeof m.bindAddress === 'string' ? splitHostPort(m.bindAddress) : undefined;
+  const hp = typeof h.bindAddress === 'string' ? splitHostPort(h.bindAddress) : undefined;
+  if (mp && hp && mp.port === hp.port) problems.add('health.bindAddress', 'must use another port than metrics.bindAddress');
+  if ((m.certFile === undefined) !== (m.keyFile === undefined)) problems.add('metrics', 'set certFile and keyFile together, or neither (a self-signed certificate)');
+  if (m.secure === false && (m.certFile !== undefined || m.keyFile !== undefined)) problems.add('metrics', 'certFile and keyFile need secure: true');
 }
 
 /** BFD intervals travel as microseconds in a uint32 (durations are whole ms); v3's API has no BFD. */
@@ -471,7 +483,7 @@ function ms(text: string): number {
 
 function toTyped(raw: RawConfig, withSpeaker: boolean, passwords: Map<number, FilePassword>): VipAnnouncerConfig {
   const le = raw.controller.leaderElection;
-  const metrics = splitHostPort(raw.metrics.address) ?? { host: '', port: 0 };
+  const m = raw.metrics;
   return {
     controller: {
       loadBalancerClasses: [...raw.controller.loadBalancerClasses],
@@ -487,9 +499,18 @@ function toTyped(raw: RawConfig, withSpeaker: boolean, passwords: Map<number, Fi
       },
     },
     ...(withSpeaker && raw.speaker ? { speaker: toSpeaker(raw.speaker, passwords) } : {}),
-    metrics: { address: raw.metrics.address, ...metrics },
+    metrics: {
+      bindAddress: m.bindAddress,
+      ...listen(m.bindAddress),
+      secure: m.secure,
+      ...(m.certFile !== undefined ? { certFile: m.certFile } : {}),
+      ...(m.keyFile !== undefined ? { keyFile: m.keyFile } : {}),
+    },
+    health: { bindAddress: raw.health.bindAddress, ...listen(raw.health.bindAddress) },
   };
 }
+
+const listen = (address: string): { host: string; port: number } => splitHostPort(address) ?? { host: '', port: 0 };
 
 function toSpeaker(sp: NonNullable<RawConfig['speaker']>, passwords: Map<number, FilePassword>): SpeakerConfig {
   return {

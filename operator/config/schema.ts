@@ -187,12 +187,35 @@ export const configSchema = {
       type: 'object',
       additionalProperties: false,
       default: {},
+      description: 'GET /metrics, for Prometheus. Health probes have their own listener (health).',
       properties: {
-        address: {
+        bindAddress: {
           type: 'string',
           format: 'listen-address',
           default: '0.0.0.0:9464',
-          description: 'Serves /metrics, /healthz and /readyz.',
+          description: 'Where /metrics listens, IP:port.',
+        },
+        secure: {
+          type: 'boolean',
+          default: true,
+          description:
+            'HTTPS, and each request needs a bearer token whose user may GET the non-resource URL /metrics (TokenReview + SubjectAccessReview). false: plain HTTP, no authentication, for a lab or debugging only.',
+        },
+        certFile: { type: 'string', minLength: 1, description: 'PEM certificate (chain) for /metrics, e.g. from cert-manager; re-read when it changes. Absent: a self-signed one made at start.' },
+        keyFile: { type: 'string', minLength: 1, description: 'PEM private key of certFile.' },
+      },
+    },
+    health: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description: 'The kubelet probes: plain HTTP, no authentication; they tell only ok or not.',
+      properties: {
+        bindAddress: {
+          type: 'string',
+          format: 'listen-address',
+          default: '0.0.0.0:9465',
+          description: 'Where /healthz and /readyz listen, IP:port.',
         },
       },
     },
@@ -226,7 +249,8 @@ export interface RawConfig {
     driftCheckPeriod: string;
     peers: RawPeer[];
   };
-  metrics: { address: string };
+  metrics: { bindAddress: string; secure: boolean; certFile?: string; keyFile?: string };
+  health: { bindAddress: string };
 }
 
 export interface RawPeer {

@@ -90,11 +90,19 @@ export interface SpeakerConfig {
   peers: PeerConfig[];
 }
 
-export interface MetricsConfig {
+export interface ListenConfig {
   /** "host:port" as written. */
-  address: string;
+  bindAddress: string;
   host: string;
   port: number;
+}
+
+export interface MetricsConfig extends ListenConfig {
+  /** HTTPS + TokenReview/SubjectAccessReview; false: plain HTTP to anyone (lab, debugging). */
+  secure: boolean;
+  /** Both or neither; neither: a self-signed certificate made at start. */
+  certFile?: string;
+  keyFile?: string;
 }
 
 export interface VipAnnouncerConfig {
@@ -102,4 +110,6 @@ export interface VipAnnouncerConfig {
   /** Absent when the file has no speaker section (allowed for the controller role only). */
   speaker?: SpeakerConfig;
   metrics: MetricsConfig;
+  /** /healthz and /readyz. */
+  health: ListenConfig;
 }

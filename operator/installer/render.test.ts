@@ -109,6 +109,8 @@ describe('desiredSpeakerConfig', () => {
     ['listen port', { listenPort: 1179 }],
     ['next hop', { nextHop: { policy: 'Fixed', ipv4: '192.0.2.10' } }],
     ['metrics port', { speaker: { gobgpdImage: 'example.org/gobgpd:3', metricsPort: 9999 } }],
+    ['health probe port', { speaker: { gobgpdImage: 'example.org/gobgpd:3', healthProbePort: 9999 } }],
+    ['metrics certificate', { speaker: { gobgpdImage: 'example.org/gobgpd:3', metricsCertSecretRef: { name: 'speaker-metrics-tls' } } }],
     ['withdrawOnShutdown', { speaker: { gobgpdImage: 'example.org/gobgpd:3', withdrawOnShutdown: true } }],
   ];
   const base = rendered(announcer()).hash;
@@ -133,6 +135,8 @@ describe('desiredSpeakerConfig', () => {
       ['spec.peers[0].gracefulRestart.restartTime: must be at most 1h8m15s']],
     ['no gobgpd image', { speaker: {} }, ['spec.speaker.gobgpdImage: is required']],
     ['fixed next hop without address', { nextHop: { policy: 'Fixed' } }, ['spec.nextHop: policy Fixed needs ipv4 and/or ipv6']],
+    ['metrics and health on one port', { speaker: { gobgpdImage: 'example.org/gobgpd:3', metricsPort: 9500, healthProbePort: 9500 } },
+      ['spec.speaker.healthProbePort: must use another port than metrics.bindAddress']],
     ['two problems at once', { speaker: {}, peers: [{ address: '192.0.2.1', asn: 0 }] },
       ['spec.speaker.gobgpdImage: is required', 'spec.peers[0].asn: must be >= 1']],
   ];
@@ -147,7 +151,8 @@ describe('desiredSpeakerConfig', () => {
   it('maps file paths back to the VipAnnouncer fields', () => {
     assert.equal(specPathOf('speaker.peers[2].keepaliveInterval'), 'spec.peers[2].keepaliveInterval');
     assert.equal(specPathOf('speaker.peers[0].passwordFile'), 'spec.peers[0].passwordSecretRef');
-    assert.equal(specPathOf('metrics.address'), 'spec.speaker.metricsPort');
+    assert.equal(specPathOf('metrics.bindAddress'), 'spec.speaker.metricsPort');
+    assert.equal(specPathOf('health.bindAddress'), 'spec.speaker.healthProbePort');
     assert.equal(specPathOf('speaker.listenPort'), 'spec.listenPort');
   });
 });
@@ -184,15 +189,44 @@ describe('desiredDaemonSet', () => {
 
   it('speaker: config, NODE_NAME from spec.nodeName, probes, non-root read-only with no capability', () => {
     const c = container(announcer(), 'speaker');
-    assert.deepEqual(c.args, ['speaker', '--config', '/etc/vip-announcer/config.yaml']);
+    assert.deepEqual(c.args, [
+      'speaker', '--config', '/etc/vip-announcer/config.yaml',
+      '--metrics-bind-address=[$(POD_IP)]:9464', '--health-probe-bind-address=[$(POD_IP)]:9465',
+    ]);
     assert.deepEqual(c.env?.find((e) => e.name === 'NODE_NAME')?.valueFrom?.fieldRef?.fieldPath, 'spec.nodeName');
+    assert.deepEqual(c.env?.find((e) => e.name === 'POD_IP')?.valueFrom?.fieldRef?.fieldPath, 'status.podIP');
+    // Probes on the health listener (plain HTTP, no token), never on the authenticated metrics one.
     assert.equal(c.readinessProbe?.httpGet?.path, '/readyz');
+    assert.equal(c.readinessProbe?.httpGet?.port, 'health');
     assert.equal(c.livenessProbe?.httpGet?.path, '/healthz');
-    assert.deepEqual(c.ports, [{ name: 'metrics', containerPort: 9464, protocol: 'TCP' }]);
+    assert.equal(c.livenessProbe?.httpGet?.port, 'health');
+    assert.deepEqual(c.ports, [
+      { name: 'metrics', containerPort: 9464, protocol: 'TCP' },
+      { name: 'health', containerPort: 9465, protocol: 'TCP' },
+    ]);
     assert.equal(c.securityContext?.runAsNonRoot, true);
     assert.equal(c.securityContext?.readOnlyRootFilesystem, true);
     assert.equal(c.securityContext?.allowPrivilegeEscalation, false);
     assert.deepEqual(c.securityContext?.capabilities, { drop: ['ALL'] });
+  });
+
+  it('metrics: configurable ports and bind policy, a TLS Secret mounted when given', () => {
+    const sp = { gobgpdImage: 'example.org/gobgpd:3', metricsPort: 10443, healthProbePort: 10081 };
+    const all = container(announcer({ speaker: { ...sp, metricsBindPolicy: 'AllAddresses' } }), 'speaker');
+    assert.deepEqual(all.args, ['speaker', '--config', '/etc/vip-announcer/config.yaml']);
+    assert.deepEqual(all.ports?.map((p) => p.containerPort), [10443, 10081]);
+    const doc = yaml.load(rendered(announcer({ speaker: { ...sp, metricsBindPolicy: 'AllAddresses' } })).text) as Record<string, unknown>;
+    assert.deepEqual(doc.metrics, { bindAddress: '0.0.0.0:10443', secure: true });
+    assert.deepEqual(doc.health, { bindAddress: '0.0.0.0:10081' });
+
+    const withCert = announcer({ speaker: { ...sp, metricsCertSecretRef: { name: 'speaker-metrics-tls' } } });
+    const tlsDoc = yaml.load(rendered(withCert).text) as { metrics: Record<string, unknown> };
+    assert.deepEqual(tlsDoc.metrics, { bindAddress: '0.0.0.0:10443', secure: true, certFile: '/var/run/vip-announcer/metrics-tls/tls.crt', keyFile: '/var/run/vip-announcer/metrics-tls/tls.key' });
+    const pod = desiredDaemonSet(withCert, 'h').spec?.template.spec;
+    assert.deepEqual(pod?.volumes?.find((v) => v.name === 'metrics-tls')?.secret?.secretName, 'speaker-metrics-tls');
+    assert.ok(container(withCert, 'speaker').volumeMounts?.some((m) => m.name === 'metrics-tls' && m.mountPath === '/var/run/vip-announcer/metrics-tls' && m.readOnly));
+    assert.equal(pod?.volumes?.some((v) => v.name === 'metrics-tls'), true);
+    assert.equal(desiredDaemonSet(announcer(), 'h').spec?.template.spec?.volumes?.some((v) => v.name === 'metrics-tls'), false);
   });
 
   it('gobgpd: gRPC on a unix socket, pprof off, NET_BIND_SERVICE only for a port below 1024', () => {

@@ -21,6 +21,8 @@ export const SPEAKER_SERVICE_ACCOUNT = 'vip-announcer-speaker';
 export const CONFIG_KEY = 'config.yaml';
 export const CONFIG_DIR = '/etc/vip-announcer';
 export const PASSWORD_DIR = '/var/run/vip-announcer/peer-passwords';
+/** Where the speaker finds metricsCertSecretRef's tls.crt and tls.key. */
+export const METRICS_TLS_DIR = '/var/run/vip-announcer/metrics-tls';
 /**
  * gobgpd's gRPC API has no authentication: it listens on a unix socket in an emptyDir that
  * only the speaker and gobgpd containers mount, not on the host network's loopback where
@@ -37,6 +39,7 @@ export const DEFAULTS = {
   image: 'ghcr.io/vip-announcer/vip-announcer:0.1.0',
   imagePullPolicy: 'IfNotPresent',
   metricsPort: 9464,
+  healthProbePort: 9465,
   listenPort: 179,
 } as const;
 
@@ -78,7 +81,9 @@ function sha256(text: string): string {
 export function specPathOf(configPath: string): string {
   const m = /^speaker\.peers\[(\d+)\]\.passwordFile(.*)$/.exec(configPath);
   if (m) return `spec.peers[${m[1]}].passwordSecretRef${m[2]}`;
-  if (configPath.startsWith('metrics.address')) return 'spec.speaker.metricsPort';
+  if (configPath.startsWith('metrics.bindAddress')) return 'spec.speaker.metricsPort';
+  if (configPath.startsWith('health.bindAddress')) return 'spec.speaker.healthProbePort';
+  if (configPath === 'metrics' || configPath.startsWith('metrics.')) return 'spec.speaker.metricsCertSecretRef';
   if (configPath === 'speaker' || configPath.startsWith('speaker.')) return `spec${configPath.slice('speaker'.length)}`;
   return `spec (config ${configPath})`;
 }
@@ -138,13 +143,40 @@ export function desiredSpeakerConfig(announcer: VipAnnouncer): RenderedConfig {
   // of the DaemonSet must keep the routes (graceful restart) unless the VipAnnouncer says so.
   speaker.withdrawOnShutdown = spec.speaker?.withdrawOnShutdown ?? false;
   speaker.peers = (spec.peers ?? []).map(renderPeer);
-  const doc = { speaker, metrics: { address: `0.0.0.0:${spec.speaker?.metricsPort ?? DEFAULTS.metricsPort}` } };
+  const doc = { speaker, ...listeners(announcer) };
   const body = yaml.dump(doc, { noRefs: true, lineWidth: -1 });
   const text = `# Rendered from VipAnnouncer ${announcer.metadata.name} by vip-announcer; edit the VipAnnouncer, not this file.\n${body}`;
 
   const problems = [...specProblems(announcer), ...validateConfigText(text, { role: 'speaker' }).problems.map(toSpecProblem)];
   if (problems.length > 0) return { ok: false, problems: [...new Set(problems)] };
   return { ok: true, text, hash: sha256(text) };
+}
+
+/**
+ * The file's metrics and health sections. They bind every address here; with the PodIP policy
+ * (default) the DaemonSet's args narrow both to the Pod's IP (bindArgs), which only the Pod knows.
+ */
+function listeners(announcer: VipAnnouncer): Record<string, unknown> {
+  const sp = announcer.spec.speaker ?? {};
+  const tls = sp.metricsCertSecretRef ? { certFile: `${METRICS_TLS_DIR}/tls.crt`, keyFile: `${METRICS_TLS_DIR}/tls.key` } : {};
+  return {
+    metrics: { bindAddress: `0.0.0.0:${sp.metricsPort ?? DEFAULTS.metricsPort}`, secure: true, ...tls },
+    health: { bindAddress: `0.0.0.0:${sp.healthProbePort ?? DEFAULTS.healthProbePort}` },
+  };
+}
+
+/**
+ * PodIP: both listeners on status.podIP, the node address Prometheus and the kubelet reach,
+ * not on every address of the host network (an uplink, a VIP on lo). Brackets, so an IPv6
+ * Pod IP parses too ($(POD_IP) is expanded by the kubelet).
+ */
+export function bindArgs(announcer: VipAnnouncer): string[] {
+  const sp = announcer.spec.speaker ?? {};
+  if ((sp.metricsBindPolicy ?? 'PodIP') !== 'PodIP') return [];
+  return [
+    `--metrics-bind-address=[$(POD_IP)]:${sp.metricsPort ?? DEFAULTS.metricsPort}`,
+    `--health-probe-bind-address=[$(POD_IP)]:${sp.healthProbePort ?? DEFAULTS.healthProbePort}`,
+  ];
 }
 
 function toSpecProblem(p: string): string {
@@ -239,6 +271,8 @@ export function desiredDaemonSet(announcer: VipAnnouncer, configHash: string): V
   const spec = announcer.spec;
   const sp = spec.speaker ?? {};
   const metricsPort = sp.metricsPort ?? DEFAULTS.metricsPort;
+  const healthPort = sp.healthProbePort ?? DEFAULTS.healthProbePort;
+  const certSecret = sp.metricsCertSecretRef?.name;
   const listenPort = spec.listenPort ?? DEFAULTS.listenPort;
   const pullPolicy = sp.imagePullPolicy ?? DEFAULTS.imagePullPolicy;
   const labels = speakerLabels(announcer);
@@ -290,21 +324,28 @@ export function desiredDaemonSet(announcer: VipAnnouncer, configHash: string): V
               image: sp.image ?? DEFAULTS.image,
               imagePullPolicy: pullPolicy,
               // The image's entrypoint is the vip-announcer command.
-              args: ['speaker', '--config', `${CONFIG_DIR}/${CONFIG_KEY}`],
+              args: ['speaker', '--config', `${CONFIG_DIR}/${CONFIG_KEY}`, ...bindArgs(announcer)],
               env: [
                 { name: 'NODE_NAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'spec.nodeName' } } },
                 { name: 'POD_NAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.name' } } },
                 { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } } },
+                // The bind address (PodIP policy) and a name in the self-signed certificate.
+                { name: 'POD_IP', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'status.podIP' } } },
               ],
-              ports: [{ name: 'metrics', containerPort: metricsPort, protocol: 'TCP' }],
-              readinessProbe: { httpGet: { path: '/readyz', port: 'metrics' }, periodSeconds: 10, failureThreshold: 3 },
-              livenessProbe: { httpGet: { path: '/healthz', port: 'metrics' }, initialDelaySeconds: 10, periodSeconds: 20, failureThreshold: 3 },
+              ports: [
+                { name: 'metrics', containerPort: metricsPort, protocol: 'TCP' },
+                { name: 'health', containerPort: healthPort, protocol: 'TCP' },
+              ],
+              // The probes use the health listener: plain HTTP, no token, status only.
+              readinessProbe: { httpGet: { path: '/readyz', port: 'health' }, periodSeconds: 10, failureThreshold: 3 },
+              livenessProbe: { httpGet: { path: '/healthz', port: 'health' }, initialDelaySeconds: 10, periodSeconds: 20, failureThreshold: 3 },
               securityContext: { ...RESTRICTED, runAsNonRoot: true, runAsUser: SPEAKER_UID, runAsGroup: SPEAKER_UID },
               ...(speakerResources ? { resources: speakerResources } : {}),
               volumeMounts: [
                 { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
                 { name: 'gobgp-api', mountPath: GOBGP_SOCKET_DIR },
                 ...(passwordVolume.length > 0 ? [{ name: 'peer-passwords', mountPath: PASSWORD_DIR, readOnly: true }] : []),
+                ...(certSecret ? [{ name: 'metrics-tls', mountPath: METRICS_TLS_DIR, readOnly: true }] : []),
               ],
             },
           ],
@@ -331,6 +372,9 @@ export function desiredDaemonSet(announcer: VipAnnouncer, configHash: string): V
             { name: 'config', configMap: { name: SPEAKER_NAME, items: [{ key: CONFIG_KEY, path: CONFIG_KEY }] } },
             { name: 'gobgp-api', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } },
             ...passwordVolume,
+            ...(certSecret
+              ? [{ name: 'metrics-tls', secret: { secretName: certSecret, defaultMode: 0o440, items: [{ key: 'tls.crt', path: 'tls.crt' }, { key: 'tls.key', path: 'tls.key' }] } }]
+              : []),
           ],
         },
       },

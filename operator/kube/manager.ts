@@ -6,21 +6,24 @@
 // - one Lease for the process: every leader-elected controller leads in the same term, and a
 //   lost or unrenewable Lease aborts their writes and exits the process non-zero, so the
 //   Deployment restarts it (two terms can never write at once);
-// - /metrics, /healthz and /readyz (ready once every cache holds a full list and each extra
-//   check passes);
+// - /metrics on its own listener (HTTPS + TokenReview/SubjectAccessReview, ./metricsServing.ts)
+//   and /healthz, /readyz on another (ready once every cache holds a full list and each extra
+//   check passes; the probes learn only yes or no, the log says why not);
 // - SIGTERM/SIGINT stop everything within a deadline shorter than the Pod's grace period.
 import Operator from '@dot-i/k8s-operator';
 import type { Server } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { CoreV1Api } from '@kubernetes/client-node';
 import type { Log } from '../util/log';
 import { errorFields } from '../util/log';
 import { metrics } from '../util/metrics';
-import { startHttpServer } from '../util/httpServer';
+import { startHealthServer, startMetricsServer } from '../util/httpServer';
 import type { Caches, ControllerDefinition } from './controllerDefinition';
 import { ControllerRunner } from './controllerRunner';
 import { Informer, waitForCacheSync, type Selector } from './informer';
 import { LeaderElector, type LeaseSettings } from './leader';
+import { metricsServing, reloadOnChange, type MetricsSettings } from './metricsServing';
 import type { KubeObject, ResourceRef } from './resources';
 
 export interface ManagerOptions {
@@ -30,8 +33,10 @@ export interface ManagerOptions {
   identity: string;
   /** The process's Lease; leader-elected controllers always run when absent. */
   leaderElection?: Omit<LeaseSettings, 'identity'>;
-  /** Where /metrics, /healthz and /readyz listen (port 0 = not served). */
-  http?: { host: string; port: number };
+  /** Where and how /metrics is served (port 0 = not served). */
+  metrics?: MetricsSettings;
+  /** Where /healthz and /readyz listen (port 0 = not served). */
+  health?: { host: string; port: number };
   /** Stop takes at most this long, then the process exits anyway (default 20 s < 30 s grace). */
   shutdownDeadlineMs?: number;
   /** How the process ends (tests replace it). */
@@ -52,7 +57,9 @@ export class Manager extends Operator implements Caches {
   private readonly lostHooks: (() => void)[] = [];
   private readonly stopCtl = new AbortController();
   private elector?: LeaderElector;
-  private server?: Server;
+  private readonly servers: Server[] = [];
+  private readonly serverStops: (() => void)[] = [];
+  private lastNotReady = '';
   private synced = false;
   private started = false;
   private stopping?: Promise<boolean>;
@@ -172,7 +179,8 @@ export class Manager extends Operator implements Caches {
     let hooksOk = true;
     for (const hook of this.stopHooks) hooksOk = (await this.runHook(hook, 'stop')) && hooksOk;
     await Promise.all([...this.informers.values()].map((i) => i.stop()));
-    this.server?.close();
+    for (const stop of this.serverStops) stop();
+    for (const server of this.servers) server.close();
     super.stop();
     this.log.info('stopped', { hooksOk });
     return hooksOk;
@@ -236,9 +244,27 @@ export class Manager extends Operator implements Caches {
   }
 
   private async serveHttp(): Promise<void> {
-    const http = this.opts.http;
-    if (!http || http.port <= 0) return;
-    this.server = await startHttpServer(http.host, http.port, { healthy: () => true, notReady: () => this.notReady() }, this.log);
+    const { metrics, health } = this.opts;
+    if (metrics && metrics.port > 0) {
+      const server = await startMetricsServer(metricsServing(metrics, this.kubeConfig, this.log), this.log);
+      this.servers.push(server);
+      if (metrics.secure) this.serverStops.push(reloadOnChange(server as HttpsServer, metrics, this.log));
+    }
+    if (health && health.port > 0) {
+      this.servers.push(await startHealthServer(health.host, health.port, { healthy: () => true, notReady: () => this.probeNotReady() }, this.log));
+    }
+  }
+
+  /** notReady() for the probe: the reasons go to the log when they change, not to the prober. */
+  private probeNotReady(): string[] {
+    const reasons = this.notReady();
+    const now = reasons.join('; ');
+    if (now !== this.lastNotReady) {
+      if (now) this.log.info('not ready', { reasons });
+      else this.log.info('ready');
+      this.lastNotReady = now;
+    }
+    return reasons;
   }
 }
 

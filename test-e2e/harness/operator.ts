@@ -2,17 +2,23 @@
 // Each process's PID is recorded in the lab's pids/ folder, so `hack/lab.sh down`
 // stops it even if a test dies before its own cleanup.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import https from 'node:https';
+import http from 'node:http';
+import { createServer, type Server } from 'node:net';
 import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync, closeSync } from 'node:fs';
 import path from 'node:path';
 import { dump } from 'js-yaml';
 import { REPO_ROOT, lab, waitFor, type LabNode } from './lab';
+import { metricsReaderToken } from './serviceAccount';
 
 export interface OperatorProcess {
   name: string;
   pid: number;
   logFile: string;
+  /** /metrics: HTTPS with a bearer token unless the test configured metrics.secure false. */
   metricsPort: number;
+  /** /healthz, /readyz: plain HTTP, no token. */
+  healthPort: number;
   /** SIGTERM and wait for exit; returns the exit code. */
   stop(): Promise<number | null>;
   /** SIGKILL (no graceful shutdown) and wait. */
@@ -20,19 +26,47 @@ export interface OperatorProcess {
   signal(sig: NodeJS.Signals): void;
   exited(): boolean;
   log(): string;
+  /** /metrics as a permitted scraper reads it (a token bound to vip-announcer-metrics-reader); throws on anything but 200. */
   metrics(): Promise<string>;
+  /** One GET of the metrics listener: `token` undefined sends no Authorization header. */
+  scrape(opts?: { token?: string; path?: string }): Promise<{ status: number; body: string }>;
 }
 
-/** A port nothing listens on now: the kernel picks it (port 0), so parallel runs never collide. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
+/** Ports nothing listens on now: the kernel picks them (port 0), all held at once so they differ. */
+async function freePorts(n: number): Promise<number[]> {
+  const servers: Server[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const srv = createServer();
+      servers.push(srv);
+      await new Promise<void>((resolve, reject) => {
+        srv.once('error', reject);
+        srv.listen(0, '127.0.0.1', () => resolve());
+      });
+    }
+    return servers.map((srv) => {
       const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => (port > 0 ? resolve(port) : reject(new Error('no free port'))));
+      if (typeof addr !== 'object' || !addr) throw new Error('no free port');
+      return addr.port;
     });
+  } finally {
+    await Promise.all(servers.map((srv) => new Promise((r) => srv.close(r))));
+  }
+}
+
+/** One GET; TLS is not verified: the operator's certificate is self-signed, made at its start. */
+export function httpGet(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+  const mod = url.startsWith('https:') ? https : http;
+  return new Promise((resolve, reject) => {
+    const req = mod.request(url, { headers, rejectUnauthorized: false, timeout: 15_000 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${url}: no answer within 15s`)));
+    req.on('error', reject);
+    req.end();
   });
 }
 
@@ -41,6 +75,8 @@ export interface OperatorOptions {
   env?: Record<string, string>;
   /** Extra node flags before the script, e.g. --cpu-prof (not allowed in NODE_OPTIONS). */
   nodeArgs?: string[];
+  /** Merged into the metrics section (certFile/keyFile; secure: false only where a test is not about access). */
+  metrics?: Record<string, unknown>;
 }
 
 export async function startOperator(
@@ -49,7 +85,8 @@ export async function startOperator(
   config: Record<string, unknown>,
   opts: OperatorOptions = {},
 ): Promise<OperatorProcess> {
-  return spawnOperator(name, role, config, opts, await freePort());
+  const [metricsPort, healthPort] = await freePorts(2);
+  return spawnOperator(name, role, config, opts, { metrics: metricsPort, health: healthPort });
 }
 
 function spawnOperator(
@@ -57,14 +94,17 @@ function spawnOperator(
   role: 'controller' | 'speaker' | 'all',
   config: Record<string, unknown>,
   opts: OperatorOptions,
-  metricsPort: number,
+  ports: { metrics: number; health: number },
 ): OperatorProcess {
   const l = lab();
   const dir = path.join(l.dir, 'e2e');
   mkdirSync(dir, { recursive: true });
   mkdirSync(path.join(l.dir, 'pids'), { recursive: true });
   const configFile = path.join(dir, `${name}.yaml`);
-  writeFileSync(configFile, dump({ ...config, metrics: { address: `127.0.0.1:${metricsPort}` } }));
+  const metricsPort = ports.metrics;
+  const metricsSection: Record<string, unknown> = { bindAddress: `127.0.0.1:${metricsPort}`, ...opts.metrics };
+  const scheme = metricsSection.secure === false ? 'http' : 'https';
+  writeFileSync(configFile, dump({ ...config, metrics: metricsSection, health: { bindAddress: `127.0.0.1:${ports.health}` } }));
   const logFile = path.join(l.dir, 'logs', `${name}.log`);
   const fd = openSync(logFile, 'a');
   const child: ChildProcess = spawn(
@@ -93,6 +133,7 @@ function spawnOperator(
     pid,
     logFile,
     metricsPort,
+    healthPort: ports.health,
     async stop() {
       if (exitCode === undefined) child.kill('SIGTERM');
       return exitedP;
@@ -107,8 +148,12 @@ function spawnOperator(
     exited: () => exitCode !== undefined,
     log: () => readFileSync(logFile, 'utf8'),
     async metrics() {
-      const res = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
-      return res.text();
+      const res = await proc.scrape({ token: scheme === 'https' ? await metricsReaderToken() : undefined });
+      if (res.status !== 200) throw new Error(`${name}: GET /metrics answered ${res.status}: ${res.body.slice(0, 200)}`);
+      return res.body;
+    },
+    scrape(o = {}) {
+      return httpGet(`${scheme}://127.0.0.1:${metricsPort}${o.path ?? '/metrics'}`, o.token === undefined ? {} : { authorization: `Bearer ${o.token}` });
     },
   };
   return proc;
@@ -118,7 +163,7 @@ function spawnOperator(
 export async function waitReady(p: OperatorProcess, timeoutMs = 60_000): Promise<void> {
   await waitFor(`${p.name} to be ready`, async () => {
     if (p.exited()) throw new Error(`${p.name} exited:\n${p.log().slice(-3000)}`);
-    const res = await fetch(`http://127.0.0.1:${p.metricsPort}/readyz`);
+    const res = await fetch(`http://127.0.0.1:${p.healthPort}/readyz`);
     return res.status === 200;
   }, { timeoutMs });
 }

@@ -4,7 +4,7 @@
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { dump } from 'js-yaml';
-import { kubectl, kubectlResult, lab } from './lab';
+import { REPO_ROOT, kubectl, kubectlResult, lab, waitFor } from './lab';
 
 /** LAB_APISERVER and LAB_CA_FILE from the lab's env file. */
 export function labApiServer(): { server: string; caFile: string } {
@@ -60,4 +60,47 @@ export function canI(user: string, verb: string, resource: string, opts: { names
   args.push(...(opts.namespace ? ['-n', opts.namespace] : ['--all-namespaces']));
   if (opts.subresource) args.push(`--subresource=${opts.subresource}`);
   return kubectlResult(args).stdout.trim() === 'yes';
+}
+
+/** Where the e2e scrapers' ServiceAccounts live: a namespace no suite deletes. */
+export const SCRAPER_NAMESPACE = 'kube-system';
+/** Bound to the shipped ClusterRole vip-announcer-metrics-reader, as a Prometheus would be. */
+export const METRICS_READER_SA = 'e2e-metrics-reader';
+/** Authenticates, but holds no grant on /metrics. */
+export const METRICS_NOBODY_SA = 'e2e-metrics-nobody';
+
+async function ensureServiceAccount(namespace: string, name: string): Promise<void> {
+  await kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace } }));
+}
+
+export async function serviceAccountToken(namespace: string, name: string, duration = '1h'): Promise<string> {
+  await ensureServiceAccount(namespace, name);
+  const token = (await kubectl(['create', 'token', name, '-n', namespace, '--duration', duration])).trim();
+  if (!token) throw new Error(`kubectl create token ${namespace}/${name} returned nothing`);
+  return token;
+}
+
+/** `kubectl auth can-i get /metrics` as the user (a barrier for RBAC changes, never the proof). */
+export function canGetMetrics(user: string): boolean {
+  return kubectlResult(['auth', 'can-i', 'get', '/metrics', `--as=${user}`]).stdout.trim() === 'yes';
+}
+
+let readerToken: Promise<string> | undefined;
+
+/**
+ * A token allowed to read /metrics: the shipped ClusterRole (config/rbac/metrics_reader_role.yaml,
+ * applied here: a suite may have deleted config/rbac) bound to a ServiceAccount of the lab.
+ */
+export function metricsReaderToken(): Promise<string> {
+  readerToken ??= (async () => {
+    await kubectl(['apply', '-f', path.join(REPO_ROOT, 'config', 'rbac', 'metrics_reader_role.yaml')]);
+    await ensureServiceAccount(SCRAPER_NAMESPACE, METRICS_READER_SA);
+    const binding = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: METRICS_READER_SA }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'vip-announcer-metrics-reader' }, subjects: [{ kind: 'ServiceAccount', name: METRICS_READER_SA, namespace: SCRAPER_NAMESPACE }] };
+    await kubectl(['apply', '-f', '-'], JSON.stringify(binding));
+    await waitFor('the metrics reader to be allowed GET /metrics', () => canGetMetrics(serviceAccountUser(SCRAPER_NAMESPACE, METRICS_READER_SA)), { timeoutMs: 20_000 });
+    return serviceAccountToken(SCRAPER_NAMESPACE, METRICS_READER_SA, '2h');
+  })();
+  // A failure (lab not up yet) is not remembered.
+  readerToken.catch(() => (readerToken = undefined));
+  return readerToken;
 }
