@@ -3,7 +3,7 @@
 // server enforces; the caps below mirror its maxItems. Lists hold exceptions only (prefixes
 // missing, refused), so a report's size grows with what is wrong, never with what is right.
 import type { Family } from './families';
-import { API_VERSION } from './types';
+import type { API_VERSION } from './types';
 
 export const SPEAKER_REPORT_KIND = 'VipSpeaker';
 export const SPEAKER_REPORT_PLURAL = 'vipspeakers';

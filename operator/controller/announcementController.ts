@@ -125,9 +125,7 @@ export function announcementController(deps: AnnouncementControllerDeps): Contro
       });
       // Synchronously with reading the reports: a report arriving during the writes below
       // finds the key awaiting it.
-      const awaiting = actions.find((a) => a.kind === 'awaiting');
-      if (awaiting?.kind === 'awaiting') reports.awaiting.set(key, awaiting.rv);
-      else reports.awaiting.delete(key);
+      recordAwaiting(reports, key, actions);
       await executeAnnouncementPlan(actions, { ...deps, key, ctx, service: services.get(key), announcement: announcements.get(key), term });
       if (!actions.some((a) => a.kind === 'applySpec')) term.latency.forget(key);
       term.recordAdvertised(key, advertisedNow(announcements.get(key), actions));
@@ -162,6 +160,12 @@ function poolViewOf(caches: Caches, services: CacheReader<V1Service>, announceme
     }
     return { pools: list.map(compilePool), namespaceLabels: (ns) => namespaces.get(ns)?.metadata?.labels, table: term.table };
   };
+}
+
+function recordAwaiting(reports: SpeakerReports, key: string, actions: readonly AnnouncementAction[]): void {
+  const awaiting = actions.find((a) => a.kind === 'awaiting');
+  if (awaiting?.kind === 'awaiting') reports.awaiting.set(key, awaiting.rv);
+  else reports.awaiting.delete(key);
 }
 
 /** A node's report: the announcements whose status it changes, and the node's liveness check. */
