@@ -130,7 +130,7 @@ describe('BFD between a GoBGP v4 gobgpd and BIRD', { skip: lab().gobgp.api !== '
     start('bfd-bird', 'b', '/usr/sbin/bird', ['-f', '-c', path.join(dir, 'bird.conf'), '-s', birdSocket, '-P', path.join(dir, 'bird.pid')]);
     gobgpd = start('bfd-gobgpd', 'a', gobgpBinary('gobgpd'), ['--api-hosts', `unix://${gobgpSocket}`, '--pprof-disable', '-p', '-l', 'info']);
     await kubectl(['apply', '-f', path.join(REPO_ROOT, 'crds')]);
-    await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/vipannouncements.vipannouncer.io']);
+    await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/vipannouncements.vipannouncer.io', 'crd/vipspeakers.vipannouncer.io']);
     await ensureNode(NODE, link.a.address);
     await ensureNamespace(NS);
     await customObjects().createNamespacedCustomObject('vipannouncer.io', 'v1alpha1', NS, 'vipannouncements', {
