@@ -60,5 +60,7 @@ void test('capEntries: those not advertising first, then by node; the rest count
   assert.deepEqual(shown.map((e) => e.node), ['n2', 'n1']);
   assert.equal(omitted, 2);
   assert.equal(speakersEqual(shown, [...shown]), true);
+  const bounded = capEntries(entries, 16, JSON.stringify(entries[0]).length * 3);
+  assert.deepEqual([bounded.shown.length, bounded.omitted], [3, 1], 'the byte budget binds before the count');
   assert.equal(speakersEqual(shown, [entry('n2', true), entry('n1', true)]), false);
 });

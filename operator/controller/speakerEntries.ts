@@ -14,6 +14,11 @@ import { canonicalPrefix, comparePrefix, hostPrefix, isIpv4Mapped } from '../uti
 
 /** status.speakers holds at most this many entries; speakersOmitted counts the rest. */
 export const MAX_SPEAKER_ENTRIES = 16;
+/**
+ * And at most this much JSON: 16 entries of 64 peers advertising 32 prefixes each would be
+ * 1.6 MB, past etcd's object limits; with a handful of peers this never binds.
+ */
+export const MAX_SPEAKERS_BYTES = 128 * 1024;
 
 export interface SpeakerEntriesInput {
   va: VipAnnouncement;
@@ -104,9 +109,16 @@ export function entryAdvertises(e: SpeakerStatus): boolean {
 }
 
 /** The entries written: those not advertising first (what needs a look), then by node; at most MAX_SPEAKER_ENTRIES. */
-export function capEntries(entries: readonly SpeakerStatus[], max = MAX_SPEAKER_ENTRIES): { shown: SpeakerStatus[]; omitted: number } {
+export function capEntries(entries: readonly SpeakerStatus[], max = MAX_SPEAKER_ENTRIES, maxBytes = MAX_SPEAKERS_BYTES): { shown: SpeakerStatus[]; omitted: number } {
   const ordered = [...entries].sort((a, b) => Number(entryAdvertises(a)) - Number(entryAdvertises(b)) || cmp(a.node, b.node));
-  return { shown: ordered.slice(0, max), omitted: Math.max(0, ordered.length - max) };
+  const shown: SpeakerStatus[] = [];
+  let bytes = 0;
+  for (const e of ordered.slice(0, max)) {
+    bytes += JSON.stringify(e).length;
+    if (bytes > maxBytes) break;
+    shown.push(e);
+  }
+  return { shown, omitted: ordered.length - shown.length };
 }
 
 /** Whether stored entries (as the API server returns them) say what `next` says. */

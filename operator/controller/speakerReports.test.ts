@@ -18,10 +18,10 @@ const base: VipSpeakerStatus = {
 void test('reportDelta: which announcements a report change concerns', () => {
   const cases: Array<{ name: string; after: VipSpeakerStatus | undefined; want: unknown }> = [
     { name: 'heartbeat only', after: { ...base, heartbeatTime: '2030-01-01T00:00:10Z' }, want: { all: false, prefixes: [], keys: [] } },
-    { name: 'a session went down', after: { ...base, sessions: [{ ...base.sessions![0]!, state: 'Idle' }] }, want: { all: true, prefixes: [], keys: [] } },
+    { name: 'a session went down', after: { ...base, sessions: [{ ...base.sessions![0], state: 'Idle' }] }, want: { all: true, prefixes: [], keys: [] } },
     { name: 'stopped', after: { ...base, phase: 'Stopped' }, want: { all: true, prefixes: [], keys: [] } },
     { name: 'gone', after: undefined, want: { all: true, prefixes: [], keys: [] } },
-    { name: 'a prefix missing', after: { ...base, sessions: [{ ...base.sessions![0]!, missing: ['203.0.113.10/32'], missingCount: 1 }] }, want: { all: false, prefixes: ['203.0.113.10/32'], keys: [] } },
+    { name: 'a prefix missing', after: { ...base, sessions: [{ ...base.sessions![0], missing: ['203.0.113.10/32'], missingCount: 1 }] }, want: { all: false, prefixes: ['203.0.113.10/32'], keys: [] } },
     { name: 'a refusal', after: { ...base, exceptions: [{ announcement: 'ns/a', prefix: '8.8.8.8/32', reason: 'NotInPool' }], exceptionsCount: 1 }, want: { all: false, prefixes: [], keys: ['ns/a'] } },
     { name: 'the watermark', after: { ...base, announcementsResourceVersion: '20' }, want: { all: false, prefixes: [], keys: [], watermark: [10, 20] } },
   ];
@@ -50,7 +50,7 @@ void test('SpeakerReports: generations seen, keys by prefix and watermark, stale
   const moved = { ...s, status: { ...base, announcementsResourceVersion: '20' } };
   reports.put(moved);
   assert.deepEqual(r.reportKeys('MODIFIED', moved, s, vas), ['ns/a'], 'the watermark passed what ns/a waits for');
-  const missing = { ...moved, status: { ...moved.status, sessions: [{ ...base.sessions![0]!, missing: ['203.0.113.10/32'], missingCount: 1 }] } };
+  const missing = { ...moved, status: { ...moved.status, sessions: [{ ...base.sessions![0], missing: ['203.0.113.10/32'], missingCount: 1 }] } };
   reports.put(missing);
   assert.deepEqual(r.reportKeys('MODIFIED', missing, moved, vas).sort(), ['ns/a', 'ns/b'], 'both ask for the prefix now missing');
 
