@@ -8,8 +8,8 @@ import path from 'node:path';
 import type { VipAnnouncement } from '../operator/api/types';
 import type { VipSpeaker } from '../operator/api/vipSpeaker';
 import { birdc, birdRoutes } from './harness/bird';
-import { kubectl, labCommand, lab, waitFor, waitUntilNoMismatch, type LabNode } from './harness/lab';
-import { createReadyPod, createService, customObjects, deleteNamespace, prepareSuite, uniqueNamespace } from './harness/kube';
+import { kubectl, kubectlResult, labCommand, lab, waitFor, waitUntilNoMismatch, type LabNode } from './harness/lab';
+import { core, createReadyPod, createService, customObjects, deleteNamespace, ensureNode, prepareSuite, uniqueNamespace } from './harness/kube';
 import { controllerConfig, speakerConfig, startOperator, waitReady, type OperatorProcess } from './harness/operator';
 
 const NS = uniqueNamespace('e2e-truth');
@@ -118,6 +118,24 @@ describe('status truth', () => {
     await waitFor('both announcements Advertised', async () => (await listVAs()).every((va) => advertised(va) === 'True'));
     const out = await kubectl(['get', 'vipspeakers']);
     for (const n of nodes) assert.match(out, new RegExp(`${n.name}\\s+Running\\s+1\\s+1\\s+\\d+\\s+0\\s+0\\s`), out);
+    // Each report is owned by its Node, so deleting the Node collects it.
+    for (const n of nodes) {
+      const uid = (await core().readNode(n.name)).body.metadata?.uid;
+      const owner = (await getSpeaker(n.name)).metadata.ownerReferences?.[0];
+      assert.deepEqual([owner?.kind, owner?.name, owner?.uid], ['Node', n.name, uid]);
+    }
+  });
+
+  it('a Node deleted: the garbage collector deletes its VipSpeaker', async () => {
+    const ghost = `truth-ghost-${process.pid}`;
+    await ensureNode(ghost, '127.0.0.99');
+    const uid = (await core().readNode(ghost)).body.metadata?.uid ?? '';
+    await kubectl(['apply', '-f', '-'], JSON.stringify({
+      apiVersion: 'vipannouncer.io/v1alpha1', kind: 'VipSpeaker',
+      metadata: { name: ghost, ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: ghost, uid }] },
+    }));
+    await core().deleteNode(ghost);
+    await waitFor('the VipSpeaker of the deleted Node to go', () => kubectlResult(['get', 'vipspeakers.vipannouncer.io', ghost]).status !== 0, { timeoutMs: 60_000 });
   });
 
   it('a BIRD session disabled shows within 3 s, and re-enabled shows again', async () => {
