@@ -301,7 +301,7 @@ describe('announcement controller', () => {
     assert.deepEqual(rig.enqueued.at(-1), { key: 'shop/web', afterMs: 2_000 });
     // The node acts: its report's watermark passes 2000, which enqueues the awaiting key.
     const before = speakerReport('node-a', { announcementsResourceVersion: '1999' });
-    assert.deepEqual(rig.report(speakerReport('node-a', { announcementsResourceVersion: '2000' }), 'MODIFIED', before), ['vipspeaker:node-a', 'shop/web']);
+    assert.deepEqual(rig.report(speakerReport('node-a', { announcementsResourceVersion: '2000' }), 'MODIFIED', before), ['vipspeaker:node-a', { key: 'shop/web', afterMs: 150 }]);
     const summary = (await rig.reconcile()).find((c) => c.op === 'applyStatus');
     const advertised = (summary?.body as VipAnnouncement).status?.conditions?.find((c) => c.type === 'Advertised');
     assert.equal(advertised?.status, 'True');

@@ -26,6 +26,8 @@ import type { VipSpeaker } from '../api/vipSpeaker';
 import type { Result } from '../kube/workqueue';
 
 export const CONTROLLER_FIELD_MANAGER = 'vip-announcer-controller';
+/** How long an announcement waits after a node's report concerned it, for the other nodes' reports. */
+const REPORT_COALESCE_MS = 150;
 
 export interface AnnouncementControllerDeps {
   caches: Caches;
@@ -172,7 +174,8 @@ function recordAwaiting(reports: SpeakerReports, key: string, actions: readonly 
 function speakerWatch(reports: SpeakerReports, announcements: CacheReader<VipAnnouncement>): Watch {
   return watch<VipSpeaker>({
     resource: Resources.vipSpeakers,
-    toKeys: (type, r, old) => [`${LIVENESS_PREFIX}${r.metadata.name}`, ...reports.reportKeys(type, r, old, announcements)],
+    // A moment's wait lets the reports of several nodes about one announcement make one write.
+    toKeys: (type, r, old) => [`${LIVENESS_PREFIX}${r.metadata.name}`, ...reports.reportKeys(type, r, old, announcements).map((key) => ({ key, afterMs: REPORT_COALESCE_MS }))],
   });
 }
 
