@@ -415,6 +415,7 @@ void describe('speaker status', () => {
     await h.reconcile('status');
     const report = h.lastReport();
     assert.equal(report.gobgpReachable, false);
+    assert.equal(h.role.gobgpReachable(), false, 'a status round that could not read gobgpd keeps readiness down');
     assert.deepEqual(report.sessions?.map((x) => x.state), ['Unknown']);
   });
 

@@ -206,9 +206,13 @@ class SpeakerReconciler {
   private async reconcile(key: string, ctx: ReconcileContext): Promise<Result> {
     this.enqueue = (request) => ctx.enqueue(request);
     try {
-      if (key === TABLE) await this.syncTable(ctx);
-      else await this.syncStatus(ctx);
-      this.gobgpOk = true;
+      if (key === TABLE) {
+        await this.syncTable(ctx);
+        this.gobgpOk = true;
+      } else {
+        // Reads gobgpd itself, and says whether it answered.
+        await this.syncStatus(ctx);
+      }
     } catch (err) {
       if (gobgpDown(err)) {
         this.gobgpOk = false;
@@ -460,6 +464,7 @@ class SpeakerReconciler {
         const paths = (await Promise.all(FAMILIES.map((f) => this.router.listPath(f, 'adj-out', p.address)))).flat();
         adjOut.set(p.address, paths.map((x) => x.prefix));
       }
+      this.gobgpOk = true;
       return { peers, adjOut: indexAdjOut(adjOut) };
     } catch (err) {
       if (!gobgpDown(err)) throw err;
