@@ -37,9 +37,4 @@ export class ActedWatermark {
   value(): number {
     return this.specSeen > this.acted ? this.acted : this.seen;
   }
-
-  /** The highest revision that changed a spec and has been acted on. */
-  specActed(): number {
-    return Math.min(this.specSeen, this.acted);
-  }
 }

@@ -53,7 +53,8 @@ void test('reportChanged ignores the heartbeat; reportUrgent: anything but a wat
   assert.equal(reportChanged({ ...a, heartbeatTime: 'x' }, { ...a, heartbeatTime: 'y' }), false);
   const b = { ...a, announcementsResourceVersion: '20' };
   assert.equal(reportChanged(a, b), true);
-  assert.equal(reportUrgent(a, b, 10), false, 'spec acted on up to 10 was already reported');
-  assert.equal(reportUrgent(a, b, 20), true, 'a spec change acted on: someone waits for it');
+  assert.equal(reportUrgent(a, b, 10), false, 'what is awaited (10) was already reported');
+  assert.equal(reportUrgent(a, b, 20), true, 'a spec change of ours acted on: the controller waits for it');
+  assert.equal(reportUrgent(a, b, 30), false, 'not reached yet');
   assert.equal(reportUrgent(a, { ...a, originated: 9 }, 0), true);
 });

@@ -87,10 +87,10 @@ export function reportChanged(a: VipSpeakerStatus | undefined, b: VipSpeakerStat
 }
 
 /**
- * Whether the change is worth writing at once: anything but the watermark moving past
- * events that changed no spec (other writers' status updates).
+ * Whether the change is worth writing at once: anything but the watermark, or the watermark
+ * passing `awaitedRv` (a spec change of an announcement this node originates, acted on).
  */
-export function reportUrgent(before: VipSpeakerStatus | undefined, next: VipSpeakerStatus, specActedRv: number): boolean {
+export function reportUrgent(before: VipSpeakerStatus | undefined, next: VipSpeakerStatus, awaitedRv: number): boolean {
   if (reportChanged({ ...before, announcementsResourceVersion: undefined }, { ...next, announcementsResourceVersion: undefined })) return true;
-  return Number(before?.announcementsResourceVersion ?? 0) < specActedRv;
+  return Number(before?.announcementsResourceVersion ?? 0) < awaitedRv && Number(next.announcementsResourceVersion ?? 0) >= awaitedRv;
 }

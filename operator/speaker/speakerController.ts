@@ -41,7 +41,7 @@ import { diffTable } from './diffTable';
 import { internalIPv4 } from './nodeIdentity';
 import { ActedWatermark } from './actedWatermark';
 import { holdVanished } from './vanishedHold';
-import { pathsForNode, type NodePaths, type RefusedPrefix } from './pathsForNode';
+import { announcesFromNode, pathsForNode, type NodePaths, type RefusedPrefix } from './pathsForNode';
 import { poolPolicy } from './poolFilter';
 import { peerConfigDiffers } from './peerConfig';
 import { indexAdjOut, nodeReport, reportChanged, reportUrgent, type AdjOutIndex } from './nodeReport';
@@ -62,8 +62,6 @@ const SETTLE_MAX_MS = 5_000;
 const SETTLE_CHECK_MS = 250;
 /** At most one report write per node this often: a burst of changes is one write. */
 export const MIN_REPORT_GAP_MS = 250;
-/** Only the watermark moved past other writers' status updates: no one waits for it long. */
-export const LAZY_REPORT_GAP_MS = 1_000;
 const HEARTBEAT_MS = HEARTBEAT_SECONDS * 1_000;
 
 export interface SpeakerDeps {
@@ -138,6 +136,8 @@ class SpeakerReconciler {
   private readonly sessionLabels = new Map<string, string>();
   /** How far gobgpd's table reflects the announcements (actedWatermark.ts). */
   private readonly watermark = new ActedWatermark();
+  /** The latest spec change of an announcement this node originates (or did): the controller waits for it. */
+  private awaitedRv = 0;
   /** The report as last written, and when (ms); undefined: not written by this process. */
   private written: VipSpeakerStatus | undefined;
   private writtenAt = 0;
@@ -192,13 +192,16 @@ class SpeakerReconciler {
 
   /**
    * Every event moves the acted-on watermark; only spec and deletion changes need the table
-   * looked at again. Status-only events (the controller's summaries) let a report carry the
-   * newer watermark, unhurried.
+   * looked at again. A watermark moved by other events (the controller's status writes, or
+   * announcements this node never originates) waits for the next write or heartbeat: no one
+   * waits for it, and writing it at once would make every status write a report write.
    */
   private announcementKeys(type: ChangeType, va: VipAnnouncement, old: VipAnnouncement | undefined): KeyRequest[] {
     const specChanged = type !== 'MODIFIED' || JSON.stringify(va.spec) !== JSON.stringify(old?.spec) || va.metadata.deletionTimestamp !== old?.metadata.deletionTimestamp;
     this.watermark.observe(va.metadata.resourceVersion, specChanged);
-    if (!specChanged) return [{ key: STATUS, afterMs: LAZY_REPORT_GAP_MS }];
+    if (!specChanged) return [];
+    const here = { name: this.cfg.nodeName, eligible: true };
+    if (announcesFromNode(va, here) || (old !== undefined && announcesFromNode(old, here))) this.awaitedRv = Math.max(this.awaitedRv, Number(va.metadata.resourceVersion) || 0);
     this.latency.touch(objectKey(va));
     return [TABLE];
   }
@@ -438,8 +441,9 @@ class SpeakerReconciler {
 
   /**
    * How long the report waits: not at all when nothing was written yet; until the heartbeat
-   * when nothing changed; a moment while gobgpd is still sending a table change (unless a
-   * session changed); else the rest of the gap since the last write.
+   * when nothing changed (or only the watermark, past nothing awaited); a moment while gobgpd
+   * is still sending a table change (unless a session changed); else the rest of the gap since
+   * the last write.
    */
   private reportWait(report: VipSpeakerStatus, now: number): { ms: number; settling?: boolean } {
     if (!this.written) return { ms: 0 };
@@ -447,8 +451,9 @@ class SpeakerReconciler {
     if (!reportChanged(this.written, report)) return { ms: Math.max(0, HEARTBEAT_MS - since) };
     const sessionsMoved = sessionStates(this.written) !== sessionStates(report);
     if (!sessionsMoved && (report.missing ?? 0) > 0 && now - this.tableChangedAt < SETTLE_MAX_MS) return { ms: SETTLE_CHECK_MS, settling: true };
-    const gap = reportUrgent(this.written, report, this.watermark.specActed()) ? MIN_REPORT_GAP_MS : LAZY_REPORT_GAP_MS;
-    return { ms: Math.max(0, gap - since) };
+    // Only the watermark moved, past nothing the controller waits for: carried by the heartbeat.
+    if (!reportUrgent(this.written, report, Math.min(this.awaitedRv, this.watermark.value()))) return { ms: Math.max(0, HEARTBEAT_MS - since) };
+    return { ms: Math.max(0, MIN_REPORT_GAP_MS - since) };
   }
 
   /** Sessions and adj-RIB-outs; no peers when gobgpd does not answer (every session Unknown). */
