@@ -9,7 +9,7 @@ import { execFile, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type { VipAnnouncement } from '../operator/api/types';
+import type { VipSpeaker } from '../operator/api/vipSpeaker';
 import { GobgpV4Client } from '../operator/gobgp/client';
 import { gobgpBinary } from './harness/gobgp';
 import { core, customObjects, deleteNamespace, ensureNamespace, ensureNode, uniqueNamespace } from './harness/kube';
@@ -117,9 +117,10 @@ describe('BFD between a GoBGP v4 gobgpd and BIRD', { skip: lab().gobgp.api !== '
     await waitReady(speaker);
   };
 
+  /** The node's own report (no controller runs here to fold it into the announcement). */
   const bfdStateInStatus = async (): Promise<string | undefined> => {
-    const va = (await customObjects().getNamespacedCustomObject('vipannouncer.io', 'v1alpha1', NS, 'vipannouncements', 'bfd')).body as VipAnnouncement;
-    return va.status?.speakers?.find((s) => s.node === NODE)?.peers?.[0]?.bfd;
+    const report = (await customObjects().getClusterCustomObject('vipannouncer.io', 'v1alpha1', 'vipspeakers', NODE)).body as VipSpeaker;
+    return report.status?.sessions?.find((s) => s.address === link.b.address)?.bfd;
   };
 
   before(async () => {
@@ -130,7 +131,7 @@ describe('BFD between a GoBGP v4 gobgpd and BIRD', { skip: lab().gobgp.api !== '
     start('bfd-bird', 'b', '/usr/sbin/bird', ['-f', '-c', path.join(dir, 'bird.conf'), '-s', birdSocket, '-P', path.join(dir, 'bird.pid')]);
     gobgpd = start('bfd-gobgpd', 'a', gobgpBinary('gobgpd'), ['--api-hosts', `unix://${gobgpSocket}`, '--pprof-disable', '-p', '-l', 'info']);
     await kubectl(['apply', '-f', path.join(REPO_ROOT, 'crds')]);
-    await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/vipannouncements.vipannouncer.io']);
+    await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/vipannouncements.vipannouncer.io', 'crd/vipspeakers.vipannouncer.io']);
     await ensureNode(NODE, link.a.address);
     await ensureNamespace(NS);
     await customObjects().createNamespacedCustomObject('vipannouncer.io', 'v1alpha1', NS, 'vipannouncements', {
@@ -164,7 +165,7 @@ describe('BFD between a GoBGP v4 gobgpd and BIRD', { skip: lab().gobgp.api !== '
       const { stdout } = await execFileP('birdc', ['-s', birdSocket, 'show', 'bfd', 'sessions'], { timeout: 5000 });
       return /192\.0\.2\.1\s+\S+\s+Up/.test(stdout);
     }, { timeoutMs: 60_000 });
-    await waitFor('the VipAnnouncement status to report BFD Up', async () => (await bfdStateInStatus()) === 'Up', { timeoutMs: 60_000 });
+    await waitFor('the node\'s VipSpeaker to report BFD Up', async () => (await bfdStateInStatus()) === 'Up', { timeoutMs: 60_000 });
     const withBfd = await stopAndMeasure();
 
     console.log(`BFD: routes left BIRD ${withBfd} ms after SIGSTOP of gobgpd; without BFD ${withoutBfd} ms (hold time ${HOLD_S} s)`);

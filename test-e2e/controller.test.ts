@@ -74,7 +74,7 @@ describe('controller', () => {
 
   before(async () => {
     await kubectl(['apply', '-f', path.join(REPO_ROOT, 'crds')]);
-    await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/vipannouncements.vipannouncer.io']);
+    await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/vipannouncements.vipannouncer.io', 'crd/vipspeakers.vipannouncer.io']);
     for (const n of [n1, n2, n3]) await ensureNode(n.name, n.address);
     await ensureNamespace(NS);
     await ensureNamespace(BULK_NS);

@@ -27,7 +27,7 @@ void describe("gobgpd's API on a unix socket", () => {
 
   before(async () => {
     await kubectl(['apply', '-f', path.join(REPO_ROOT, 'crds')]);
-    await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/vipannouncements.vipannouncer.io']);
+    await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/vipannouncements.vipannouncer.io', 'crd/vipspeakers.vipannouncer.io']);
     await ensureNode(NODE, NODE_ADDRESS);
     await ensureNamespace(NS);
     rmSync(dir, { recursive: true, force: true });

@@ -50,7 +50,7 @@ describe('import policy: no route from a peer enters a gobgpd global RIB', () =>
 
   before(async () => {
     await kubectl(['apply', '-f', path.join(REPO_ROOT, 'crds')]);
-    await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/vipannouncements.vipannouncer.io']);
+    await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/vipannouncements.vipannouncer.io', 'crd/vipspeakers.vipannouncer.io']);
     for (const n of nodes) await ensureNode(n.name, n.address);
   });
 

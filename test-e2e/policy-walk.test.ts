@@ -113,7 +113,7 @@ describe('policy walk', () => {
 
   before(async () => {
     await kubectl(['apply', '-f', path.join(REPO_ROOT, 'crds')]);
-    await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/vipannouncements.vipannouncer.io']);
+    await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/vipannouncements.vipannouncer.io', 'crd/vipspeakers.vipannouncer.io']);
     for (const n of nodes) await ensureNode(n.name, n.address);
     await ensureNamespace(NS);
     const ctl = await startOperator('policy-walk-controller', 'controller', controllerConfig());

@@ -147,7 +147,7 @@ describe('RBAC: the shipped roles are enough, and each verb is needed', () => {
 
   before(async () => {
     await kubectl(['apply', '-k', path.join(REPO_ROOT, 'config', 'crd')]);
-    await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/vipannouncements.vipannouncer.io', 'crd/vippools.vipannouncer.io']);
+    await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/vipannouncements.vipannouncer.io', 'crd/vippools.vipannouncer.io', 'crd/vipspeakers.vipannouncer.io']);
     createdSystemNs = kubectlResult(['get', 'namespace', SYSTEM_NS]).status !== 0;
     await ensureNamespace(SYSTEM_NS);
     await kubectl(['apply', '-k', path.join(REPO_ROOT, 'config', 'rbac')]);
@@ -303,6 +303,8 @@ describe('RBAC: the shipped roles are enough, and each verb is needed', () => {
       },
     },
     { sa: CONTROLLER_SA, role: controllerRole, group: 'vipannouncer.io', resource: 'vipannouncements/status', verb: 'patch', trigger: withService },
+    { sa: CONTROLLER_SA, role: controllerRole, group: 'vipannouncer.io', resource: 'vipspeakers', verb: 'list' },
+    { sa: CONTROLLER_SA, role: controllerRole, group: 'vipannouncer.io', resource: 'vipspeakers', verb: 'watch' },
     // The announcement's ownerReference to its Service has blockOwnerDeletion (admission checks it).
     { sa: CONTROLLER_SA, role: controllerRole, group: '', resource: 'services/finalizers', verb: 'update', trigger: withService, marker: OWNER_FINALIZERS_MARKER },
     { sa: CONTROLLER_SA, role: controllerRole, group: 'vipannouncer.io', resource: 'vippools', verb: 'list' },
@@ -359,16 +361,16 @@ describe('RBAC: the shipped roles are enough, and each verb is needed', () => {
     { sa: CONTROLLER_SA, role: installerNsRole, group: 'apps', resource: 'daemonsets', verb: 'patch' },
     { sa: SPEAKER_SA, role: speakerRole, group: 'vipannouncer.io', resource: 'vipannouncements', verb: 'list' },
     { sa: SPEAKER_SA, role: speakerRole, group: 'vipannouncer.io', resource: 'vipannouncements', verb: 'watch' },
+    // The node's VipSpeaker: server-side apply of the object (PATCH, then create when it is
+    // absent), then of its status.
     {
-      // A new announcement gets this node's status entry.
-      sa: SPEAKER_SA, role: speakerRole, group: 'vipannouncer.io', resource: 'vipannouncements/status', verb: 'patch',
-      trigger: async () => {
-        await kubectl(['apply', '-f', '-'], JSON.stringify({
-          apiVersion: 'vipannouncer.io/v1alpha1', kind: 'VipAnnouncement', metadata: { name: 'handmade', namespace: NS },
-          spec: { addresses: ['198.31.1.1'], externalTrafficPolicy: 'Cluster' },
-        }));
+      sa: SPEAKER_SA, role: speakerRole, group: 'vipannouncer.io', resource: 'vipspeakers', verb: 'create',
+      setup: async () => {
+        await kubectl(['delete', 'vipspeakers.vipannouncer.io', nodes[0].name, '--ignore-not-found', '--wait=true']);
       },
     },
+    { sa: SPEAKER_SA, role: speakerRole, group: 'vipannouncer.io', resource: 'vipspeakers', verb: 'patch' },
+    { sa: SPEAKER_SA, role: speakerRole, group: 'vipannouncer.io', resource: 'vipspeakers/status', verb: 'patch' },
     { sa: SPEAKER_SA, role: speakerRole, group: '', resource: 'nodes', verb: 'list' },
     { sa: SPEAKER_SA, role: speakerRole, group: '', resource: 'nodes', verb: 'watch' },
     { sa: SPEAKER_SA, role: speakerRole, group: 'vipannouncer.io', resource: 'vippools', verb: 'list' },

@@ -62,7 +62,7 @@ describe('speaker', () => {
 
   before(async () => {
     await kubectl(['apply', '-f', path.join(REPO_ROOT, 'crds')]);
-    await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/vipannouncements.vipannouncer.io']);
+    await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/vipannouncements.vipannouncer.io', 'crd/vipspeakers.vipannouncer.io']);
     for (const n of nodes) await ensureNode(n.name, n.address);
     await ensureNamespace(NS);
     await ensureNamespace(BULK_NS);

@@ -40,7 +40,7 @@ function unboundedLists(s: Schema, path: string): string[] {
   return found;
 }
 
-for (const file of ['vipannouncements.vipannouncer.io.yaml', 'vipannouncers.vipannouncer.io.yaml']) {
+for (const file of ['vipannouncements.vipannouncer.io.yaml', 'vipannouncers.vipannouncer.io.yaml', 'vipspeakers.vipannouncer.io.yaml']) {
   void test(`${file}: every list has maxItems`, () => {
     assert.deepEqual(unboundedLists(crdSchema(file), ''), []);
   });

@@ -104,7 +104,7 @@ export interface SpeakerStatus {
   /** Prefixes this node was asked for and refuses: in no VipPool that allows them. */
   refused?: RefusedPrefixStatus[];
   peers: PeerStatus[];
-  lastUpdateTime: string;
+  lastUpdateTime?: string;
 }
 
 export interface RefusedPrefixStatus {
@@ -118,7 +118,10 @@ export interface VipAnnouncementStatus {
   conditions?: Condition[];
   /** Number of speakers whose every prefix is in the adj-RIB-out of an Established peer. */
   advertisedBy?: number;
+  /** At most MAX_SPEAKER_ENTRIES nodes, those not advertising first (controller-derived). */
   speakers?: SpeakerStatus[];
+  /** Nodes with an entry that status.speakers does not show (past the cap). */
+  speakersOmitted?: number;
 }
 
 export interface VipAnnouncement {

@@ -4,9 +4,10 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { V1EndpointSlice, V1Node, V1Service } from '@kubernetes/client-node';
 import type { VipAnnouncement } from '../api/types';
+import type { VipSpeaker, VipSpeakerStatus } from '../api/vipSpeaker';
 import type { ControllerDefinition, KeyRequest } from '../kube/controllerDefinition';
 import { KubeApiError } from '../kube/request';
-import { Resources } from '../kube/resources';
+import { Resources, type KubeObject } from '../kube/resources';
 import { FakeCaches, FakeEventSink, FakeKubeWriter, type WriterCall } from '../kube/testing';
 import { nullLogger } from '../util/log';
 import { LatencyTracker, metrics } from '../util/metrics';
@@ -34,6 +35,22 @@ function node(name: string, labels: Record<string, string> = {}): V1Node {
   return { metadata: { name, labels } };
 }
 
+/** A node's VipSpeaker: one Established peer, nothing missing, acted up to `rv`. */
+function speakerReport(name: string, over: Partial<VipSpeakerStatus> = {}): VipSpeaker {
+  return {
+    apiVersion: 'vipannouncer.io/v1alpha1',
+    kind: 'VipSpeaker',
+    metadata: { name },
+    status: {
+      phase: 'Running',
+      heartbeatTime: NOW.toISOString(),
+      sessions: [{ address: '192.0.2.1', asn: 65000, state: 'Established', families: ['ipv4-unicast', 'ipv6-unicast'], missing: [], missingCount: 0 }],
+      announcementsResourceVersion: '1000',
+      ...over,
+    },
+  };
+}
+
 class Rig {
   readonly caches = new FakeCaches();
   readonly writer = new FakeKubeWriter();
@@ -41,6 +58,7 @@ class Rig {
   readonly enqueued: KeyRequest[] = [];
   readonly def: ControllerDefinition;
   readonly latency = new LatencyTracker();
+  clock: () => Date = () => NOW;
 
   constructor() {
     this.def = announcementController({
@@ -49,7 +67,7 @@ class Rig {
       writer: this.writer,
       events: this.events,
       config: { loadBalancerClasses: [''], resyncPeriodMs: 0 },
-      now: () => NOW,
+      now: () => this.clock(),
     });
     this.caches.informer<V1Node>(Resources.nodes).put(node('node-a')).put(node('node-b'));
   }
@@ -71,6 +89,22 @@ class Rig {
     const va: VipAnnouncement = { ...body, metadata: { ...body.metadata, uid: 'va-uid', generation: 1, ...extra } };
     this.caches.informer<VipAnnouncement>(Resources.vipAnnouncements).put(va);
     return va;
+  }
+
+  /** A report arrives through the watch; returns the keys it enqueued. */
+  report(r: VipSpeaker, type: 'ADDED' | 'MODIFIED' = 'ADDED', old?: VipSpeaker): KeyRequest[] {
+    this.caches.informer<VipSpeaker>(Resources.vipSpeakers).put(r);
+    const w = this.def.watches.find((x) => x.resource.plural === 'vipspeakers');
+    assert.ok(w);
+    return [...w.toKeys(type, r, old)];
+  }
+
+  /** An announcement event through the watch. */
+  announcementEvent(va: VipAnnouncement, type: 'ADDED' | 'MODIFIED' = 'ADDED', old?: VipAnnouncement): KeyRequest[] {
+    this.caches.informer<VipAnnouncement>(Resources.vipAnnouncements).put(va);
+    const w = this.def.watches.find((x) => x.resource.plural === 'vipannouncements');
+    assert.ok(w);
+    return [...w.toKeys(type, va, old)];
   }
 
   async reconcile(key = 'shop/web'): Promise<WriterCall[]> {
@@ -110,12 +144,14 @@ describe('announcement controller', () => {
     const rig = new Rig();
     rig.put(service(), slice('web-1', true));
     await rig.reconcile();
-    const va = rig.storeApplied();
-    const report = { node: 'node-a', lastUpdateTime: '2030-01-01T00:00:00Z', addresses: ['203.0.113.10/32'], peers: [{ address: '192.0.2.1', asn: 65000, state: 'Established', advertised: ['203.0.113.10/32'] }] };
-    rig.caches.informer<VipAnnouncement>(Resources.vipAnnouncements).put({ ...va, status: { speakers: [report] } });
+    rig.storeApplied();
+    rig.report(speakerReport('node-a'));
     const summary = (await rig.reconcile()).find((c) => c.op === 'applyStatus');
-    const advertised = (summary?.body as VipAnnouncement).status?.conditions?.find((c) => c.type === 'Advertised');
+    const status = (summary?.body as VipAnnouncement).status;
+    const advertised = status?.conditions?.find((c) => c.type === 'Advertised');
     assert.match(advertised?.message ?? '', /1 of 2 eligible nodes/);
+    assert.deepEqual(status?.speakers, [{ node: 'node-a', addresses: ['203.0.113.10/32'], peers: [{ address: '192.0.2.1', asn: 65000, state: 'Established', advertised: ['203.0.113.10/32'] }] }]);
+    assert.equal(status?.advertisedBy, 1);
   });
 
   it('updates a spec that differs, with an Event saying what changed', async () => {
@@ -208,7 +244,7 @@ describe('announcement controller', () => {
     assert.deepEqual(ops(await rig.reconcile()), ['apply vipannouncements']);
   });
 
-  it('maps events to keys: slices to their Service, Node heartbeats to nothing, speakers reports delayed', () => {
+  it('maps events to keys: slices to their Service, Node heartbeats to nothing, our own status writes to nothing', () => {
     const rig = new Rig();
     rig.put(service());
     const [, slices, nodes, vas] = rig.def.watches;
@@ -216,9 +252,9 @@ describe('announcement controller', () => {
     const n = node('node-a');
     assert.deepEqual([...nodes.toKeys('MODIFIED', { ...n, status: { conditions: [] } } as V1Node, n)], []);
     assert.deepEqual([...nodes.toKeys('MODIFIED', node('node-a', { 'node.kubernetes.io/exclude-from-external-load-balancers': '' }), n)], ['shop/web']);
-    const va = { metadata: { name: 'web', namespace: 'shop', generation: 1 } };
-    assert.deepEqual([...vas.toKeys('MODIFIED', va, va)], [{ key: 'shop/web', afterMs: 250 }]);
-    assert.deepEqual([...vas.toKeys('MODIFIED', { metadata: { ...va.metadata, generation: 2 } }, va)], ['shop/web']);
+    const va = { metadata: { name: 'web', namespace: 'shop', generation: 1 }, spec: { externalTrafficPolicy: 'Cluster' } };
+    assert.deepEqual([...vas.toKeys('MODIFIED', { ...va, status: { advertisedBy: 1 } } as KubeObject, va)], []);
+    assert.deepEqual([...vas.toKeys('MODIFIED', { ...va, metadata: { ...va.metadata, generation: 2 } }, va)], ['shop/web']);
   });
 
   it('times events only while leading: a standby keeps no latency entries, and a stopped term forgets them', () => {
@@ -239,18 +275,68 @@ describe('announcement controller', () => {
     const rig = new Rig();
     rig.put(service(), slice('web-1', true));
     await rig.reconcile();
-    const va = rig.storeApplied();
+    rig.storeApplied();
     await rig.reconcile(); // summary: Pending, nobody reported
     assert.equal(await notAdvertised(), 1);
-    const report = { node: 'node-a', lastUpdateTime: '2030-01-01T00:00:00Z', addresses: ['203.0.113.10/32'], peers: [{ address: '192.0.2.1', asn: 65000, state: 'Established', advertised: ['203.0.113.10/32'] }] };
-    rig.caches.informer<VipAnnouncement>(Resources.vipAnnouncements).put({ ...va, status: { speakers: [report] } });
+    rig.report(speakerReport('node-a'));
     await rig.reconcile();
     assert.equal(await notAdvertised(), 0);
-    rig.caches.informer<VipAnnouncement>(Resources.vipAnnouncements).put({ ...va, status: { speakers: [] } });
+    rig.report(speakerReport('node-a', { phase: 'Stopped' }), 'MODIFIED', speakerReport('node-a'));
     await rig.reconcile();
     assert.equal(await notAdvertised(), 1);
     rig.put(undefined);
     await rig.reconcile();
     assert.equal(await notAdvertised(), 0, 'a withdrawn announcement is not counted');
+  });
+
+  it('never says Advertised for a generation a node has not acted on: holds, then says whom it waits for', async () => {
+    const rig = new Rig();
+    rig.put(service(), slice('web-1', true));
+    await rig.reconcile();
+    const va = rig.storeApplied({ resourceVersion: '2000' });
+    rig.report(speakerReport('node-a', { announcementsResourceVersion: '1999' }));
+    rig.announcementEvent(va);
+    const held = await rig.reconcile();
+    assert.deepEqual(ops(held).filter((o) => o.startsWith('applyStatus')), [], 'held: nothing written within ACT_HOLD_MS');
+    assert.deepEqual(rig.enqueued.at(-1), { key: 'shop/web', afterMs: 2_000 });
+    // The node acts: its report's watermark passes 2000, which enqueues the awaiting key.
+    const before = speakerReport('node-a', { announcementsResourceVersion: '1999' });
+    assert.deepEqual(rig.report(speakerReport('node-a', { announcementsResourceVersion: '2000' }), 'MODIFIED', before), ['vipspeaker:node-a', { key: 'shop/web', afterMs: 150 }]);
+    const summary = (await rig.reconcile()).find((c) => c.op === 'applyStatus');
+    const advertised = (summary?.body as VipAnnouncement).status?.conditions?.find((c) => c.type === 'Advertised');
+    assert.equal(advertised?.status, 'True');
+  });
+
+  it('past the hold, a node that has not acted is named and not counted', async () => {
+    let now = NOW.getTime();
+    const rig = new Rig();
+    rig.put(service({ externalTrafficPolicy: 'Local' }), slice('web-1', true, 'node-a'));
+    await rig.reconcile();
+    const va = rig.storeApplied({ resourceVersion: '2000' });
+    rig.report(speakerReport('node-a', { announcementsResourceVersion: '1500' }));
+    rig.announcementEvent(va);
+    rig.clock = () => new Date((now += 2_500));
+    const summary = (await rig.reconcile()).find((c) => c.op === 'applyStatus');
+    const advertised = (summary?.body as VipAnnouncement).status?.conditions?.find((c) => c.type === 'Advertised');
+    assert.equal(advertised?.status, 'Unknown');
+    assert.match(advertised?.message ?? '', /waiting for node-a to act on generation 1/);
+  });
+
+  it('a report whose heartbeat went stale stops counting: the liveness key re-enqueues the node\'s announcements', async () => {
+    let now = NOW.getTime();
+    const rig = new Rig();
+    rig.clock = () => new Date(now);
+    rig.put(service(), slice('web-1', true));
+    await rig.reconcile();
+    rig.storeApplied();
+    rig.report(speakerReport('node-a'));
+    const first = await rig.def.reconcile('vipspeaker:node-a', { log: nullLogger(), signal: new AbortController().signal, enqueue: (r) => rig.enqueued.push(r) });
+    assert.ok(first && typeof first === 'object' && (first.requeueAfter ?? 0) > 29_000, 'rechecked when the heartbeat goes stale');
+    now += 31_000;
+    rig.enqueued.length = 0;
+    await rig.def.reconcile('vipspeaker:node-a', { log: nullLogger(), signal: new AbortController().signal, enqueue: (r) => rig.enqueued.push(r) });
+    assert.deepEqual(rig.enqueued, ['shop/web']);
+    const summary = (await rig.reconcile()).find((c) => c.op === 'applyStatus');
+    assert.equal((summary?.body as VipAnnouncement).status?.advertisedBy, 0);
   });
 });

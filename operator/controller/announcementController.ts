@@ -21,10 +21,13 @@ import { AllocationTable } from './allocationTable';
 import { isServiceAnnouncement, planAnnouncement, type AnnouncementAction } from './planAnnouncement';
 import { rebuildTable, type PoolView } from './poolAllocation';
 import { SliceIndex } from './sliceIndex';
+import { LIVENESS_PREFIX, SpeakerReports } from './speakerReports';
+import type { VipSpeaker } from '../api/vipSpeaker';
+import type { Result } from '../kube/workqueue';
 
 export const CONTROLLER_FIELD_MANAGER = 'vip-announcer-controller';
-/** How long a speaker's status report waits for the other speakers' before the summary is written. */
-const STATUS_COALESCE_MS = 250;
+/** How long an announcement waits after a node's report concerned it, for the other nodes' reports. */
+const REPORT_COALESCE_MS = 150;
 
 export interface AnnouncementControllerDeps {
   caches: Caches;
@@ -87,6 +90,7 @@ export function announcementController(deps: AnnouncementControllerDeps): Contro
   const slices = deps.caches.informer<V1EndpointSlice>(Resources.endpointSlices);
   const nodes = deps.caches.informer<V1Node>(Resources.nodes);
   const announcements = deps.caches.informer<VipAnnouncement>(Resources.vipAnnouncements);
+  const reports = new SpeakerReports(deps.caches.informer<VipSpeaker>(Resources.vipSpeakers), () => (deps.now?.() ?? new Date()).getTime());
   const index = new SliceIndex();
   const term = new TermState(deps.latency ?? new LatencyTracker());
   const poolView = poolViewOf(deps.caches, services, announcements, term);
@@ -102,12 +106,13 @@ export function announcementController(deps: AnnouncementControllerDeps): Contro
     leaderElected: true,
     concurrency: 16,
     requeueAllPeriodMs: deps.config.resyncPeriodMs,
-    watches: announcementWatches({ services, announcements }, index, touched),
+    watches: [...announcementWatches({ services, announcements }, index, touched, reports), speakerWatch(reports, announcements)],
     fullSyncKeys: () => {
       term.active = true;
-      return allKeys(services, announcements);
+      return [...allKeys(services, announcements), ...deps.caches.informer<VipSpeaker>(Resources.vipSpeakers).keys()].map((k) => (k.includes('/') ? k : `${LIVENESS_PREFIX}${k}`));
     },
     reconcile: async (key, ctx) => {
+      if (key.startsWith(LIVENESS_PREFIX)) return checkLiveness(key.slice(LIVENESS_PREFIX.length), reports, announcements, ctx);
       const actions = planAnnouncement({
         key,
         service: services.get(key),
@@ -117,8 +122,12 @@ export function announcementController(deps: AnnouncementControllerDeps): Contro
         config: { loadBalancerClasses: deps.config.loadBalancerClasses },
         rejected: term.rejected.get(key),
         pools: poolView(),
+        speakers: { reports: reports.counting(), generation: reports.generationOf(key) },
         now: deps.now?.() ?? new Date(),
       });
+      // Synchronously with reading the reports: a report arriving during the writes below
+      // finds the key awaiting it.
+      recordAwaiting(reports, key, actions);
       await executeAnnouncementPlan(actions, { ...deps, key, ctx, service: services.get(key), announcement: announcements.get(key), term });
       if (!actions.some((a) => a.kind === 'applySpec')) term.latency.forget(key);
       term.recordAdvertised(key, advertisedNow(announcements.get(key), actions));
@@ -155,8 +164,33 @@ function poolViewOf(caches: Caches, services: CacheReader<V1Service>, announceme
   };
 }
 
-/** Which keys each event concerns: For(Service), Owns(VipAnnouncement), Watches(EndpointSlice, Node, VipPool, Namespace). */
-function announcementWatches(caches: WatchedCaches, index: SliceIndex, touched: (key: string | undefined) => string[]): Watch[] {
+function recordAwaiting(reports: SpeakerReports, key: string, actions: readonly AnnouncementAction[]): void {
+  const awaiting = actions.find((a) => a.kind === 'awaiting');
+  if (awaiting?.kind === 'awaiting') reports.awaiting.set(key, awaiting.rv);
+  else reports.awaiting.delete(key);
+}
+
+/** A node's report: the announcements whose status it changes, and the node's liveness check. */
+function speakerWatch(reports: SpeakerReports, announcements: CacheReader<VipAnnouncement>): Watch {
+  return watch<VipSpeaker>({
+    resource: Resources.vipSpeakers,
+    // A moment's wait lets the reports of several nodes about one announcement make one write.
+    toKeys: (type, r, old) => [`${LIVENESS_PREFIX}${r.metadata.name}`, ...reports.reportKeys(type, r, old, announcements).map((key) => ({ key, afterMs: REPORT_COALESCE_MS }))],
+  });
+}
+
+/** A node whose heartbeat went stale stops counting for every announcement it originates. */
+function checkLiveness(node: string, reports: SpeakerReports, announcements: CacheReader<VipAnnouncement>, ctx: ReconcileContext): Result {
+  const { changed, recheckInMs } = reports.liveness(node);
+  if (changed) {
+    ctx.log.info('speaker report counts no more or again', { node });
+    for (const key of reports.originatedBy(node, announcements)) ctx.enqueue(key);
+  }
+  return recheckInMs !== undefined ? { requeueAfter: recheckInMs } : undefined;
+}
+
+/** Which keys each event concerns: For(Service), Owns(VipAnnouncement), Watches(EndpointSlice, Node, VipPool, Namespace, VipSpeaker). */
+function announcementWatches(caches: WatchedCaches, index: SliceIndex, touched: (key: string | undefined) => string[], reports: SpeakerReports): Watch[] {
   const { services } = caches;
   return [
     watch<V1Service>({ resource: Resources.services, toKeys: (_t, svc) => touched(objectKey(svc)) }),
@@ -171,10 +205,11 @@ function announcementWatches(caches: WatchedCaches, index: SliceIndex, touched: 
     }),
     watch<VipAnnouncement>({
       resource: Resources.vipAnnouncements,
-      // A status-only change (a speaker's report) waits a moment, so the reports of all
-      // speakers about one announcement are summarized in one write.
-      toKeys: (type, va, old) =>
-        type === 'MODIFIED' && va.metadata.generation === old?.metadata.generation ? [{ key: objectKey(va), afterMs: STATUS_COALESCE_MS }] : [objectKey(va)],
+      // Our own status writes come back here: nothing to do for them.
+      toKeys: (type, va, old) => {
+        reports.observeAnnouncement(type, va);
+        return type === 'MODIFIED' && old && planned(va) === planned(old) ? [] : [objectKey(va)];
+      },
     }),
     ...poolWatches(caches),
   ];
@@ -196,6 +231,12 @@ function poolWatches({ services, announcements }: WatchedCaches): Watch[] {
       toKeys: (type, ns, old) => (type === 'MODIFIED' && JSON.stringify(ns.metadata?.labels ?? {}) === JSON.stringify(old?.metadata?.labels ?? {}) ? [] : inNamespace(ns.metadata?.name ?? '')),
     }),
   ];
+}
+
+/** What of an announcement a plan reads besides its status. */
+function planned(va: VipAnnouncement): string {
+  const m = va.metadata;
+  return JSON.stringify([m.generation, m.uid, m.deletionTimestamp, m.labels, m.annotations, m.ownerReferences]);
 }
 
 function excluded(n: V1Node | undefined): boolean {
@@ -252,6 +293,11 @@ async function execute(action: AnnouncementAction, scope: ExecutionScope): Promi
     case 'applySummary':
       await ignoreNotFound(writer.applyStatus(Resources.vipAnnouncements, action.body, ctx));
       metrics.statusWrites.inc({ role: 'controller' });
+      return;
+    case 'requeue':
+      ctx.enqueue({ key: scope.key, afterMs: action.afterMs });
+      return;
+    case 'awaiting':
       return;
   }
 }

@@ -33,8 +33,10 @@ function readyReason(problems: readonly Problem[]): string {
 
 export interface AnnouncementSummaryInput {
   spec: VipAnnouncementSpec;
-  /** status.speakers as stored; each speaker's own report. */
+  /** Every contributing node's entry (speakerEntries.ts), before the cap. */
   speakers: readonly SpeakerStatus[] | undefined;
+  /** Nodes asked to originate that have not acted on this generation yet: never advertising. */
+  waitingFor?: readonly string[];
   /**
    * Cluster policy: nodes whose speaker is expected to announce (see eligibleNodeNames);
    * undefined means every speaker that reports. Local policy expects spec.nodes instead.
@@ -59,6 +61,7 @@ export interface AnnouncementSummary {
 type Verdict =
   | { kind: 'advertising' }
   | { kind: 'noReport' }
+  | { kind: 'notActed' }
   | { kind: 'peersDown' }
   | { kind: 'missing'; prefixes: string[] };
 
@@ -77,7 +80,9 @@ export function summarizeAnnouncement(input: AnnouncementSummaryInput): Announce
   const { spec, problems = [] } = input;
   const speakers = input.speakers ?? [];
   const prefixes = (spec.addresses ?? []).flatMap((a) => (parseIP(a).ok ? (hostPrefix(a) ?? []) : []));
-  const verdictOf = (node: string): Verdict => speakerVerdict(speakers.find((s) => s.node === node), prefixes);
+  const waiting = new Set(input.waitingFor ?? []);
+  const byNode = new Map(speakers.map((s) => [s.node, s]));
+  const verdictOf = (node: string): Verdict => (waiting.has(node) ? { kind: 'notActed' } : speakerVerdict(byNode.get(node), prefixes));
   const advertisingNodes = speakers.filter((s) => verdictOf(s.node).kind === 'advertising').map((s) => s.node);
 
   const advertised = advertisedCondition(input, prefixes, verdictOf, advertisingNodes);
@@ -148,7 +153,7 @@ function expectedNodes(input: AnnouncementSummaryInput, withdrawing: string): { 
 /** Local: every expected node must advertise; Cluster: one is enough. */
 function judgeNodes(input: AnnouncementSummaryInput, expected: string[] | undefined, verdictOf: (node: string) => Verdict): ConditionFields {
   const local = input.spec.externalTrafficPolicy === 'Local';
-  const candidates = expected ?? sortedUnique((input.speakers ?? []).map((s) => s.node));
+  const candidates = expected ?? sortedUnique([...(input.speakers ?? []).map((s) => s.node), ...(input.waitingFor ?? [])]);
   const verdicts = candidates.map((node) => ({ node, verdict: verdictOf(node) }));
   const good = verdicts.filter((v) => v.verdict.kind === 'advertising').map((v) => v.node);
   const bad = verdicts.filter((v) => v.verdict.kind !== 'advertising');
@@ -158,16 +163,20 @@ function judgeNodes(input: AnnouncementSummaryInput, expected: string[] | undefi
 
   if (good.length > 0 && (!local || bad.length === 0)) return { status: 'True', reason: ANNOUNCEMENT_REASONS.advertised, message: `advertised by ${of}` };
   if (good.length > 0) return { status: 'False', reason: ANNOUNCEMENT_REASONS.partiallyAdvertised, message: `advertised by ${of}${details}` };
-  const reported = verdicts.filter((v) => v.verdict.kind !== 'noReport');
-  if (reported.length === 0) {
-    return {
-      status: 'Unknown',
-      reason: ANNOUNCEMENT_REASONS.pending,
-      message: candidates.length === 0 ? 'no speaker has reported yet' : `waiting for a report from ${list(candidates)}`,
-    };
-  }
+  const reported = verdicts.filter((v) => v.verdict.kind !== 'noReport' && v.verdict.kind !== 'notActed');
+  if (reported.length === 0) return pending(candidates, verdicts, input.generation);
   if (reported.every((v) => v.verdict.kind === 'peersDown')) return { status: 'False', reason: ANNOUNCEMENT_REASONS.peersDown, message: `no Established BGP peer${details}` };
   return { status: 'False', reason: ANNOUNCEMENT_REASONS.notAdvertised, message: `not in the adj-RIB-out of any Established peer${details}` };
+}
+
+function pending(candidates: string[], verdicts: { node: string; verdict: Verdict }[], generation: number | undefined): ConditionFields {
+  const acting = verdicts.filter((v) => v.verdict.kind === 'notActed').map((v) => v.node);
+  const silent = verdicts.filter((v) => v.verdict.kind === 'noReport').map((v) => v.node);
+  const parts = [
+    ...(acting.length > 0 ? [`waiting for ${list(acting)} to act on generation ${generation ?? '?'}`] : []),
+    ...(silent.length > 0 ? [`waiting for a report from ${list(silent)}`] : []),
+  ];
+  return { status: 'Unknown', reason: ANNOUNCEMENT_REASONS.pending, message: candidates.length === 0 ? 'no speaker has reported yet' : parts.join('; ') };
 }
 
 function speakerVerdict(speaker: SpeakerStatus | undefined, prefixes: string[]): Verdict {
@@ -186,6 +195,8 @@ function describeVerdict(v: Verdict): string {
       return 'advertising';
     case 'noReport':
       return 'no report yet';
+    case 'notActed':
+      return 'has not acted on this generation yet';
     case 'peersDown':
       return 'no Established peer';
     case 'missing':

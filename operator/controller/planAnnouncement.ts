@@ -19,6 +19,9 @@ import { sharingTermsOf } from './allocator';
 import { allocateService, allocationModeOf, handmadeOwner, judgeHandmade, keptAddresses, withAllocation, type Announce, type PoolView } from './poolAllocation';
 import { sameList } from '../util/lists';
 import { MANAGED_BY, MANAGED_BY_LABEL } from '../api/labels';
+import type { VipSpeaker } from '../api/vipSpeaker';
+import { capEntries, speakerEntries, speakersEqual } from './speakerEntries';
+import type { GenerationSeen } from './speakerReports';
 
 
 export interface AnnouncementSnapshot {
@@ -33,8 +36,23 @@ export interface AnnouncementSnapshot {
   rejected?: { spec: VipAnnouncementSpec; message: string };
   /** Set once at least one VipPool exists: addresses are allocated from pools, hand-made ones judged. */
   pools?: PoolView;
+  /** The nodes' reports that count, and when this announcement's generation was first seen. */
+  speakers?: SpeakerView;
   now: Date;
 }
+
+export interface SpeakerView {
+  reports: readonly VipSpeaker[];
+  /** Undefined: never seen by this controller's watch (then every node counts as having acted). */
+  generation?: GenerationSeen;
+}
+
+/**
+ * How long a summary waits for a node that has not acted on a new generation before it is
+ * written anyway (saying whom it waits for): a cold start writes each status once, not a
+ * Pending first and Advertised a moment later.
+ */
+export const ACT_HOLD_MS = 2_000;
 
 export type AnnouncementAction =
   | { kind: 'applySpec'; body: VipAnnouncement; op: 'create' | 'update'; message: string }
@@ -43,6 +61,10 @@ export type AnnouncementAction =
   | { kind: 'serviceProblems'; problems: Problem[] }
   | { kind: 'warning'; reason: string; message: string }
   | { kind: 'applySummary'; body: KubeObject & { status: object } }
+  /** Look again later (a node has not acted on the generation yet). */
+  | { kind: 'requeue'; afterMs: number }
+  /** Some node has not acted on the revision `rv` yet: its next report enqueues this key. */
+  | { kind: 'awaiting'; rv: number }
   /** Record in the allocation table; always first in a plan, so it happens before any write. */
   | { kind: 'reserve'; holder: Holder; addresses: ParsedIP[]; waiting?: boolean }
   | { kind: 'release'; owner: string }
@@ -129,29 +151,41 @@ function planWithdraw(va: VipAnnouncement, svc: V1Service | undefined, reason: s
   return [...actions, { kind: 'serviceProblems', problems: [] }];
 }
 
-/** The summary conditions and advertisedBy, when they differ from what is stored. */
+/** The summary conditions, advertisedBy and speakers, when they differ from what is stored. */
 function planSummary(s: AnnouncementSnapshot, va: VipAnnouncement, problems: readonly Problem[], eligibleNodes: readonly string[] | undefined): AnnouncementAction[] {
+  const seen = s.speakers?.generation;
+  const eligible = new Set(eligibleNodeNames(s.nodes));
+  const derived = speakerEntries({ va, reports: s.speakers?.reports ?? [], eligible: (n) => eligible.has(n), sinceRv: seen?.rv ?? 0 });
+  const waiting: AnnouncementAction[] = derived.waitingFor.length > 0 && seen ? [{ kind: 'awaiting', rv: seen.rv }] : [];
+  const holdLeft = seen ? seen.at + ACT_HOLD_MS - s.now.getTime() : 0;
+  if (waiting.length > 0 && holdLeft > 0) return [...waiting, { kind: 'requeue', afterMs: holdLeft }];
   const previous: Condition[] = va.status?.conditions ?? [];
   const summary = summarizeAnnouncement({
     spec: va.spec,
-    speakers: va.status?.speakers,
+    speakers: derived.entries,
+    waitingFor: derived.waitingFor,
     eligibleNodes: va.spec.externalTrafficPolicy === 'Local' ? undefined : eligibleNodes,
     generation: va.metadata.generation,
     previousConditions: previous,
     problems,
     now: s.now,
   });
+  const { shown, omitted } = capEntries(derived.entries);
   const unchanged =
     conditionsEqual(previous, summary.conditions) &&
     va.status?.advertisedBy === summary.advertisedBy &&
-    va.status?.observedGeneration === summary.observedGeneration;
-  if (unchanged) return [];
+    va.status?.observedGeneration === summary.observedGeneration &&
+    speakersEqual(va.status?.speakers ?? [], shown) &&
+    (va.status?.speakersOmitted ?? 0) === omitted;
+  if (unchanged) return waiting;
   const status = {
     conditions: summary.conditions,
     advertisedBy: summary.advertisedBy,
     ...(summary.observedGeneration !== undefined ? { observedGeneration: summary.observedGeneration } : {}),
+    speakers: shown,
+    speakersOmitted: omitted,
   };
-  return [{ kind: 'applySummary', body: { apiVersion: API_VERSION, kind: KIND, metadata: { name: va.metadata.name, namespace: va.metadata.namespace }, status } }];
+  return [...waiting, { kind: 'applySummary', body: { apiVersion: API_VERSION, kind: KIND, metadata: { name: va.metadata.name, namespace: va.metadata.namespace }, status } }];
 }
 
 function ownedBy(va: VipAnnouncement, svc: V1Service): boolean {

@@ -49,6 +49,7 @@ export const Resources = {
     namespaced: true,
   },
   vipPools: { group: 'vipannouncer.io', version: 'v1alpha1', plural: 'vippools', kind: 'VipPool', namespaced: false },
+  vipSpeakers: { group: 'vipannouncer.io', version: 'v1alpha1', plural: 'vipspeakers', kind: 'VipSpeaker', namespaced: false },
 } as const satisfies Record<string, ResourceRef>;
 
 export function apiVersionOf(res: Pick<ResourceRef, 'group' | 'version'>): string {

@@ -1,8 +1,8 @@
 // How a speaker names itself to the API server and to its peers: the field manager of its
-// own status entries, and the Node address that is its default BGP router id.
+// VipSpeaker, and the Node address that is its default BGP router id.
 import type { V1Node } from '@kubernetes/client-node';
 
-/** One field manager per node, so each speaker's server-side apply owns only its own entry. */
+/** One field manager per node: each speaker's server-side apply owns only its own VipSpeaker's fields. */
 export function speakerFieldManager(node: string): string {
   return `vip-announcer-speaker-${node}`.slice(0, 128);
 }

@@ -3,21 +3,14 @@
 // so a deleted announcement's paths go whether or not its delete event was seen.
 import { comparePrefix, hostPrefix, ipFamily, isIpv4Mapped } from '../util/ip';
 import type { VipAnnouncement } from '../api/types';
+import { announcesFromNode, type NodeInfo } from '../api/announces';
+
+export { announcesFromNode, type NodeInfo };
 import { unicastFamily, type Family } from '../api/families';
 import type { PathSpec } from '../gobgp/types';
 import { canonicalCommunity, canonicalLargeCommunity, sortCommunities } from '../api/communities';
 import { comparePaths } from './pathAttributes';
 import { objectKey } from '../kube/resources';
-
-export interface NodeInfo {
-  name: string;
-  /**
-   * Whether this node may attract Service traffic at all (not excluded, not
-   * being drained...). It gates both policies: an excluded node must not
-   * announce even a Local Service that still has an endpoint on it.
-   */
-  eligible: boolean;
-}
 
 /** Absent family: 0.0.0.0 / ::, which gobgpd replaces with the session's local address. */
 export interface NextHops {
@@ -50,22 +43,6 @@ export interface NodePaths {
   invalid: InvalidValue[];
   /** Prefixes no pool allows (only once VipPools exist); not announced. */
   refused: RefusedPrefix[];
-}
-
-/** Whether the announcement's spec says this node announces its addresses. */
-export function announcesFromNode(a: VipAnnouncement, node: NodeInfo): boolean {
-  // A terminating announcement announces nothing: withdraw before the object is gone.
-  if (a.metadata.deletionTimestamp) return false;
-  if (!node.eligible) return false;
-  switch (a.spec.externalTrafficPolicy) {
-    case 'Local':
-      return (a.spec.nodes ?? []).includes(node.name);
-    case 'Cluster':
-      // No endpoint counts (a hand-made announcement, no Service behind it): not gated.
-      return a.spec.endpoints === undefined || a.spec.endpoints.serving > 0;
-    default:
-      return false; // an unknown policy must not attract traffic
-  }
 }
 
 /** What one announcement asks of one prefix. */

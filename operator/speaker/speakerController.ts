@@ -1,6 +1,7 @@
 // The speaker role, one per node, as a declared controller: makes its dedicated gobgpd
-// originate exactly the paths the VipAnnouncements ask of this node, and reports back, per
-// announcement, what GoBGP says (session states, prefixes in each adj-RIB-out).
+// originate exactly the paths the VipAnnouncements ask of this node, and reports back what
+// GoBGP says in this node's VipSpeaker (sessions, prefixes missing from an adj-RIB-out, how far
+// it has acted on the announcements). The controller folds the reports into each announcement.
 //
 // Two keys, both level-triggered and coalesced by the queue:
 //   "table"   ordered steps, each a pure plan and a small executor over the BgpRouter:
@@ -8,16 +9,18 @@
 //             → import policy (every route from peers rejected; kept by the drift check)
 //             → peers (add, re-create changed ones, delete unknown ones)
 //             → paths (pathsForNode of all announcements vs gobgpd's local paths)
-//   "status"  read peers and adj-RIB-outs once, and server-side apply this node's
-//             status.speakers entry of every announcement whose entry changed
+//   "status"  read peers and adj-RIB-outs, and server-side apply this node's VipSpeaker
+//             status when it changed (at most one write per MIN_REPORT_GAP_MS), or a heartbeat
 // Triggers: announcement or Node events, GoBGP peer events, a broken GoBGP stream
 // (gobgpd restarted), a changed peer password file (peerPasswords.ts), and the drift-check period.
 import type { V1Namespace, V1Node } from '@kubernetes/client-node';
 import type { VipPool } from '../api/pool';
-import { API_VERSION, KIND, type SpeakerStatus, type VipAnnouncement } from '../api/types';
+import { API_VERSION, type VipAnnouncement } from '../api/types';
+import { HEARTBEAT_SECONDS, SPEAKER_REPORT_KIND, type VipSpeakerStatus } from '../api/vipSpeaker';
+import { kubeTime } from '../api/time';
 import { globalSpecOf, peerSpecOf } from './gobgpSpecs';
 import type { SpeakerConfig } from '../config/types';
-import { EXCLUDE_FROM_LB_LABEL } from '../api/labels';
+import { EXCLUDE_FROM_LB_LABEL, MANAGED_BY, MANAGED_BY_LABEL } from '../api/labels';
 import { GobgpError } from '../gobgp/client';
 import type { BgpRouter } from '../gobgp/router';
 import { FAMILIES } from '../api/families';
@@ -36,19 +39,17 @@ import { inParallel } from '../util/parallel';
 import { REJECT_PEER_ROUTES, planGlobal, planImportPolicy, planPeers } from './bgpPlan';
 import { diffTable } from './diffTable';
 import { internalIPv4 } from './nodeIdentity';
-import { OwnEntries } from './ownEntries';
+import { ActedWatermark } from './actedWatermark';
 import { holdVanished } from './vanishedHold';
-import { pathsForNode, type NodePaths, type RefusedPrefix } from './pathsForNode';
+import { announcesFromNode, pathsForNode, type NodePaths, type RefusedPrefix } from './pathsForNode';
 import { poolPolicy } from './poolFilter';
 import { peerConfigDiffers } from './peerConfig';
 import { PeerPasswords, PASSWORD_POLL_MS } from './peerPasswords';
 import { passwordFingerprint } from '../util/fingerprint';
-import { entrySettled, indexAdjOut, speakerEntry, type AdjOutIndex } from './speakerStatus';
+import { indexAdjOut, nodeReport, reportChanged, reportUrgent, type AdjOutIndex } from './nodeReport';
 
 export const TABLE = 'table';
 export const STATUS = 'status';
-/** Concurrent status writes to the API server. */
-const STATUS_WRITE_CONCURRENCY = 16;
 /** Concurrent DeletePath calls to gobgpd. */
 const GOBGP_CONCURRENCY = 32;
 /**
@@ -57,21 +58,18 @@ const GOBGP_CONCURRENCY = 32;
  * non-zero exit, not a SIGKILL.
  */
 export const SHUTDOWN_DEADLINE_MS = 15_000;
-/** After a table change, how long an entry waits for gobgpd to finish sending before it is written anyway. */
+/** After a table change, how long a report with missing prefixes waits for gobgpd to finish sending before it is written anyway. */
 const SETTLE_MAX_MS = 5_000;
 /** After a table change, when the adj-RIB-outs are read (gobgpd sends updates asynchronously). */
-const SETTLE_CHECK_MS = 500;
-/**
- * How long a status write may stay unseen by the cache before the cached entry counts again.
- * Long: under load the API server closes slow watches and the cache can lag by tens of
- * seconds; a shorter wait rewrites hundreds of unchanged entries into that same load.
- */
-const PENDING_WRITE_TTL_MS = 120_000;
+const SETTLE_CHECK_MS = 250;
+/** At most one report write per node this often: a burst of changes is one write. */
+export const MIN_REPORT_GAP_MS = 250;
+const HEARTBEAT_MS = HEARTBEAT_SECONDS * 1_000;
 
 export interface SpeakerDeps {
   caches: Caches;
   router: BgpRouter;
-  /** Writes as this node's field manager (speakerFieldManager(config.nodeName)). */
+  /** Writes this node's VipSpeaker as its field manager (speakerFieldManager(config.nodeName)). */
   writer: KubeWriter;
   config: SpeakerConfig;
   log: Log;
@@ -95,9 +93,9 @@ export interface SpeakerRole {
   checkPasswords(): string[];
   /**
    * After the controller's queue stopped: with withdrawOnShutdown, withdraw every path we
-   * originate (routers move traffic to other nodes at once) and drop our status entries,
-   * both with bounded concurrency and within shutdownDeadlineMs; otherwise leave gobgpd's
-   * table alone for graceful restart. Then close the router. Rejects when the routes could
+   * originate (routers move traffic to other nodes at once), within shutdownDeadlineMs;
+   * otherwise leave gobgpd's table alone for graceful restart. Either way mark this node's
+   * report Stopped (it counts for no announcement any more). Then close the router. Rejects when the routes could
    * not be withdrawn (gobgpd gone, deadline), so the manager's stop is unclean (exit 1).
    */
   shutdown(): Promise<void>;
@@ -111,12 +109,6 @@ export function speakerRole(deps: SpeakerDeps): SpeakerRole {
     checkPasswords: () => speaker.passwords.poll(),
     shutdown: () => speaker.shutdown(),
   };
-}
-
-interface EntryWrite {
-  va: VipAnnouncement;
-  /** null releases our entry. */
-  entry: SpeakerStatus | null;
 }
 
 const excluded = (n: V1Node | undefined): boolean => EXCLUDE_FROM_LB_LABEL in (n?.metadata?.labels ?? {});
@@ -159,8 +151,17 @@ class SpeakerReconciler {
    * one touches nothing (peerConfig.ts).
    */
   private readonly appliedPasswords = new Map<string, string | null>();
-  /** Our entries as last written, per announcement key. */
-  private readonly written: OwnEntries;
+  /** How far gobgpd's table reflects the announcements (actedWatermark.ts). */
+  private readonly watermark = new ActedWatermark();
+  /** The latest spec change of an announcement this node originates (or did): the controller waits for it. */
+  private awaitedRv = 0;
+  /** The report as last written, and when (ms); undefined: not written by this process. */
+  private written: VipSpeakerStatus | undefined;
+  private writtenAt = 0;
+  /** The VipSpeaker object exists with our metadata (created by this process or found). */
+  private objectApplied = false;
+  /** What gobgpd said at the last read; re-read after a table change or a peer event. */
+  private sessions: { peers: GobgpPeer[] | undefined; adjOut: AdjOutIndex } | undefined;
   /** What the last table sync made gobgpd originate, per announcement. */
   private current: NodePaths | undefined;
   /** When the last table sync changed gobgpd's table (ms since epoch). */
@@ -182,7 +183,6 @@ class SpeakerReconciler {
     this.latency = deps.latency ?? new LatencyTracker();
     this.configuredPeers = new Set(deps.config.peers.map((p) => canonicalIp(p.address) ?? p.address));
     this.nodeSelector = { fieldSelector: `metadata.name=${deps.config.nodeName}` };
-    this.written = new OwnEntries(Math.max(PENDING_WRITE_TTL_MS, 2 * deps.config.driftCheckPeriodMs));
     this.passwords = new PeerPasswords({
       peers: deps.config.peers,
       nodeName: deps.config.nodeName,
@@ -201,7 +201,7 @@ class SpeakerReconciler {
       concurrency: 2,
       // gobgpd may be starting next to us: retry quickly, never give up, never exit.
       rateLimiter: new ExponentialRateLimiter(100, 5_000),
-      // The drift check: compare gobgpd's table and our status entries with the desired state.
+      // The drift check: compare gobgpd's table and our report with the desired state.
       requeueAllPeriodMs: this.cfg.driftCheckPeriodMs,
       watches: [
         watch<VipAnnouncement>({ resource: Resources.vipAnnouncements, toKeys: (type, va, old) => this.announcementKeys(type, va, old) }),
@@ -217,38 +217,39 @@ class SpeakerReconciler {
   }
 
   /**
-   * Our own status writes come back here too; only spec, deletion and a lost entry of ours
-   * need the table or the status looked at again. Keeps the bookkeeping of the event
-   * (latency start, written entries) as today's handler did: it has to see every event.
+   * Every event moves the acted-on watermark; only spec and deletion changes need the table
+   * looked at again. A watermark moved by other events (the controller's status writes, or
+   * announcements this node never originates) waits for the next write or heartbeat: no one
+   * waits for it, and writing it at once would make every status write a report write.
    */
   private announcementKeys(type: ChangeType, va: VipAnnouncement, old: VipAnnouncement | undefined): KeyRequest[] {
-    const key = objectKey(va);
-    const keys: KeyRequest[] = [];
     const specChanged = type !== 'MODIFIED' || JSON.stringify(va.spec) !== JSON.stringify(old?.spec) || va.metadata.deletionTimestamp !== old?.metadata.deletionTimestamp;
-    if (specChanged) {
-      this.latency.touch(key);
-      keys.push(TABLE);
-    }
-    if (type === 'DELETED') {
-      this.written.forget(key);
-      return keys;
-    }
-    const lost = this.written.observe(key, va.metadata.resourceVersion, this.storedEntry(va), this.now());
-    if (specChanged || lost) keys.push(STATUS);
-    return keys;
+    this.watermark.observe(va.metadata.resourceVersion, specChanged);
+    if (!specChanged) return [];
+    const here = { name: this.cfg.nodeName, eligible: true };
+    if (announcesFromNode(va, here) || (old !== undefined && announcesFromNode(old, here))) this.awaitedRv = Math.max(this.awaitedRv, Number(va.metadata.resourceVersion) || 0);
+    this.latency.touch(objectKey(va));
+    return [TABLE];
   }
 
   private async reconcile(key: string, ctx: ReconcileContext): Promise<Result> {
     this.enqueue = (request) => ctx.enqueue(request);
     try {
-      if (key === TABLE) await this.syncTable(ctx);
-      else await this.syncStatus(ctx);
-      this.gobgpOk = true;
+      if (key === TABLE) {
+        await this.syncTable(ctx);
+        this.gobgpOk = true;
+      } else {
+        // Reads gobgpd itself, and says whether it answered.
+        await this.syncStatus(ctx);
+      }
     } catch (err) {
       if (gobgpDown(err)) {
         this.gobgpOk = false;
-        // gobgpd may come back restarted: re-open the stream with the next table sync.
+        // gobgpd may come back restarted: re-open the stream with the next table sync; the
+        // report says at once that no session can be vouched for.
         this.stopPeerWatch();
+        this.sessions = undefined;
+        ctx.enqueue(STATUS);
         ctx.log.warn('gobgpd unreachable; retrying', { target: this.cfg.gobgp.target, ...errorFields(err) });
       }
       throw err;
@@ -267,6 +268,7 @@ class SpeakerReconciler {
   // --- table: BGP instance → peers → paths ------------------------------------------------
 
   private async syncTable(ctx: ReconcileContext): Promise<void> {
+    const token = this.watermark.syncStarted();
     const node = this.node();
     const started = await this.syncGlobal(node, ctx.log);
     await this.syncImportPolicy(ctx.log);
@@ -290,11 +292,13 @@ class SpeakerReconciler {
     const changed = await this.syncPaths(hold.paths, ctx.log);
     this.recordLatency(desired, changed);
     this.current = desired;
+    this.watermark.syncDone(token);
+    this.sessions = undefined;
     for (const f of FAMILIES) {
       metrics.announcedPrefixes.set({ node: this.cfg.nodeName, family: f }, desired.paths.filter((p) => p.family === f).length);
     }
     // gobgpd sends updates to its peers asynchronously: after a change, read the
-    // adj-RIB-out once it has settled, so each entry is written once, not twice.
+    // adj-RIB-out once it has settled, so the report is written once, not twice.
     ctx.enqueue(changed ? { key: STATUS, afterMs: SETTLE_CHECK_MS } : STATUS);
   }
 
@@ -414,6 +418,7 @@ class SpeakerReconciler {
     const peer = event.peer;
     this.publishSession(peer);
     this.log.info('peer state', { peer: peer.address, state: peer.state });
+    this.sessions = undefined;
     this.enqueue(STATUS);
     // The adj-RIB-out fills just after a session comes up.
     if (peer.state === 'Established') this.enqueue({ key: STATUS, afterMs: 1_000 });
@@ -455,7 +460,7 @@ class SpeakerReconciler {
     this.latency.retainOnly(ours);
   }
 
-  // --- status ---------------------------------------------------------------------------
+  // --- status: this node's VipSpeaker ----------------------------------------------------
 
   private async syncStatus(ctx: ReconcileContext): Promise<void> {
     const current = this.current;
@@ -463,60 +468,82 @@ class SpeakerReconciler {
       ctx.enqueue(TABLE);
       return;
     }
-    const { peers, adjOut } = await this.readSessions();
-    const { writes, deferred } = this.entriesToWrite(current, peers, adjOut, this.now());
-    if (deferred > 0) ctx.enqueue({ key: STATUS, afterMs: SETTLE_CHECK_MS });
-    await inParallel(writes, STATUS_WRITE_CONCURRENCY, (w) => this.writeEntry(w.va, w.entry, ctx.signal));
-    if (writes.length + deferred > 0) ctx.log.debug('status entries written', { count: writes.length, deferred });
-  }
-
-  private async readSessions(): Promise<{ peers: GobgpPeer[]; adjOut: AdjOutIndex }> {
-    const peers = await this.router.listPeers();
-    const listed = new Set(peers.map((p) => canonicalIp(p.address) ?? p.address));
-    for (const address of this.sessionLabels.keys()) if (!listed.has(address)) this.dropSession(address);
-    for (const p of peers) this.publishSession(p);
-    const adjOut = new Map<string, string[]>();
-    for (const p of peers) {
-      if (p.state !== 'Established') continue;
-      const paths = (await Promise.all(FAMILIES.map((f) => this.router.listPath(f, 'adj-out', p.address)))).flat();
-      adjOut.set(p.address, paths.map((x) => x.prefix));
+    const sessions = this.sessions ?? (this.sessions = await this.readSessions());
+    const report = nodeReport({ current, peers: sessions.peers, configured: this.cfg.peers, adjOut: sessions.adjOut, watermark: this.watermark.value() });
+    const wait = this.reportWait(report, this.now());
+    if (wait.settling) this.sessions = undefined;
+    if (wait.ms > 0) {
+      ctx.enqueue({ key: STATUS, afterMs: wait.ms });
+      return;
     }
-    return { peers, adjOut: indexAdjOut(adjOut) };
+    await this.writeReport(report, ctx.signal);
+    ctx.enqueue({ key: STATUS, afterMs: HEARTBEAT_MS });
   }
 
-  /** The entries that differ from what we wrote or the cache holds; unsettled ones wait a little. */
-  private entriesToWrite(current: NodePaths, peers: GobgpPeer[], adjOut: AdjOutIndex, now: number): { writes: EntryWrite[]; deferred: number } {
-    const writes: EntryWrite[] = [];
-    const settling = now - this.tableChangedAt < SETTLE_MAX_MS;
-    let deferred = 0;
-    for (const va of this.announcements().list()) {
-      const key = objectKey(va);
-      const refused = current.refused.filter((r) => r.announcement === key).map((r) => ({ prefix: r.prefix, reason: r.reason }));
-      const entry = speakerEntry(this.cfg.nodeName, current.prefixesByAnnouncement.get(key) ?? [], peers, adjOut, new Date(now), refused);
-      if (!this.written.needsWrite(key, this.storedEntry(va), entry, now)) continue;
-      if (settling && !entrySettled(entry)) deferred++;
-      else writes.push({ va, entry });
-    }
-    return { writes, deferred };
+  /**
+   * How long the report waits: not at all when nothing was written yet; until the heartbeat
+   * when nothing changed (or only the watermark, past nothing awaited); a moment while gobgpd
+   * is still sending a table change (unless a session changed); else the rest of the gap since
+   * the last write.
+   */
+  private reportWait(report: VipSpeakerStatus, now: number): { ms: number; settling?: boolean } {
+    if (!this.written) return { ms: 0 };
+    const since = now - this.writtenAt;
+    if (!reportChanged(this.written, report)) return { ms: Math.max(0, HEARTBEAT_MS - since) };
+    const sessionsMoved = sessionStates(this.written) !== sessionStates(report);
+    if (!sessionsMoved && (report.missing ?? 0) > 0 && now - this.tableChangedAt < SETTLE_MAX_MS) return { ms: SETTLE_CHECK_MS, settling: true };
+    // Only the watermark moved, past nothing the controller waits for: carried by the heartbeat.
+    if (!reportUrgent(this.written, report, Math.min(this.awaitedRv, this.watermark.value()))) return { ms: Math.max(0, HEARTBEAT_MS - since) };
+    return { ms: Math.max(0, MIN_REPORT_GAP_MS - since) };
   }
 
-  private storedEntry(va: VipAnnouncement): SpeakerStatus | null {
-    return (va.status?.speakers ?? []).find((s) => s.node === this.cfg.nodeName) ?? null;
-  }
-
-  private async writeEntry(va: VipAnnouncement, entry: SpeakerStatus | null, signal?: AbortSignal): Promise<void> {
-    const key = objectKey(va);
+  /** Sessions and adj-RIB-outs; no peers when gobgpd does not answer (every session Unknown). */
+  private async readSessions(): Promise<{ peers: GobgpPeer[] | undefined; adjOut: AdjOutIndex }> {
     try {
-      // Server-side apply with this node's own field manager: applying no entry
-      // releases (removes) ours and leaves every other speaker's alone.
-      const body = { apiVersion: API_VERSION, kind: KIND, metadata: { name: va.metadata.name, namespace: va.metadata.namespace }, status: { speakers: entry ? [entry] : [] } };
-      const written = await this.deps.writer.applyStatus<VipAnnouncement>(Resources.vipAnnouncements, body, { signal });
-      metrics.statusWrites.inc({ role: 'speaker' });
-      this.written.recordWrite(key, entry, written.metadata.resourceVersion, this.now());
+      const peers = await this.router.listPeers();
+      const listed = new Set(peers.map((p) => canonicalIp(p.address) ?? p.address));
+      for (const address of this.sessionLabels.keys()) if (!listed.has(address)) this.dropSession(address);
+      for (const p of peers) this.publishSession(p);
+      const adjOut = new Map<string, string[]>();
+      for (const p of peers) {
+        if (p.state !== 'Established') continue;
+        const paths = (await Promise.all(FAMILIES.map((f) => this.router.listPath(f, 'adj-out', p.address)))).flat();
+        adjOut.set(p.address, paths.map((x) => x.prefix));
+      }
+      this.gobgpOk = true;
+      return { peers, adjOut: indexAdjOut(adjOut) };
     } catch (err) {
-      if (!isNotFound(err)) throw err;
-      this.written.forget(key);
+      if (!gobgpDown(err)) throw err;
+      this.gobgpOk = false;
+      return { peers: undefined, adjOut: new Map() };
     }
+  }
+
+  /** Server-side apply of our report (status subresource), creating the object first if needed. */
+  private async writeReport(report: VipSpeakerStatus, signal?: AbortSignal): Promise<void> {
+    const now = this.now();
+    if (!this.objectApplied) await this.applyObject(signal);
+    const body = { apiVersion: API_VERSION, kind: SPEAKER_REPORT_KIND, metadata: { name: this.cfg.nodeName }, status: { ...report, heartbeatTime: kubeTime(new Date(now)) } };
+    try {
+      await this.deps.writer.applyStatus(Resources.vipSpeakers, body, { signal });
+    } catch (err) {
+      // Deleted meanwhile: create it again with the next write.
+      if (isNotFound(err)) this.objectApplied = false;
+      throw err;
+    }
+    metrics.statusWrites.inc({ role: 'speaker' });
+    this.written = report;
+    this.writtenAt = now;
+  }
+
+  /** The object, owned by our Node (deleting the Node collects it). */
+  private async applyObject(signal?: AbortSignal): Promise<void> {
+    const uid = this.node()?.metadata?.uid;
+    const ownerReferences = uid ? [{ apiVersion: 'v1', kind: 'Node', name: this.cfg.nodeName, uid }] : undefined;
+    const metadata = { name: this.cfg.nodeName, labels: { [MANAGED_BY_LABEL]: MANAGED_BY }, ...(ownerReferences ? { ownerReferences } : {}) };
+    await this.deps.writer.apply(Resources.vipSpeakers, { apiVersion: API_VERSION, kind: SPEAKER_REPORT_KIND, metadata }, { signal });
+    // Without our Node in the cache, the owner is added by the next write.
+    this.objectApplied = ownerReferences !== undefined;
   }
 
   // --- shutdown -------------------------------------------------------------------------
@@ -524,33 +551,26 @@ class SpeakerReconciler {
   async shutdown(): Promise<void> {
     this.stopPeerWatch();
     this.passwords.stop();
+    const ms = this.deps.shutdownDeadlineMs ?? SHUTDOWN_DEADLINE_MS;
+    const deadline = scopedSignal(systemClock, ms, []);
     try {
-      if (this.cfg.withdrawOnShutdown) await this.withdrawWithinDeadline();
+      if (this.cfg.withdrawOnShutdown) await this.withdrawWithinDeadline(deadline.signal, ms);
       else this.log.info('keeping routes in gobgpd on shutdown (graceful restart)');
+      await untilAborted(this.markStopped(deadline.signal), deadline.signal).catch((err: unknown) => {
+        this.log.warn('could not mark this node\'s VipSpeaker Stopped; the controller stops counting it once its heartbeat is stale', { deadlineMs: ms, ...errorFields(err) });
+      });
     } finally {
+      deadline.dispose();
       this.router.close();
     }
   }
 
-  /**
-   * Withdraw, then release our entries, all within the deadline. Rejects only when the routes
-   * could not all be withdrawn (the process then exits non-zero); a failed release leaves a
-   * stale entry, not a route, and is logged.
-   */
-  private async withdrawWithinDeadline(): Promise<void> {
-    const ms = this.deps.shutdownDeadlineMs ?? SHUTDOWN_DEADLINE_MS;
-    const deadline = scopedSignal(systemClock, ms, []);
-    try {
-      await untilAborted(this.withdrawPaths(deadline.signal), deadline.signal).catch((err: unknown) => {
-        this.log.error('could not withdraw routes on shutdown', { deadlineMs: ms, ...errorFields(err) });
-        throw err;
-      });
-      await untilAborted(this.releaseEntries(deadline.signal), deadline.signal).catch((err: unknown) => {
-        this.log.warn('could not release every status entry on shutdown', { deadlineMs: ms, ...errorFields(err) });
-      });
-    } finally {
-      deadline.dispose();
-    }
+  /** Rejects when the routes could not all be withdrawn (the process then exits non-zero). */
+  private async withdrawWithinDeadline(signal: AbortSignal, ms: number): Promise<void> {
+    await untilAborted(this.withdrawPaths(signal), signal).catch((err: unknown) => {
+      this.log.error('could not withdraw routes on shutdown', { deadlineMs: ms, ...errorFields(err) });
+      throw err;
+    });
   }
 
   private async withdrawPaths(signal: AbortSignal): Promise<void> {
@@ -562,14 +582,20 @@ class SpeakerReconciler {
     this.log.info('withdrew routes on shutdown', { removed: diff.remove.length });
   }
 
-  /** Only after the withdrawal: until then our entries truthfully say "advertised". */
-  private async releaseEntries(signal: AbortSignal): Promise<void> {
-    const mine = this.announcements().list().filter((va) => this.storedEntry(va) !== null);
-    await inParallel(mine, STATUS_WRITE_CONCURRENCY, async (va) => {
-      signal.throwIfAborted();
-      await this.writeEntry(va, null, signal);
-    });
+  /**
+   * Only after the withdrawal: until then the report truthfully says "advertised". Stopped
+   * nodes count for no announcement, whether their routes were withdrawn or kept for
+   * graceful restart: nobody vouches for them any more.
+   */
+  private async markStopped(signal: AbortSignal): Promise<void> {
+    if (!this.written) return;
+    await this.writeReport({ ...this.written, phase: 'Stopped' }, signal);
   }
+}
+
+/** The sessions' states as one comparable string. */
+function sessionStates(report: VipSpeakerStatus): string {
+  return JSON.stringify({ reachable: report.gobgpReachable, sessions: (report.sessions ?? []).map((x) => [x.address, x.state, x.bfd]) });
 }
 
 /** A path already gone from gobgpd is withdrawn. */

@@ -80,7 +80,7 @@ export const metrics = {
   }),
   statusWrites: new Counter({
     name: 'vipannouncer_status_writes_total',
-    help: 'Status writes to VipAnnouncements, by role.',
+    help: 'Status writes, by role: the controller to VipAnnouncements, a speaker to its VipSpeaker.',
     labelNames: ['role'] as const,
     registers: [registry],
   }),

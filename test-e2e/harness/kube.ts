@@ -176,7 +176,7 @@ export const inPool = inParallel;
 /** What a suite that runs operators needs first: the CRDs established, its Nodes, its namespace. */
 export async function prepareSuite(namespace: string, nodes: readonly Pick<LabNode, 'name' | 'address'>[]): Promise<void> {
   await kubectl(['apply', '-f', path.join(REPO_ROOT, 'crds')]);
-  await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/vipannouncements.vipannouncer.io']);
+  await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/vipannouncements.vipannouncer.io', 'crd/vipspeakers.vipannouncer.io']);
   for (const n of nodes) await ensureNode(n.name, n.address);
   await ensureNamespace(namespace);
 }

@@ -1,0 +1,30 @@
+// Whether an announcement's spec asks a node to originate its addresses. Shared: the speaker
+// decides its table with it, the controller decides which nodes' reports an announcement's
+// status is made of, and both must agree.
+import type { VipAnnouncement } from './types';
+
+export interface NodeInfo {
+  name: string;
+  /**
+   * Whether this node may attract Service traffic at all (not excluded, not
+   * being drained...). It gates both policies: an excluded node must not
+   * announce even a Local Service that still has an endpoint on it.
+   */
+  eligible: boolean;
+}
+
+/** Whether the announcement's spec says this node announces its addresses. */
+export function announcesFromNode(a: VipAnnouncement, node: NodeInfo): boolean {
+  // A terminating announcement announces nothing: withdraw before the object is gone.
+  if (a.metadata.deletionTimestamp) return false;
+  if (!node.eligible) return false;
+  switch (a.spec.externalTrafficPolicy) {
+    case 'Local':
+      return (a.spec.nodes ?? []).includes(node.name);
+    case 'Cluster':
+      // No endpoint counts (a hand-made announcement, no Service behind it): not gated.
+      return a.spec.endpoints === undefined || a.spec.endpoints.serving > 0;
+    default:
+      return false; // an unknown policy must not attract traffic
+  }
+}

@@ -1,0 +1,96 @@
+// What this node reports in its VipSpeaker: the sessions, and per Established peer the
+// prefixes it originates that are missing from that peer's adj-RIB-out; the prefixes it was
+// asked for and does not originate; and how far it has acted on the announcements. Pure.
+// Only exceptions are listed, so the report stays small however many prefixes are advertised.
+import { REPORT_LIMITS, type ReportException, type SessionReport, type VipSpeakerStatus } from '../api/vipSpeaker';
+import type { Family } from '../api/families';
+import type { PathSpec, PeerState } from '../gobgp/types';
+import { canonicalIp, canonicalPrefix, compareIp, comparePrefix } from '../util/ip';
+import type { NodePaths } from './pathsForNode';
+
+/** Canonical peer address → canonical prefixes in its adj-RIB-out. */
+export type AdjOutIndex = ReadonlyMap<string, ReadonlySet<string>>;
+
+/** Canonicalizes what GoBGP listed once per report. */
+export function indexAdjOut(adjOutByPeer: ReadonlyMap<string, readonly string[]>): AdjOutIndex {
+  const index = new Map<string, Set<string>>();
+  for (const [peer, prefixes] of adjOutByPeer) {
+    const address = canonicalIp(peer) ?? peer;
+    const set = index.get(address) ?? new Set<string>();
+    for (const p of prefixes) set.add(canonicalPrefix(p) ?? p);
+    index.set(address, set);
+  }
+  return index;
+}
+
+export interface ReportInput {
+  /** What the last table sync made gobgpd originate. */
+  current: Pick<NodePaths, 'paths' | 'refused' | 'invalid'>;
+  /** The sessions gobgpd listed; undefined: gobgpd did not answer. */
+  peers: readonly PeerState[] | undefined;
+  /** The configured peers: shown as Unknown while gobgpd does not answer. */
+  configured: readonly { address: string; asn: number; families: readonly Family[] }[];
+  adjOut: AdjOutIndex;
+  /** The acted-on watermark (a resourceVersion). */
+  watermark: number;
+}
+
+/** The report, without heartbeatTime (the writer stamps it). */
+export function nodeReport(input: ReportInput): VipSpeakerStatus {
+  const sessions = sessionsOf(input, input.current.paths);
+  const missing = new Set(sessions.flatMap((s) => s.missing ?? []));
+  const exceptions = exceptionsOf(input.current);
+  return {
+    phase: 'Running',
+    gobgpReachable: input.peers !== undefined,
+    sessions: sessions.slice(0, REPORT_LIMITS.sessions),
+    sessionsTotal: sessions.length,
+    sessionsEstablished: sessions.filter((s) => s.state === 'Established').length,
+    originated: new Set(input.current.paths.map((p) => p.prefix)).size,
+    missing: Math.max(missing.size, ...sessions.map((s) => s.missingCount ?? 0)),
+    exceptions: exceptions.slice(0, REPORT_LIMITS.exceptions),
+    exceptionsCount: exceptions.length,
+    announcementsResourceVersion: String(input.watermark),
+  };
+}
+
+function sessionsOf(input: ReportInput, paths: readonly PathSpec[]): SessionReport[] {
+  const families = new Map(input.configured.map((p) => [canonicalIp(p.address) ?? p.address, [...p.families].sort()]));
+  const listed: readonly PeerState[] = input.peers ?? input.configured.map((p): PeerState => ({ address: p.address, asn: p.asn, state: 'Unknown' }));
+  const seen = new Set<string>();
+  const sessions: SessionReport[] = [];
+  for (const p of [...listed].sort((a, b) => compareIp(a.address, b.address))) {
+    const address = canonicalIp(p.address) ?? p.address;
+    if (seen.has(address)) continue;
+    seen.add(address);
+    const out = input.adjOut.get(address) ?? new Set<string>();
+    // A session that is not Established reaches no router: its state says it all.
+    const fams = families.get(address) ?? [];
+    const expected = [...new Set(paths.filter((x) => fams.includes(x.family)).map((x) => x.prefix))].sort(comparePrefix);
+    const missing = p.state === 'Established' ? expected.filter((x) => !out.has(x)) : [];
+    const bfd = p.bfd ? { bfd: p.bfd } : {};
+    sessions.push({ address, asn: p.asn, state: p.state, ...bfd, families: fams, missing: missing.slice(0, REPORT_LIMITS.missingPerSession), missingCount: missing.length });
+  }
+  return sessions;
+}
+
+function exceptionsOf(current: ReportInput['current']): ReportException[] {
+  const refused = current.refused.map((r) => ({ announcement: r.announcement, prefix: r.prefix, reason: r.reason }));
+  const invalid = current.invalid.filter((v) => v.field === 'addresses').map((v) => ({ announcement: v.announcement, prefix: v.value, reason: 'Invalid' }));
+  const key = (e: ReportException): string => `${e.announcement} ${e.prefix}`;
+  return [...refused, ...invalid].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+}
+
+/** Whether two reports say something different (the heartbeat aside). */
+export function reportChanged(a: VipSpeakerStatus | undefined, b: VipSpeakerStatus | undefined): boolean {
+  return JSON.stringify({ ...a, heartbeatTime: undefined }) !== JSON.stringify({ ...b, heartbeatTime: undefined });
+}
+
+/**
+ * Whether the change is worth writing at once: anything but the watermark, or the watermark
+ * passing `awaitedRv` (a spec change of an announcement this node originates, acted on).
+ */
+export function reportUrgent(before: VipSpeakerStatus | undefined, next: VipSpeakerStatus, awaitedRv: number): boolean {
+  if (reportChanged({ ...before, announcementsResourceVersion: undefined }, { ...next, announcementsResourceVersion: undefined })) return true;
+  return Number(before?.announcementsResourceVersion ?? 0) < awaitedRv && Number(next.announcementsResourceVersion ?? 0) >= awaitedRv;
+}
