@@ -343,7 +343,8 @@ describe('kube plumbing against the real API server', () => {
 
       // The elector leads again.
       await waitFor('leader leads again', () => leading, { timeoutMs: 10_000, intervalMs: 20 });
-      assert.equal(starts, 2);
+      // At least once more after stepping down; a loaded machine may miss a 1.5 s renewal more than once.
+      assert.ok(starts >= 2, `led ${starts} time(s)`);
       // And the informers keep going.
       await createSvc('r-a-later', 'restart-a');
       await waitFor('A sees later events', () => a.inf.get(`${NS}/r-a-later`) !== undefined, { timeoutMs: 10_000, intervalMs: 50 });
