@@ -17,6 +17,7 @@ import { promisify } from 'node:util';
 import { GobgpClient, GobgpError, InvalidSpecError } from '../operator/gobgp/client';
 import { gobgpBinary, gobgpName, labClient } from './harness/gobgp';
 import type { GlobalSpec, ObservedPath, PathSpec, PeerEvent, PeerSpec } from '../operator/gobgp/types';
+import { passwordFingerprint } from '../operator/util/fingerprint';
 
 const execFileP = promisify(execFile);
 
@@ -261,7 +262,11 @@ void describe(`our client against the real ${gobgpName()}`, { timeout: 180_000 }
     assert.notEqual(peer.state, 'Established');
     const configured: Partial<PeerSpec> = { ...spec, password: undefined };
     delete configured.password;
-    assert.deepEqual(peer.config, { ...configured, hasPassword: true });
+    // gobgpd reports the key back; the client keeps only this process's fingerprint of it.
+    const { passwordFingerprint: fingerprint, ...reported } = peer.config;
+    assert.deepEqual(reported, { ...configured, hasPassword: true });
+    assert.equal(fingerprint, passwordFingerprint('wire-test-secret'));
+    assert.notEqual(fingerprint, passwordFingerprint('another-secret'));
     assert.deepEqual(
       peer.prefixes.map((p) => p.family),
       ['ipv4-unicast', 'ipv6-unicast'],
