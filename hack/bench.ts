@@ -13,7 +13,7 @@
 // The controller and the speakers run as in a cluster: with tokens of their own
 // ServiceAccounts under the shipped config/rbac, not as the lab's admin, and the speakers keep
 // their routes on SIGTERM (withdrawOnShutdown false, what the installer renders for a rollout).
-import { readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import path from 'node:path';
 import type { VipAnnouncement } from '../operator/api/types';
@@ -78,6 +78,52 @@ function birdRouteEvents(offset: number): RouteEvent[] {
     if (m) out.push({ at: new Date(m[1].replace(' ', 'T')).getTime(), protocol: m[2], action: m[3], prefix: m[4] });
   }
   return out;
+}
+
+/**
+ * Follows BIRD's route log as BIRD writes it: which sessions hold each prefix now, and when
+ * (BIRD's own millisecond timestamps). Reading a file costs the bench far less than starting
+ * birdc every few ms, which on 2 cores would compete with the processes being measured.
+ */
+class BirdTail {
+  private offset = birdLogOffset();
+  private rest = '';
+  private readonly file = path.join(lab().dir, 'logs', 'bird-routes.log');
+  /** prefix → the protocols (node sessions) holding it. */
+  readonly held = new Map<string, Set<string>>();
+  /** prefix → when the latest added/updated/removed event for it happened (epoch ms). */
+  readonly lastAt = new Map<string, number>();
+
+  poll(): void {
+    const size = existsSync(this.file) ? statSync(this.file).size : 0;
+    if (size <= this.offset) return;
+    const buf = Buffer.alloc(size - this.offset);
+    const fd = openSync(this.file, 'r');
+    try {
+      readSync(fd, buf, 0, buf.length, this.offset);
+    } finally {
+      closeSync(fd);
+    }
+    this.offset = size;
+    const lines = (this.rest + buf.toString('utf8')).split('\n');
+    this.rest = lines.pop() ?? '';
+    for (const line of lines) {
+      const m = ROUTE_LINE.exec(line);
+      if (!m || m[3] === 'ignored') continue;
+      const set = this.held.get(m[4]) ?? new Set<string>();
+      if (m[3] === 'removed') set.delete(m[2]);
+      else set.add(m[2]);
+      this.held.set(m[4], set);
+      this.lastAt.set(m[4], new Date(m[1].replace(' ', 'T')).getTime());
+    }
+  }
+
+  /** Prefixes held by exactly `hops` sessions. */
+  fullyHeld(hops: number): number {
+    let n = 0;
+    for (const set of this.held.values()) if (set.size === hops) n++;
+    return n;
+  }
 }
 
 /** The operator processes running now: a wait ends at once, with its log, when one of them died. */
@@ -203,6 +249,7 @@ async function main(): Promise<void> {
     let snap = await snapshot();
     const coldAudit = snap.auditOffset;
     const coldBird = birdLogOffset();
+    const tail = new BirdTail();
     const t0 = performance.now();
     const t0Epoch = Date.now();
     procs = await startAll(nodes, '');
@@ -215,12 +262,17 @@ async function main(): Promise<void> {
       const vas = listVAs();
       return vas.length === N && vas.every((v) => (v.spec.endpoints?.serving ?? 0) > 0 && v.spec.addresses?.length === 1);
     }, 3_600_000, 20).then(() => { ctlStart = since(); });
-    await until('BIRD to hold every route', async () => {
-      const c = await birdCounts();
-      return c.networks === base.networks + N && c.routes === base.routes + N * wantHops;
-    }, 3_600_000);
-    birdAll = since();
+    await until('BIRD to hold every route', () => {
+      tail.poll();
+      return tail.fullyHeld(wantHops) >= N;
+    }, 3_600_000, 5);
+    // When BIRD logged the last route in (its clock), not when this process noticed.
+    birdAll = (Math.max(...tail.lastAt.values()) - t0Epoch) / 1000;
     await ctlDone;
+    const c = await birdCounts();
+    if (c.networks !== base.networks + N || c.routes !== base.routes + N * wantHops) {
+      throw new Error(`BIRD's log says every route is in, its table says ${c.routes - base.routes} routes for ${c.networks - base.networks} networks`);
+    }
     // The count says how many; this says they are the right ones.
     const hops = await birdNextHops();
     const wrong = listVAs().filter((va) => (hops.get(`${va.spec.addresses?.[0] ?? ''}/32`) ?? []).length !== wantHops);
@@ -257,14 +309,21 @@ async function main(): Promise<void> {
       vaWatch = (va): void => {
         if (vaAt === undefined && va.metadata.name === `svc-${i}` && va.spec.addresses?.[0] === want) vaAt = performance.now();
       };
+      // The previous change's withdrawal of this address must be through first, or its
+      // routes, not yet gone, would count as this change's.
+      await until(`${want} withdrawn before change ${k}`, () => {
+        tail.poll();
+        return (tail.held.get(`${want}/32`)?.size ?? 0) === 0;
+      }, 30_000, 5);
       const tc = performance.now();
+      const tcEpoch = Date.now();
       await core().patchNamespacedService(`svc-${i}`, NS, { metadata: { annotations: { 'vipannouncer.io/loadBalancerIPs': want } } },
         undefined, undefined, undefined, undefined, undefined, { headers: { 'Content-Type': 'application/merge-patch+json' } });
-      await until(`route change ${k}`, async () => {
-        const out = await birdc('show', 'route', `${want}/32`);
-        return (out.match(/\[node_/g)?.length ?? 0) === wantHops;
+      await until(`route change ${k}`, () => {
+        tail.poll();
+        return tail.held.get(`${want}/32`)?.size === wantHops;
       }, 30_000, 2);
-      routeLat.push(performance.now() - tc);
+      routeLat.push((tail.lastAt.get(`${want}/32`) ?? NaN) - tcEpoch);
       await until(`announcement change ${k}`, () => vaAt !== undefined, 30_000, 2);
       ctlLat.push((vaAt ?? NaN) - tc);
     }
