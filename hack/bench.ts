@@ -255,6 +255,11 @@ async function main(): Promise<void> {
     procs = await startAll(nodes, '');
     live = procs;
     const since = (): number => (performance.now() - t0) / 1000;
+    // Progress at big shapes: a run stopped by a deadline still says how far it got.
+    const heartbeat = setInterval(() => {
+      tail.poll();
+      console.log(`    … ${since().toFixed(0)} s: ${listVAs().length} announcements, BIRD holds ${tail.fullyHeld(wantHops)} prefixes from every node, ${advertisedNow.size} Advertised; load ${loadavg()}`);
+    }, 30_000);
     let ctlStart = NaN;
     let birdAll = NaN;
     // Both clocks run at once: the controller's figure is not delayed by waiting for BIRD.
@@ -280,6 +285,7 @@ async function main(): Promise<void> {
     await until('every status Advertised', () => advertisedNow.size === N, 3_600_000);
     const statusAll = since();
     await statusQuiet(coldAudit, 3000, 120_000);
+    clearInterval(heartbeat);
     const coldStatus = statusWrites(auditBetween(coldAudit, (await snapshot()).auditOffset));
     snap = await phase(`cold start: all ${N} announcements correct ${ctlStart.toFixed(2)} s, BIRD holds every route ${birdAll.toFixed(2)} s, every status Advertised ${statusAll.toFixed(2)} s (then until status writes stop: ${since().toFixed(2)} s)`, snap);
 
