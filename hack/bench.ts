@@ -23,7 +23,7 @@ import { core, createReadyPod, createService, ensureNamespace, ensureNode, inPoo
 import { controllerConfig, speakerConfig, startOperator, waitReady, type OperatorProcess } from '../test-e2e/harness/operator';
 import { Informer } from '../operator/kube/informer';
 import { Resources } from '../operator/kube/resources';
-import { auditBetween, describeDelta, finalSample, recordFinal, snapshot, statusWrites, type Snapshot } from './benchProfile';
+import { auditBetween, auditMark, describeDelta, finalSample, recordFinal, snapshot, statusWrites, type AuditMark, type Snapshot } from './benchProfile';
 import { serviceAccountKubeconfig } from '../test-e2e/harness/serviceAccount';
 
 const N = Number(process.env.BENCH_SERVICES ?? 1000);
@@ -174,15 +174,15 @@ async function stopAll(procs: OperatorProcess[]): Promise<void> {
 }
 
 /** Waits until no status write (VipAnnouncement status, VipSpeaker) reached the audit log for quietMs. */
-async function statusQuiet(fromOffset: number, quietMs: number, timeoutMs: number): Promise<void> {
-  let offset = fromOffset;
+async function statusQuiet(from: AuditMark, quietMs: number, timeoutMs: number): Promise<void> {
+  let mark = from;
   let lastWrite = Date.now();
   const deadline = Date.now() + timeoutMs;
   while (Date.now() - lastWrite < quietMs && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 250));
-    const now = (await snapshot()).auditOffset;
-    if (statusWrites(auditBetween(offset, now)).total > 0) lastWrite = Date.now();
-    offset = now;
+    const now = auditMark();
+    if (statusWrites(auditBetween(mark, now)).total > 0) lastWrite = Date.now();
+    mark = now;
   }
 }
 
@@ -247,7 +247,7 @@ async function main(): Promise<void> {
     // BIRD's own routes (the upstream offers) are in the counts too: the bench's come on top.
     const base = await birdCounts();
     let snap = await snapshot();
-    const coldAudit = snap.auditOffset;
+    const coldAudit = snap.audit;
     const coldBird = birdLogOffset();
     const tail = new BirdTail();
     const t0 = performance.now();
@@ -286,7 +286,7 @@ async function main(): Promise<void> {
     const statusAll = since();
     await statusQuiet(coldAudit, 3000, 120_000);
     clearInterval(heartbeat);
-    const coldStatus = statusWrites(auditBetween(coldAudit, (await snapshot()).auditOffset));
+    const coldStatus = statusWrites(auditBetween(coldAudit, auditMark()));
     snap = await phase(`cold start: all ${N} announcements correct ${ctlStart.toFixed(2)} s, BIRD holds every route ${birdAll.toFixed(2)} s, every status Advertised ${statusAll.toFixed(2)} s (then until status writes stop: ${since().toFixed(2)} s)`, snap);
 
     // Per announcement: BIRD's first route for its address → the watch sees Advertised.
@@ -352,7 +352,7 @@ async function main(): Promise<void> {
     await Promise.all(procs.map((p) => waitReady(p, 3_600_000)));
     await until('every status Advertised after the restart', () => advertisedNow.size === N, 3_600_000);
     const restartStatus = (performance.now() - tr) / 1000;
-    await statusQuiet(snap.auditOffset, 3000, 120_000);
+    await statusQuiet(snap.audit, 3000, 120_000);
     await new Promise((r) => setTimeout(r, 5000));
     const withdrawn = birdRouteEvents(restartBird).filter((ev) => ev.action === 'removed' && ourPrefixes.has(ev.prefix));
     snap = await phase(`restart: controller and speakers restarted; all ready and every status Advertised ${restartStatus.toFixed(2)} s; BIRD withdrew ${withdrawn.length} routes`, snap);

@@ -16,11 +16,19 @@ export interface ProcessSample {
   peakRssMB: number;
 }
 
+/**
+ * A place in the audit log: the writes after it belong to the next phase. The API server
+ * rotates the log (100 MB), renaming it: the inode finds the renamed file's rest.
+ */
+export interface AuditMark {
+  ino: number;
+  offset: number;
+}
+
 export interface Snapshot {
   procs: Map<string, ProcessSample>;
   reads: Map<string, number>;
-  /** Byte offset into the audit log: the writes after it belong to the next phase. */
-  auditOffset: number;
+  audit: AuditMark;
 }
 
 export function sampleProcess(pid: number): ProcessSample | undefined {
@@ -78,15 +86,15 @@ async function apiserverReads(): Promise<Map<string, number>> {
   return out;
 }
 
-function auditSize(): number {
+export function auditMark(): AuditMark {
   const file = auditLogPath();
-  return existsSync(file) ? statSync(file).size : 0;
+  if (!existsSync(file)) return { ino: 0, offset: 0 };
+  const st = statSync(file);
+  return { ino: st.ino, offset: st.size };
 }
 
-/** The audit events written between two offsets (whole lines only). */
-export function auditBetween(from: number, to: number): AuditEvent[] {
-  const file = auditLogPath();
-  if (!existsSync(file) || to <= from) return [];
+function readRange(file: string, from: number, to: number): string {
+  if (to <= from) return '';
   const buf = Buffer.alloc(to - from);
   const fd = openSync(file, 'r');
   try {
@@ -94,8 +102,24 @@ export function auditBetween(from: number, to: number): AuditEvent[] {
   } finally {
     closeSync(fd);
   }
+  return buf.toString('utf8');
+}
+
+/** The audit events written between two marks (whole lines only), across a rotation. */
+export function auditBetween(from: AuditMark, to: AuditMark): AuditEvent[] {
+  const file = auditLogPath();
+  if (!existsSync(file)) return [];
+  let text: string;
+  if (from.ino === to.ino) {
+    text = readRange(file, from.offset, to.offset);
+  } else {
+    // Rotated in between: the rest of the renamed file, then the new one from its start.
+    const dir = path.dirname(file);
+    const old = readdirSync(dir).map((f) => path.join(dir, f)).find((f) => f !== file && statSync(f).ino === from.ino);
+    text = (old ? readRange(old, from.offset, statSync(old).size) + '\n' : '') + readRange(file, 0, to.offset);
+  }
   const out: AuditEvent[] = [];
-  for (const line of buf.toString('utf8').split('\n')) {
+  for (const line of text.split('\n')) {
     if (!line) continue;
     try {
       const e = JSON.parse(line) as AuditEvent;
@@ -142,7 +166,7 @@ export async function snapshot(): Promise<Snapshot> {
     const s = sampleProcess(pid);
     if (s !== undefined) procs.set(name, s);
   }
-  return { procs, reads: await apiserverReads(), auditOffset: auditSize() };
+  return { procs, reads: await apiserverReads(), audit: auditMark() };
 }
 
 const mb = (x: number): string => `${x.toFixed(0)}`;
@@ -159,7 +183,7 @@ export function describeDelta(before: Snapshot, after: Snapshot, minReads = 10):
     .filter(([name]) => name.startsWith('bench-'))
     .map(([name, s]) => `${name} ${mb(s.peakRssMB)}`);
   const writes = new Map<string, Map<string, number>>();
-  for (const e of auditBetween(before.auditOffset, after.auditOffset)) {
+  for (const e of auditBetween(before.audit, after.audit)) {
     const byWriter = writes.get(writeKind(e)) ?? new Map<string, number>();
     byWriter.set(writer(e), (byWriter.get(writer(e)) ?? 0) + 1);
     writes.set(writeKind(e), byWriter);
