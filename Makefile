@@ -1,7 +1,7 @@
 # vip-announcer — the stable way in. Every target installs what it needs.
 #   make demo    boot the lab and run vip-announcer against it (local, no cluster needed)
 #   make test    lint, typecheck, unit tests, alert rules (promtool), then end-to-end tests on the real lab
-#   make bench   benchmark figures on the lab (1,000 Services)
+#   make bench   benchmark figures on the lab (1,000 Services × 3 nodes; BENCH_SERVICES=10000, LAB_NODE_COUNT=20)
 #   make lab-up / lab-down      the lab alone (source .lab/env to drive it)
 #   make install deploy         CRDs, then RBAC + controller, into the cluster of $KUBECONFIG
 #   make manifests              copy crds/ into config/crd/bases (kustomize needs it there)

@@ -1,43 +1,61 @@
-// make bench: figures on the real lab (run through hack/bench.sh, which boots it).
-//   1. controller: time from start to every announcement correct, N pre-existing Services
-//   2. controller: p50/p99 from a Service change to the VipAnnouncement update
-//   3. speakers:   time from start until BIRD holds every route, and until every status says Advertised
-//   4. speakers:   p50/p99 from a Service change to the route change in BIRD
+// make bench: figures on the real lab (run through hack/bench.sh, which boots it), issue 13's shapes:
+// 1,000 Services × 3 nodes (default), BENCH_SERVICES=10000, LAB_NODE_COUNT=20.
+//   cold start: controller and speakers start together, N Services with ready endpoints and no
+//     VipAnnouncement yet → every announcement correct, BIRD holds every route, every status
+//     Advertised; per announcement BIRD's route → Advertised; status writes meanwhile
+//   changes: Service change → VipAnnouncement update, → route change in BIRD (p50/p99)
+//   restart: controller and speakers restart, gobgpd keeps running → withdrawals in BIRD meanwhile
+// Each phase prints CPU seconds and peak RSS per process, and the API writes by verb (audit log);
+// the end prints a goals table (met / missed, never tuned by measuring something else).
 // BENCH_SERVICES (default 1000) and BENCH_CHANGES (default 100) size it. BENCH_POOLS=1: the
 // Services request nothing and get their addresses from a VipPool (198.20.0.0/16); the changes
 // request addresses of a second pool (198.18.0.0/15, autoAssign false).
 // The controller and the speakers run as in a cluster: with tokens of their own
-// ServiceAccounts under the shipped config/rbac, not as the lab's admin.
+// ServiceAccounts under the shipped config/rbac, not as the lab's admin, and the speakers keep
+// their routes on SIGTERM (withdrawOnShutdown false, what the installer renders for a rollout).
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import path from 'node:path';
 import type { VipAnnouncement } from '../operator/api/types';
-import { birdNextHops, birdc } from '../test-e2e/harness/bird';
-import { kubectl, lab, REPO_ROOT, waitFor } from '../test-e2e/harness/lab';
+import { birdLogOffset, birdLogSince, birdNextHops, birdc } from '../test-e2e/harness/bird';
+import { kubectl, lab, REPO_ROOT, waitFor, type LabNode } from '../test-e2e/harness/lab';
 import { core, createReadyPod, createService, ensureNamespace, ensureNode, inPool, kubeConfig } from '../test-e2e/harness/kube';
 import { controllerConfig, speakerConfig, startOperator, waitReady, type OperatorProcess } from '../test-e2e/harness/operator';
-import path from 'node:path';
 import { Informer } from '../operator/kube/informer';
 import { Resources } from '../operator/kube/resources';
-import { describeDelta, snapshot, type Snapshot } from './benchProfile';
+import { auditBetween, auditMark, describeDelta, finalSample, recordFinal, snapshot, statusWrites, type AuditMark, type Snapshot } from './benchProfile';
 import { serviceAccountKubeconfig } from '../test-e2e/harness/serviceAccount';
 
 const N = Number(process.env.BENCH_SERVICES ?? 1000);
 const CHANGES = Number(process.env.BENCH_CHANGES ?? 100);
+/** Services (and their Pods) created at once: the API server, not the bench, should be the limit. */
+const CREATE_CONCURRENCY = Number(process.env.BENCH_CREATE_CONCURRENCY ?? 32);
 /** BENCH_CPU_PROFILE_DIR=dir: the operator processes write V8 CPU profiles there on exit. */
 const PROFILE = process.env.BENCH_CPU_PROFILE_DIR ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE_DIR}`] } : {};
 const NS = `bench-${Date.now().toString(36)}`;
 const POOLS = process.env.BENCH_POOLS === '1';
 const vip = (i: number): string => `198.18.${Math.floor(i / 250)}.${(i % 250) + 1}`;
 const moved = (i: number): string => `198.19.${Math.floor(i / 250)}.${(i % 250) + 1}`;
+const podIP = (i: number): string => `10.250.${Math.floor(i / 250)}.${(i % 250) + 1}`;
 
 function pct(xs: number[], p: number): number {
+  if (xs.length === 0) return NaN;
   const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
 }
+
+const loadavg = (): string => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
 // Observed through a watch: polling LISTs of 1,000 objects would load the API
 // server more than the operator does and distort the figures.
 let announcements: Informer<VipAnnouncement>;
 const listVAs = (): VipAnnouncement[] => announcements.list();
+const keyOf = (va: VipAnnouncement): string => `${va.metadata.namespace ?? ''}/${va.metadata.name}`;
+const isAdvertised = (va: VipAnnouncement): boolean => va.status?.conditions?.some((c) => c.type === 'Advertised' && c.status === 'True') ?? false;
+
+/** Announcements whose status says Advertised now, and when each first did (epoch ms, seen by the watch). */
+const advertisedNow = new Set<string>();
+const advertisedSince = new Map<string, number>();
 
 /** BIRD's "N of N routes for M networks" for IPv4: cheap enough to ask every few ms. */
 async function birdCounts(): Promise<{ routes: number; networks: number }> {
@@ -46,12 +64,74 @@ async function birdCounts(): Promise<{ routes: number; networks: number }> {
   return { routes: Number(m?.[1] ?? 0), networks: Number(m?.[2] ?? 0) };
 }
 
-/** The operator processes of the run: a wait ends at once, with its log, when one of them died. */
-const procs: OperatorProcess[] = [];
+// BIRD's route log (hack/lab.sh: `debug { routes }`), e.g.
+//   2026-11-30 12:47:09.123 <TRACE> node_1.ipv4 > added [best] 198.18.0.1/32 unicast
+const ROUTE_LINE = /^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?) <TRACE> (node_\d+)\.ipv4 > (added|updated|removed|ignored)(?: \[[^\]]*\])? (\S+)/;
+
+interface RouteEvent { at: number; protocol: string; action: string; prefix: string }
+
+function birdRouteEvents(offset: number): RouteEvent[] {
+  const out: RouteEvent[] = [];
+  for (const line of birdLogSince(offset)) {
+    const m = ROUTE_LINE.exec(line);
+    // BIRD logs local time, as this process reads a date without a zone.
+    if (m) out.push({ at: new Date(m[1].replace(' ', 'T')).getTime(), protocol: m[2], action: m[3], prefix: m[4] });
+  }
+  return out;
+}
+
+/**
+ * Follows BIRD's route log as BIRD writes it: which sessions hold each prefix now, and when
+ * (BIRD's own millisecond timestamps). Reading a file costs the bench far less than starting
+ * birdc every few ms, which on 2 cores would compete with the processes being measured.
+ */
+class BirdTail {
+  private offset = birdLogOffset();
+  private rest = '';
+  private readonly file = path.join(lab().dir, 'logs', 'bird-routes.log');
+  /** prefix → the protocols (node sessions) holding it. */
+  readonly held = new Map<string, Set<string>>();
+  /** prefix → when the latest added/updated/removed event for it happened (epoch ms). */
+  readonly lastAt = new Map<string, number>();
+
+  poll(): void {
+    const size = existsSync(this.file) ? statSync(this.file).size : 0;
+    if (size <= this.offset) return;
+    const buf = Buffer.alloc(size - this.offset);
+    const fd = openSync(this.file, 'r');
+    try {
+      readSync(fd, buf, 0, buf.length, this.offset);
+    } finally {
+      closeSync(fd);
+    }
+    this.offset = size;
+    const lines = (this.rest + buf.toString('utf8')).split('\n');
+    this.rest = lines.pop() ?? '';
+    for (const line of lines) {
+      const m = ROUTE_LINE.exec(line);
+      if (!m || m[3] === 'ignored') continue;
+      const set = this.held.get(m[4]) ?? new Set<string>();
+      if (m[3] === 'removed') set.delete(m[2]);
+      else set.add(m[2]);
+      this.held.set(m[4], set);
+      this.lastAt.set(m[4], new Date(m[1].replace(' ', 'T')).getTime());
+    }
+  }
+
+  /** Prefixes held by exactly `hops` sessions. */
+  fullyHeld(hops: number): number {
+    let n = 0;
+    for (const set of this.held.values()) if (set.size === hops) n++;
+    return n;
+  }
+}
+
+/** The operator processes running now: a wait ends at once, with its log, when one of them died. */
+let live: OperatorProcess[] = [];
 
 async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs: number, intervalMs = 20): Promise<void> {
   await waitFor(what, async () => {
-    const dead = procs.find((p) => p.exited());
+    const dead = live.find((p) => p.exited());
     if (dead) return dead;
     return (await check()) ? 'ok' : false;
   }, { timeoutMs, intervalMs }).then((r) => {
@@ -66,7 +146,6 @@ async function phase(label: string, since: Snapshot): Promise<Snapshot> {
   return now;
 }
 
-
 /** Automatic allocation from one pool; the changes' requests inside another that allocates nothing itself. */
 async function createPools(): Promise<void> {
   const pool = (name: string, addresses: string[], autoAssign: boolean): object => ({
@@ -76,109 +155,251 @@ async function createPools(): Promise<void> {
   await kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [pool('auto', ['198.20.0.0/16'], true), pool('requests', ['198.18.0.0/15'], false)] }));
 }
 
-async function changeLatencies(label: string, observe: (i: number) => Promise<boolean>): Promise<number[]> {
-  const out: number[] = [];
-  for (let k = 0; k < CHANGES; k++) {
-    const i = k % N;
-    const t0 = performance.now();
-    await core().patchNamespacedService(`svc-${i}`, NS, { metadata: { annotations: { 'vipannouncer.io/loadBalancerIPs': k % 2 === 0 ? moved(i) : vip(i) } } },
-      undefined, undefined, undefined, undefined, undefined, { headers: { 'Content-Type': 'application/merge-patch+json' } });
-    await until(`${label} change ${k}`, () => observe(k), 30_000, 2);
-    out.push(performance.now() - t0);
+let controllerCreds: { kubeconfig: string };
+let speakerCreds: { kubeconfig: string };
+
+/** The controller and one speaker per node, started together (suffix names a restart's processes). */
+async function startAll(nodes: LabNode[], suffix: string): Promise<OperatorProcess[]> {
+  return Promise.all([
+    startOperator(`bench-controller${suffix}`, 'controller', controllerConfig(), { ...PROFILE, ...controllerCreds }),
+    ...nodes.map((n) => startOperator(`bench-speaker-${n.name}${suffix}`, 'speaker',
+      speakerConfig(n, { driftCheckPeriod: '30s', withdrawOnShutdown: false }), { ...PROFILE, ...speakerCreds })),
+  ]);
+}
+
+/** SIGTERM each process after sampling it: VmHWM is its peak RSS over its whole life. */
+async function stopAll(procs: OperatorProcess[]): Promise<void> {
+  for (const p of procs) if (!p.exited()) recordFinal(p.name, p.pid);
+  await Promise.all(procs.map((p) => p.stop()));
+}
+
+/** Waits until no status write (VipAnnouncement status, VipSpeaker) reached the audit log for quietMs. */
+async function statusQuiet(from: AuditMark, quietMs: number, timeoutMs: number): Promise<void> {
+  let mark = from;
+  let lastWrite = Date.now();
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() - lastWrite < quietMs && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 250));
+    const now = auditMark();
+    if (statusWrites(auditBetween(mark, now)).total > 0) lastWrite = Date.now();
+    mark = now;
   }
-  return out;
+}
+
+interface GoalRow { figure: string; measured: string; goal: string; verdict: string }
+const goals: GoalRow[] = [];
+function goal(figure: string, measured: string, goalText: string | undefined, met: boolean | undefined): void {
+  goals.push({ figure, measured, goal: goalText ?? '—', verdict: goalText === undefined || met === undefined ? 'no goal here' : met ? 'met' : 'MISSED' });
 }
 
 async function main(): Promise<void> {
+  const tBench = performance.now();
   const l = lab();
+  const nodes = l.nodes;
+  const shape = `${N.toLocaleString('en')} × ${nodes.length}`;
+  console.log(`bench ${shape}${POOLS ? ' (addresses from a VipPool)' : ''}; load average at start ${loadavg()}`);
   await kubectl(['apply', '-f', path.join(REPO_ROOT, 'crds')]);
   await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/vipannouncements.vipannouncer.io']);
-  for (const n of l.nodes) await ensureNode(n.name, n.address);
+  for (const n of nodes) await ensureNode(n.name, n.address);
   await ensureNamespace(NS);
   await ensureNamespace('vip-announcer');
   await kubectl(['apply', '-k', path.join(REPO_ROOT, 'config', 'rbac')]);
   if (POOLS) await createPools();
-  const controllerCreds = { kubeconfig: await serviceAccountKubeconfig('vip-announcer', 'vip-announcer-controller', '2h') };
-  const speakerCreds = { kubeconfig: await serviceAccountKubeconfig('vip-announcer', 'vip-announcer-speaker', '2h') };
-  console.log(`creating ${N} LoadBalancer Services with a Ready pod each (Cluster policy${POOLS ? ', addresses from a pool' : ''}) …`);
+  controllerCreds = { kubeconfig: await serviceAccountKubeconfig('vip-announcer', 'vip-announcer-controller', '4h') };
+  speakerCreds = { kubeconfig: await serviceAccountKubeconfig('vip-announcer', 'vip-announcer-speaker', '4h') };
+
+  const tCreate = performance.now();
+  console.log(`creating ${N} LoadBalancer Services with a Ready pod each (Cluster policy${POOLS ? ', addresses from a pool' : ''}), ${CREATE_CONCURRENCY} at a time …`);
   const idx = Array.from({ length: N }, (_, i) => i);
-  await inPool(idx, 24, async (i) => {
-    await createService({ namespace: NS, name: `svc-${i}`, policy: 'Cluster', annotations: POOLS ? {} : { 'vipannouncer.io/loadBalancerIPs': vip(i) } });
-    await createReadyPod({ namespace: NS, name: `pod-${i}`, app: `svc-${i}`, node: l.nodes[i % l.nodes.length].name, ip: `10.250.${Math.floor(i / 250)}.${(i % 250) + 1}` });
+  await inPool(idx, CREATE_CONCURRENCY, async (i) => {
+    await Promise.all([
+      createService({ namespace: NS, name: `svc-${i}`, policy: 'Cluster', annotations: POOLS ? {} : { 'vipannouncer.io/loadBalancerIPs': vip(i) } }),
+      createReadyPod({ namespace: NS, name: `pod-${i}`, app: `svc-${i}`, node: nodes[i % nodes.length].name, ip: podIP(i) }),
+    ]);
   });
-  await waitFor('every EndpointSlice', async () => {
-    const slices = (await kubectl(['get', 'endpointslices', '-n', NS, '-o', 'name'])).split('\n').filter(Boolean);
-    return slices.length >= N;
-  }, { timeoutMs: 300_000 });
+  console.log(`  created in ${((performance.now() - tCreate) / 1000).toFixed(1)} s; waiting for ${N} EndpointSlices with a ready endpoint …`);
+  // Polled every few seconds: a LIST of 10,000 slices is not free, and setup is not measured.
+  let readySlices = 0;
+  await waitFor(`${N} EndpointSlices with a ready endpoint`, async () => {
+    const out = await kubectl(['get', 'endpointslices', '-n', NS, '-o', 'jsonpath={range .items[*]}{.endpoints[*].conditions.ready}{"\\n"}{end}']);
+    readySlices = out.split('\n').filter((s) => s.includes('true')).length;
+    return readySlices >= N;
+  }, { timeoutMs: 3_600_000, intervalMs: 3000 });
+  console.log(`  setup done in ${((performance.now() - tCreate) / 1000).toFixed(1)} s`);
 
   announcements = new Informer<VipAnnouncement>(kubeConfig(), Resources.vipAnnouncements, { namespace: NS });
+  let vaWatch: ((va: VipAnnouncement) => void) | undefined;
+  announcements.onChange((type, va) => {
+    const key = keyOf(va);
+    if (type !== 'DELETED' && isAdvertised(va)) {
+      advertisedNow.add(key);
+      if (!advertisedSince.has(key)) advertisedSince.set(key, Date.now());
+    } else advertisedNow.delete(key);
+    if (type !== 'DELETED') vaWatch?.(va);
+  });
   announcements.start();
   await announcements.whenSynced();
 
+  let procs: OperatorProcess[] = [];
   try {
-    // 1. controller start → all announcements correct.
+    // ---- cold start: controller and speakers together, no VipAnnouncement yet.
+    const wantHops = nodes.length;
+    // BIRD's own routes (the upstream offers) are in the counts too: the bench's come on top.
+    const base = await birdCounts();
     let snap = await snapshot();
+    const coldAudit = snap.audit;
+    const coldBird = birdLogOffset();
+    const tail = new BirdTail();
     const t0 = performance.now();
-    const ctl = await startOperator('bench-controller', 'controller', controllerConfig(), { ...PROFILE, ...controllerCreds });
-    procs.push(ctl);
-    await until('all announcements', () => {
+    const t0Epoch = Date.now();
+    procs = await startAll(nodes, '');
+    live = procs;
+    const since = (): number => (performance.now() - t0) / 1000;
+    // Progress at big shapes: a run stopped by a deadline still says how far it got.
+    const heartbeat = setInterval(() => {
+      tail.poll();
+      console.log(`    … ${since().toFixed(0)} s: ${listVAs().length} announcements, BIRD holds ${tail.fullyHeld(wantHops)} prefixes from every node, ${advertisedNow.size} Advertised; load ${loadavg()}`);
+    }, 30_000);
+    let ctlStart = NaN;
+    let birdAll = NaN;
+    // Both clocks run at once: the controller's figure is not delayed by waiting for BIRD.
+    const ctlDone = until('all announcements', () => {
       const vas = listVAs();
       return vas.length === N && vas.every((v) => (v.spec.endpoints?.serving ?? 0) > 0 && v.spec.addresses?.length === 1);
-    }, 300_000, 5);
-    const ctlStart = (performance.now() - t0) / 1000;
-    snap = await phase(`controller: start → all ${N} announcements correct: ${ctlStart.toFixed(2)} s`, snap);
-    await waitReady(ctl);
-    await until('controller idle (ingress and summaries written)', () => listVAs().every((v) => (v.status?.conditions?.length ?? 0) > 0), 300_000);
-    snap = await phase(`controller: then until every summary is written: ${((performance.now() - t0) / 1000).toFixed(2)} s`, snap);
-
-    // 2. Service change → VipAnnouncement update.
-    const ctlLat = await changeLatencies('controller', (k) => {
-      const i = k % N;
-      const va = announcements.get(`${NS}/svc-${i}`);
-      return Promise.resolve(va?.spec.addresses?.[0] === (k % 2 === 0 ? moved(i) : vip(i)));
-    });
-    snap = await phase(`controller: ${CHANGES} changes`, snap);
-
-    // 3. speakers start → BIRD holds every route; → every status Advertised.
-    const t1 = performance.now();
-    for (let i = 0; i < l.nodes.length; i++) procs.push(await startOperator(`bench-speaker-${l.nodes[i].name}`, 'speaker', speakerConfig(l.nodes[i], { driftCheckPeriod: '30s' }), { ...PROFILE, ...speakerCreds }));
-    const wantHops = l.nodes.length;
-    await until('BIRD to hold every route', async () => {
-      const c = await birdCounts();
-      return c.networks === N && c.routes === N * wantHops;
-    }, 300_000);
-    const birdAll = (performance.now() - t1) / 1000;
+    }, 3_600_000, 20).then(() => { ctlStart = since(); });
+    await until('BIRD to hold every route', () => {
+      tail.poll();
+      return tail.fullyHeld(wantHops) >= N;
+    }, 3_600_000, 5);
+    // When BIRD logged the last route in (its clock), not when this process noticed.
+    birdAll = (Math.max(...tail.lastAt.values()) - t0Epoch) / 1000;
+    await ctlDone;
+    const c = await birdCounts();
+    if (c.networks !== base.networks + N || c.routes !== base.routes + N * wantHops) {
+      throw new Error(`BIRD's log says every route is in, its table says ${c.routes - base.routes} routes for ${c.networks - base.networks} networks`);
+    }
     // The count says how many; this says they are the right ones.
     const hops = await birdNextHops();
     const wrong = listVAs().filter((va) => (hops.get(`${va.spec.addresses?.[0] ?? ''}/32`) ?? []).length !== wantHops);
     if (wrong.length > 0) throw new Error(`BIRD lacks next hops for ${wrong.length} VIPs, e.g. ${wrong[0].metadata.name}`);
-    snap = await phase(`speakers: start → BIRD holds all routes: ${birdAll.toFixed(2)} s`, snap);
-    await until('every status Advertised', () => {
-      return listVAs().every((v) => v.status?.conditions?.some((c) => c.type === 'Advertised' && c.status === 'True') ?? false);
-    }, 300_000);
-    const statusAll = (performance.now() - t1) / 1000;
-    snap = await phase(`speakers: start → every status Advertised: ${statusAll.toFixed(2)} s`, snap);
+    await until('every status Advertised', () => advertisedNow.size === N, 3_600_000);
+    const statusAll = since();
+    await statusQuiet(coldAudit, 3000, 120_000);
+    clearInterval(heartbeat);
+    const coldStatus = statusWrites(auditBetween(coldAudit, auditMark()));
+    snap = await phase(`cold start: all ${N} announcements correct ${ctlStart.toFixed(2)} s, BIRD holds every route ${birdAll.toFixed(2)} s, every status Advertised ${statusAll.toFixed(2)} s (then until status writes stop: ${since().toFixed(2)} s)`, snap);
 
-    // 4. Service change → route change in BIRD.
-    const routeLat = await changeLatencies('route', async (k) => {
-      const i = k % N;
+    // Per announcement: BIRD's first route for its address → the watch sees Advertised.
+    const firstHeld = new Map<string, number>();
+    for (const ev of birdRouteEvents(coldBird)) {
+      if ((ev.action === 'added' || ev.action === 'updated') && !firstHeld.has(ev.prefix)) firstHeld.set(ev.prefix, ev.at);
+    }
+    const lag: number[] = [];
+    let unmatched = 0;
+    for (const va of listVAs()) {
+      const held = firstHeld.get(`${va.spec.addresses?.[0] ?? ''}/32`);
+      const adv = advertisedSince.get(keyOf(va));
+      if (held === undefined || adv === undefined || held < t0Epoch - 1000) unmatched++;
+      else lag.push((adv - held) / 1000);
+    }
+    if (unmatched > 0) console.log(`    (${unmatched} announcements without a BIRD route or an Advertised time in the log: left out of the per-announcement figure)`);
+
+    // ---- changes: Service change → announcement, → route in BIRD.
+    const ctlLat: number[] = [];
+    const routeLat: number[] = [];
+    // Change k moves Service k/2 away (even k) and back (odd k): every change is a real one.
+    for (let k = 0; k < CHANGES; k++) {
+      const i = Math.floor(k / 2) % N;
       const want = k % 2 === 0 ? moved(i) : vip(i);
-      const out = await birdc('show', 'route', `${want}/32`);
-      return (out.match(/\[node_/g)?.length ?? 0) === wantHops;
-    });
-    await phase(`end to end: ${CHANGES} changes`, snap);
+      let vaAt: number | undefined;
+      vaWatch = (va): void => {
+        if (vaAt === undefined && va.metadata.name === `svc-${i}` && va.spec.addresses?.[0] === want) vaAt = performance.now();
+      };
+      // The previous change's withdrawal of this address must be through first, or its
+      // routes, not yet gone, would count as this change's.
+      await until(`${want} withdrawn before change ${k}`, () => {
+        tail.poll();
+        return (tail.held.get(`${want}/32`)?.size ?? 0) === 0;
+      }, 30_000, 5);
+      const tc = performance.now();
+      const tcEpoch = Date.now();
+      await core().patchNamespacedService(`svc-${i}`, NS, { metadata: { annotations: { 'vipannouncer.io/loadBalancerIPs': want } } },
+        undefined, undefined, undefined, undefined, undefined, { headers: { 'Content-Type': 'application/merge-patch+json' } });
+      await until(`route change ${k}`, () => {
+        tail.poll();
+        return tail.held.get(`${want}/32`)?.size === wantHops;
+      }, 30_000, 2);
+      routeLat.push((tail.lastAt.get(`${want}/32`) ?? NaN) - tcEpoch);
+      await until(`announcement change ${k}`, () => vaAt !== undefined, 30_000, 2);
+      ctlLat.push((vaAt ?? NaN) - tc);
+    }
+    vaWatch = undefined;
+    snap = await phase(`changes: ${CHANGES} Service changes`, snap);
+    // Every status true again before the restart, so the restart starts from a settled state.
+    await until('every status Advertised after the changes', () => advertisedNow.size === N, 300_000);
 
+    // ---- restart: controller and speakers stop (SIGTERM) and start again; gobgpd keeps running.
+    const ourPrefixes = new Set(listVAs().map((va) => `${va.spec.addresses?.[0] ?? ''}/32`));
+    const restartBird = birdLogOffset();
+    const first = procs;
+    await stopAll(first);
+    const tr = performance.now();
+    procs = await startAll(nodes, '-r');
+    live = procs;
+    // Until the restarted processes are ready and every status says Advertised, their status
+    // writes stopped, and past the End-of-RIB exchange: a stale route a new session did not
+    // refresh would be gone by then.
+    await Promise.all(procs.map((p) => waitReady(p, 3_600_000)));
+    await until('every status Advertised after the restart', () => advertisedNow.size === N, 3_600_000);
+    const restartStatus = (performance.now() - tr) / 1000;
+    await statusQuiet(snap.audit, 3000, 120_000);
+    await new Promise((r) => setTimeout(r, 5000));
+    const withdrawn = birdRouteEvents(restartBird).filter((ev) => ev.action === 'removed' && ourPrefixes.has(ev.prefix));
+    snap = await phase(`restart: controller and speakers restarted; all ready and every status Advertised ${restartStatus.toFixed(2)} s; BIRD withdrew ${withdrawn.length} routes`, snap);
+    await stopAll(procs);
+    live = [];
+
+    // ---- figures.
+    const peak = (name: string): number => finalSample(name)?.peakRssMB ?? NaN;
+    const ctlPeak = Math.max(peak('bench-controller'), peak('bench-controller-r'));
+    const spkPeaks = nodes.map((n) => Math.max(peak(`bench-speaker-${n.name}`), peak(`bench-speaker-${n.name}-r`)));
+    const spkPeak = Math.max(...spkPeaks);
+    const cpu = (name: string): number => finalSample(name)?.cpuSeconds ?? NaN;
     const ms = (x: number): string => `${x.toFixed(1)} ms`;
+    const s = (x: number): string => `${x.toFixed(2)} s`;
+    const is = (services: number, n: number): boolean => N === services && nodes.length === n;
+
+    goal('controller: start → all announcements correct', s(ctlStart), '< 5 s', ctlStart < 5);
+    goal('controller: Service change → announcement p99', `p50 ${ms(pct(ctlLat, 50))}, p99 ${ms(pct(ctlLat, 99))}`, '≤ 100 ms', pct(ctlLat, 99) <= 100);
+    const firstGoal = is(1000, 3) ? 2 : is(10000, 3) ? 30 : is(1000, 20) ? 5 : undefined;
+    goal('1. first install → BIRD holds every route', s(birdAll), firstGoal === undefined ? undefined : `≤ ${firstGoal} s`, firstGoal === undefined ? undefined : birdAll <= firstGoal);
+    goal('2. restart (gobgpd keeps running) → routes withdrawn in BIRD', String(withdrawn.length), '0', withdrawn.length === 0);
+    goal('3. BIRD holds a route → Advertised, p50', s(pct(lag, 50)), '≤ 0.5 s', pct(lag, 50) <= 0.5);
+    goal('3. BIRD holds a route → Advertised, p99', s(pct(lag, 99)), '≤ 2 s', pct(lag, 99) <= 2);
+    if (nodes.length >= 20) {
+      goal('4. speakers\' start → every status true', s(statusAll), '≤ 10 s', statusAll <= 10);
+    } else {
+      goal('4. speakers\' start → every status true', `${s(statusAll)} (${s(statusAll - birdAll)} after BIRD held every route)`, '≤ 5 s after BIRD', statusAll - birdAll <= 5);
+    }
+    const statusKinds = [...coldStatus.byKind].map(([k, n]) => `${k} ${n}`).join(', ');
+    goal('5. status writes at a cold start', `${coldStatus.total} (${statusKinds || 'none'})`, is(1000, 3) ? '≤ 1,100' : undefined, is(1000, 3) ? coldStatus.total <= 1100 : undefined);
+    goal('6. Service change → route change in BIRD, p99', `p50 ${ms(pct(routeLat, 50))}, p99 ${ms(pct(routeLat, 99))}`, '≤ 100 ms', pct(routeLat, 99) <= 100);
+    const rssGoal = N >= 10000;
+    goal('7. peak RSS: controller', `${ctlPeak.toFixed(0)} MB`, rssGoal ? '≤ 150 MB' : undefined, rssGoal ? ctlPeak <= 150 : undefined);
+    goal('7. peak RSS: each speaker (max)', `${spkPeak.toFixed(0)} MB (min ${Math.min(...spkPeaks).toFixed(0)})`, rssGoal ? '≤ 100 MB' : undefined, rssGoal ? spkPeak <= 100 : undefined);
+
     console.log('');
-    console.log(`vip-announcer benchmark on this machine (${N} Services${POOLS ? ' with addresses from a VipPool' : ''}, ${CHANGES} changes each)`);
-    console.log(`  controller: start → all ${N} announcements correct:      ${ctlStart.toFixed(2)} s   (goal < 5 s)`);
-    console.log(`  controller: Service change → announcement  p50 ${ms(pct(ctlLat, 50))}  p99 ${ms(pct(ctlLat, 99))}   (goal p99 < 100 ms)`);
-    console.log(`  speakers:   start → BIRD holds all ${N} routes (ECMP x${wantHops}): ${birdAll.toFixed(2)} s   (goal < 5 s)`);
-    console.log(`  speakers:   start → every status Advertised:            ${statusAll.toFixed(2)} s`);
-    console.log(`  end to end: Service change → route in BIRD  p50 ${ms(pct(routeLat, 50))}  p99 ${ms(pct(routeLat, 99))}   (goal p99 < 250 ms)`);
+    console.log(`vip-announcer benchmark, ${shape}${POOLS ? ' with addresses from a VipPool' : ''}, ${CHANGES} changes; ${((performance.now() - tBench) / 1000).toFixed(0)} s; load average at end ${loadavg()}`);
+    console.log(`  CPU s over the run: controller ${cpu('bench-controller').toFixed(1)} + restart ${cpu('bench-controller-r').toFixed(1)}; speakers ${nodes.map((n) => `${cpu(`bench-speaker-${n.name}`).toFixed(1)}+${cpu(`bench-speaker-${n.name}-r`).toFixed(1)}`).join(', ')}`);
+    const w = [Math.max(...goals.map((g) => g.figure.length)), Math.max(...goals.map((g) => g.measured.length)), Math.max(...goals.map((g) => g.goal.length))];
+    const row = (a: string, b: string, c: string, d: string): string => `  ${a.padEnd(w[0])} | ${b.padEnd(w[1])} | ${c.padEnd(w[2])} | ${d}`;
+    console.log(row('figure', 'measured', 'goal', 'verdict'));
+    console.log(row('-'.repeat(w[0]), '-'.repeat(w[1]), '-'.repeat(w[2]), '-------'));
+    for (const g of goals) console.log(row(g.figure, g.measured, g.goal, g.verdict));
   } finally {
+    vaWatch = undefined;
     await announcements.stop();
-    await Promise.all(procs.map((p) => p.stop()));
+    await stopAll(procs);
   }
 }
 
