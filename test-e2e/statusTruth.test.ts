@@ -202,6 +202,29 @@ describe('status truth', () => {
     }
   });
 
+  it('a speaker stopped keeping its routes (a rollout, no withdrawOnShutdown): its node keeps counting, as BIRD keeps the routes', async () => {
+    const want = [row(n1, '198.40.0.3'), row(n2, '198.40.0.3'), ...nodes.map((n) => row(n, CLUSTER))];
+    const old = speakers.get(n2.name);
+    assert.ok(old);
+    assert.equal(await old.stop(), 0);
+    const kept = await startOperator(`truth-speaker-${n2.name}-kept`, 'speaker', speakerConfig(n2, { withdrawOnShutdown: false }));
+    speakers.set(n2.name, kept);
+    await waitReady(kept);
+    await waitUntilNoMismatch('status and BIRD to agree with node 2 back', () => truthMismatch(nodes, want), { timeoutMs: 60_000 });
+    assert.equal(await kept.stop(), 0);
+    speakers.delete(n2.name);
+    assert.equal((await getSpeaker(n2.name)).status?.phase, 'Running', 'a stop that keeps the routes leaves the report Running');
+    // Well under the 30 s staleness: gobgpd still originates node 2's routes, so status must keep counting it.
+    const until = Date.now() + 5_000;
+    while (Date.now() < until) {
+      assert.equal(await truthMismatch(nodes, want), '', 'status and BIRD disagree while node 2\'s speaker is away');
+      assert.equal((await getVA('cluster'))?.status?.advertisedBy, 3, 'node 2 still counts');
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    await waitReady(await startSpeaker(n2));
+    await waitUntilNoMismatch('status and BIRD to agree with node 2\'s speaker back', () => truthMismatch(nodes, want), { timeoutMs: 60_000 });
+  });
+
   it('a speaker stopped for good: its node stops counting at once', async () => {
     const s3 = speakers.get(n3.name);
     assert.ok(s3);

@@ -47,7 +47,7 @@ export interface ReportException {
 }
 
 export interface VipSpeakerStatus {
-  /** Running, or Stopped by a graceful shutdown (the node then counts for no announcement). */
+  /** Running, or Stopped by a shutdown that withdrew its routes (the node then counts for no announcement; a stop that keeps them leaves Running). */
   phase?: 'Running' | 'Stopped';
   /** Whether gobgpd answered the last read; false: every session shows Unknown. */
   gobgpReachable?: boolean;

@@ -461,11 +461,11 @@ void describe('speaker shutdown', () => {
     assert.equal(h.router.activeWatches, 0);
   });
 
-  void test('no withdrawOnShutdown: paths stay for graceful restart, the report still says Stopped, router closed', async () => {
+  void test('no withdrawOnShutdown: paths stay for graceful restart, the report stays Running (no write), router closed', async () => {
     const h = await stopped(false);
     assert.deepEqual(h.router.calls, ['close()']);
     assert.deepEqual(h.localPrefixes(), ['203.0.113.10/32', '203.0.113.11/32']);
-    assert.equal(h.lastReport().phase, 'Stopped');
+    assert.deepEqual(h.statusWrites(), [], 'the report is left as it was (Running)');
     assert.equal(h.router.closed, true);
   });
 

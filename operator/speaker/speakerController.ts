@@ -554,8 +554,12 @@ class SpeakerReconciler {
     const ms = this.deps.shutdownDeadlineMs ?? SHUTDOWN_DEADLINE_MS;
     const deadline = scopedSignal(systemClock, ms, []);
     try {
-      if (this.cfg.withdrawOnShutdown) await this.withdrawWithinDeadline(deadline.signal, ms);
-      else this.log.info('keeping routes in gobgpd on shutdown (graceful restart)');
+      if (!this.cfg.withdrawOnShutdown) {
+        // gobgpd keeps the routes and the router holds them: the report stays true as it is.
+        this.log.info('keeping routes in gobgpd on shutdown (graceful restart); this node counts until its report goes stale');
+        return;
+      }
+      await this.withdrawWithinDeadline(deadline.signal, ms);
       await untilAborted(this.markStopped(deadline.signal), deadline.signal).catch((err: unknown) => {
         this.log.warn('could not mark this node\'s VipSpeaker Stopped; the controller stops counting it once its heartbeat is stale', { deadlineMs: ms, ...errorFields(err) });
       });
@@ -583,9 +587,10 @@ class SpeakerReconciler {
   }
 
   /**
-   * Only after the withdrawal: until then the report truthfully says "advertised". Stopped
-   * nodes count for no announcement, whether their routes were withdrawn or kept for
-   * graceful restart: nobody vouches for them any more.
+   * Only after the withdrawal: until then the report truthfully says "advertised". A stop
+   * that keeps the routes (graceful restart, a rollout) leaves the report Running instead:
+   * gobgpd still originates them and the router holds them; the next speaker takes the report
+   * over, and a speaker that never comes back goes stale after three heartbeats.
    */
   private async markStopped(signal: AbortSignal): Promise<void> {
     if (!this.written) return;
