@@ -96,7 +96,9 @@ stop_proc() {
 wait_for() {
   local what="$1" name="$2" deadline=$((SECONDS + $3)); shift 3
   until "$@" >/dev/null 2>&1; do
-    if ! is_running "$name"; then
+    # Checked twice: right after the start, /proc/PID/cmdline can read empty while nohup and
+    # setsid exec the binary, which looked like an exit.
+    if ! is_running "$name" && sleep 0.5 && ! is_running "$name"; then
       log "$what exited; last lines of $LOGS/$name.log:"; tail -20 "$LOGS/$name.log" >&2 || true
       return 1
     fi
