@@ -35,6 +35,8 @@ export class FakeRouter implements BgpRouter {
   /** The gRPC code of those failures (14 UNAVAILABLE; 12 UNIMPLEMENTED for a daemon of the other API). */
   failingCode = 14;
   closed = false;
+  /** Prefixes gobgpd has "not sent yet": left out of every adj-RIB-out (tests of the settle logic). */
+  readonly unsent = new Set<string>();
   private readonly watches = new Set<PeerWatch>();
   private nextUuid = 1;
 
@@ -105,7 +107,8 @@ export class FakeRouter implements BgpRouter {
     return this.started(`listPath(${family} ${table}${peerAddress ? ' ' + peerAddress : ''})`, () => {
       if (table === 'adj-out' && this.peers.get(peerAddress ?? '')?.state !== 'Established') return [];
       const learned = table === 'global' ? this.acceptedFromPeers() : [];
-      return [...this.paths.values(), ...learned].filter((p) => p.family === family).map((p) => structuredClone(p));
+      const sent = (p: ObservedPath): boolean => table !== 'adj-out' || !this.unsent.has(p.prefix);
+      return [...this.paths.values(), ...learned].filter((p) => p.family === family && sent(p)).map((p) => structuredClone(p));
     });
   }
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { PathSpec, PeerState } from '../gobgp/types';
-import { indexAdjOut, nodeReport, reportChanged, reportUrgent } from './nodeReport';
+import { indexAdjOut, missingPrefixes, nodeReport, reportChanged, reportUrgent } from './nodeReport';
 
 const path = (prefix: string): PathSpec => ({ prefix, family: prefix.includes(':') ? 'ipv6-unicast' : 'ipv4-unicast', nextHop: '0.0.0.0', communities: [], largeCommunities: [] });
 const current = {
@@ -53,8 +53,28 @@ void test('reportChanged ignores the heartbeat; reportUrgent: anything but a wat
   assert.equal(reportChanged({ ...a, heartbeatTime: 'x' }, { ...a, heartbeatTime: 'y' }), false);
   const b = { ...a, announcementsResourceVersion: '20' };
   assert.equal(reportChanged(a, b), true);
-  assert.equal(reportUrgent(a, b, 10), false, 'what is awaited (10) was already reported');
-  assert.equal(reportUrgent(a, b, 20), true, 'a spec change of ours acted on: the controller waits for it');
-  assert.equal(reportUrgent(a, b, 30), false, 'not reached yet');
-  assert.equal(reportUrgent(a, { ...a, originated: 9 }, 0), true);
+  assert.equal(reportUrgent(a, b, [10]), false, 'what is awaited (10) was already reported');
+  assert.equal(reportUrgent(a, b, [20]), true, 'a spec change of ours acted on: the controller waits for it');
+  assert.equal(reportUrgent(a, b, [30]), false, 'not reached yet');
+  assert.equal(reportUrgent(a, { ...a, originated: 9 }, []), true);
+});
+
+void test('reportUrgent: passing any awaited revision is urgent, not only the latest (a cold start reports progress)', () => {
+  const a = nodeReport({ current, peers: [], configured, adjOut: new Map(), watermark: 10 });
+  const b = { ...a, announcementsResourceVersion: '20' };
+  assert.equal(reportUrgent(a, b, [15, 40]), true, '15 is passed although 40 is not');
+  assert.equal(reportUrgent(a, b, [5, 40]), false);
+});
+
+void test('missingPrefixes lists every missing prefix (untruncated); leaveOut keeps prefixes out of the report', () => {
+  const paths = Array.from({ length: 40 }, (_, i) => ({ prefix: `203.0.113.${i}/32`, family: 'ipv4-unicast' as const, nextHop: '0.0.0.0', communities: [], largeCommunities: [] }));
+  const many = { paths, refused: [], invalid: [] };
+  const peers: PeerState[] = [{ address: '192.0.2.1', asn: 65000, state: 'Established' }];
+  const adjOut = indexAdjOut(new Map([['192.0.2.1', ['203.0.113.0/32']]]));
+  assert.equal(missingPrefixes({ current: many, peers, configured, adjOut }).size, 39);
+  const leaveOut = new Set(paths.slice(1, 30).map((p) => p.prefix));
+  const r = nodeReport({ current: many, peers, configured, adjOut, watermark: 1, leaveOut });
+  assert.equal(r.sessions?.[0]?.missingCount, 10);
+  assert.equal(r.missing, 10);
+  assert.ok(!(r.sessions?.[0]?.missing ?? []).includes('203.0.113.1/32'));
 });

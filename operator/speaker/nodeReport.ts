@@ -31,8 +31,17 @@ export interface ReportInput {
   /** The configured peers: shown as Unknown while gobgpd does not answer. */
   configured: readonly { address: string; asn: number; families: readonly Family[] }[];
   adjOut: AdjOutIndex;
-  /** The acted-on watermark (a resourceVersion). */
+  /** The acted-on watermark (a resourceVersion) the report claims (settledWatermark.ts). */
   watermark: number;
+  /** Prefixes not listed as missing: their announcements are past the watermark (settledWatermark.ts). */
+  leaveOut?: ReadonlySet<string>;
+}
+
+/** Every prefix missing from at least one Established peer's adj-RIB-out (untruncated). */
+export function missingPrefixes(input: Omit<ReportInput, 'watermark' | 'leaveOut'>): Set<string> {
+  const missing = new Set<string>();
+  for (const s of sessionsOf({ ...input, watermark: 0 }, input.current.paths, Infinity)) for (const p of s.missing ?? []) missing.add(p);
+  return missing;
 }
 
 /** The report, without heartbeatTime (the writer stamps it). */
@@ -54,8 +63,9 @@ export function nodeReport(input: ReportInput): VipSpeakerStatus {
   };
 }
 
-function sessionsOf(input: ReportInput, paths: readonly PathSpec[]): SessionReport[] {
+function sessionsOf(input: ReportInput, paths: readonly PathSpec[], listMax: number = REPORT_LIMITS.missingPerSession): SessionReport[] {
   const families = new Map(input.configured.map((p) => [canonicalIp(p.address) ?? p.address, [...p.families].sort()]));
+  const leaveOut = input.leaveOut ?? new Set<string>();
   const listed: readonly PeerState[] = input.peers ?? input.configured.map((p): PeerState => ({ address: p.address, asn: p.asn, state: 'Unknown' }));
   const seen = new Set<string>();
   const sessions: SessionReport[] = [];
@@ -67,9 +77,9 @@ function sessionsOf(input: ReportInput, paths: readonly PathSpec[]): SessionRepo
     // A session that is not Established reaches no router: its state says it all.
     const fams = families.get(address) ?? [];
     const expected = [...new Set(paths.filter((x) => fams.includes(x.family)).map((x) => x.prefix))].sort(comparePrefix);
-    const missing = p.state === 'Established' ? expected.filter((x) => !out.has(x)) : [];
+    const missing = p.state === 'Established' ? expected.filter((x) => !out.has(x) && !leaveOut.has(x)) : [];
     const bfd = p.bfd ? { bfd: p.bfd } : {};
-    sessions.push({ address, asn: p.asn, state: p.state, ...bfd, families: fams, missing: missing.slice(0, REPORT_LIMITS.missingPerSession), missingCount: missing.length });
+    sessions.push({ address, asn: p.asn, state: p.state, ...bfd, families: fams, missing: missing.slice(0, listMax), missingCount: missing.length });
   }
   return sessions;
 }
@@ -88,9 +98,12 @@ export function reportChanged(a: VipSpeakerStatus | undefined, b: VipSpeakerStat
 
 /**
  * Whether the change is worth writing at once: anything but the watermark, or the watermark
- * passing `awaitedRv` (a spec change of an announcement this node originates, acted on).
+ * passing a revision the controller waits for (`awaited`: spec changes of announcements this
+ * node originates).
  */
-export function reportUrgent(before: VipSpeakerStatus | undefined, next: VipSpeakerStatus, awaitedRv: number): boolean {
+export function reportUrgent(before: VipSpeakerStatus | undefined, next: VipSpeakerStatus, awaited: Iterable<number>): boolean {
   if (reportChanged({ ...before, announcementsResourceVersion: undefined }, { ...next, announcementsResourceVersion: undefined })) return true;
-  return Number(before?.announcementsResourceVersion ?? 0) < awaitedRv && Number(next.announcementsResourceVersion ?? 0) >= awaitedRv;
+  const [from, to] = [Number(before?.announcementsResourceVersion ?? 0), Number(next.announcementsResourceVersion ?? 0)];
+  for (const rv of awaited) if (rv > from && rv <= to) return true;
+  return false;
 }

@@ -411,6 +411,46 @@ void describe('speaker status', () => {
     assert.equal(h.lastReport().announcementsResourceVersion, '60');
   });
 
+  void test('a prefix gobgpd has not sent yet holds the watermark below its announcement, and is not called missing', async () => {
+    const h = new Harness();
+    const at = (name: string, address: string, rv: string): VipAnnouncement => ({ ...va(name, [address]), metadata: { namespace: 'ns', name, resourceVersion: rv } });
+    await h.coldStart(node('10.0.0.5'), [at('a', '203.0.113.10', '40')]);
+    h.router.setPeerState('192.0.2.1', 'Established');
+    h.clock += 1_000;
+    await h.reconcile('status');
+    assert.equal(h.lastReport().sessionsEstablished, 1);
+    assert.equal(h.lastReport().announcementsResourceVersion, '40');
+    h.event(Resources.vipAnnouncements, 'ADDED', at('b', '203.0.113.20', '50'));
+    h.event(Resources.vipAnnouncements, 'ADDED', at('c', '203.0.113.30', '60'));
+    h.router.unsent.add('203.0.113.30/32');
+    await h.reconcile('table');
+    h.clock += 600;
+    await h.reconcile('status');
+    assert.equal(h.lastReport().announcementsResourceVersion, '59', 'b is acted on and sent; c is not sent yet');
+    assert.equal(h.lastReport().missing, 0, 'c is past the watermark: not listed missing');
+    assert.deepEqual(h.enqueued.at(-1), { key: 'status', afterMs: 250 }, 'the adj-RIB-out is read again shortly');
+    h.router.unsent.clear();
+    h.clock += 600;
+    await h.reconcile('status');
+    assert.equal(h.lastReport().announcementsResourceVersion, '60');
+    assert.deepEqual(h.enqueued.at(-1), { key: 'status', afterMs: 10_000 });
+  });
+
+  void test('a prefix never sent is reported missing once the settle time is over', async () => {
+    const h = new Harness();
+    await h.coldStart(node('10.0.0.5'), [{ ...va('a', ['203.0.113.10']), metadata: { namespace: 'ns', name: 'a', resourceVersion: '40' } }]);
+    h.router.setPeerState('192.0.2.1', 'Established');
+    h.event(Resources.vipAnnouncements, 'ADDED', { ...va('b', ['203.0.113.20']), metadata: { namespace: 'ns', name: 'b', resourceVersion: '50' } });
+    h.router.unsent.add('203.0.113.20/32');
+    await h.reconcile('table');
+    for (let i = 0; i < 25; i++) {
+      h.clock += 250;
+      await h.reconcile('status');
+    }
+    assert.equal(h.lastReport().announcementsResourceVersion, '50');
+    assert.deepEqual(h.lastReport().sessions?.[0]?.missing, ['203.0.113.20/32']);
+  });
+
   void test('gobgpd unreachable: every configured session is reported Unknown', async () => {
     const h = new Harness();
     await h.coldStart(node('10.0.0.5'), [va('a', ['203.0.113.10'])]);

@@ -46,7 +46,8 @@ import { poolPolicy } from './poolFilter';
 import { peerConfigDiffers } from './peerConfig';
 import { PeerPasswords, PASSWORD_POLL_MS } from './peerPasswords';
 import { passwordFingerprint } from '../util/fingerprint';
-import { indexAdjOut, nodeReport, reportChanged, reportUrgent, type AdjOutIndex } from './nodeReport';
+import { indexAdjOut, missingPrefixes, nodeReport, reportChanged, reportUrgent, type AdjOutIndex, type ReportInput } from './nodeReport';
+import { pruneAdded, settledWatermark, type Settled } from './settledWatermark';
 
 export const TABLE = 'table';
 export const STATUS = 'status';
@@ -58,12 +59,20 @@ const GOBGP_CONCURRENCY = 32;
  * non-zero exit, not a SIGKILL.
  */
 export const SHUTDOWN_DEADLINE_MS = 15_000;
-/** After a table change, how long a report with missing prefixes waits for gobgpd to finish sending before it is written anyway. */
+/**
+ * How long a prefix just added to gobgpd's table may take to reach the peers before a report
+ * calls it missing; until then the report's watermark stays below its announcement
+ * (settledWatermark.ts).
+ */
 const SETTLE_MAX_MS = 5_000;
 /** After a table change, when the adj-RIB-outs are read (gobgpd sends updates asynchronously). */
 const SETTLE_CHECK_MS = 250;
 /** At most one report write per node this often: a burst of changes is one write. */
 export const MIN_REPORT_GAP_MS = 250;
+/** A report that only moves the watermark (a cold start's progress) at most this often. */
+export const PROGRESS_GAP_MS = 500;
+/** Revisions awaited by the controller kept at most (past it, only the latest). */
+const MAX_AWAITED = 4_096;
 const HEARTBEAT_MS = HEARTBEAT_SECONDS * 1_000;
 
 export interface SpeakerDeps {
@@ -153,8 +162,12 @@ class SpeakerReconciler {
   private readonly appliedPasswords = new Map<string, string | null>();
   /** How far gobgpd's table reflects the announcements (actedWatermark.ts). */
   private readonly watermark = new ActedWatermark();
-  /** The latest spec change of an announcement this node originates (or did): the controller waits for it. */
-  private awaitedRv = 0;
+  /** Spec changes of announcements this node originates (or did), not reported acted on yet: the controller waits for them. */
+  private readonly awaited = new Set<number>();
+  /** Announcement key → the revision of its latest spec change. */
+  private readonly specRvs = new Map<string, number>();
+  /** Prefix → when the last table sync added or changed it in gobgpd (only the last SETTLE_MAX_MS). */
+  private readonly addedAt = new Map<string, number>();
   /** The report as last written, and when (ms); undefined: not written by this process. */
   private written: VipSpeakerStatus | undefined;
   private writtenAt = 0;
@@ -164,8 +177,6 @@ class SpeakerReconciler {
   private sessions: { peers: GobgpPeer[] | undefined; adjOut: AdjOutIndex } | undefined;
   /** What the last table sync made gobgpd originate, per announcement. */
   private current: NodePaths | undefined;
-  /** When the last table sync changed gobgpd's table (ms since epoch). */
-  private tableChangedAt = 0;
   /** The open peer-event stream; undefined: open one at the next table sync. */
   private peerWatch: { cancel: () => void } | undefined;
   /**
@@ -226,10 +237,22 @@ class SpeakerReconciler {
     const specChanged = type !== 'MODIFIED' || JSON.stringify(va.spec) !== JSON.stringify(old?.spec) || va.metadata.deletionTimestamp !== old?.metadata.deletionTimestamp;
     this.watermark.observe(va.metadata.resourceVersion, specChanged);
     if (!specChanged) return [];
+    const rv = Number(va.metadata.resourceVersion) || 0;
+    if (type === 'DELETED') this.specRvs.delete(objectKey(va));
+    else this.specRvs.set(objectKey(va), rv);
     const here = { name: this.cfg.nodeName, eligible: true };
-    if (announcesFromNode(va, here) || (old !== undefined && announcesFromNode(old, here))) this.awaitedRv = Math.max(this.awaitedRv, Number(va.metadata.resourceVersion) || 0);
+    if (announcesFromNode(va, here) || (old !== undefined && announcesFromNode(old, here))) this.await(rv);
     this.latency.touch(objectKey(va));
     return [TABLE];
+  }
+
+  private await(rv: number): void {
+    if (this.awaited.size >= MAX_AWAITED) {
+      const latest = Math.max(...this.awaited);
+      this.awaited.clear();
+      this.awaited.add(latest);
+    }
+    this.awaited.add(rv);
   }
 
   private async reconcile(key: string, ctx: ReconcileContext): Promise<Result> {
@@ -442,8 +465,8 @@ class SpeakerReconciler {
       metrics.gobgpOperations.inc({ node: this.cfg.nodeName, op: 'delete' });
     });
     const changed = diff.add.length + diff.remove.length > 0;
+    for (const p of diff.add) this.addedAt.set(p.prefix, this.now());
     if (changed) {
-      this.tableChangedAt = this.now();
       log.info('gobgpd table updated', { added: diff.add.length, removed: diff.remove.length, paths: desired.length });
     }
     return changed;
@@ -469,32 +492,53 @@ class SpeakerReconciler {
       return;
     }
     const sessions = this.sessions ?? (this.sessions = await this.readSessions());
-    const report = nodeReport({ current, peers: sessions.peers, configured: this.cfg.peers, adjOut: sessions.adjOut, watermark: this.watermark.value() });
-    const wait = this.reportWait(report, this.now());
-    if (wait.settling) this.sessions = undefined;
+    const now = this.now();
+    const read = { current, peers: sessions.peers, configured: this.cfg.peers, adjOut: sessions.adjOut };
+    const settled = this.settled(read, current, now);
+    const report = nodeReport({ ...read, watermark: settled.watermark, leaveOut: settled.leaveOut });
+    // Held back by prefixes gobgpd is still sending: read the adj-RIB-outs again shortly.
+    const unsettled = settled.holdReport || (settled.watermark < this.watermark.value() && this.addedAt.size > 0);
+    if (unsettled) this.sessions = undefined;
+    const wait = this.reportWait(report, now, settled.holdReport);
     if (wait.ms > 0) {
-      ctx.enqueue({ key: STATUS, afterMs: wait.ms });
+      ctx.enqueue({ key: STATUS, afterMs: unsettled ? Math.min(wait.ms, SETTLE_CHECK_MS) : wait.ms });
       return;
     }
     await this.writeReport(report, ctx.signal);
-    ctx.enqueue({ key: STATUS, afterMs: HEARTBEAT_MS });
+    for (const rv of this.awaited) if (rv <= settled.watermark) this.awaited.delete(rv);
+    ctx.enqueue({ key: STATUS, afterMs: unsettled ? SETTLE_CHECK_MS : HEARTBEAT_MS });
+  }
+
+  private settled(read: Omit<ReportInput, 'watermark'>, current: NodePaths, now: number): Settled {
+    pruneAdded(this.addedAt, now, SETTLE_MAX_MS);
+    return settledWatermark({
+      acted: this.watermark.value(),
+      written: Number(this.written?.announcementsResourceVersion ?? 0),
+      missing: missingPrefixes(read),
+      prefixesByAnnouncement: current.prefixesByAnnouncement,
+      specRv: (key) => this.specRvs.get(key) ?? (Number(this.announcements().get(key)?.metadata.resourceVersion) || 0),
+      addedAt: this.addedAt,
+      now,
+      settleMs: SETTLE_MAX_MS,
+    });
   }
 
   /**
    * How long the report waits: not at all when nothing was written yet; until the heartbeat
    * when nothing changed (or only the watermark, past nothing awaited); a moment while gobgpd
-   * is still sending a table change (unless a session changed); else the rest of the gap since
-   * the last write.
+   * is still sending a prefix of an announcement already reported (unless a session changed);
+   * else the rest of the gap since the last write (longer when only the watermark moved).
    */
-  private reportWait(report: VipSpeakerStatus, now: number): { ms: number; settling?: boolean } {
+  private reportWait(report: VipSpeakerStatus, now: number, holdReport: boolean): { ms: number } {
     if (!this.written) return { ms: 0 };
     const since = now - this.writtenAt;
     if (!reportChanged(this.written, report)) return { ms: Math.max(0, HEARTBEAT_MS - since) };
     const sessionsMoved = sessionStates(this.written) !== sessionStates(report);
-    if (!sessionsMoved && (report.missing ?? 0) > 0 && now - this.tableChangedAt < SETTLE_MAX_MS) return { ms: SETTLE_CHECK_MS, settling: true };
+    if (!sessionsMoved && holdReport) return { ms: SETTLE_CHECK_MS };
     // Only the watermark moved, past nothing the controller waits for: carried by the heartbeat.
-    if (!reportUrgent(this.written, report, Math.min(this.awaitedRv, this.watermark.value()))) return { ms: Math.max(0, HEARTBEAT_MS - since) };
-    return { ms: Math.max(0, MIN_REPORT_GAP_MS - since) };
+    if (!reportUrgent(this.written, report, this.awaited)) return { ms: Math.max(0, HEARTBEAT_MS - since) };
+    const onlyWatermark = !reportChanged({ ...this.written, announcementsResourceVersion: undefined }, { ...report, announcementsResourceVersion: undefined });
+    return { ms: Math.max(0, (onlyWatermark ? PROGRESS_GAP_MS : MIN_REPORT_GAP_MS) - since) };
   }
 
   /** Sessions and adj-RIB-outs; no peers when gobgpd does not answer (every session Unknown). */

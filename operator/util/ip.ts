@@ -26,8 +26,24 @@ export function ipFamily(text: string): IPFamily | undefined {
   return undefined;
 }
 
+/**
+ * Parsed text is remembered: sorting and diffing tables of thousands of prefixes parse the same
+ * few thousand strings over and over (the speaker's CPU profile had parsing as its largest self
+ * time). Bounded: past MEMO_LIMIT entries the memory starts afresh.
+ */
+const MEMO_LIMIT = 50_000;
+const bytesMemo = new Map<string, readonly number[] | undefined>();
+
 /** The address as 4 or 16 bytes, or undefined when it is not an IP literal. */
-export function ipBytes(text: string): number[] | undefined {
+export function ipBytes(text: string): readonly number[] | undefined {
+  if (bytesMemo.has(text)) return bytesMemo.get(text);
+  const bytes = parseBytes(text);
+  if (bytesMemo.size >= MEMO_LIMIT) bytesMemo.clear();
+  bytesMemo.set(text, bytes === undefined ? undefined : Object.freeze(bytes));
+  return bytes;
+}
+
+function parseBytes(text: string): number[] | undefined {
   const family = ipFamily(text);
   if (family === 4) return text.split('.').map(Number);
   if (family !== 6) return undefined;
@@ -64,6 +80,15 @@ export function unmappedIp(text: string): string {
 
 /** Canonical text of an IP literal; undefined when the text is not one. */
 export function canonicalIp(text: string): string | undefined {
+  if (canonicalMemo.has(text)) return canonicalMemo.get(text);
+  const ip = canonicalOf(text);
+  if (canonicalMemo.size >= MEMO_LIMIT) canonicalMemo.clear();
+  canonicalMemo.set(text, ip);
+  return ip;
+}
+const canonicalMemo = new Map<string, string | undefined>();
+
+function canonicalOf(text: string): string | undefined {
   const b = ipBytes(text);
   if (b === undefined) return undefined;
   if (b.length === 4) return b.join('.');
