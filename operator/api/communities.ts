@@ -42,6 +42,22 @@ export function compareCommunities(a: string, b: string): number {
 
 /** Canonical, de-duplicated, sorted; malformed entries are kept verbatim so they still compare by text. */
 export function sortCommunities(list: readonly string[], kind: CommunityKind = 'standard'): string[] {
-  const canon = kind === 'large' ? canonicalLargeCommunity : canonicalCommunity;
-  return [...new Set(list.map((c) => canon(c) ?? c))].sort(compareCommunities);
+  // Every path of a table passes here at each sync; most carry none or one.
+  if (list.length === 0) return [];
+  if (list.length === 1) return [canonicalOrSame(list[0] ?? '', kind)];
+  return [...new Set(list.map((c) => canonicalOrSame(c, kind)))].sort(compareCommunities);
+}
+
+/** A cluster uses a handful of distinct communities: their canonical forms are remembered (bounded). */
+const canonicalMemo: Record<CommunityKind, Map<string, string>> = { standard: new Map(), large: new Map() };
+const CANONICAL_MEMO_LIMIT = 10_000;
+
+function canonicalOrSame(text: string, kind: CommunityKind): string {
+  const memo = canonicalMemo[kind];
+  const known = memo.get(text);
+  if (known !== undefined) return known;
+  const canon = (kind === 'large' ? canonicalLargeCommunity(text) : canonicalCommunity(text)) ?? text;
+  if (memo.size >= CANONICAL_MEMO_LIMIT) memo.clear();
+  memo.set(text, canon);
+  return canon;
 }

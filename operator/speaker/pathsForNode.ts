@@ -78,8 +78,8 @@ interface Collected {
 export function pathsForNode(announcements: readonly VipAnnouncement[], node: NodeInfo, nextHop: NextHops, policy?: PrefixPolicy): NodePaths {
   const c: Collected = { byPrefix: new Map(), prefixesByKey: new Map(), invalid: [], refused: [] };
   // Sorting by key makes every result independent of the order of the input list.
-  const sorted = [...announcements].sort((a, b) => cmp(objectKey(a), objectKey(b)));
-  for (const a of sorted) if (announcesFromNode(a, node)) collect(a, c, policy);
+  const sorted = announcements.map((a) => ({ a, key: objectKey(a) })).sort((x, y) => cmp(x.key, y.key));
+  for (const { a } of sorted) if (announcesFromNode(a, node)) collect(a, c, policy);
   const { paths, conflicts } = mergedPaths(c.byPrefix, nextHop);
   const prefixesByAnnouncement = new Map<string, string[]>();
   for (const [key, set] of c.prefixesByKey) if (set.size > 0) prefixesByAnnouncement.set(key, [...set].sort(comparePrefix));

@@ -5,6 +5,7 @@ import {
   canonicalPrefix,
   compareIp,
   compareIPs,
+  comparePrefix,
   hostPrefix,
   ipFamily,
   isIpv4Mapped,
@@ -144,4 +145,16 @@ void test('parseIP says why it refuses', () => {
   assert.match(reason('fe80::1%eth0'), /zone/);
   assert.match(reason('::ffff:1.2.3.4'), /IPv4-mapped/);
   assert.match(reason('web.example'), /not an IPv4 or IPv6 address/);
+});
+
+void test('comparePrefix orders exactly as comparing address, then length, then text (random prefixes, IPv4, IPv6, junk)', () => {
+  const pool = ['10.0.0.1', '10.0.0.10', '9.255.255.255', '::1', '2001:db8::', '2001:DB8::1', '::ffff:10.0.0.1', 'fe80::1%eth0', 'not-an-ip', ''];
+  const lens = ['', '/0', '/8', '/32', '/032', '/128', '/abc', '/', '/32/1'];
+  const texts = pool.flatMap((ip) => lens.map((l) => ip + l));
+  const slow = (a: string, b: string): number => {
+    const [ia = '', la = ''] = a.split('/');
+    const [ib = '', lb = ''] = b.split('/');
+    return compareIp(ia, ib) || Number(la) - Number(lb) || (a < b ? -1 : a > b ? 1 : 0);
+  };
+  for (const a of texts) for (const b of texts) assert.equal(Math.sign(comparePrefix(a, b)), Math.sign(slow(a, b)), `${a} vs ${b}`);
 });

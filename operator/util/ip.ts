@@ -32,16 +32,24 @@ export function ipFamily(text: string): IPFamily | undefined {
  * time). Bounded: past MEMO_LIMIT entries the memory starts afresh.
  */
 const MEMO_LIMIT = 50_000;
-const bytesMemo = new Map<string, readonly number[] | undefined>();
+
+function memoized<T>(fn: (text: string) => T): (text: string) => T {
+  const memo = new Map<string, T>();
+  return (text) => {
+    const known = memo.get(text);
+    if (known !== undefined || memo.has(text)) return known as T;
+    const value = fn(text);
+    if (memo.size >= MEMO_LIMIT) memo.clear();
+    memo.set(text, value);
+    return value;
+  };
+}
 
 /** The address as 4 or 16 bytes, or undefined when it is not an IP literal. */
-export function ipBytes(text: string): readonly number[] | undefined {
-  if (bytesMemo.has(text)) return bytesMemo.get(text);
+export const ipBytes: (text: string) => readonly number[] | undefined = memoized((text) => {
   const bytes = parseBytes(text);
-  if (bytesMemo.size >= MEMO_LIMIT) bytesMemo.clear();
-  bytesMemo.set(text, bytes === undefined ? undefined : Object.freeze(bytes));
-  return bytes;
-}
+  return bytes === undefined ? undefined : Object.freeze(bytes);
+});
 
 function parseBytes(text: string): number[] | undefined {
   const family = ipFamily(text);
@@ -79,14 +87,7 @@ export function unmappedIp(text: string): string {
 }
 
 /** Canonical text of an IP literal; undefined when the text is not one. */
-export function canonicalIp(text: string): string | undefined {
-  if (canonicalMemo.has(text)) return canonicalMemo.get(text);
-  const ip = canonicalOf(text);
-  if (canonicalMemo.size >= MEMO_LIMIT) canonicalMemo.clear();
-  canonicalMemo.set(text, ip);
-  return ip;
-}
-const canonicalMemo = new Map<string, string | undefined>();
+export const canonicalIp: (text: string) => string | undefined = memoized(canonicalOf);
 
 function canonicalOf(text: string): string | undefined {
   const b = ipBytes(text);
@@ -151,7 +152,9 @@ export function hostPrefix(address: string): string | undefined {
 }
 
 /** Canonical "ip/len"; undefined when the text is not a prefix (callers that compare by text fall back to it). */
-export function canonicalPrefix(text: string): string | undefined {
+export const canonicalPrefix: (text: string) => string | undefined = memoized(canonicalPrefixOf);
+
+function canonicalPrefixOf(text: string): string | undefined {
   const slash = text.indexOf('/');
   if (slash < 0) return undefined;
   const ip = canonicalIp(text.slice(0, slash));
@@ -164,6 +167,27 @@ export function canonicalPrefix(text: string): string | undefined {
 
 /** Orders prefixes by address (IPv4 first), then by length. */
 export function comparePrefix(a: string, b: string): number {
+  const x = prefixSortKey(a);
+  const y = prefixSortKey(b);
+  if (x !== null && y !== null) return x < y ? -1 : x > y ? 1 : 0;
+  return comparePrefixText(a, b);
+}
+
+/**
+ * A string whose plain order is comparePrefix's for an address with an optional numeric
+ * length: family, the bytes in fixed-width hex, the length zero-padded, then the text itself.
+ * Null for anything else (compared the slow way).
+ */
+const prefixSortKey = memoized((text: string): string | null => {
+  const slash = text.indexOf('/');
+  const len = slash < 0 ? '' : text.slice(slash + 1);
+  const bytes = ipBytes(slash < 0 ? text : text.slice(0, slash));
+  if (bytes === undefined || (len !== '' && !/^\d{1,3}$/.test(len))) return null;
+  const hex = bytes.map((b) => b.toString(16).padStart(2, '0')).join('');
+  return `${bytes.length === 4 ? 4 : 6}${hex}/${len === '' ? '' : len.padStart(3, '0')} ${text}`;
+});
+
+function comparePrefixText(a: string, b: string): number {
   const [ia = '', la = ''] = a.split('/');
   const [ib = '', lb = ''] = b.split('/');
   return compareIp(ia, ib) || Number(la) - Number(lb) || (a < b ? -1 : a > b ? 1 : 0);
