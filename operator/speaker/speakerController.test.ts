@@ -104,6 +104,12 @@ class Harness {
     return this.role.controller.reconcile(key, { log: nullLogger(), signal: new AbortController().signal, enqueue: (r) => this.enqueued.push(r) });
   }
 
+  /** The drift check, as the runner does it every driftCheckPeriod: the full-sync keys, then the table. */
+  driftCheck(): Promise<unknown> {
+    this.role.controller.fullSyncKeys();
+    return this.reconcile('table');
+  }
+
   /** Node and announcements in the caches, then one table and one status reconcile. */
   async coldStart(n: V1Node, vas: VipAnnouncement[]): Promise<void> {
     this.event(Resources.nodes, 'ADDED', n);
@@ -689,17 +695,47 @@ void describe('speaker table: the import policy', () => {
     assert.deepEqual(h.router.importAssignment, { names: ['vip-announcer-import'], defaultAction: 'reject' });
   });
 
+  void test('an announcement change syncs the paths alone, against the table the last sync left; a failure makes the next sync full', async () => {
+    const h = new Harness();
+    await h.coldStart(node('10.0.0.5'), [va('a', ['203.0.113.10'])]);
+    h.router.calls.splice(0);
+    h.event(Resources.vipAnnouncements, 'ADDED', va('b', ['203.0.113.11']));
+    await h.reconcile('table');
+    assert.deepEqual(h.router.calls, ['addPaths(1)'], 'no BGP, policy or peer step, no listing of gobgpd');
+    h.router.calls.splice(0);
+    h.router.failing = 'unavailable';
+    h.event(Resources.vipAnnouncements, 'ADDED', va('c', ['203.0.113.12']));
+    await assert.rejects(h.reconcile('table'));
+    h.router.failing = undefined;
+    h.router.calls.splice(0);
+    await h.reconcile('table');
+    assert.deepEqual(h.router.calls.slice(0, 4), ['getBgp()', 'getImportPolicy()', 'listPolicies()', 'listPeers()']);
+    assert.ok(h.router.calls.includes('listPath(ipv4-unicast global)'), 'gobgpd is listed again');
+    assert.deepEqual(h.localPrefixes(), ['203.0.113.10/32', '203.0.113.11/32', '203.0.113.12/32']);
+  });
+
+  void test('a path removed by someone else comes back with the drift check, not with an unrelated change', async () => {
+    const h = new Harness();
+    await h.coldStart(node('10.0.0.5'), [va('a', ['203.0.113.10'])]);
+    await h.router.deletePath({ prefix: '203.0.113.10/32', family: 'ipv4-unicast', nextHop: '0.0.0.0', communities: [], largeCommunities: [] });
+    h.event(Resources.vipAnnouncements, 'ADDED', va('b', ['203.0.113.11']));
+    await h.reconcile('table');
+    assert.deepEqual(h.localPrefixes(), ['203.0.113.11/32']);
+    await h.driftCheck();
+    assert.deepEqual(h.localPrefixes(), ['203.0.113.10/32', '203.0.113.11/32']);
+  });
+
   void test('the drift check restores a changed default and flushes what it let in; an intact policy costs two reads', async () => {
     const h = new Harness();
     await h.coldStart(node('10.0.0.5'), [va('a', ['203.0.113.10'])]);
     h.router.calls.splice(0);
-    await h.reconcile('table');
+    await h.driftCheck();
     assert.deepEqual(h.router.calls.slice(1, 4), ['getImportPolicy()', 'listPolicies()', 'listPeers()'], 'nothing to change');
 
     h.router.importAssignment = { names: [], defaultAction: 'accept' }; // e.g. by hand with the gobgp CLI
     h.router.receive(route('0.0.0.0/0'));
     h.router.calls.splice(0);
-    await h.reconcile('table');
+    await h.driftCheck();
     assert.deepEqual(h.router.calls.slice(1, 6), [
       'getImportPolicy()',
       'listPolicies()',
@@ -715,7 +751,7 @@ void describe('speaker table: the import policy', () => {
     await h.coldStart(node('10.0.0.5'), []);
     h.router.policies.set('vip-announcer-import', { name: 'vip-announcer-import', statements: [{ name: 'x', action: 'accept' }] });
     h.router.calls.splice(0);
-    await h.reconcile('table');
+    await h.driftCheck();
     assert.deepEqual(h.router.calls.slice(3, 8), [
       'setImportPolicy( reject)',
       'deletePolicy(vip-announcer-import)',

@@ -9,6 +9,10 @@
 //             → import policy (every route from peers rejected; kept by the drift check)
 //             → peers (add, re-create changed ones, delete unknown ones)
 //             → paths (pathsForNode of all announcements vs gobgpd's local paths)
+//             A sync after only announcements, pools or namespaces changed does the paths step
+//             alone, against the table the previous sync left (a Service change then costs no
+//             gobgpd listing); the start, the drift check, a Node or password change, a broken
+//             GoBGP stream and any failure make the next sync a full one.
 //   "status"  read peers and adj-RIB-outs, and server-side apply this node's VipSpeaker
 //             status when it changed (at most one write per MIN_REPORT_GAP_MS), or a heartbeat
 // Triggers: announcement or Node events, GoBGP peer events, a broken GoBGP stream
@@ -38,6 +42,7 @@ import { canonicalIp } from '../util/ip';
 import { inParallel } from '../util/parallel';
 import { REJECT_PEER_ROUTES, planGlobal, planImportPolicy, planPeers } from './bgpPlan';
 import { diffTable } from './diffTable';
+import { pathKey } from './pathAttributes';
 import { internalIPv4 } from './nodeIdentity';
 import { ActedWatermark } from './actedWatermark';
 import { holdVanished } from './vanishedHold';
@@ -177,6 +182,10 @@ class SpeakerReconciler {
   private sessions: { peers: GobgpPeer[] | undefined; adjOut: AdjOutIndex } | undefined;
   /** What the last table sync made gobgpd originate, per announcement. */
   private current: NodePaths | undefined;
+  /** gobgpd's local paths by pathKey, as the last table sync left them; undefined: list them. */
+  private known: Map<string, ObservedPath> | undefined;
+  /** The next table sync runs every step and lists gobgpd's paths (see the header). */
+  private fullNeeded = true;
   /** The open peer-event stream; undefined: open one at the next table sync. */
   private peerWatch: { cancel: () => void } | undefined;
   /**
@@ -199,7 +208,7 @@ class SpeakerReconciler {
       nodeName: deps.config.nodeName,
       log: this.log,
       // Before the first reconcile this enqueues nothing: the full sync reads the new password anyway.
-      onChange: () => this.enqueue(TABLE),
+      onChange: () => this.enqueueFull(),
       ...(deps.readPasswordFile ? { read: deps.readPasswordFile } : {}),
     });
     if (deps.passwordPollMs !== 0) this.passwords.start(deps.passwordPollMs ?? PASSWORD_POLL_MS);
@@ -216,13 +225,13 @@ class SpeakerReconciler {
       requeueAllPeriodMs: this.cfg.driftCheckPeriodMs,
       watches: [
         watch<VipAnnouncement>({ resource: Resources.vipAnnouncements, toKeys: (type, va, old) => this.announcementKeys(type, va, old) }),
-        watch<V1Node>({ resource: Resources.nodes, selector: this.nodeSelector, toKeys: nodeKeys }),
+        watch<V1Node>({ resource: Resources.nodes, selector: this.nodeSelector, toKeys: (type, n, old) => this.full(nodeKeys(type, n, old)) }),
         // What the pools allow: every change of a pool, and a namespace's labels (selectors).
         // (The controller's status writes to a pool change nothing here.)
         watch<VipPool>({ resource: Resources.vipPools, toKeys: (type, pool, old) => (type === 'MODIFIED' && pool.metadata.generation === old?.metadata.generation ? [] : [TABLE]) }),
         watch<V1Namespace>({ resource: Resources.namespaces, toKeys: (type, ns, old) => (type === 'MODIFIED' && JSON.stringify(ns.metadata?.labels ?? {}) === JSON.stringify(old?.metadata?.labels ?? {}) ? [] : [TABLE]) }),
       ],
-      fullSyncKeys: () => [TABLE, STATUS],
+      fullSyncKeys: () => this.full([TABLE, STATUS]),
       reconcile: (key, ctx) => this.reconcile(key, ctx),
     };
   }
@@ -246,6 +255,17 @@ class SpeakerReconciler {
     return [TABLE];
   }
 
+  /** `keys`, and the table sync they ask for (if any) is a full one. */
+  private full<K extends KeyRequest>(keys: K[]): K[] {
+    if (keys.length > 0) this.fullNeeded = true;
+    return keys;
+  }
+
+  private enqueueFull(afterMs?: number): void {
+    this.fullNeeded = true;
+    this.enqueue(afterMs === undefined ? TABLE : { key: TABLE, afterMs });
+  }
+
   private await(rv: number): void {
     if (this.awaited.size >= MAX_AWAITED) {
       const latest = Math.max(...this.awaited);
@@ -266,6 +286,7 @@ class SpeakerReconciler {
         await this.syncStatus(ctx);
       }
     } catch (err) {
+      if (key === TABLE) this.forgetTable();
       if (gobgpDown(err)) {
         this.gobgpOk = false;
         // gobgpd may come back restarted: re-open the stream with the next table sync; the
@@ -290,12 +311,20 @@ class SpeakerReconciler {
 
   // --- table: BGP instance → peers → paths ------------------------------------------------
 
+  /** What gobgpd holds is not known any more: the next sync lists it and runs every step. */
+  private forgetTable(): void {
+    this.fullNeeded = true;
+    this.known = undefined;
+  }
+
   private async syncTable(ctx: ReconcileContext): Promise<void> {
     const token = this.watermark.syncStarted();
     const node = this.node();
-    const started = await this.syncGlobal(node, ctx.log);
-    await this.syncImportPolicy(ctx.log);
-    await this.syncPeers(ctx.log);
+    const full = this.fullNeeded || this.known === undefined;
+    this.fullNeeded = false;
+    const started = full && (await this.syncGlobal(node, ctx.log));
+    if (full) await this.syncImportPolicy(ctx.log);
+    if (full) await this.syncPeers(ctx.log);
     if (started || !this.peerWatch) this.watchPeers();
     const eligible = node !== undefined && !excluded(node);
     const desired = this.desiredPaths(eligible);
@@ -312,7 +341,7 @@ class SpeakerReconciler {
     });
     this.heldSince = hold.heldSince;
     if (hold.recheckInMs !== undefined) ctx.enqueue({ key: TABLE, afterMs: hold.recheckInMs });
-    const changed = await this.syncPaths(hold.paths, ctx.log);
+    const changed = await this.syncPaths(hold.paths, full, ctx.log);
     this.recordLatency(desired, changed);
     this.current = desired;
     this.watermark.syncDone(token);
@@ -412,7 +441,7 @@ class SpeakerReconciler {
         this.peerWatch = undefined;
         // A broken stream usually means gobgpd restarted: rebuild config and paths.
         this.log.warn('GoBGP event stream ended; re-checking gobgpd', errorFields(err));
-        this.enqueue({ key: TABLE, afterMs: 200 });
+        this.enqueueFull(200);
       },
     );
   }
@@ -451,9 +480,11 @@ class SpeakerReconciler {
     return (await Promise.all(FAMILIES.map((f) => this.router.listPath(f, 'global')))).flat();
   }
 
-  /** Step 4. True when gobgpd's table changed. */
-  private async syncPaths(desired: readonly PathSpec[], log: Log): Promise<boolean> {
-    const diff = diffTable(desired, await this.localPaths());
+  /** Step 4, against gobgpd's listing (full) or the table the last sync left. True when gobgpd's table changed. */
+  private async syncPaths(desired: readonly PathSpec[], full: boolean, log: Log): Promise<boolean> {
+    const known = full || !this.known ? new Map((await this.localPaths()).filter((p) => p.local).map((p) => [pathKey(p), p])) : this.known;
+    this.known = undefined; // until the operations below all succeeded
+    const diff = diffTable(desired, [...known.values()]);
     // One streaming call for all additions: unary calls cost the speaker about
     // a millisecond of CPU each, seconds per node on a cold start.
     await this.router.addPaths(diff.add);
@@ -465,6 +496,9 @@ class SpeakerReconciler {
       metrics.gobgpOperations.inc({ node: this.cfg.nodeName, op: 'delete' });
     });
     const changed = diff.add.length + diff.remove.length > 0;
+    for (const p of diff.remove) known.delete(pathKey(p));
+    for (const p of diff.add) known.set(pathKey(p), { ...p, local: true });
+    this.known = known;
     for (const p of diff.add) this.addedAt.set(p.prefix, this.now());
     if (changed) {
       log.info('gobgpd table updated', { added: diff.add.length, removed: diff.remove.length, paths: desired.length });
