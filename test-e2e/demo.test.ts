@@ -9,12 +9,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from './harness/lab';
 
+// Offset from the suite's own lab, so a developer's labs on other bases do not collide with it.
+const DEMO_PORT_BASE = String((Number(process.env.LAB_PORT_BASE) || 26000) + 2000);
+const DEMO_BGP_PORT = String((Number(process.env.LAB_BGP_PORT) || 1790) + 2);
+
 describe('make demo', () => {
   it('boots a lab, runs the controller and three speakers, and shows the VIPs advertised and in BIRD', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'vipa-demo-'));
     try {
       const r = spawnSync(path.join(REPO_ROOT, 'hack', 'demo.sh'), [], {
-        env: { ...process.env, DEMO_EXIT: '1', VIPA_LAB_DIR: dir, LAB_PORT_BASE: '28000', LAB_BGP_PORT: '1792' },
+        env: { ...process.env, DEMO_EXIT: '1', VIPA_LAB_DIR: dir, LAB_PORT_BASE: DEMO_PORT_BASE, LAB_BGP_PORT: DEMO_BGP_PORT },
         encoding: 'utf8',
         timeout: 240_000,
       });

@@ -1,7 +1,7 @@
 // BFD settings and state between the project's vocabulary (types.ts) and GoBGP's v4
 // BfdPeerConfig / BfdPeerState. Pure; the v3 API has no BFD at all, so a v3 request
 // asking for it is refused here, before anything is sent.
-import { InvalidSpecError } from './codec';
+import { InvalidSpecError } from './errors';
 import type { ApiVersion, BfdSpec, BfdState } from './types';
 import type { WireBfdConfig, WireBfdSessionState } from './wire';
 

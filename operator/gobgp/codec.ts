@@ -2,6 +2,7 @@
 // v3 API's protobuf shapes (wire.ts). No I/O here, so every rule is unit-tested
 // with plain objects. Encoders validate and throw InvalidSpecError before any
 // request leaves the process; decoders accept anything gobgpd may send.
+import { InvalidSpecError, type GobgpErrorKind } from './errors';
 import { isIPv4, isIPv6 } from 'node:net';
 import { communityParts, compareCommunities } from '../api/communities';
 import type { Family } from '../api/families';
@@ -37,9 +38,7 @@ import type {
 import { TYPE } from './wire';
 
 /** A spec the client refuses to send; the message names the field, never a password. */
-export class InvalidSpecError extends Error {
-  override name = 'InvalidSpecError';
-}
+export { InvalidSpecError };
 
 const UINT16_MAX = 0xffff;
 const UINT32_MAX = 0xffffffff;
@@ -561,20 +560,7 @@ export function decodePeerEvent(response: WireWatchEventResponse): PeerEvent | u
 
 // ---- errors --------------------------------------------------------------------
 
-/**
- * What went wrong, for the caller's decision. gobgpd answers almost every
- * refusal with gRPC UNKNOWN (2) and a Go error string, so the kind is read
- * from the text: these strings are gobgpd 3.x's own.
- */
-export type GobgpErrorKind =
-  | 'not-started' // "bgp server hasn't started yet"
-  | 'exists' // AddPeer on a configured peer; StartBgp on a running daemon with another config
-  | 'not-found' // unknown neighbor, or no local path with that uuid
-  | 'unavailable' // daemon not reachable / connection dropped (UNAVAILABLE)
-  | 'timeout' // our deadline passed (DEADLINE_EXCEEDED)
-  | 'cancelled'
-  | 'ended' // a stream that should not end finished cleanly (watch)
-  | 'rejected'; // any other refusal
+export type { GobgpErrorKind };
 
 export function errorKind(code: number | undefined, details: string): GobgpErrorKind {
   if (code === 14) return 'unavailable';

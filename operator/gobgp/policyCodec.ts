@@ -1,7 +1,7 @@
 // Pure translation of routing policies between the project's vocabulary (types.ts) and the
 // v3 API's shapes (wire.ts): only what the global RIB's import policy needs, a route-type
 // condition and an accept/reject decision per statement.
-import { InvalidSpecError } from './codec';
+import { InvalidSpecError } from './errors';
 import type { ImportPolicySpec, PolicySpec, RouteAction, RouteOrigin, StatementSpec } from './types';
 import type { WirePolicy, WirePolicyAssignment, WireRouteAction, WireRouteType, WireStatement } from './wire';
 
