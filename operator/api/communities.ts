@@ -4,6 +4,8 @@
 // canonicalises the spec with them, and the GoBGP codec encodes with them, so
 // a value one role accepts is never refused by the next.
 
+import { memoized } from '../util/memo';
+
 export type CommunityKind = 'standard' | 'large';
 
 const SHAPE: Record<CommunityKind, { pattern: RegExp; max: number }> = {
@@ -48,16 +50,12 @@ export function sortCommunities(list: readonly string[], kind: CommunityKind = '
   return [...new Set(list.map((c) => canonicalOrSame(c, kind)))].sort(compareCommunities);
 }
 
-/** A cluster uses a handful of distinct communities: their canonical forms are remembered (bounded). */
-const canonicalMemo: Record<CommunityKind, Map<string, string>> = { standard: new Map(), large: new Map() };
-const CANONICAL_MEMO_LIMIT = 10_000;
+/** A cluster uses a handful of distinct communities: their canonical forms are remembered. */
+const canonicalOrSameOf: Record<CommunityKind, (text: string) => string> = {
+  standard: memoized((text) => canonicalCommunity(text) ?? text, 10_000),
+  large: memoized((text) => canonicalLargeCommunity(text) ?? text, 10_000),
+};
 
 function canonicalOrSame(text: string, kind: CommunityKind): string {
-  const memo = canonicalMemo[kind];
-  const known = memo.get(text);
-  if (known !== undefined) return known;
-  const canon = (kind === 'large' ? canonicalLargeCommunity(text) : canonicalCommunity(text)) ?? text;
-  if (memo.size >= CANONICAL_MEMO_LIMIT) memo.clear();
-  memo.set(text, canon);
-  return canon;
+  return canonicalOrSameOf[kind](text);
 }

@@ -250,7 +250,7 @@ class SpeakerReconciler {
     if (type === 'DELETED') this.specRvs.delete(objectKey(va));
     else this.specRvs.set(objectKey(va), rv);
     const here = { name: this.cfg.nodeName, eligible: true };
-    if (announcesFromNode(va, here) || (old !== undefined && announcesFromNode(old, here))) this.await(rv);
+    if (announcesFromNode(va, here) || (old !== undefined && announcesFromNode(old, here))) this.awaitRevision(rv);
     this.latency.touch(objectKey(va));
     return [TABLE];
   }
@@ -266,7 +266,7 @@ class SpeakerReconciler {
     this.enqueue(afterMs === undefined ? TABLE : { key: TABLE, afterMs });
   }
 
-  private await(rv: number): void {
+  private awaitRevision(rv: number): void {
     if (this.awaited.size >= MAX_AWAITED) {
       const latest = Math.max(...this.awaited);
       this.awaited.clear();

@@ -6,6 +6,7 @@
 // only in spelling. Text that is not an address yields undefined (or a reason),
 // never an exception.
 import { isIP, isIPv4, isIPv6 } from 'node:net';
+import { memoized } from './memo';
 
 export type IPFamily = 4 | 6;
 
@@ -24,25 +25,6 @@ export function ipFamily(text: string): IPFamily | undefined {
   if (isIPv4(text)) return 4;
   if (!text.includes('%') && isIPv6(text)) return 6;
   return undefined;
-}
-
-/**
- * Parsed text is remembered: sorting and diffing tables of thousands of prefixes parse the same
- * few thousand strings over and over (the speaker's CPU profile had parsing as its largest self
- * time). Bounded: past MEMO_LIMIT entries the memory starts afresh.
- */
-const MEMO_LIMIT = 50_000;
-
-function memoized<T>(fn: (text: string) => T): (text: string) => T {
-  const memo = new Map<string, T>();
-  return (text) => {
-    const known = memo.get(text);
-    if (known !== undefined || memo.has(text)) return known as T;
-    const value = fn(text);
-    if (memo.size >= MEMO_LIMIT) memo.clear();
-    memo.set(text, value);
-    return value;
-  };
 }
 
 /** The address as 4 or 16 bytes, or undefined when it is not an IP literal. */
