@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { PathSpec, PeerState } from '../gobgp/types';
-import { indexAdjOut, missingPrefixes, nodeReport, reportChanged, reportUrgent } from './nodeReport';
+import { indexAdjOut, missingPrefixes, nodeReport, reportChanged, reportUrgent, sessionReports } from './nodeReport';
 
 const path = (prefix: string): PathSpec => ({ prefix, family: prefix.includes(':') ? 'ipv6-unicast' : 'ipv4-unicast', nextHop: '0.0.0.0', communities: [], largeCommunities: [] });
 const current = {
@@ -71,7 +71,7 @@ void test('missingPrefixes lists every missing prefix (untruncated); leaveOut ke
   const many = { paths, refused: [], invalid: [] };
   const peers: PeerState[] = [{ address: '192.0.2.1', asn: 65000, state: 'Established' }];
   const adjOut = indexAdjOut(new Map([['192.0.2.1', ['203.0.113.0/32']]]));
-  assert.equal(missingPrefixes({ current: many, peers, configured, adjOut }).size, 39);
+  assert.equal(missingPrefixes(sessionReports({ current: many, peers, configured, adjOut })).size, 39);
   const leaveOut = new Set(paths.slice(1, 30).map((p) => p.prefix));
   const r = nodeReport({ current: many, peers, configured, adjOut, watermark: 1, leaveOut });
   assert.equal(r.sessions?.[0]?.missingCount, 10);

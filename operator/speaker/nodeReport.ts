@@ -4,7 +4,7 @@
 // Only exceptions are listed, so the report stays small however many prefixes are advertised.
 import { REPORT_LIMITS, type ReportException, type SessionReport, type VipSpeakerStatus } from '../api/vipSpeaker';
 import type { Family } from '../api/families';
-import type { PathSpec, PeerState } from '../gobgp/types';
+import type { PeerState } from '../gobgp/types';
 import { canonicalIp, canonicalPrefix, compareIp, comparePrefix } from '../util/ip';
 import type { NodePaths } from './pathsForNode';
 
@@ -38,16 +38,17 @@ export interface ReportInput {
 }
 
 /** Every prefix missing from at least one Established peer's adj-RIB-out (untruncated). */
-export function missingPrefixes(input: Omit<ReportInput, 'watermark' | 'leaveOut'>): Set<string> {
-  const missing = new Set<string>();
-  for (const s of sessionsOf({ ...input, watermark: 0 }, input.current.paths, Infinity)) for (const p of s.missing ?? []) missing.add(p);
-  return missing;
+export function missingPrefixes(sessions: readonly SessionReport[]): Set<string> {
+  return new Set(sessions.flatMap((s) => s.missing ?? []));
 }
 
-/** The report, without heartbeatTime (the writer stamps it). */
-export function nodeReport(input: ReportInput): VipSpeakerStatus {
-  const sessions = sessionsOf(input, input.current.paths);
-  const missing = new Set(sessions.flatMap((s) => s.missing ?? []));
+/**
+ * The report, without heartbeatTime (the writer stamps it). `all` is sessionReports(input),
+ * when the caller has it already.
+ */
+export function nodeReport(input: ReportInput, all: readonly SessionReport[] = sessionReports(input)): VipSpeakerStatus {
+  const sessions = all.map((s) => listed(s, input.leaveOut));
+  const missing = missingPrefixes(sessions);
   const exceptions = exceptionsOf(input.current);
   return {
     phase: 'Running',
@@ -63,9 +64,9 @@ export function nodeReport(input: ReportInput): VipSpeakerStatus {
   };
 }
 
-function sessionsOf(input: ReportInput, paths: readonly PathSpec[], listMax: number = REPORT_LIMITS.missingPerSession): SessionReport[] {
+/** Per session, every originated prefix missing from its adj-RIB-out, untruncated and sorted. */
+export function sessionReports(input: Omit<ReportInput, 'watermark' | 'leaveOut'>): SessionReport[] {
   const families = new Map(input.configured.map((p) => [canonicalIp(p.address) ?? p.address, [...p.families].sort()]));
-  const leaveOut = input.leaveOut ?? new Set<string>();
   const listed: readonly PeerState[] = input.peers ?? input.configured.map((p): PeerState => ({ address: p.address, asn: p.asn, state: 'Unknown' }));
   const seen = new Set<string>();
   const sessions: SessionReport[] = [];
@@ -76,12 +77,18 @@ function sessionsOf(input: ReportInput, paths: readonly PathSpec[], listMax: num
     const out = input.adjOut.get(address) ?? new Set<string>();
     // A session that is not Established reaches no router: its state says it all.
     const fams = families.get(address) ?? [];
-    const expected = [...new Set(paths.filter((x) => fams.includes(x.family)).map((x) => x.prefix))].sort(comparePrefix);
-    const missing = p.state === 'Established' ? expected.filter((x) => !out.has(x) && !leaveOut.has(x)) : [];
+    const expected = [...new Set(input.current.paths.filter((x) => fams.includes(x.family)).map((x) => x.prefix))].sort(comparePrefix);
+    const missing = p.state === 'Established' ? expected.filter((x) => !out.has(x)) : [];
     const bfd = p.bfd ? { bfd: p.bfd } : {};
-    sessions.push({ address, asn: p.asn, state: p.state, ...bfd, families: fams, missing: missing.slice(0, listMax), missingCount: missing.length });
+    sessions.push({ address, asn: p.asn, state: p.state, ...bfd, families: fams, missing, missingCount: missing.length });
   }
   return sessions;
+}
+
+/** A session as reported: `leaveOut` taken out, the list truncated to the cap beside its count. */
+function listed(s: SessionReport, leaveOut: ReadonlySet<string> = new Set()): SessionReport {
+  const missing = (s.missing ?? []).filter((x) => !leaveOut.has(x));
+  return { ...s, missing: missing.slice(0, REPORT_LIMITS.missingPerSession), missingCount: missing.length };
 }
 
 function exceptionsOf(current: ReportInput['current']): ReportException[] {

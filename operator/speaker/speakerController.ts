@@ -20,7 +20,7 @@
 import type { V1Namespace, V1Node } from '@kubernetes/client-node';
 import type { VipPool } from '../api/pool';
 import { API_VERSION, type VipAnnouncement } from '../api/types';
-import { HEARTBEAT_SECONDS, SPEAKER_REPORT_KIND, type VipSpeakerStatus } from '../api/vipSpeaker';
+import { HEARTBEAT_SECONDS, SPEAKER_REPORT_KIND, type SessionReport, type VipSpeakerStatus } from '../api/vipSpeaker';
 import { kubeTime } from '../api/time';
 import { globalSpecOf, peerSpecOf } from './gobgpSpecs';
 import type { SpeakerConfig } from '../config/types';
@@ -51,7 +51,7 @@ import { poolPolicy } from './poolFilter';
 import { peerConfigDiffers } from './peerConfig';
 import { PeerPasswords, PASSWORD_POLL_MS } from './peerPasswords';
 import { passwordFingerprint } from '../util/fingerprint';
-import { indexAdjOut, missingPrefixes, nodeReport, reportChanged, reportUrgent, type AdjOutIndex, type ReportInput } from './nodeReport';
+import { indexAdjOut, missingPrefixes, nodeReport, reportChanged, reportUrgent, sessionReports, type AdjOutIndex } from './nodeReport';
 import { pruneAdded, settledWatermark, type Settled } from './settledWatermark';
 
 export const TABLE = 'table';
@@ -528,8 +528,10 @@ class SpeakerReconciler {
     const sessions = this.sessions ?? (this.sessions = await this.readSessions());
     const now = this.now();
     const read = { current, peers: sessions.peers, configured: this.cfg.peers, adjOut: sessions.adjOut };
-    const settled = this.settled(read, current, now);
-    const report = nodeReport({ ...read, watermark: settled.watermark, leaveOut: settled.leaveOut });
+    // One read of the sessions serves both the settle decision and the report.
+    const sessionFacts = sessionReports(read);
+    const settled = this.settled(sessionFacts, current, now);
+    const report = nodeReport({ ...read, watermark: settled.watermark, leaveOut: settled.leaveOut }, sessionFacts);
     // Held back by prefixes gobgpd is still sending: read the adj-RIB-outs again shortly.
     const unsettled = settled.holdReport || (settled.watermark < this.watermark.value() && this.addedAt.size > 0);
     if (unsettled) this.sessions = undefined;
@@ -543,12 +545,12 @@ class SpeakerReconciler {
     ctx.enqueue({ key: STATUS, afterMs: unsettled ? SETTLE_CHECK_MS : HEARTBEAT_MS });
   }
 
-  private settled(read: Omit<ReportInput, 'watermark'>, current: NodePaths, now: number): Settled {
+  private settled(sessions: readonly SessionReport[], current: NodePaths, now: number): Settled {
     pruneAdded(this.addedAt, now, SETTLE_MAX_MS);
     return settledWatermark({
       acted: this.watermark.value(),
       written: Number(this.written?.announcementsResourceVersion ?? 0),
-      missing: missingPrefixes(read),
+      missing: missingPrefixes(sessions),
       prefixesByAnnouncement: current.prefixesByAnnouncement,
       specRv: (key) => this.specRvs.get(key) ?? (Number(this.announcements().get(key)?.metadata.resourceVersion) || 0),
       addedAt: this.addedAt,
