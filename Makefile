@@ -1,8 +1,9 @@
 # vip-announcer — the stable way in. Every target installs what it needs.
 #   make demo    boot the lab and run vip-announcer against it (local, no cluster needed)
 #   make test    lint, typecheck, unit tests, alert rules (promtool), then end-to-end tests on the real lab
+#   make images  the OCI images (vip-announcer, gobgpd; linux/amd64 + arm64) into .images/, with their sizes
 #   make bench   benchmark figures on the lab (1,000 Services × 3 nodes; BENCH_SERVICES=10000, LAB_NODE_COUNT=20)
-#   make lab-up / lab-down      the lab alone (source .lab/env to drive it)
+#   make lab-up / lab-down      the lab alone (source .lab/env to drive it); LAB_MODE=nodes: real nodes (.lab-nodes/env)
 #   make install deploy         CRDs, then RBAC + controller, into the cluster of $KUBECONFIG
 #   make manifests              copy crds/ into config/crd/bases (kustomize needs it there)
 #   make bundle bundle-validate the OLM bundle in bundle/, and its validation (operatorframework suite)
@@ -10,7 +11,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 NODE_TEST := node --test --test-reporter=spec
 
-.PHONY: help deps build lint typecheck unit rules e2e test lab-up lab-down bench demo clean manifests install deploy bundle bundle-validate
+.PHONY: help deps build images lint typecheck unit rules e2e test lab-up lab-down bench demo clean manifests install deploy bundle bundle-validate
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -23,6 +24,9 @@ node_modules/.vipa-lock-hash: package-lock.json
 
 build: node_modules/.vipa-lock-hash
 	@npm run --silent build
+
+images: build
+	@hack/images.sh
 
 lint: node_modules/.vipa-lock-hash
 	@echo "== eslint"; npx eslint --max-warnings=0 .

@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.lab/**', 'bundle/**'] },
+  { ignores: ['dist/**', 'node_modules/**', '.lab/**', '.lab-nodes/**', '.images/**', 'bundle/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds kube-apiserver, kube-controller-manager and kubectl from the pinned
 # k8s.io/kubernetes module (hack/k8s/go.mod), and etcd from its server module
-# (hack/etcd/go.mod), into a cache keyed by version.
+# (hack/etcd/go.mod), into a cache keyed by version; with `nodes`, also what the lab's
+# real nodes run: kube-scheduler, kubelet and kube-proxy (hack/lab.sh, LAB_MODE=nodes).
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 
@@ -17,6 +18,7 @@ build_etcd() {
 }
 
 cmds=(kube-apiserver kube-controller-manager kubectl)
+[[ ${1:-} == nodes ]] && cmds+=(kube-scheduler kubelet kube-proxy)
 missing=()
 for c in "${cmds[@]}"; do [[ -x "$K8S_BIN/$c" ]] || missing+=("$c"); done
 if [[ ${#missing[@]} -eq 0 ]]; then

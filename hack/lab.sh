@@ -11,13 +11,21 @@
 #   hack/lab.sh stop NAME | start NAME   one component (apiserver, gobgpd-node-1, bird, ...)
 #   hack/lab.sh bird CMD...        run a birdc command against the lab router
 #   hack/lab.sh gobgp v3|v4|debian restart every node's gobgpd as that GoBGP (rewrites .lab/env)
+#   hack/lab.sh images             import .images/*.tar into every real node again (LAB_MODE=nodes)
+#
+# LAB_MODE=nodes boots real nodes instead of the gobgpds (hack/lib/nodes.sh): kube-scheduler,
+# the workload controllers, and per node a network namespace with containerd, kubelet and
+# kube-proxy; the product then runs as Pods from the images hack/images.sh built. Its state
+# lives in .lab-nodes/ and its ports start at 26600, so it can run beside a process-mode lab.
 #
 # LAB_GOBGP=v4|v3|debian picks the nodes' gobgpd (default v4): GoBGP v4 or v3 built from the
 # Go modules pinned in hack/gobgp-v4/, hack/gobgp-v3/ (hack/build-gobgp.sh), or Debian's 3.10.
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 
-LAB="${VIPA_LAB_DIR:-$VIPA_ROOT/.lab}"
+# The mode of a running lab is recorded in its env file; a new lab takes LAB_MODE (default processes).
+LAB_MODE="${LAB_MODE:-processes}"
+if [[ $LAB_MODE == nodes ]]; then LAB="${VIPA_LAB_DIR:-$VIPA_ROOT/.lab-nodes}"; else LAB="${VIPA_LAB_DIR:-$VIPA_ROOT/.lab}"; fi
 # A lab booted with LAB_PORT_BASE / LAB_BGP_PORT records them in $LAB/env, so later commands on it
 # (stop, start, restart-apiserver) use the same ports without being told again.
 # LAB_APISERVER_PROFILING=true serves /debug/pprof on the API server (performance work only).
@@ -32,7 +40,7 @@ LAB_GOBGP_ASKED="${LAB_GOBGP:-}"
 LAB_GOBGP="${LAB_GOBGP:-v4}"
 GOBGP_BIN="$(gobgp_bin_dir "$LAB_GOBGP")"
 NODES="${LAB_NODE_COUNT:-3}"
-PORT_BASE="${LAB_PORT_BASE:-26000}"
+if [[ $LAB_MODE == nodes ]]; then PORT_BASE="${LAB_PORT_BASE:-26600}"; else PORT_BASE="${LAB_PORT_BASE:-26000}"; fi
 ETCD_PORT=$((PORT_BASE + 379))
 ETCD_PEER_PORT=$((PORT_BASE + 380))
 APISERVER_PORT=$((PORT_BASE + 443))
@@ -40,6 +48,11 @@ KCM_PORT=$((PORT_BASE + 257))
 GOBGP_PORT_BASE=$((PORT_BASE + 50))   # node i: gRPC on 127.0.0.(10+i):(base+i)
 BGP_PORT="${LAB_BGP_PORT:-1790}"      # unprivileged, so nothing else on the host collides
 ROUTER_ADDRESS=127.0.0.2
+if [[ $LAB_MODE == nodes ]]; then
+  # Every node has an address and a network namespace of its own: BGP on its own port 179.
+  BGP_PORT="${LAB_BGP_PORT:-179}"
+  ROUTER_ADDRESS=198.18.254.1
+fi
 ROUTER_ASN=64512       # iBGP, so local-pref reaches the router as set
 # What the router offers the nodes, as an upstream with a default route and a partial table
 # would: every node's gobgpd must keep them out of its global RIB (the speaker's import policy).
@@ -58,6 +71,8 @@ LOGS="$LAB/logs"
 node_name() { echo "node-$1"; }
 node_addr() { echo "127.0.0.$((10 + $1))"; }
 node_grpc() { echo "$(node_addr "$1"):$((GOBGP_PORT_BASE + $1))"; }
+source "$VIPA_ROOT/hack/lib/nodes.sh"
+if [[ $LAB_MODE == nodes ]]; then node_addr() { node_fabric_addr "$1"; }; fi
 
 # ---------------------------------------------------------------- processes
 
@@ -68,7 +83,10 @@ start_proc() {
   if is_running "$name"; then return 0; fi
   nohup setsid "$@" >>"$LOGS/$name.log" 2>&1 </dev/null &
   echo $! >"$PIDS/$name.pid"
-  echo "$1" >"$PIDS/$name.exe"
+  # What the PID runs once exec'd: nsenter execs the command that follows its options.
+  local exe="$1"
+  [[ $exe == nsenter ]] && exe="$3"
+  echo "$exe" >"$PIDS/$name.exe"
 }
 
 # True when the recorded PID is alive and still runs the binary we started
@@ -135,7 +153,7 @@ pki() {
   gen_cert etcd-server "/CN=etcd" "extendedKeyUsage=serverAuth,clientAuth\n$san"
   gen_cert apiserver-etcd-client "/CN=kube-apiserver-etcd-client" "extendedKeyUsage=clientAuth"
   gen_cert apiserver "/CN=kube-apiserver" \
-    "extendedKeyUsage=serverAuth\n$san,IP:10.96.0.1,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
+    "extendedKeyUsage=serverAuth\n$san,IP:10.96.0.1,IP:198.18.254.1,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
   gen_cert admin "/O=system:masters/CN=lab-admin" "extendedKeyUsage=clientAuth"
   gen_cert kube-controller-manager "/CN=system:kube-controller-manager" "extendedKeyUsage=clientAuth"
   gen_cert kcm-serving "/CN=kube-controller-manager" "extendedKeyUsage=serverAuth\n$san"
@@ -202,6 +220,20 @@ EOF
   echo --audit-policy-file "$LAB/audit-policy.yaml" --audit-log-path "$LOGS/audit.log" --audit-log-format json
 }
 
+# Real nodes: the Node authorizer and NodeRestriction as in any cluster with kubelets, the
+# `kubernetes` Service's endpoint on the fabric (in-cluster clients reach it through kube-proxy),
+# and a client certificate towards the kubelets (kubectl logs).
+mode_apiserver_flags() {
+  if [[ $LAB_MODE != nodes ]]; then
+    echo --authorization-mode RBAC --enable-admission-plugins OwnerReferencesPermissionEnforcement --endpoint-reconciler-type none
+    return 0
+  fi
+  echo --authorization-mode Node,RBAC --enable-admission-plugins NodeRestriction,OwnerReferencesPermissionEnforcement \
+    --advertise-address "$FABRIC_HOST" --endpoint-reconciler-type lease \
+    --kubelet-client-certificate "$PKI/apiserver-kubelet-client.crt" --kubelet-client-key "$PKI/apiserver-kubelet-client.key" \
+    --kubelet-preferred-address-types InternalIP
+}
+
 start_apiserver() {
   mkdir -p "$LOGS"
   # shellcheck disable=SC2046
@@ -210,14 +242,21 @@ start_apiserver() {
     --etcd-certfile "$PKI/apiserver-etcd-client.crt" --etcd-keyfile "$PKI/apiserver-etcd-client.key" \
     --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$APISERVER_PORT" \
     --tls-cert-file "$PKI/apiserver.crt" --tls-private-key-file "$PKI/apiserver.key" \
-    --client-ca-file "$PKI/ca.crt" --authorization-mode RBAC \
-    --enable-admission-plugins OwnerReferencesPermissionEnforcement \
+    --client-ca-file "$PKI/ca.crt" $(mode_apiserver_flags) \
     --service-account-issuer https://kubernetes.default.svc.cluster.local \
     --service-account-key-file "$PKI/sa.pub" --service-account-signing-key-file "$PKI/sa.key" \
-    --service-cluster-ip-range 10.96.0.0/16,fd00:10:96::/112 --endpoint-reconciler-type none \
+    --service-cluster-ip-range 10.96.0.0/16,fd00:10:96::/112 \
     --profiling="${LAB_APISERVER_PROFILING:-false}" --cert-dir "$LAB/apiserver-certs" -v 1
   wait_for kube-apiserver apiserver 120 curl -sf --cacert "$PKI/ca.crt" --cert "$PKI/admin.crt" \
     --key "$PKI/admin.key" "https://127.0.0.1:$APISERVER_PORT/readyz"
+}
+
+# Process mode runs only what its tests need (no node lifecycle: its Nodes have no kubelet);
+# real nodes get the controllers a cluster runs for workloads.
+kcm_controllers() {
+  local c=endpointslice-controller,garbage-collector-controller,namespace-controller,serviceaccount-controller,daemonset-controller
+  [[ $LAB_MODE == nodes ]] && c+=,deployment-controller,replicaset-controller,node-lifecycle-controller,disruption-controller,pod-garbage-collector-controller,root-ca-certificate-publisher-controller,taint-eviction-controller,endpointslice-mirroring-controller
+  echo "$c"
 }
 
 start_kcm() {
@@ -232,7 +271,7 @@ start_kcm() {
     --tls-cert-file "$PKI/kcm-serving.crt" --tls-private-key-file "$PKI/kcm-serving.key" \
     --use-service-account-credentials --root-ca-file "$PKI/ca.crt" \
     --service-account-private-key-file "$PKI/sa.key" \
-    --controllers endpointslice-controller,garbage-collector-controller,namespace-controller,serviceaccount-controller,daemonset-controller \
+    --controllers "$(kcm_controllers)" \
     --leader-elect=false --concurrent-service-endpoint-syncs 10 -v 1 \
     --kube-api-qps 500 --kube-api-burst 1000
   wait_for kube-controller-manager kube-controller-manager 60 \
@@ -277,9 +316,11 @@ bird_conf() {
       echo "  description \"$(node_name "$i")\";"
       echo "  neighbor $(node_addr "$i") port $BGP_PORT as $NODE_ASN;"
       # The last node's session: a router without graceful restart (tests use it as such).
-      if [[ $i == "$NODES" ]]; then echo "  graceful restart off;"; fi
+      # (Real nodes: every session keeps graceful restart, as rollouts must not withdraw.)
+      if [[ $i == "$NODES" && $LAB_MODE != nodes ]]; then echo "  graceful restart off;"; fi
       echo "}"
     done
+    [[ $LAB_MODE == nodes ]] && return 0
     echo "protocol bgp $MD5_PROTOCOL from lab_node {"
     echo "  description \"TCP MD5 session (test-e2e/passwords.test.ts)\";"
     echo "  neighbor $MD5_PEER_ADDRESS port $BGP_PORT as $NODE_ASN;"
@@ -299,6 +340,7 @@ write_env() {
   {
     echo "# Written by hack/lab.sh up; source it to drive the lab by hand."
     echo "export VIPA_LAB_DIR=$LAB"
+    echo "export LAB_MODE=$LAB_MODE"
     echo "export KUBECONFIG=$LAB/admin.kubeconfig"
     echo "export LAB_K8S_BIN=$K8S_BIN"
     echo "export LAB_GOBGP=$LAB_GOBGP"
@@ -322,7 +364,12 @@ write_env() {
       names+=("$(node_name "$i")")
       echo "export LAB_NODE_${i}_NAME=$(node_name "$i")"
       echo "export LAB_NODE_${i}_ADDRESS=$(node_addr "$i")"
-      echo "export LAB_NODE_${i}_GOBGP=$(node_grpc "$i")"
+      if [[ $LAB_MODE == nodes ]]; then
+        echo "export LAB_NODE_${i}_NETNS=$(node_netns "$i")"
+        echo "export LAB_NODE_${i}_CONTAINERD=$(containerd_sock "$i")"
+      else
+        echo "export LAB_NODE_${i}_GOBGP=$(node_grpc "$i")"
+      fi
     done
     echo "export LAB_NODES=\"${names[*]}\""
   } >"$LAB/env"
@@ -340,17 +387,19 @@ up() {
   "$VIPA_ROOT/hack/deps.sh" debian
   "$VIPA_ROOT/hack/build-k8s.sh"
   "$VIPA_ROOT/hack/build-gobgp.sh" "$LAB_GOBGP"
+  if [[ $LAB_MODE == nodes ]]; then nodes_deps; "$VIPA_ROOT/hack/images.sh"; fi
   # Another lab (another checkout) on the same ports would make every component fail oddly.
   if ! is_running apiserver && (exec 3<>"/dev/tcp/127.0.0.1/$APISERVER_PORT") 2>/dev/null; then
     die "port $APISERVER_PORT is in use: is another lab running? (stop it with its hack/lab.sh down, or set LAB_PORT_BASE)"
   fi
   mkdir -p "$LAB"
   pki
+  [[ $LAB_MODE == nodes ]] && nodes_pki
   kubeconfig "$LAB/admin.kubeconfig" lab-admin admin
   log "lab: starting etcd";                  start_etcd
   log "lab: starting kube-apiserver";        start_apiserver
   log "lab: starting kube-controller-manager"; start_kcm
-  start_gobgpds
+  if [[ $LAB_MODE == nodes ]]; then start_nodes; else start_gobgpds; fi
   log "lab: starting BIRD (upstream router $ROUTER_ADDRESS, AS $ROUTER_ASN)"; start_bird
   write_env
   log "lab up in $((SECONDS - t0))s; source $LAB/env"
@@ -377,7 +426,12 @@ switch_gobgp() {
 
 components() {
   echo bird
-  for i in $(seq 1 "$NODES"); do echo "gobgpd-$(node_name "$i")"; done
+  if [[ $LAB_MODE == nodes ]]; then
+    for i in $(seq 1 "$NODES"); do echo "kubelet-$(node_name "$i") kube-proxy-$(node_name "$i") containerd-$(node_name "$i")" | tr ' ' '\n'; done
+    echo kube-scheduler apiserver-proxy | tr ' ' '\n'
+  else
+    for i in $(seq 1 "$NODES"); do echo "gobgpd-$(node_name "$i")"; done
+  fi
   echo kube-controller-manager apiserver etcd | tr ' ' '\n'
 }
 
@@ -385,6 +439,7 @@ down() {
   [[ -d $PIDS ]] || { log "lab: nothing running"; return 0; }
   # Stop in reverse order of start; also whatever else a test started and recorded here.
   local name
+  stop_nodes
   for name in $(components) $(ls "$PIDS" 2>/dev/null | sed -n 's/\.pid$//p'); do
     stop_proc "$name"
   done
@@ -419,5 +474,6 @@ case "${1:-}" in
   start) start_one "${2:?component}" ;;
   bird) shift; birdc -s "$LAB/bird.ctl" "$@" ;;
   gobgp) switch_gobgp "${2:?v3|v4|debian}" ;;
+  images) "$VIPA_ROOT/hack/images.sh"; for i in $(seq 1 "$NODES"); do import_images "$i"; done ;;
   *) die "usage: $0 up|down|status|restart-apiserver [SECONDS]|stop NAME|start NAME|bird CMD...|gobgp v3|v4|debian" ;;
 esac

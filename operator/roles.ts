@@ -31,7 +31,7 @@ export function addControllerRole(ctx: RoleContext, config: ControllerConfig): v
   manager.add(
     announcementController({ caches: manager, writer: apiKubeWriter(kubeConfig, CONTROLLER_FIELD_MANAGER), events: announcementEvents, config }),
   );
-  manager.add(poolController({ caches: manager, writer: apiKubeWriter(kubeConfig, CONTROLLER_FIELD_MANAGER), resyncPeriodMs: config.resyncPeriodMs }));
+  manager.add(poolController({ caches: manager, writer: apiKubeWriter(kubeConfig, CONTROLLER_FIELD_MANAGER), resyncPeriodMs: config.resyncPeriodMs, systemNamespace: process.env.POD_NAMESPACE }));
   manager.add(
     installerController({ caches: manager, writer: apiKubeWriter(kubeConfig, INSTALLER_FIELD_MANAGER), events: installerEvents, log, speakerNamespace: config.speakerNamespace, requeueAllPeriodMs: config.resyncPeriodMs }),
   );
@@ -57,6 +57,7 @@ export function addSpeakerRole(ctx: RoleContext, config: SpeakerConfig): void {
     writer: apiKubeWriter(kubeConfig, speakerFieldManager(config.nodeName)),
     config,
     log: log.child({ node: config.nodeName }),
+    podNamespace: process.env.POD_NAMESPACE,
   });
   manager.add(speaker.controller);
   manager.addReadyCheck('gobgpd not answering', () => speaker.gobgpReachable());

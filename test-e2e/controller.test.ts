@@ -139,7 +139,8 @@ describe('controller', () => {
       spec: { type: 'LoadBalancer', externalTrafficPolicy: 'Local', allocateLoadBalancerNodePorts: false, ports: [{ port: 80, protocol: 'TCP' }] },
     });
     await waitVA(NS, 'early', `announced from ${n2.name}`, expectNodes([n2.name]));
-    assert.deepEqual(await ingressOf(NS, 'early'), ['198.19.0.1']);
+    // The ingress is written after the announcement, in a later step of the same reconcile or a later one.
+    await waitFor('the Service ingress to name the announced address', async () => JSON.stringify(await ingressOf(NS, 'early')) === '["198.19.0.1"]');
   });
 
   it('a Service created before any endpoint is announced once an endpoint serves, and follows readiness and termination', async () => {

@@ -3,6 +3,7 @@
 //
 //   not deleting, no finalizer        → add ours (a delete then waits for the allocations)
 //   deleting, nothing allocated       → remove ours (the API server finishes the delete)
+//   uninstalling                      → remove ours, add none (nothing would remove it later)
 //   status differs from what is stored → apply it (counts per family, Ready, DeletionBlocked)
 import { condition, conditionsEqual } from '../api/conditions';
 import { compilePool, poolContains, POOL_CONDITION_TYPES, POOL_FINALIZER, POOL_KIND, rangeSize, type CompiledPool, type VipPool, type VipPoolStatus } from '../api/pool';
@@ -15,6 +16,12 @@ export interface PoolSnapshot {
   pools: readonly VipPool[];
   announcements: readonly VipAnnouncement[];
   now: Date;
+  /**
+   * The product is being uninstalled (the controller's own namespace is being deleted): the
+   * controller that removes the finalizer is going away, and with it every announcement, so a
+   * finalizer kept now would block the pools' and the CRD's deletion forever.
+   */
+  uninstalling?: boolean;
 }
 
 export type PoolAction =
@@ -31,6 +38,9 @@ export function planPool(s: PoolSnapshot): PoolAction[] {
   const meta = { name: s.pool.metadata.name };
   const actions: PoolAction[] = [];
   const hasFinalizer = (s.pool.metadata.finalizers ?? []).includes(POOL_FINALIZER);
+  if (s.uninstalling) {
+    return hasFinalizer ? [{ kind: 'removeFinalizer', body: { apiVersion: API_VERSION, kind: POOL_KIND, metadata: meta } }] : [];
+  }
   if (!pool.deleting && !hasFinalizer) {
     actions.push({ kind: 'addFinalizer', body: { apiVersion: API_VERSION, kind: POOL_KIND, metadata: { ...meta, finalizers: [POOL_FINALIZER] } } });
   }

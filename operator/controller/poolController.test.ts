@@ -1,6 +1,7 @@
 // The pool controller driven through its definition over fakes: finalizer, counts, conditions.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import type { V1Namespace } from '@kubernetes/client-node';
 import type { VipPool, VipPoolStatus } from '../api/pool';
 import type { VipAnnouncement } from '../api/types';
 import { Resources } from '../kube/resources';
@@ -18,12 +19,13 @@ function va(name: string, addresses: string[]): VipAnnouncement {
   return { apiVersion: 'vipannouncer.io/v1alpha1', kind: 'VipAnnouncement', metadata: { name, namespace: 'shop' }, spec: { addresses, externalTrafficPolicy: 'Cluster' } };
 }
 
-async function reconcile(pools: VipPool[], vas: VipAnnouncement[], name: string): Promise<WriterCall[]> {
+async function reconcile(pools: VipPool[], vas: VipAnnouncement[], name: string, namespaces: V1Namespace[] = []): Promise<WriterCall[]> {
   const caches = new FakeCaches();
+  for (const ns of namespaces) caches.informer<V1Namespace>(Resources.namespaces).put(ns);
   for (const p of pools) caches.informer<VipPool>(Resources.vipPools).put(p);
   for (const v of vas) caches.informer<VipAnnouncement>(Resources.vipAnnouncements).put(v);
   const writer = new FakeKubeWriter();
-  const def = poolController({ caches, writer, resyncPeriodMs: 0, now: () => NOW });
+  const def = poolController({ caches, writer, resyncPeriodMs: 0, now: () => NOW, systemNamespace: 'vip-announcer' });
   await def.reconcile(name, { log: nullLogger(), signal: new AbortController().signal, enqueue: () => undefined });
   return writer.calls;
 }
@@ -63,6 +65,26 @@ describe('pool controller', () => {
     assert.match(cond(statusOf(held), 'DeletionBlocked')?.message ?? '', /shop\/a/);
     const free = await reconcile([deleting], [va('a', ['198.51.100.7'])], 'web');
     assert.deepEqual(free.map((c) => [c.op, c.body]), [['apply', { apiVersion: 'vipannouncer.io/v1alpha1', kind: 'VipPool', metadata: { name: 'web' } }]]);
+  });
+
+  it('an uninstall (the controller\'s namespace being deleted) releases every finalizer at once, held addresses or not, and adds none', async () => {
+    const terminating: V1Namespace = { metadata: { name: 'vip-announcer', deletionTimestamp: NOW } };
+    const held = await reconcile([pool('web', ['192.0.2.0/24'])], [va('a', ['192.0.2.7'])], 'web', [terminating]);
+    assert.deepEqual(held.map((c) => [c.op, c.body]), [['apply', { apiVersion: 'vipannouncer.io/v1alpha1', kind: 'VipPool', metadata: { name: 'web' } }]]);
+    assert.deepEqual(await reconcile([pool('bare', ['192.0.2.0/24'], { finalizers: [] })], [], 'bare', [terminating]), [], 'no finalizer added');
+    // Another namespace going away is no uninstall.
+    const other = await reconcile([pool('web', ['192.0.2.0/24'], { deletionTimestamp: '2030-01-01T00:00:00Z' })], [va('a', ['192.0.2.7'])], 'web', [{ metadata: { name: 'shop', deletionTimestamp: NOW } }]);
+    assert.ok(!other.some((c) => c.op === 'apply'), 'the finalizer stays while shop/a holds an address');
+  });
+
+  it('the controller\'s namespace being deleted asks for every pool', () => {
+    const caches = new FakeCaches();
+    caches.informer<VipPool>(Resources.vipPools).put(pool('a', [])).put(pool('b', []));
+    const def = poolController({ caches, writer: new FakeKubeWriter(), resyncPeriodMs: 0, systemNamespace: 'vip-announcer' });
+    const nsWatch = def.watches.find((w) => w.resource.plural === 'namespaces');
+    assert.deepEqual([...(nsWatch?.toKeys('MODIFIED', { metadata: { name: 'vip-announcer', deletionTimestamp: NOW } } as V1Namespace, undefined) ?? [])], ['a', 'b']);
+    assert.deepEqual([...(nsWatch?.toKeys('MODIFIED', { metadata: { name: 'vip-announcer' } }, undefined) ?? [])], []);
+    assert.deepEqual([...(nsWatch?.toKeys('MODIFIED', { metadata: { name: 'shop', deletionTimestamp: NOW } } as V1Namespace, undefined) ?? [])], []);
   });
 
   it('an announcement spec change asks for every pool a moment later (one write per burst); a status report asks for none', () => {

@@ -3,6 +3,7 @@
 // computed from the caches on every reconcile.
 //
 //   reconcile(name): read caches → planPool() → execute the actions in order
+import type { V1Namespace } from '@kubernetes/client-node';
 import type { VipPool } from '../api/pool';
 import type { VipAnnouncement } from '../api/types';
 import { watch, type Caches, type ControllerDefinition } from '../kube/controllerDefinition';
@@ -20,11 +21,15 @@ export interface PoolControllerDeps {
   writer: KubeWriter;
   resyncPeriodMs: number;
   now?: () => Date;
+  /** The controller's own namespace (env POD_NAMESPACE): its deletion is an uninstall. */
+  systemNamespace?: string;
 }
 
 export function poolController(deps: PoolControllerDeps): ControllerDefinition {
   const pools = deps.caches.informer<VipPool>(Resources.vipPools);
   const announcements = deps.caches.informer<VipAnnouncement>(Resources.vipAnnouncements);
+  const namespaces = deps.caches.informer<V1Namespace>(Resources.namespaces);
+  const uninstalling = (): boolean => deps.systemNamespace !== undefined && Boolean(namespaces.get(deps.systemNamespace)?.metadata?.deletionTimestamp);
   return {
     name: 'pool',
     leaderElected: true,
@@ -38,12 +43,17 @@ export function poolController(deps: PoolControllerDeps): ControllerDefinition {
         resource: Resources.vipAnnouncements,
         toKeys: (type, va, old) => (type === 'MODIFIED' && va.metadata.generation === old?.metadata.generation ? [] : [...pools.keys()].map((key) => ({ key, afterMs: COUNT_COALESCE_MS }))),
       }),
+      // An uninstall: every pool lets go of its finalizer before the controller is gone.
+      watch<V1Namespace>({
+        resource: Resources.namespaces,
+        toKeys: (_t, ns) => (ns.metadata?.name === deps.systemNamespace && ns.metadata?.deletionTimestamp ? [...pools.keys()] : []),
+      }),
     ],
     fullSyncKeys: () => pools.keys(),
     reconcile: async (name, ctx) => {
       const pool = pools.get(name);
       if (!pool) return undefined;
-      const actions = planPool({ pool, pools: pools.list(), announcements: announcements.list(), now: deps.now?.() ?? new Date() });
+      const actions = planPool({ pool, pools: pools.list(), announcements: announcements.list(), now: deps.now?.() ?? new Date(), uninstalling: uninstalling() });
       for (const action of actions) await executePoolAction(action, deps.writer, ctx.signal);
       return undefined;
     },

@@ -232,14 +232,15 @@ describe('desiredDaemonSet', () => {
   it('gobgpd: gRPC on a unix socket, pprof off, NET_BIND_SERVICE only for a port below 1024', () => {
     const g = container(announcer(), 'gobgpd');
     // As root: umask 0007 so the speaker (same group) may connect to the socket.
-    assert.deepEqual([...(g.command ?? []), ...(g.args ?? [])], ['/bin/sh', '-c', 'umask 0007 && exec gobgpd "$@"', 'gobgpd', '--api-hosts', 'unix:///run/gobgp/gobgp.sock', '--pprof-disable']);
+    assert.deepEqual([...(g.command ?? []), ...(g.args ?? [])], ['/bin/sh', '-c', 'umask 0007 && rm -f /run/gobgp/gobgp.sock && exec gobgpd "$@"', 'gobgpd', '--api-hosts', 'unix:///run/gobgp/gobgp.sock', '--pprof-disable', '--metrics-path=']);
     assert.equal(g.securityContext?.runAsGroup, 65532);
     assert.equal(g.image, 'example.org/gobgpd:3');
     assert.deepEqual(g.securityContext?.capabilities, { drop: ['ALL'], add: ['NET_BIND_SERVICE'] });
     assert.equal(g.securityContext?.readOnlyRootFilesystem, true);
     assert.equal(g.securityContext?.allowPrivilegeEscalation, false);
     const high = container(announcer({ listenPort: 1179 }), 'gobgpd');
-    assert.deepEqual([...(high.command ?? []), ...(high.args ?? [])], ['gobgpd', '--api-hosts', 'unix:///run/gobgp/gobgp.sock', '--pprof-disable']);
+    // Either way a stale socket of a crashed gobgpd is removed first, or the new one could not bind it.
+    assert.deepEqual([...(high.command ?? []), ...(high.args ?? [])], ['/bin/sh', '-c', 'rm -f /run/gobgp/gobgp.sock && exec gobgpd "$@"', 'gobgpd', '--api-hosts', 'unix:///run/gobgp/gobgp.sock', '--pprof-disable', '--metrics-path=']);
     assert.deepEqual(high.securityContext?.capabilities, { drop: ['ALL'] });
     assert.equal(high.securityContext?.runAsNonRoot, true);
   });

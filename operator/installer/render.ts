@@ -29,7 +29,8 @@ export const METRICS_TLS_DIR = '/var/run/vip-announcer/metrics-tls';
  * every hostNetwork Pod and node process could reach it.
  */
 export const GOBGP_SOCKET_DIR = '/run/gobgp';
-export const GOBGP_API = `unix://${GOBGP_SOCKET_DIR}/gobgp.sock`;
+export const GOBGP_SOCKET_FILE = 'gobgp.sock';
+export const GOBGP_API = `unix://${GOBGP_SOCKET_DIR}/${GOBGP_SOCKET_FILE}`;
 export const CONFIG_HASH_ANNOTATION = 'vipannouncer.io/config-hash';
 /** Label on the ConfigMap and DaemonSet naming the VipAnnouncer they were rendered from. */
 export const OWNER_LABEL = 'vipannouncer.io/owner';
@@ -43,7 +44,7 @@ export const DEFAULTS = {
   listenPort: 179,
 } as const;
 
-/** Non-root user of the speaker image (Dockerfile USER). */
+/** Non-root user of the speaker image (hack/images.sh). */
 const SPEAKER_UID = 65532;
 
 export const INSTALLER_REASONS = {
@@ -233,15 +234,21 @@ const RESTRICTED: V1SecurityContext = {
 };
 
 /**
- * How gobgpd starts. As root (a BGP port below 1024) its socket would be root's with mode
- * 0755, which the non-root speaker cannot connect to: a shell sets umask 0007 first, so the
- * socket is 0770 and its group (gobgpd's, the speaker's) may connect. The gobgpd image then
- * needs /bin/sh. As the speaker's own user no wrapper is needed.
+ * How gobgpd starts: through the image's /bin/sh, for two reasons.
+ * - A socket left by a gobgpd that crashed stays in the emptyDir, and a new gobgpd cannot bind
+ *   its path again ("address already in use"): it would run on with no API, and the speaker
+ *   could never configure it (seen on the lab's real nodes). So the stale socket goes first.
+ * - As root (a BGP port below 1024) the socket would be root's with mode 0755, which the
+ *   non-root speaker cannot connect to: umask 0007 makes it 0770, and its group (gobgpd's, the
+ *   speaker's) may connect.
  */
 export function gobgpdCommand(listenPort: number): { command: string[]; args: string[] } {
-  const args = ['--api-hosts', GOBGP_API, '--pprof-disable'];
-  if (listenPort >= 1024) return { command: ['gobgpd'], args };
-  return { command: ['/bin/sh', '-c', 'umask 0007 && exec gobgpd "$@"', 'gobgpd'], args };
+  // No TCP listener but BGP: gobgpd would otherwise serve pprof and its metrics on the node's
+  // localhost:6060 (host network), where any local process can reach them and another agent's
+  // port 6060 would collide. Its API is the socket; its state reaches /metrics through the speaker.
+  const args = ['--api-hosts', GOBGP_API, '--pprof-disable', '--metrics-path='];
+  const umask = listenPort < 1024 ? 'umask 0007 && ' : '';
+  return { command: ['/bin/sh', '-c', `${umask}rm -f ${GOBGP_SOCKET_DIR}/${GOBGP_SOCKET_FILE} && exec gobgpd "$@"`, 'gobgpd'], args };
 }
 
 /**

@@ -2,7 +2,7 @@
 // server (FakeKubeWriter) and gobgpd (FakeRouter).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { V1Node } from '@kubernetes/client-node';
+import type { V1Namespace, V1Node } from '@kubernetes/client-node';
 import type { VipPool } from '../api/pool';
 import type { VipAnnouncement, VipAnnouncementSpec } from '../api/types';
 import type { VipSpeakerStatus } from '../api/vipSpeaker';
@@ -19,7 +19,7 @@ import { FakeCaches, FakeKubeWriter, type WriterCall } from '../kube/testing';
 import { secretFingerprint } from '../util/fingerprint';
 import { nullLogger } from '../util/log';
 import { LatencyTracker, metrics } from '../util/metrics';
-import { speakerRole, type SpeakerRole } from './speakerController';
+import { speakerRole, withdrawsOnStop, type SpeakerRole } from './speakerController';
 import { VANISHED_HOLD_MS } from './vanishedHold';
 
 const NODE = 'node-a';
@@ -75,12 +75,12 @@ class Harness {
   clock = 1_000_000;
   private rv = 100;
 
-  constructor(cfg: SpeakerConfig = config(), router = new FakeRouter(), opts: { writer?: FakeKubeWriter; shutdownDeadlineMs?: number; readPasswordFile?: (file: string) => string } = {}) {
+  constructor(cfg: SpeakerConfig = config(), router = new FakeRouter(), opts: { writer?: FakeKubeWriter; shutdownDeadlineMs?: number; readPasswordFile?: (file: string) => string; podNamespace?: string } = {}) {
     this.router = router;
     this.writer = opts.writer ?? new FakeKubeWriter();
     const deps = { caches: this.caches, router, writer: this.writer, config: cfg, log: nullLogger(), now: () => this.clock, latency: this.latency };
     const passwords = opts.readPasswordFile ? { readPasswordFile: opts.readPasswordFile, passwordPollMs: 0 } : {};
-    this.role = speakerRole({ ...deps, shutdownDeadlineMs: opts.shutdownDeadlineMs, ...passwords });
+    this.role = speakerRole({ ...deps, shutdownDeadlineMs: opts.shutdownDeadlineMs, podNamespace: opts.podNamespace, ...passwords });
     // The API server answers a status apply with a new resourceVersion.
     this.writer.respond = (call) => (call.op === 'applyStatus' ? this.withNewVersion(call) : undefined);
   }
@@ -513,6 +513,27 @@ void describe('speaker shutdown', () => {
     assert.deepEqual(h.localPrefixes(), ['203.0.113.10/32', '203.0.113.11/32']);
     assert.deepEqual(h.statusWrites(), [], 'the report is left as it was (Running)');
     assert.equal(h.router.closed, true);
+  });
+
+  for (const [what, deletionTimestamp, withdrawn] of [
+    ['its namespace being deleted (uninstall): withdrawn, though no withdrawOnShutdown', '2026-12-07T12:00:00Z', true],
+    ['its namespace alive (a rollout): kept', undefined, false],
+  ] as const) {
+    void test(`a speaker stopped with ${what}`, async () => {
+      const h = new Harness(config({ withdrawOnShutdown: false }), new FakeRouter(), { podNamespace: 'vip-announcer' });
+      await h.coldStart(node('10.0.0.5'), [va('a', ['203.0.113.10'])]);
+      h.caches.informer<V1Namespace>(Resources.namespaces).put({ metadata: { name: 'vip-announcer', ...(deletionTimestamp ? { deletionTimestamp: new Date(deletionTimestamp) } : {}) } });
+      h.caches.informer<V1Namespace>(Resources.namespaces).put({ metadata: { name: 'other', deletionTimestamp: new Date('2026-12-07T12:00:00Z') } });
+      await h.role.shutdown();
+      assert.deepEqual(h.localPrefixes(), withdrawn ? [] : ['203.0.113.10/32']);
+      assert.equal(h.statusWrites().some((c) => (c.body as { status?: { phase?: string } }).status?.phase === 'Stopped'), withdrawn, 'an uninstall marks the report Stopped; a rollout leaves it Running');
+    });
+  }
+
+  void test('withdrawsOnStop: configured, or uninstalling', () => {
+    assert.equal(withdrawsOnStop(true, false), true);
+    assert.equal(withdrawsOnStop(false, true), true);
+    assert.equal(withdrawsOnStop(false, false), false);
   });
 
   void test('withdrawal runs with bounded concurrency (32 gobgpd calls)', async () => {

@@ -97,6 +97,11 @@ export interface SpeakerDeps {
   passwordPollMs?: number;
   /** Reads a password file's text (tests). */
   readPasswordFile?: (file: string) => string;
+  /**
+   * The namespace this speaker's Pod runs in (env POD_NAMESPACE). Once it is being deleted,
+   * the product is being uninstalled: a stop then withdraws, graceful restart or not.
+   */
+  podNamespace?: string;
 }
 
 export interface SpeakerRole {
@@ -634,7 +639,9 @@ class SpeakerReconciler {
     const ms = this.deps.shutdownDeadlineMs ?? SHUTDOWN_DEADLINE_MS;
     const deadline = scopedSignal(systemClock, ms, []);
     try {
-      if (!this.cfg.withdrawOnShutdown) {
+      const uninstalling = this.uninstalling();
+      if (uninstalling) this.log.info('the speaker\'s namespace is being deleted (uninstall): withdrawing routes on shutdown', { namespace: this.deps.podNamespace });
+      if (!withdrawsOnStop(this.cfg.withdrawOnShutdown, uninstalling)) {
         // gobgpd keeps the routes and the router holds them: the report stays true as it is.
         this.log.info('keeping routes in gobgpd on shutdown (graceful restart); this node counts until its report goes stale');
         return;
@@ -647,6 +654,13 @@ class SpeakerReconciler {
       deadline.dispose();
       this.router.close();
     }
+  }
+
+  /** Our own namespace is being deleted, as the namespace cache (kept for the pool filter) says. */
+  private uninstalling(): boolean {
+    const ns = this.deps.podNamespace;
+    if (!ns) return false;
+    return Boolean(this.deps.caches.informer<V1Namespace>(Resources.namespaces).get(ns)?.metadata?.deletionTimestamp);
   }
 
   /** Rejects when the routes could not all be withdrawn (the process then exits non-zero). */
@@ -676,6 +690,16 @@ class SpeakerReconciler {
     if (!this.written) return;
     await this.writeReport({ ...this.written, phase: 'Stopped' }, signal);
   }
+}
+
+/**
+ * Whether a stopping speaker withdraws its routes: when configured to, and always on an
+ * uninstall. A rollout, a drain or a restart keeps them (graceful restart holds them at the
+ * router until the next speaker takes over); an uninstall that kept them would leave every
+ * route at the routers for the restart time with nothing behind it.
+ */
+export function withdrawsOnStop(withdrawOnShutdown: boolean, uninstalling: boolean): boolean {
+  return withdrawOnShutdown || uninstalling;
 }
 
 /** The sessions' states as one comparable string. */

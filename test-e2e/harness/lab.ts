@@ -12,7 +12,11 @@ export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
 export interface LabNode {
   name: string;
   address: string;
+  /** The node's own gobgpd (process mode); '' on real nodes, where gobgpd is the speaker Pod's sidecar. */
   gobgpTarget: string;
+  /** Real nodes: the node's network namespace and its containerd's socket. */
+  netns?: string;
+  containerd?: string;
 }
 
 /** Which GoBGP the lab's nodes run (hack/lab.sh LAB_GOBGP) and where its gobgpd and gobgp are. */
@@ -25,6 +29,8 @@ export interface LabGobgp {
 
 export interface Lab {
   dir: string;
+  /** processes: operators run as local processes next to one gobgpd per node; nodes: kubelets run everything as Pods. */
+  mode: 'processes' | 'nodes';
   gobgp: LabGobgp;
   kubeconfig: string;
   k8sBin: string;
@@ -60,6 +66,7 @@ export function lab(): Lab {
   if (flavour !== 'v3' && flavour !== 'v4' && flavour !== 'debian') throw new Error(`${envFile}: unknown LAB_GOBGP ${flavour}`);
   return {
     dir,
+    mode: env.get('LAB_MODE') === 'nodes' ? 'nodes' : 'processes',
     gobgp: { flavour, api: flavour === 'v4' ? 'v4' : 'v3', binDir: need('LAB_GOBGP_BIN') },
     kubeconfig: need('KUBECONFIG'),
     k8sBin: need('LAB_K8S_BIN'),
@@ -72,7 +79,9 @@ export function lab(): Lab {
     nodes: names.map((_, i) => ({
       name: need(`LAB_NODE_${i + 1}_NAME`),
       address: need(`LAB_NODE_${i + 1}_ADDRESS`),
-      gobgpTarget: need(`LAB_NODE_${i + 1}_GOBGP`),
+      gobgpTarget: env.get(`LAB_NODE_${i + 1}_GOBGP`) ?? '',
+      netns: env.get(`LAB_NODE_${i + 1}_NETNS`),
+      containerd: env.get(`LAB_NODE_${i + 1}_CONTAINERD`),
     })),
   };
 }

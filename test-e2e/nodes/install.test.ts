@@ -1,0 +1,292 @@
+// It runs as it ships: on the lab's real nodes (a kubelet, containerd and kube-proxy per node,
+// each node in a network namespace of its own), the product is installed exactly as the README
+// says (`kubectl apply -k config/default`, then a VipPool and a VipAnnouncer), from the images
+// `make images` built, and BIRD's table proves that every node announces what it should.
+// Then what only real Pods can show: the gobgpd sidecar and its socket, a gobgpd crash, a
+// rollout restart without a withdrawal, and an uninstall that withdraws everything.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { birdLogOffset, birdLogSince, birdNextHops } from '../harness/bird';
+import { REPO_ROOT, kubectl, kubectlResult, lab, waitFor, waitUntilNoMismatch } from '../harness/lab';
+
+const execFileP = promisify(execFile);
+
+const SYSTEM_NS = 'vip-announcer';
+const APP_NS = 'e2e-install';
+const POOL = 'e2e-install';
+const POOL_RANGE = '203.0.113.16/28';
+const SPEAKERS = 'vip-announcer-speaker';
+const CONTROLLER = 'vip-announcer-controller';
+/** The app's Pods: the lab has no registry, so the backend is the pause image every node holds. */
+const APP_IMAGE = 'vipa.local/pause:1';
+
+interface PodView {
+  metadata: { name: string; uid: string };
+  spec: { nodeName?: string };
+  status: {
+    phase?: string;
+    initContainerStatuses?: ContainerStatus[];
+    containerStatuses?: ContainerStatus[];
+  };
+}
+interface ContainerStatus {
+  name: string;
+  restartCount: number;
+  ready: boolean;
+  started?: boolean;
+  containerID?: string;
+  state?: { running?: { startedAt: string } };
+}
+
+async function json<T>(args: string[]): Promise<T> {
+  return JSON.parse(await kubectl([...args, '-o', 'json'])) as T;
+}
+
+async function speakerPods(): Promise<PodView[]> {
+  return (await json<{ items: PodView[] }>(['get', 'pods', '-n', SYSTEM_NS, '-l', 'app.kubernetes.io/component=speaker'])).items;
+}
+
+async function ingressOf(name: string): Promise<string[]> {
+  const svc = await json<{ status?: { loadBalancer?: { ingress?: { ip?: string }[] } } }>(['get', 'service', name, '-n', APP_NS]);
+  return (svc.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? '').filter(Boolean);
+}
+
+/** The address the Service got, once it has one. */
+async function addressOf(name: string): Promise<string> {
+  return waitFor(`Service ${name} to get an address`, async () => (await ingressOf(name))[0], { timeoutMs: 120_000 });
+}
+
+/** What is wrong with BIRD's next hops for a prefix, or ''. */
+async function routeMismatch(prefix: string, wantHops: string[]): Promise<string> {
+  const have = (await birdNextHops()).get(prefix) ?? [];
+  const want = [...wantHops].sort();
+  return JSON.stringify(have) === JSON.stringify(want) ? '' : `BIRD holds ${prefix} via ${JSON.stringify(have)}, want ${JSON.stringify(want)}`;
+}
+
+const addressOfNode = (name: string): string => {
+  const n = lab().nodes.find((x) => x.name === name);
+  assert.ok(n, `lab node ${name}`);
+  return n.address;
+};
+
+/** BIRD's log lines that withdraw one of `prefixes`, from `offset` on. */
+const withdrawals = (offset: number, prefixes: string[]): string[] =>
+  birdLogSince(offset).filter((l) => l.includes(' removed ') && prefixes.some((p) => l.includes(p)));
+
+/** The PID (on this machine) of a container's main process, from its node's containerd. */
+async function containerPid(node: string, containerID: string): Promise<number> {
+  const n = lab().nodes.find((x) => x.name === node);
+  assert.ok(n?.containerd, `node ${node} has a containerd`);
+  const id = containerID.replace(/^containerd:\/\//, '');
+  const { stdout } = await execFileP('ctr', ['--address', n.containerd, '-n', 'k8s.io', 'tasks', 'ls']);
+  const line = stdout.split('\n').find((l) => l.startsWith(id));
+  assert.ok(line, `container ${id} runs on ${node}`);
+  return Number(line.split(/\s+/)[1]);
+}
+
+/** TCP listeners in a node's network namespace: "address:port process" lines. */
+async function listeners(node: string): Promise<string> {
+  const n = lab().nodes.find((x) => x.name === node);
+  assert.ok(n?.netns);
+  const { stdout } = await execFileP('nsenter', [`--net=/run/netns/${n.netns}`, 'ss', '-Hltnp']);
+  return stdout;
+}
+
+function applyApp(name: string, policy: 'Cluster' | 'Local', replicas: number): Promise<string> {
+  const labels = { app: name };
+  return kubectl(['apply', '-f', '-'], JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'List',
+    items: [
+      {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name, namespace: APP_NS },
+        spec: {
+          replicas,
+          selector: { matchLabels: labels },
+          template: {
+            metadata: { labels },
+            spec: {
+              automountServiceAccountToken: false,
+              terminationGracePeriodSeconds: 1,
+              containers: [{ name: 'app', image: APP_IMAGE, imagePullPolicy: 'Never', ports: [{ containerPort: 80 }] }],
+            },
+          },
+        },
+      },
+      {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name, namespace: APP_NS },
+        spec: { type: 'LoadBalancer', externalTrafficPolicy: policy, selector: labels, ports: [{ port: 80, targetPort: 80, protocol: 'TCP' }] },
+      },
+    ],
+  }));
+}
+
+/** The nodes the app's Ready Pods run on. */
+async function appNodes(name: string): Promise<string[]> {
+  const pods = (await json<{ items: PodView[] }>(['get', 'pods', '-n', APP_NS, '-l', `app=${name}`])).items;
+  return [...new Set(pods.filter((p) => p.status.containerStatuses?.every((c) => c.ready)).map((p) => p.spec.nodeName ?? ''))].sort();
+}
+
+/** The README's install section, read so the test runs what a user is told to run. */
+function readmeInstallCommands(): string[] {
+  const readme = readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
+  const section = readme.split('\n## ').find((s) => s.startsWith('Install on a cluster'));
+  assert.ok(section, 'README has an "Install on a cluster" section');
+  const block = /```sh\n([\s\S]*?)```/.exec(section);
+  assert.ok(block, 'the install section shows its commands');
+  return block[1].split('\n').map((l) => l.replace(/#.*$/, '').trim()).filter(Boolean);
+}
+
+describe('installed as the README says, on real nodes', { timeout: 30 * 60_000 }, () => {
+  const nodes = lab().nodes;
+  const nodeNames = nodes.map((n) => n.name);
+  const allHops = nodes.map((n) => n.address);
+  let clusterVip = '';
+
+  before(() => {
+    assert.equal(lab().mode, 'nodes', 'this suite needs the real-nodes lab (LAB_MODE=nodes hack/lab.sh up)');
+    for (const image of ['vip-announcer.tar', 'gobgpd-v4.tar', 'pause.tar']) {
+      assert.ok(existsSync(path.join(REPO_ROOT, '.images', image)), `make images wrote .images/${image}`);
+    }
+  });
+
+  after(() => {
+    // Whatever a failed step left: the lab's teardown stops the nodes, this only tidies the API.
+    kubectlResult(['delete', 'namespace', APP_NS, '--ignore-not-found', '--wait=false']);
+    kubectlResult(['delete', '-k', path.join(REPO_ROOT, 'config', 'default'), '--ignore-not-found', '--wait=false']);
+  });
+
+  it('kubectl apply -k config/default: the controller Deployment becomes Available with two replicas', async () => {
+    const commands = readmeInstallCommands();
+    assert.ok(commands.includes('kubectl apply -k config/default'), `the README installs with kubectl apply -k config/default; it says: ${commands.join('; ')}`);
+    await kubectl(['apply', '-k', path.join(REPO_ROOT, 'config', 'default')]);
+    await kubectl(['-n', SYSTEM_NS, 'rollout', 'status', `deployment/${CONTROLLER}`, '--timeout=300s']);
+    const dep = await json<{ status: { readyReplicas?: number } }>(['get', 'deployment', CONTROLLER, '-n', SYSTEM_NS]);
+    assert.equal(dep.status.readyReplicas, 2);
+  });
+
+  it('a VipPool and a VipAnnouncer: the speaker DaemonSet rolls out on every node, sessions up', async () => {
+    const l = lab();
+    await kubectl(['apply', '-f', '-'], JSON.stringify({
+      apiVersion: 'vipannouncer.io/v1alpha1',
+      kind: 'VipPool',
+      metadata: { name: POOL },
+      spec: { addresses: [POOL_RANGE], serviceAllocation: { namespaces: [APP_NS] } },
+    }));
+    await kubectl(['apply', '-f', '-'], JSON.stringify({
+      apiVersion: 'vipannouncer.io/v1alpha1',
+      kind: 'VipAnnouncer',
+      metadata: { name: 'default' },
+      spec: {
+        asn: l.nodeAsn,
+        routerIdPolicy: 'NodeInternalIP',
+        namespace: SYSTEM_NS,
+        peers: [{ address: l.routerAddress, asn: l.routerAsn, holdTime: '9s', keepaliveInterval: '3s', gracefulRestart: { enabled: true, restartTime: '120s' } }],
+      },
+    }));
+    await waitFor(`DaemonSet ${SPEAKERS}`, () => kubectlResult(['get', 'daemonset', SPEAKERS, '-n', SYSTEM_NS]).status === 0, { timeoutMs: 120_000 });
+    await kubectl(['-n', SYSTEM_NS, 'rollout', 'status', `daemonset/${SPEAKERS}`, '--timeout=300s']);
+    const pods = await speakerPods();
+    assert.deepEqual(pods.map((p) => p.spec.nodeName).sort(), nodeNames, 'one speaker per node');
+    await kubectl(['wait', '--for=condition=Ready', '--timeout=120s', 'vipannouncer/default']);
+    await kubectl(['wait', '--for=condition=SpeakersRolledOut', '--timeout=120s', 'vipannouncer/default']);
+  });
+
+  it('the gobgpd sidecar starts before the speaker, serves gRPC on the socket only, and listens for BGP on the node address', async () => {
+    for (const pod of await speakerPods()) {
+      const gobgpd = pod.status.initContainerStatuses?.find((c) => c.name === 'gobgpd');
+      const speaker = pod.status.containerStatuses?.find((c) => c.name === 'speaker');
+      assert.ok(gobgpd?.state?.running && speaker?.state?.running, `${pod.metadata.name}: both containers run`);
+      assert.ok(Date.parse(gobgpd.state.running.startedAt) <= Date.parse(speaker.state.running.startedAt), `${pod.metadata.name}: gobgpd started first`);
+      const node = pod.spec.nodeName ?? '';
+      const listening = await listeners(node);
+      const portsOf = (pid: number): string[] => listening.split('\n').filter((l) => l.includes(`pid=${pid},`)).map((l) => l.split(/\s+/)[3]).sort();
+      const gobgpdPid = await containerPid(node, gobgpd.containerID ?? '');
+      // gobgpd's only TCP listener is BGP (179, both families); its gRPC API is the unix socket in the emptyDir.
+      assert.deepEqual(portsOf(gobgpdPid), ['0.0.0.0:179', '[::]:179'], `${node}: gobgpd's TCP listeners`);
+      assert.ok(existsSync(`/proc/${gobgpdPid}/root/run/gobgp/gobgp.sock`), `${node}: gobgpd's socket is in its /run/gobgp`);
+      // $(POD_IP) expanded: the speaker's listeners are on the node's own address.
+      const speakerPid = await containerPid(node, speaker.containerID ?? '');
+      assert.deepEqual(portsOf(speakerPid), [`${addressOfNode(node)}:9464`, `${addressOfNode(node)}:9465`], `${node}: the speaker's metrics and health listeners`);
+    }
+  });
+
+  it('a LoadBalancer Service gets an address from the pool and a route from every node (Cluster policy)', async () => {
+    await kubectl(['create', 'namespace', APP_NS]);
+    await applyApp('web', 'Cluster', 2);
+    clusterVip = await addressOf('web');
+    assert.ok(clusterVip.startsWith('203.0.113.'), `address ${clusterVip} from ${POOL_RANGE}`);
+    await waitUntilNoMismatch(`${clusterVip}/32 from every node`, () => routeMismatch(`${clusterVip}/32`, allHops), { timeoutMs: 120_000 });
+    await waitFor('the announcement Advertised by every node', async () => {
+      const va = await json<{ status?: { advertisedBy?: number; conditions?: { type: string; status: string }[] } }>(['get', 'vipannouncement', 'web', '-n', APP_NS]);
+      return va.status?.advertisedBy === nodes.length && va.status.conditions?.some((c) => c.type === 'Advertised' && c.status === 'True');
+    }, { timeoutMs: 120_000 });
+  });
+
+  it('Local policy: only the nodes with a Ready endpoint announce', async () => {
+    await applyApp('local', 'Local', 1);
+    const vip = await addressOf('local');
+    await waitFor('the app Pod Ready', async () => (await appNodes('local')).length === 1, { timeoutMs: 120_000 });
+    const where = await appNodes('local');
+    await waitUntilNoMismatch(`${vip}/32 from the Pod's node`, () => routeMismatch(`${vip}/32`, where.map(addressOfNode)), { timeoutMs: 120_000 });
+  });
+
+  it('a gobgpd crash restarts only the sidecar; the speaker re-syncs and the route stays', async () => {
+    const [pod] = await speakerPods();
+    const node = pod.spec.nodeName ?? '';
+    const before = (name: string): number => (name === 'gobgpd' ? pod.status.initContainerStatuses : pod.status.containerStatuses)?.find((c) => c.name === name)?.restartCount ?? -1;
+    const gobgpd = pod.status.initContainerStatuses?.find((c) => c.name === 'gobgpd');
+    process.kill(await containerPid(node, gobgpd?.containerID ?? ''), 'SIGKILL');
+    await waitFor(`${node}: gobgpd restarted`, async () => {
+      const now = (await speakerPods()).find((p) => p.metadata.uid === pod.metadata.uid);
+      const g = now?.status.initContainerStatuses?.find((c) => c.name === 'gobgpd');
+      return g !== undefined && g.restartCount > before('gobgpd') && g.started === true;
+    }, { timeoutMs: 120_000 });
+    const now = (await speakerPods()).find((p) => p.metadata.uid === pod.metadata.uid);
+    assert.equal(now?.status.containerStatuses?.find((c) => c.name === 'speaker')?.restartCount, before('speaker'), 'the speaker container did not restart');
+    // The new gobgpd starts empty: the speaker must configure it again for the route to come back from this node.
+    await waitUntilNoMismatch(`${clusterVip}/32 from every node after the gobgpd restart`, async () => {
+      const mismatch = await routeMismatch(`${clusterVip}/32`, allHops);
+      if (mismatch) return mismatch;
+      const out = await kubectl(['get', 'vipspeaker', node, '-o', 'jsonpath={.status.sessions[0].state}']);
+      return out.trim() === 'Established' ? '' : `${node}'s session is ${out}`;
+    }, { timeoutMs: 120_000 });
+  });
+
+  it('kubectl rollout restart of the speakers and of the controller: zero withdrawals, statuses stay true', async () => {
+    const prefixes = [`${clusterVip}/32`];
+    const offset = birdLogOffset();
+    await kubectl(['-n', SYSTEM_NS, 'rollout', 'restart', `daemonset/${SPEAKERS}`]);
+    await kubectl(['-n', SYSTEM_NS, 'rollout', 'status', `daemonset/${SPEAKERS}`, '--timeout=300s']);
+    await kubectl(['-n', SYSTEM_NS, 'rollout', 'restart', `deployment/${CONTROLLER}`]);
+    await kubectl(['-n', SYSTEM_NS, 'rollout', 'status', `deployment/${CONTROLLER}`, '--timeout=300s']);
+    await waitUntilNoMismatch(`${clusterVip}/32 from every node after the rollouts`, () => routeMismatch(`${clusterVip}/32`, allHops), { timeoutMs: 120_000 });
+    assert.deepEqual(withdrawals(offset, prefixes), [], 'BIRD withdrew a route during a rollout restart');
+    const va = await json<{ status?: { advertisedBy?: number } }>(['get', 'vipannouncement', 'web', '-n', APP_NS]);
+    assert.equal(va.status?.advertisedBy, nodes.length);
+  });
+
+  it('uninstall (kubectl delete -k config/default) withdraws every route and leaves nothing behind', async () => {
+    const vips = [clusterVip, ...(await ingressOf('local'))].map((v) => `${v}/32`);
+    const offset = birdLogOffset();
+    await kubectl(['delete', '-k', path.join(REPO_ROOT, 'config', 'default'), '--timeout=300s']);
+    await waitUntilNoMismatch('no route left at BIRD', async () => {
+      const hops = await birdNextHops();
+      const left = vips.filter((v) => hops.has(v));
+      return left.length === 0 ? '' : `still routed: ${left.join(', ')}`;
+    }, { timeoutMs: 120_000 });
+    // Withdrawn, not just aged out: the graceful-restart timer (120 s) has not run out yet.
+    assert.ok(withdrawals(offset, vips).length > 0, 'BIRD logged the withdrawals');
+    const left = kubectlResult(['get', 'crd,clusterrole,clusterrolebinding,validatingadmissionpolicy,validatingadmissionpolicybinding', '-l', 'app.kubernetes.io/part-of=vip-announcer', '-o', 'name']);
+    assert.equal(left.stdout.trim(), '', 'cluster-scoped objects left behind');
+    assert.notEqual(kubectlResult(['get', 'namespace', SYSTEM_NS]).status, 0, `namespace ${SYSTEM_NS} is gone`);
+  });
+});
