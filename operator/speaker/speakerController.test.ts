@@ -307,6 +307,27 @@ void describe('speaker table: BGP instance → import policy → peers → paths
     assert.deepEqual(h.localPrefixes(), ['203.0.113.10/32']);
   });
 
+  void test('a re-created announcement is never withdrawn, even when other announcements change inside the hold', async () => {
+    const h = new Harness();
+    const a = va('a', ['203.0.113.10']);
+    const b = va('b', ['203.0.113.11']);
+    await h.coldStart(node('10.0.0.5'), [a, b]);
+    h.event(Resources.vipAnnouncements, 'DELETED', a);
+    h.router.calls.splice(0);
+    await h.reconcile('table');
+    // Another announcement's change syncs the table while `a` is away.
+    h.clock += 50;
+    h.event(Resources.vipAnnouncements, 'ADDED', va('c', ['203.0.113.12']));
+    await h.reconcile('table');
+    h.clock += 50;
+    h.event(Resources.vipAnnouncements, 'ADDED', { ...a, metadata: { ...a.metadata, uid: 'new', resourceVersion: '9' } });
+    await h.reconcile('table');
+    h.clock += VANISHED_HOLD_MS;
+    await h.reconcile('table');
+    assert.deepEqual(h.router.callsOf('deletePath'), []);
+    assert.deepEqual(h.localPrefixes(), ['203.0.113.10/32', '203.0.113.11/32', '203.0.113.12/32']);
+  });
+
   void test('a node excluded from load balancers originates nothing, and withdraws once the label appears', async () => {
     const excluded = new Harness();
     await excluded.coldStart(node('10.0.0.5', { [EXCLUDE_FROM_LB_LABEL]: '' }), [va('a', ['203.0.113.10'])]);

@@ -45,7 +45,7 @@ import { diffTable } from './diffTable';
 import { pathKey } from './pathAttributes';
 import { internalIPv4 } from './nodeIdentity';
 import { ActedWatermark } from './actedWatermark';
-import { holdVanished } from './vanishedHold';
+import { holdVanished, type HeldPath } from './vanishedHold';
 import { announcesFromNode, pathsForNode, type NodePaths, type RefusedPrefix } from './pathsForNode';
 import { poolPolicy } from './poolFilter';
 import { peerConfigDiffers } from './peerConfig';
@@ -153,8 +153,8 @@ class SpeakerReconciler {
   private readonly now: () => number;
   private readonly nodeSelector: Selector;
   private readonly latency: LatencyTracker;
-  /** Prefixes of vanished announcements still originated, and since when (vanishedHold.ts). */
-  private heldSince = new Map<string, number>();
+  /** Paths of vanished announcements still originated, by prefix (vanishedHold.ts). */
+  private held = new Map<string, HeldPath>();
   /** Canonical addresses of the peers the configuration names. */
   private readonly configuredPeers: ReadonlySet<string>;
   /** Canonical address → the label value its session-up series was published under. */
@@ -336,10 +336,10 @@ class SpeakerReconciler {
       desired: desired.paths,
       present: new Set(this.announcements().keys()),
       eligible,
-      heldSince: this.heldSince,
+      held: this.held,
       now: this.now(),
     });
-    this.heldSince = hold.heldSince;
+    this.held = hold.held;
     if (hold.recheckInMs !== undefined) ctx.enqueue({ key: TABLE, afterMs: hold.recheckInMs });
     const changed = await this.syncPaths(hold.paths, full, ctx.log);
     this.recordLatency(desired, changed);
