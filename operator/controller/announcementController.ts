@@ -16,7 +16,7 @@ import { isInvalid, isNotFound } from '../kube/request';
 import { objectKey, Resources } from '../kube/resources';
 import { errorMessage } from '../util/log';
 import { LatencyTracker, metrics } from '../util/metrics';
-import { EXCLUDE_FROM_LB_LABEL } from '../api/labels';
+import { nodeEligible } from '../api/announces';
 import { AllocationTable } from './allocationTable';
 import { isServiceAnnouncement, planAnnouncement, type AnnouncementAction } from './planAnnouncement';
 import { rebuildTable, type PoolView } from './poolAllocation';
@@ -240,16 +240,12 @@ function planned(va: VipAnnouncement): string {
   return JSON.stringify([m.generation, m.uid, m.deletionTimestamp, m.labels, m.annotations, m.ownerReferences]);
 }
 
-function excluded(n: V1Node | undefined): boolean {
-  return EXCLUDE_FROM_LB_LABEL in (n?.metadata?.labels ?? {});
-}
-
 /**
  * Whether a Node event can change which nodes may announce: a Node came or went, or its
  * exclusion label did. Heartbeats and other edits would otherwise requeue everything.
  */
 export function eligibilityChanged(type: ChangeType, node: V1Node, old: V1Node | undefined): boolean {
-  return type !== 'MODIFIED' || excluded(node) !== excluded(old);
+  return type !== 'MODIFIED' || nodeEligible(node) !== nodeEligible(old);
 }
 
 interface ExecutionScope {

@@ -24,7 +24,8 @@ import { HEARTBEAT_SECONDS, SPEAKER_REPORT_KIND, type SessionReport, type VipSpe
 import { kubeTime } from '../api/time';
 import { globalSpecOf, peerSpecOf } from './gobgpSpecs';
 import type { SpeakerConfig } from '../config/types';
-import { EXCLUDE_FROM_LB_LABEL, MANAGED_BY, MANAGED_BY_LABEL } from '../api/labels';
+import { MANAGED_BY, MANAGED_BY_LABEL } from '../api/labels';
+import { nodeEligible } from '../api/announces';
 import { GobgpError } from '../gobgp/client';
 import type { BgpRouter } from '../gobgp/router';
 import { FAMILIES } from '../api/families';
@@ -125,11 +126,9 @@ export function speakerRole(deps: SpeakerDeps): SpeakerRole {
   };
 }
 
-const excluded = (n: V1Node | undefined): boolean => EXCLUDE_FROM_LB_LABEL in (n?.metadata?.labels ?? {});
-
 /** Only an exclusion or router-id change of our Node matters to the table. */
 export function nodeKeys(type: ChangeType, node: V1Node, old: V1Node | undefined): KeyRequest[] {
-  const matters = type !== 'MODIFIED' || excluded(node) !== excluded(old) || internalIPv4(node) !== internalIPv4(old);
+  const matters = type !== 'MODIFIED' || nodeEligible(node) !== nodeEligible(old) || internalIPv4(node) !== internalIPv4(old);
   return matters ? [TABLE] : [];
 }
 
@@ -326,7 +325,7 @@ class SpeakerReconciler {
     if (full) await this.syncImportPolicy(ctx.log);
     if (full) await this.syncPeers(ctx.log);
     if (started || !this.peerWatch) this.watchPeers();
-    const eligible = node !== undefined && !excluded(node);
+    const eligible = nodeEligible(node);
     const desired = this.desiredPaths(eligible);
     for (const c of desired.conflicts) ctx.log.warn('announcements share an address with different attributes; merged', { ...c });
     for (const v of desired.invalid) ctx.log.warn('value not announced', { ...v });
