@@ -11,7 +11,7 @@ import { kubectl, kubectlResult, lab, waitFor, waitUntilNoMismatch, type LabNode
 import { core, createReadyPod, createService, deleteNamespace, ensureNode, prepareSuite, uniqueNamespace } from './harness/kube';
 import { applyPool, removePools } from './harness/pools';
 import { controllerConfig, speakerConfig, startOperator, waitReady, type OperatorProcess } from './harness/operator';
-import { advertised, birdHolds, getSpeaker, getVA, listVAs, truthMismatch, truthRow } from './harness/truth';
+import { advertised, birdHolds, getSpeaker, getVA, listVAs, statusSays, truthMismatch, truthRow } from './harness/truth';
 
 const NS = uniqueNamespace('e2e-elig');
 const POOL = `${NS}-pool`;
@@ -54,8 +54,14 @@ describe('status follows node eligibility, pools and peers', () => {
   let ctl: OperatorProcess | undefined;
   const speakers = new Map<string, OperatorProcess>();
   const rows = (from: readonly LabNode[]): string[] => from.flatMap((n) => [...MANUAL, CLUSTER].map((vip) => truthRow(n, vip)));
-  const step = (what: string, want: readonly string[]): Promise<void> =>
-    waitUntilNoMismatch(what, () => mismatch(nodes, want), { timeoutMs: STEP_DEADLINE_MS, intervalMs: 100 });
+  /** Waits for status and BIRD to agree on `want`; `sample` (if any) looks at every poll first. */
+  const step = (what: string, ...args: [want: readonly string[]] | [sample: () => Promise<void>, want: readonly string[]]): Promise<void> => {
+    const [sample, want] = args.length === 2 ? args : [undefined, args[0]];
+    return waitUntilNoMismatch(what, async () => {
+      await sample?.();
+      return mismatch(nodes, want);
+    }, { timeoutMs: STEP_DEADLINE_MS, intervalMs: 20 });
+  };
 
   before(async () => {
     await prepareSuite(NS, nodes);
@@ -105,7 +111,15 @@ describe('status follows node eligibility, pools and peers', () => {
     await kubectl(['annotate', '--overwrite', 'vipannouncement', '--all', '-n', NS, `e2e.vipannouncer.io/nudge=${Date.now()}`]);
     await waitUntilNoMismatch('status to show node 1 excluded before it is included', () => mismatch(nodes, rows([n2, n3])), { timeoutMs: 60_000 });
     await labelExcluded(n1, false);
-    await step('status to list node 1 again once it is included', rows(nodes));
+    // Status must never run ahead of the router: read status first, then BIRD, so a claim
+    // BIRD does not back (yet) cannot be excused by a later read.
+    const ahead = new Set<string>();
+    await step('status to list node 1 again once it is included', async () => {
+      const says = statusSays(await listVAs(NS), OURS);
+      const holds = await birdHolds(nodes, OURS);
+      for (const r of says) if (!holds.has(r)) ahead.add(r);
+    }, rows(nodes));
+    assert.deepEqual([...ahead], [], 'status called node 1 advertising before BIRD held its routes');
     assert.equal((await getVA(NS, 'manual-1'))?.status?.advertisedBy, 3);
   });
 
