@@ -31,7 +31,7 @@ export interface ReportDelta {
 
 export function reportDelta(before: VipSpeakerStatus | undefined, after: VipSpeakerStatus | undefined): ReportDelta {
   if (!before || !after) return { all: true, prefixes: [], keys: [] };
-  const states = (s: VipSpeakerStatus): string => JSON.stringify([s.phase, s.gobgpReachable, (s.sessions ?? []).map((x) => [x.address, x.asn, x.state, x.bfd, x.families, (x.missingCount ?? 0) > (x.missing ?? []).length]), (s.exceptionsCount ?? 0) > (s.exceptions ?? []).length]);
+  const states = (s: VipSpeakerStatus): string => JSON.stringify([s.phase, s.gobgpReachable, s.eligible, (s.sessions ?? []).map((x) => [x.address, x.asn, x.state, x.bfd, x.families, (x.missingCount ?? 0) > (x.missing ?? []).length]), (s.exceptionsCount ?? 0) > (s.exceptions ?? []).length]);
   if (states(before) !== states(after)) return { all: true, prefixes: [], keys: [] };
   const missing = (s: VipSpeakerStatus): Set<string> => new Set((s.sessions ?? []).flatMap((x) => (x.missing ?? []).map((p) => `${x.address} ${canonicalPrefix(p) ?? p}`)));
   const prefixes = symmetricDifference(missing(before), missing(after)).map((x) => x.split(' ')[1] ?? x);

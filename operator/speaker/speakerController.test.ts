@@ -199,6 +199,7 @@ void describe('speaker table: BGP instance → import policy → peers → paths
       {
         phase: 'Running',
         gobgpReachable: true,
+        eligible: true,
         sessions: [{ address: '192.0.2.1', asn: 64512, state: 'Active', families: ['ipv4-unicast', 'ipv6-unicast'], missing: [], missingCount: 0 }],
         sessionsTotal: 1,
         sessionsEstablished: 0,
@@ -333,6 +334,7 @@ void describe('speaker table: BGP instance → import policy → peers → paths
     await excluded.coldStart(node('10.0.0.5', { [EXCLUDE_FROM_LB_LABEL]: '' }), [va('a', ['203.0.113.10'])]);
     assert.deepEqual(excluded.localPrefixes(), []);
     assert.equal(excluded.lastReport().originated, 0);
+    assert.equal(excluded.lastReport().eligible, false, 'the report says the table was synced excluded');
 
     const h = new Harness();
     await h.coldStart(node('10.0.0.5'), [va('a', ['203.0.113.10'])]);

@@ -181,6 +181,8 @@ class SpeakerReconciler {
   private sessions: { peers: GobgpPeer[] | undefined; adjOut: AdjOutIndex } | undefined;
   /** What the last table sync made gobgpd originate, per announcement. */
   private current: NodePaths | undefined;
+  /** Whether that sync ran with this node allowed to announce (the report says so). */
+  private currentEligible = false;
   /** gobgpd's local paths by pathKey, as the last table sync left them; undefined: list them. */
   private known: Map<string, ObservedPath> | undefined;
   /** The next table sync runs every step and lists gobgpd's paths (see the header). */
@@ -343,6 +345,7 @@ class SpeakerReconciler {
     const changed = await this.syncPaths(hold.paths, full, ctx.log);
     this.recordLatency(desired, changed);
     this.current = desired;
+    this.currentEligible = eligible;
     this.watermark.syncDone(token);
     this.sessions = undefined;
     for (const f of FAMILIES) {
@@ -530,7 +533,7 @@ class SpeakerReconciler {
     // One read of the sessions serves both the settle decision and the report.
     const sessionFacts = sessionReports(read);
     const settled = this.settled(sessionFacts, current, now);
-    const report = nodeReport({ ...read, watermark: settled.watermark, leaveOut: settled.leaveOut }, sessionFacts);
+    const report = nodeReport({ ...read, watermark: settled.watermark, leaveOut: settled.leaveOut, eligible: this.currentEligible }, sessionFacts);
     // Held back by prefixes gobgpd is still sending: read the adj-RIB-outs again shortly.
     const unsettled = settled.holdReport || (settled.watermark < this.watermark.value() && this.addedAt.size > 0);
     if (unsettled) this.sessions = undefined;
