@@ -6,9 +6,9 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import type { V1Service } from '@kubernetes/client-node';
-import type { VipPool, VipPoolSpec } from '../operator/api/pool';
 import type { VipAnnouncement } from '../operator/api/types';
 import { birdRoutes, type BirdRoute } from './harness/bird';
+import { applyPool, getPool, removePools } from './harness/pools';
 import { REPO_ROOT, kubectl, kubectlResult, lab, labCommand, waitFor, waitUntilNoMismatch } from './harness/lab';
 import { core, customObjects, deleteNamespace, discovery, ensureNamespace, ensureNode, inPool, serviceBody, statusOf, uniqueNamespace, type ServiceOptions } from './harness/kube';
 import { controllerConfig, speakerConfig, startOperator, waitReady, type OperatorProcess } from './harness/operator';
@@ -27,19 +27,6 @@ const RESTART = `${NS}-restart`;
 const POOLS = [MAIN, BULK, SHRINK, RESTART];
 const NAMESPACES = [NS, OTHER_NS, BULK_NS, SHRINK_NS, RESTART_NS];
 const MAIN_ATTRS = { communities: ['64512:701'], largeCommunities: ['64512:7:1'], localPref: 170 };
-
-async function applyPool(name: string, spec: VipPoolSpec): Promise<void> {
-  await kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'vipannouncer.io/v1alpha1', kind: 'VipPool', metadata: { name }, spec }));
-}
-
-async function getPool(name: string): Promise<VipPool | undefined> {
-  try {
-    return (await customObjects().getClusterCustomObject('vipannouncer.io', 'v1alpha1', 'vippools', name)).body as VipPool;
-  } catch (err) {
-    if (statusOf(err) === 404) return undefined;
-    throw err;
-  }
-}
 
 async function getVA(ns: string, name: string): Promise<VipAnnouncement | undefined> {
   try {
@@ -117,12 +104,10 @@ describe('address pools', () => {
 
   after(async () => {
     for (const ns of NAMESPACES) await deleteNamespace(ns);
-    // The controller releases the finalizers once the Services are gone; if it cannot, do it by hand.
-    for (const pool of POOLS) kubectlResult(['delete', 'vippool', pool, '--ignore-not-found', '--wait=false']);
+    // The controller releases the finalizers once the Services are gone; if it cannot, removePools does it by hand.
     try {
-      await waitFor('the pools to be gone', async () => (await Promise.all(POOLS.map(getPool))).every((p) => !p), { timeoutMs: 60_000 });
+      await removePools(POOLS);
     } finally {
-      for (const pool of POOLS) kubectlResult(['patch', 'vippool', pool, '--type=merge', '-p', '{"metadata":{"finalizers":null}}']);
       for (const p of procs) await p.stop();
       kubectlResult(['delete', 'lease', LEASE, '-n', 'kube-system', '--ignore-not-found']);
     }

@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { VipAnnouncement } from '../operator/api/types';
-import type { VipSpeaker } from '../operator/api/vipSpeaker';
-import { birdc, birdRoutes } from './harness/bird';
+import { birdc } from './harness/bird';
+import { advertised, getSpeaker, getVA as getVAIn, listVAs as listVAsIn, truthMismatch as truthMismatchIn, truthRow } from './harness/truth';
 import { kubectl, kubectlResult, labCommand, lab, waitFor, waitUntilNoMismatch, type LabNode } from './harness/lab';
-import { core, createReadyPod, createService, customObjects, deleteNamespace, ensureNode, prepareSuite, uniqueNamespace } from './harness/kube';
+import { core, createReadyPod, createService, deleteNamespace, ensureNode, prepareSuite, uniqueNamespace } from './harness/kube';
 import { controllerConfig, speakerConfig, startOperator, waitReady, type OperatorProcess } from './harness/operator';
 
 const NS = uniqueNamespace('e2e-truth');
@@ -18,58 +18,10 @@ const OURS = /^198\.40\.0\.\d+\/32$/;
 /** A peer down must show in the affected announcements within 3 s; the poll adds a little. */
 const PEER_DOWN_DEADLINE_MS = 3_500;
 
-async function listVAs(): Promise<VipAnnouncement[]> {
-  const res = await customObjects().listNamespacedCustomObject('vipannouncer.io', 'v1alpha1', NS, 'vipannouncements');
-  return (res.body as { items: VipAnnouncement[] }).items;
-}
-
-async function getVA(name: string): Promise<VipAnnouncement | undefined> {
-  return (await listVAs()).find((v) => v.metadata.name === name);
-}
-
-async function getSpeaker(node: string): Promise<VipSpeaker> {
-  return (await customObjects().getClusterCustomObject('vipannouncer.io', 'v1alpha1', 'vipspeakers', node)).body as VipSpeaker;
-}
-
-function advertised(va: VipAnnouncement | undefined): string | undefined {
-  return va?.status?.conditions?.find((c) => c.type === 'Advertised')?.status;
-}
-
-/** "node peer prefix" for every prefix status calls advertised to an Established peer. */
-function statusSays(vas: readonly VipAnnouncement[]): Set<string> {
-  const rows = new Set<string>();
-  for (const va of vas) {
-    for (const e of va.status?.speakers ?? []) {
-      for (const p of e.peers ?? []) {
-        if (p.state !== 'Established') continue;
-        for (const prefix of p.advertised ?? []) if (OURS.test(prefix)) rows.add(`${e.node} ${p.address} ${prefix}`);
-      }
-    }
-  }
-  return rows;
-}
-
-/** "node peer prefix" for every route BIRD (the lab's one peer) holds from a node. */
-async function birdHolds(nodes: readonly LabNode[]): Promise<Set<string>> {
-  const byAddress = new Map(nodes.map((n) => [n.address, n.name]));
-  const rows = new Set<string>();
-  for (const r of await birdRoutes()) {
-    const node = byAddress.get(r.from);
-    if (node && OURS.test(r.prefix)) rows.add(`${node} ${lab().routerAddress} ${r.prefix}`);
-  }
-  return rows;
-}
-
-/** '' when status and BIRD agree, and agree with `want` when given. */
-async function truthMismatch(nodes: readonly LabNode[], want?: readonly string[]): Promise<string> {
-  const [says, holds] = [statusSays(await listVAs()), await birdHolds(nodes)];
-  const onlyStatus = [...says].filter((x) => !holds.has(x));
-  const onlyBird = [...holds].filter((x) => !says.has(x));
-  const wrong: string[] = [];
-  if (onlyStatus.length + onlyBird.length > 0) wrong.push(`status only: [${onlyStatus.join('; ')}], BIRD only: [${onlyBird.join('; ')}]`);
-  if (want && JSON.stringify([...holds].sort()) !== JSON.stringify([...want].sort())) wrong.push(`BIRD holds [${[...holds].sort().join('; ')}], want [${[...want].sort().join('; ')}]`);
-  return wrong.join('; ');
-}
+const scope = { namespace: NS, ours: OURS };
+const listVAs = (): Promise<VipAnnouncement[]> => listVAsIn(NS);
+const getVA = (name: string): Promise<VipAnnouncement | undefined> => getVAIn(NS, name);
+const truthMismatch = (nodes: readonly LabNode[], want?: readonly string[]): Promise<string> => truthMismatchIn(scope, nodes, want);
 
 function signalGobgpd(node: LabNode, signal: NodeJS.Signals): void {
   const pid = Number(readFileSync(path.join(lab().dir, 'pids', `gobgpd-${node.name}.pid`), 'utf8').trim());
@@ -80,8 +32,7 @@ function signalGobgpd(node: LabNode, signal: NodeJS.Signals): void {
 describe('status truth', () => {
   const nodes = lab().nodes;
   const [n1, n2, n3] = nodes;
-  const router = lab().routerAddress;
-  const row = (n: LabNode, vip: string): string => `${n.name} ${router} ${vip}/32`;
+  const row = truthRow;
   let ctl: OperatorProcess | undefined;
   const speakers = new Map<string, OperatorProcess>();
   const startSpeaker = async (n: LabNode): Promise<OperatorProcess> => {

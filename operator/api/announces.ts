@@ -1,6 +1,8 @@
 // Whether an announcement's spec asks a node to originate its addresses. Shared: the speaker
 // decides its table with it, the controller decides which nodes' reports an announcement's
 // status is made of, and both must agree.
+import type { V1Node } from '@kubernetes/client-node';
+import { EXCLUDE_FROM_LB_LABEL } from './labels';
 import type { VipAnnouncement } from './types';
 
 export interface NodeInfo {
@@ -11,6 +13,11 @@ export interface NodeInfo {
    * announce even a Local Service that still has an endpoint on it.
    */
   eligible: boolean;
+}
+
+/** Whether a Node may announce at all: it exists and does not carry the exclusion label. */
+export function nodeEligible(node: Pick<V1Node, 'metadata'> | undefined): boolean {
+  return node !== undefined && !(EXCLUDE_FROM_LB_LABEL in (node.metadata?.labels ?? {}));
 }
 
 /** Whether the announcement's spec says this node announces its addresses. */

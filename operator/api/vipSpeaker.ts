@@ -51,6 +51,12 @@ export interface VipSpeakerStatus {
   phase?: 'Running' | 'Stopped';
   /** Whether gobgpd answered the last read; false: every session shows Unknown. */
   gobgpReachable?: boolean;
+  /**
+   * Whether gobgpd's table was last synced with the node allowed to announce (Node present, not
+   * excluded). The controller counts a node only once its report says so, so status never runs
+   * ahead of a node that was just included; absent (an older speaker): eligible.
+   */
+  eligible?: boolean;
   sessions?: SessionReport[];
   sessionsTotal?: number;
   sessionsEstablished?: number;

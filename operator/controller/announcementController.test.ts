@@ -257,6 +257,22 @@ describe('announcement controller', () => {
     assert.deepEqual([...vas.toKeys('MODIFIED', { ...va, metadata: { ...va.metadata, generation: 2 } }, va)], ['shop/web']);
   });
 
+  it('a Node that changes eligibility (excluded, included, deleted, added) re-derives every announcement, hand-made ones too', () => {
+    const rig = new Rig();
+    rig.put(service());
+    rig.caches.informer<VipAnnouncement>(Resources.vipAnnouncements).put({ apiVersion: 'vipannouncer.io/v1alpha1', kind: 'VipAnnouncement', metadata: { name: 'manual', namespace: 'ops', generation: 1 }, spec: { addresses: ['203.0.113.20'], externalTrafficPolicy: 'Cluster' } });
+    const nodes = rig.def.watches.find((w) => w.resource.plural === 'nodes');
+    assert.ok(nodes);
+    const keys = (type: 'ADDED' | 'MODIFIED' | 'DELETED', n: V1Node, old?: V1Node): string[] => [...nodes.toKeys(type, n, old)].map((k) => (typeof k === 'string' ? k : k.key)).sort();
+    const included = node('node-a');
+    const excludedNode = node('node-a', { 'node.kubernetes.io/exclude-from-external-load-balancers': '' });
+    assert.deepEqual(keys('MODIFIED', excludedNode, included), ['ops/manual', 'shop/web']);
+    assert.deepEqual(keys('MODIFIED', included, excludedNode), ['ops/manual', 'shop/web']);
+    assert.deepEqual(keys('DELETED', included), ['ops/manual', 'shop/web']);
+    assert.deepEqual(keys('ADDED', node('node-c')), ['ops/manual', 'shop/web']);
+    assert.deepEqual(keys('MODIFIED', node('node-a', { other: 'x' }), included), []);
+  });
+
   it('times events only while leading: a standby keeps no latency entries, and a stopped term forgets them', () => {
     const rig = new Rig();
     rig.put(service());

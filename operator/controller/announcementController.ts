@@ -16,7 +16,7 @@ import { isInvalid, isNotFound } from '../kube/request';
 import { objectKey, Resources } from '../kube/resources';
 import { errorMessage } from '../util/log';
 import { LatencyTracker, metrics } from '../util/metrics';
-import { EXCLUDE_FROM_LB_LABEL } from '../api/labels';
+import { nodeEligible } from '../api/announces';
 import { AllocationTable } from './allocationTable';
 import { isServiceAnnouncement, planAnnouncement, type AnnouncementAction } from './planAnnouncement';
 import { rebuildTable, type PoolView } from './poolAllocation';
@@ -24,6 +24,7 @@ import { SliceIndex } from './sliceIndex';
 import { LIVENESS_PREFIX, SpeakerReports } from './speakerReports';
 import type { VipSpeaker } from '../api/vipSpeaker';
 import type { Result } from '../kube/workqueue';
+import type { ChangeType } from '../kube/informer';
 
 export const CONTROLLER_FIELD_MANAGER = 'vip-announcer-controller';
 /** How long an announcement waits after a node's report concerned it, for the other nodes' reports. */
@@ -200,8 +201,8 @@ function announcementWatches(caches: WatchedCaches, index: SliceIndex, touched: 
     }),
     watch<V1Node>({
       resource: Resources.nodes,
-      // Only what decides eligibility matters; heartbeats would otherwise requeue everything.
-      toKeys: (type, node, old) => (type === 'MODIFIED' && excluded(node) === excluded(old) ? [] : services.keys()),
+      // Every announcement, hand-made ones too: their status counts only eligible nodes.
+      toKeys: (type, node, old) => (eligibilityChanged(type, node, old) ? allKeys(services, caches.announcements) : []),
     }),
     watch<VipAnnouncement>({
       resource: Resources.vipAnnouncements,
@@ -239,8 +240,12 @@ function planned(va: VipAnnouncement): string {
   return JSON.stringify([m.generation, m.uid, m.deletionTimestamp, m.labels, m.annotations, m.ownerReferences]);
 }
 
-function excluded(n: V1Node | undefined): boolean {
-  return EXCLUDE_FROM_LB_LABEL in (n?.metadata?.labels ?? {});
+/**
+ * Whether a Node event can change which nodes may announce: a Node came or went, or its
+ * exclusion label did. Heartbeats and other edits would otherwise requeue everything.
+ */
+export function eligibilityChanged(type: ChangeType, node: V1Node, old: V1Node | undefined): boolean {
+  return type !== 'MODIFIED' || nodeEligible(node) !== nodeEligible(old);
 }
 
 interface ExecutionScope {

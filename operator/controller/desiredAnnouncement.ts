@@ -6,7 +6,8 @@ import { parseAddressList, parseServiceAnnotations } from './annotations';
 import { compareIPs, parseAnnounceableIP, type ParsedIP } from '../util/ip';
 import type { Problem } from './problem';
 import { sortedUnique } from '../util/lists';
-import { EXCLUDE_FROM_LB_LABEL, SERVICE_NAME_LABEL } from '../api/labels';
+import { SERVICE_NAME_LABEL } from '../api/labels';
+import { nodeEligible } from '../api/announces';
 
 export interface ControllerSelection {
   /** loadBalancerClass values handled; '' stands for Services without a class. */
@@ -91,7 +92,7 @@ export function desiredAnnouncement(input: DesiredAnnouncementInput): DesiredAnn
 /** Names of nodes a speaker may announce from: known and not excluded, sorted. */
 export function eligibleNodeNames(nodes: readonly V1Node[]): string[] {
   const names = nodes
-    .filter((n) => n.metadata?.name && n.metadata.labels?.[EXCLUDE_FROM_LB_LABEL] === undefined)
+    .filter((n) => n.metadata?.name && nodeEligible(n))
     .map((n) => n.metadata?.name ?? '');
   return sortedUnique(names);
 }

@@ -52,6 +52,15 @@ void test('speakerEntries: only nodes the spec asks, eligible ones, and only onc
   assert.deepEqual(noEndpoints.entries, []);
 });
 
+void test('speakerEntries: a node counts only once its own report says its table was synced eligible (a node just included)', () => {
+  const reports = [report('a'), report('b', { eligible: false }), report('c', { eligible: true })];
+  const got = speakerEntries({ va: va(), reports, eligible: all, sinceRv: 0 });
+  assert.deepEqual(got.entries.map((e) => e.node), ['a', 'c'], 'absent (an older speaker) counts; false does not');
+  assert.deepEqual(got.waitingFor, []);
+  const excluded = speakerEntries({ va: va(), reports, eligible: (n) => n !== 'c', sinceRv: 0 });
+  assert.deepEqual(excluded.entries.map((e) => e.node), ['a'], 'the Node excluded: dropped whatever the report says');
+});
+
 void test('capEntries: those not advertising first, then by node; the rest counted', () => {
   const entry = (node: string, ok: boolean): SpeakerStatus => ({ node, addresses: ['203.0.113.10/32'], peers: [{ address: '192.0.2.1', asn: 1, state: 'Established', advertised: ok ? ['203.0.113.10/32'] : [] }] });
   const entries = [entry('n3', true), entry('n1', true), entry('n2', false), entry('n4', true)];

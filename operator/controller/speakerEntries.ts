@@ -1,7 +1,8 @@
 // One announcement's status.speakers, derived from the nodes' VipSpeaker reports. Pure.
 //
 // A node contributes when its report counts (running, heartbeat fresh), the announcement's
-// spec asks it to originate (announcesFromNode, as the speaker decides), and it has acted on
+// spec asks it to originate (announcesFromNode, as the speaker decides, with the node eligible
+// by its Node and by its report's last table sync), and it has acted on
 // the announcement's current generation: its watermark is at or past the revision at which
 // the controller first saw that generation. A node that has not acted yet is listed in
 // waitingFor and never counted as advertising: the status cannot run ahead of the speakers.
@@ -44,7 +45,10 @@ export function speakerEntries(input: SpeakerEntriesInput): SpeakerEntries {
   const reports = [...input.reports].sort((a, b) => cmp(a.metadata.name, b.metadata.name));
   for (const r of reports) {
     const node = r.metadata.name;
-    if (!announcesFromNode(input.va, { name: node, eligible: input.eligible(node) })) continue;
+    // Both the Node and the node's own last table sync must allow it: a node just included has
+    // not originated anything yet, one just excluded has been dropped already.
+    const eligible = input.eligible(node) && r.status?.eligible !== false;
+    if (!announcesFromNode(input.va, { name: node, eligible })) continue;
     if (watermarkOf(r) < input.sinceRv) {
       waitingFor.push(node);
       continue;

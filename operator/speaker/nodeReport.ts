@@ -33,6 +33,8 @@ export interface ReportInput {
   adjOut: AdjOutIndex;
   /** The acted-on watermark (a resourceVersion) the report claims (settledWatermark.ts). */
   watermark: number;
+  /** Whether the table sync that made `current` ran with the node allowed to announce. */
+  eligible: boolean;
   /** Prefixes not listed as missing: their announcements are past the watermark (settledWatermark.ts). */
   leaveOut?: ReadonlySet<string>;
 }
@@ -53,6 +55,7 @@ export function nodeReport(input: ReportInput, all: readonly SessionReport[] = s
   return {
     phase: 'Running',
     gobgpReachable: input.peers !== undefined,
+    eligible: input.eligible,
     sessions: sessions.slice(0, REPORT_LIMITS.sessions),
     sessionsTotal: sessions.length,
     sessionsEstablished: sessions.filter((s) => s.state === 'Established').length,
@@ -65,7 +68,7 @@ export function nodeReport(input: ReportInput, all: readonly SessionReport[] = s
 }
 
 /** Per session, every originated prefix missing from its adj-RIB-out, untruncated and sorted. */
-export function sessionReports(input: Omit<ReportInput, 'watermark' | 'leaveOut'>): SessionReport[] {
+export function sessionReports(input: Omit<ReportInput, 'watermark' | 'leaveOut' | 'eligible'>): SessionReport[] {
   const families = new Map(input.configured.map((p) => [canonicalIp(p.address) ?? p.address, [...p.families].sort()]));
   const listed: readonly PeerState[] = input.peers ?? input.configured.map((p): PeerState => ({ address: p.address, asn: p.asn, state: 'Unknown' }));
   const seen = new Set<string>();

@@ -199,6 +199,7 @@ void describe('speaker table: BGP instance → import policy → peers → paths
       {
         phase: 'Running',
         gobgpReachable: true,
+        eligible: true,
         sessions: [{ address: '192.0.2.1', asn: 64512, state: 'Active', families: ['ipv4-unicast', 'ipv6-unicast'], missing: [], missingCount: 0 }],
         sessionsTotal: 1,
         sessionsEstablished: 0,
@@ -291,20 +292,25 @@ void describe('speaker table: BGP instance → import policy → peers → paths
     assert.deepEqual(h.localPrefixes(), ['203.0.113.10/32']);
   });
 
-  void test('an announcement deleted and re-created at once (by hand, or its controller) is never withdrawn', async () => {
+  void test('an announcement deleted and re-created at once (by hand, or its controller) is never withdrawn, even when other announcements change inside the hold', async () => {
     const h = new Harness();
     const a = va('a', ['203.0.113.10']);
-    await h.coldStart(node('10.0.0.5'), [a]);
+    const b = va('b', ['203.0.113.11']);
+    await h.coldStart(node('10.0.0.5'), [a, b]);
     h.event(Resources.vipAnnouncements, 'DELETED', a);
     h.router.calls.splice(0);
     await h.reconcile('table');
-    h.clock += 300;
-    h.event(Resources.vipAnnouncements, 'ADDED', { ...a, metadata: { ...a.metadata, uid: 'new', resourceVersion: '7' } });
+    // Another announcement's change syncs the table while `a` is away.
+    h.clock += 50;
+    h.event(Resources.vipAnnouncements, 'ADDED', va('c', ['203.0.113.12']));
+    await h.reconcile('table');
+    h.clock += 50;
+    h.event(Resources.vipAnnouncements, 'ADDED', { ...a, metadata: { ...a.metadata, uid: 'new', resourceVersion: '9' } });
     await h.reconcile('table');
     h.clock += VANISHED_HOLD_MS;
     await h.reconcile('table');
     assert.deepEqual(h.router.callsOf('deletePath'), []);
-    assert.deepEqual(h.localPrefixes(), ['203.0.113.10/32']);
+    assert.deepEqual(h.localPrefixes(), ['203.0.113.10/32', '203.0.113.11/32', '203.0.113.12/32']);
   });
 
   void test('a node excluded from load balancers originates nothing, and withdraws once the label appears', async () => {
@@ -312,6 +318,7 @@ void describe('speaker table: BGP instance → import policy → peers → paths
     await excluded.coldStart(node('10.0.0.5', { [EXCLUDE_FROM_LB_LABEL]: '' }), [va('a', ['203.0.113.10'])]);
     assert.deepEqual(excluded.localPrefixes(), []);
     assert.equal(excluded.lastReport().originated, 0);
+    assert.equal(excluded.lastReport().eligible, false, 'the report says the table was synced excluded');
 
     const h = new Harness();
     await h.coldStart(node('10.0.0.5'), [va('a', ['203.0.113.10'])]);

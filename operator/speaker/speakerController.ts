@@ -24,7 +24,8 @@ import { HEARTBEAT_SECONDS, SPEAKER_REPORT_KIND, type SessionReport, type VipSpe
 import { kubeTime } from '../api/time';
 import { globalSpecOf, peerSpecOf } from './gobgpSpecs';
 import type { SpeakerConfig } from '../config/types';
-import { EXCLUDE_FROM_LB_LABEL, MANAGED_BY, MANAGED_BY_LABEL } from '../api/labels';
+import { MANAGED_BY, MANAGED_BY_LABEL } from '../api/labels';
+import { nodeEligible } from '../api/announces';
 import { GobgpError } from '../gobgp/client';
 import type { BgpRouter } from '../gobgp/router';
 import { FAMILIES } from '../api/families';
@@ -45,7 +46,7 @@ import { diffTable } from './diffTable';
 import { pathKey } from './pathAttributes';
 import { internalIPv4 } from './nodeIdentity';
 import { ActedWatermark } from './actedWatermark';
-import { holdVanished } from './vanishedHold';
+import { holdVanished, type HeldPath } from './vanishedHold';
 import { announcesFromNode, pathsForNode, type NodePaths, type RefusedPrefix } from './pathsForNode';
 import { poolPolicy } from './poolFilter';
 import { peerConfigDiffers } from './peerConfig';
@@ -130,11 +131,9 @@ export function speakerRole(deps: SpeakerDeps): SpeakerRole {
   };
 }
 
-const excluded = (n: V1Node | undefined): boolean => EXCLUDE_FROM_LB_LABEL in (n?.metadata?.labels ?? {});
-
 /** Only an exclusion or router-id change of our Node matters to the table. */
 export function nodeKeys(type: ChangeType, node: V1Node, old: V1Node | undefined): KeyRequest[] {
-  const matters = type !== 'MODIFIED' || excluded(node) !== excluded(old) || internalIPv4(node) !== internalIPv4(old);
+  const matters = type !== 'MODIFIED' || nodeEligible(node) !== nodeEligible(old) || internalIPv4(node) !== internalIPv4(old);
   return matters ? [TABLE] : [];
 }
 
@@ -158,8 +157,8 @@ class SpeakerReconciler {
   private readonly now: () => number;
   private readonly nodeSelector: Selector;
   private readonly latency: LatencyTracker;
-  /** Prefixes of vanished announcements still originated, and since when (vanishedHold.ts). */
-  private heldSince = new Map<string, number>();
+  /** Paths of vanished announcements still originated, by prefix (vanishedHold.ts). */
+  private held = new Map<string, HeldPath>();
   /** Canonical addresses of the peers the configuration names. */
   private readonly configuredPeers: ReadonlySet<string>;
   /** Canonical address → the label value its session-up series was published under. */
@@ -187,6 +186,8 @@ class SpeakerReconciler {
   private sessions: { peers: GobgpPeer[] | undefined; adjOut: AdjOutIndex } | undefined;
   /** What the last table sync made gobgpd originate, per announcement. */
   private current: NodePaths | undefined;
+  /** Whether that sync ran with this node allowed to announce (the report says so). */
+  private currentEligible = false;
   /** gobgpd's local paths by pathKey, as the last table sync left them; undefined: list them. */
   private known: Map<string, ObservedPath> | undefined;
   /** The next table sync runs every step and lists gobgpd's paths (see the header). */
@@ -331,7 +332,7 @@ class SpeakerReconciler {
     if (full) await this.syncImportPolicy(ctx.log);
     if (full) await this.syncPeers(ctx.log);
     if (started || !this.peerWatch) this.watchPeers();
-    const eligible = node !== undefined && !excluded(node);
+    const eligible = nodeEligible(node);
     const desired = this.desiredPaths(eligible);
     for (const c of desired.conflicts) ctx.log.warn('announcements share an address with different attributes; merged', { ...c });
     for (const v of desired.invalid) ctx.log.warn('value not announced', { ...v });
@@ -341,14 +342,15 @@ class SpeakerReconciler {
       desired: desired.paths,
       present: new Set(this.announcements().keys()),
       eligible,
-      heldSince: this.heldSince,
+      held: this.held,
       now: this.now(),
     });
-    this.heldSince = hold.heldSince;
+    this.held = hold.held;
     if (hold.recheckInMs !== undefined) ctx.enqueue({ key: TABLE, afterMs: hold.recheckInMs });
     const changed = await this.syncPaths(hold.paths, full, ctx.log);
     this.recordLatency(desired, changed);
     this.current = desired;
+    this.currentEligible = eligible;
     this.watermark.syncDone(token);
     this.sessions = undefined;
     for (const f of FAMILIES) {
@@ -536,7 +538,7 @@ class SpeakerReconciler {
     // One read of the sessions serves both the settle decision and the report.
     const sessionFacts = sessionReports(read);
     const settled = this.settled(sessionFacts, current, now);
-    const report = nodeReport({ ...read, watermark: settled.watermark, leaveOut: settled.leaveOut }, sessionFacts);
+    const report = nodeReport({ ...read, watermark: settled.watermark, leaveOut: settled.leaveOut, eligible: this.currentEligible }, sessionFacts);
     // Held back by prefixes gobgpd is still sending: read the adj-RIB-outs again shortly.
     const unsettled = settled.holdReport || (settled.watermark < this.watermark.value() && this.addedAt.size > 0);
     if (unsettled) this.sessions = undefined;

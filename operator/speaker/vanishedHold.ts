@@ -3,57 +3,76 @@
 // that re-creates objects) comes back within a fraction of a second: withdrawing in between
 // would flap the route at every router. A changed spec, an excluded node or a Service that is
 // really gone still withdraws, the last one HOLD_MS later.
+//
+// The hold is carried from sync to sync (`held`), not re-derived from the previous sync's
+// desired paths: those no longer name the vanished announcement, so any other table sync
+// inside the hold (another announcement's change, a pool or Node event) would withdraw it.
 import type { PathSpec } from '../gobgp/types';
 import type { NodePaths } from './pathsForNode';
 
 /** How long a vanished announcement's paths stay. */
 export const VANISHED_HOLD_MS = 3_000;
 
+/** A path kept after every announcement asking for it vanished. */
+export interface HeldPath {
+  path: PathSpec;
+  /** The vanished announcements that asked for it; one coming back ends the hold. */
+  keys: readonly string[];
+  /** When it was first held. */
+  since: number;
+}
+
 export interface HoldInput {
-  /** What the last table sync made gobgpd originate (undefined: nothing yet). */
-  previous: NodePaths | undefined;
+  /** What the last table sync made gobgpd originate for the announcements it saw (undefined: nothing yet). */
+  previous: Pick<NodePaths, 'paths' | 'prefixesByAnnouncement'> | undefined;
   /** Paths wanted now, from the announcements in the cache. */
   desired: readonly PathSpec[];
   /** Keys of the announcements the cache holds now. */
   present: ReadonlySet<string>;
   /** False when the node may not announce at all: nothing is held. */
   eligible: boolean;
-  /** Prefix → when it was first held (kept between syncs). */
-  heldSince: ReadonlyMap<string, number>;
+  /** Prefix → what the last sync held (kept between syncs). */
+  held: ReadonlyMap<string, HeldPath>;
   now: number;
 }
 
 export interface HoldResult {
   /** desired plus the held paths. */
   paths: PathSpec[];
-  heldSince: Map<string, number>;
+  held: Map<string, HeldPath>;
   /** Check again this much later, while anything is held. */
   recheckInMs?: number;
 }
 
 export function holdVanished(input: HoldInput): HoldResult {
   const wanted = new Set(input.desired.map((p) => p.prefix));
-  const gone = vanishedPrefixes(input);
-  const heldSince = new Map<string, number>();
-  const held: PathSpec[] = [];
-  for (const path of input.previous?.paths ?? []) {
-    if (!input.eligible || wanted.has(path.prefix) || !gone.has(path.prefix)) continue;
-    const since = input.heldSince.get(path.prefix) ?? input.now;
-    if (input.now - since >= VANISHED_HOLD_MS) continue;
-    heldSince.set(path.prefix, since);
-    held.push(path);
+  const held = new Map<string, HeldPath>();
+  for (const candidate of candidates(input)) {
+    const prefix = candidate.path.prefix;
+    if (!input.eligible || wanted.has(prefix)) continue;
+    // Back with a spec that no longer asks for it: a real withdrawal, not a re-creation.
+    if (candidate.keys.some((k) => input.present.has(k))) continue;
+    if (input.now - candidate.since >= VANISHED_HOLD_MS) continue;
+    held.set(prefix, candidate);
   }
-  if (held.length === 0) return { paths: [...input.desired], heldSince };
-  const due = Math.min(...[...heldSince.values()].map((t) => t + VANISHED_HOLD_MS - input.now));
-  return { paths: [...input.desired, ...held], heldSince, recheckInMs: Math.max(due, 1) };
+  if (held.size === 0) return { paths: [...input.desired], held };
+  const due = Math.min(...[...held.values()].map((h) => h.since + VANISHED_HOLD_MS - input.now));
+  return { paths: [...input.desired, ...[...held.values()].map((h) => h.path)], held, recheckInMs: Math.max(due, 1) };
 }
 
-/** Prefixes every announcement of which vanished (a prefix still announced by another stays anyway). */
-function vanishedPrefixes(input: HoldInput): Set<string> {
-  const out = new Set<string>();
+/** What was held already, and the previous paths whose announcements just vanished. */
+function candidates(input: HoldInput): HeldPath[] {
+  const out = new Map<string, HeldPath>(input.held);
+  const vanished = new Map<string, string[]>();
   for (const [key, prefixes] of input.previous?.prefixesByAnnouncement ?? []) {
     if (input.present.has(key)) continue;
-    for (const p of prefixes) out.add(p);
+    for (const p of prefixes) vanished.set(p, [...(vanished.get(p) ?? []), key]);
   }
-  return out;
+  for (const path of input.previous?.paths ?? []) {
+    const keys = vanished.get(path.prefix);
+    // A prefix still asked for by another announcement stays anyway (it is in desired).
+    if (!keys || out.has(path.prefix)) continue;
+    out.set(path.prefix, { path, keys, since: input.now });
+  }
+  return [...out.values()];
 }

@@ -28,7 +28,8 @@ export function customObjects(): k8s.CustomObjectsApi {
   return kubeConfig().makeApiClient(k8s.CustomObjectsApi);
 }
 
-const MERGE = { headers: { 'Content-Type': k8s.PatchUtils.PATCH_FORMAT_JSON_MERGE_PATCH } };
+/** Request options of a JSON merge patch. */
+export const MERGE = { headers: { 'Content-Type': k8s.PatchUtils.PATCH_FORMAT_JSON_MERGE_PATCH } };
 const STRATEGIC = { headers: { 'Content-Type': k8s.PatchUtils.PATCH_FORMAT_STRATEGIC_MERGE_PATCH } };
 
 /** HTTP status of a client-node error, if it is one. */
