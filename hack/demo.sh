@@ -1,19 +1,16 @@
 #!/usr/bin/env bash
-# make demo: on a machine with no cluster, boot the lab and run vip-announcer
-# against it (the controller and one speaker per simulated node, as local
-# processes), create a small sample app, and show what the network received.
+# make demo: on a machine with no cluster, boot the lab with real nodes (a kubelet, containerd
+# and kube-proxy per node, LAB_MODE=nodes), install vip-announcer from the images `make images`
+# built, exactly as the README's install section says, create a small sample app, and show the
+# Pods, the announcements and what the network (BIRD) received.
 #   DEMO_EXIT=1 make demo   print the state and exit (used by a test)
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 cd "$VIPA_ROOT"
 
-LAB="${VIPA_LAB_DIR:-$VIPA_ROOT/.lab}"
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  "$VIPA_ROOT/hack/lab.sh" down
-}
+export LAB_MODE=nodes
+LAB="${VIPA_LAB_DIR:-$VIPA_ROOT/.lab-nodes}"
+cleanup() { "$VIPA_ROOT/hack/lab.sh" down; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 t0=$SECONDS
@@ -22,72 +19,28 @@ t0=$SECONDS
 # shellcheck disable=SC1091
 source "$LAB/env"
 
-log "demo: installing the CRD"
-kubectl apply -f crds/ >/dev/null
-kubectl wait --for=condition=Established --timeout=60s crd/vipannouncements.vipannouncer.io crd/vippools.vipannouncer.io >/dev/null
-
-mkdir -p "$LAB/demo"
-cat >"$LAB/demo/controller.yaml" <<EOF
-controller:
-  loadBalancerClasses: [""]
-  leaderElection: {enabled: true, leaseNamespace: kube-system}
-metrics: {bindAddress: 127.0.0.1:29300}
-health: {bindAddress: 127.0.0.1:29400}
-EOF
-i=0
-for n in $LAB_NODES; do
-  i=$((i + 1))
-  addr_var="LAB_NODE_${i}_ADDRESS"; grpc_var="LAB_NODE_${i}_GOBGP"
-  addr="${!addr_var}"
-  cat >"$LAB/demo/speaker-$n.yaml" <<EOF
-speaker:
-  nodeName: $n
+log "demo: kubectl apply -k config/default (namespace, CRDs, RBAC, the controller Deployment)"
+kubectl apply -k config/default >/dev/null
+kubectl -n vip-announcer rollout status deployment/vip-announcer-controller --timeout=300s >/dev/null
+log "demo: a VipAnnouncer peering every node with the lab's router $LAB_ROUTER_ADDRESS (AS $LAB_ROUTER_ASN)"
+kubectl apply -f - >/dev/null <<EOF
+apiVersion: vipannouncer.io/v1alpha1
+kind: VipAnnouncer
+metadata: {name: default}
+spec:
   asn: $LAB_NODE_ASN
-  routerId: $addr
-  listenPort: $LAB_BGP_PORT
-  listenAddresses: [$addr]
-  gobgp: {target: ${!grpc_var}}
-  nextHop: {ipv6: "fd00:0:0:ff::${addr##*.}"}
+  routerIdPolicy: NodeInternalIP
+  namespace: vip-announcer
   peers:
-    - {address: $LAB_ROUTER_ADDRESS, asn: $LAB_ROUTER_ASN, port: $LAB_BGP_PORT, localAddress: $addr,
-       holdTime: 9s, connectRetry: 1s, families: [ipv4-unicast, ipv6-unicast]}
-metrics: {bindAddress: 127.0.0.1:$((29300 + i))}
-health: {bindAddress: 127.0.0.1:$((29400 + i))}
+    - {address: $LAB_ROUTER_ADDRESS, asn: $LAB_ROUTER_ASN, holdTime: 9s, keepaliveInterval: 3s,
+       gracefulRestart: {enabled: true, restartTime: 120s}}
 EOF
-done
+for _ in $(seq 1 120); do kubectl -n vip-announcer get daemonset vip-announcer-speaker >/dev/null 2>&1 && break; sleep 0.5; done
+kubectl -n vip-announcer rollout status daemonset/vip-announcer-speaker --timeout=300s >/dev/null
 
-log "demo: starting the controller and one speaker per node (logs in $LAB/logs/demo-*.log)"
-node dist/operator/main.js controller --kubeconfig "$KUBECONFIG" --config "$LAB/demo/controller.yaml" \
-  >"$LAB/logs/demo-controller.log" 2>&1 &
-pids+=($!)
-for n in $LAB_NODES; do
-  node dist/operator/main.js speaker --kubeconfig "$KUBECONFIG" --config "$LAB/demo/speaker-$n.yaml" \
-    >"$LAB/logs/demo-speaker-$n.log" 2>&1 &
-  pids+=($!)
-done
-
-log "demo: creating the sample app: a VipPool, 'web' (Local policy), 'api' (Cluster, dual-stack) and 'auto' (address from the pool)"
-i=0
-for n in $LAB_NODES; do
-  i=$((i + 1))
-  addr_var="LAB_NODE_${i}_ADDRESS"
-  kubectl apply -f - >/dev/null <<EOF
-apiVersion: v1
-kind: Node
-metadata: {name: $n, labels: {kubernetes.io/hostname: $n}}
-EOF
-  kubectl patch node "$n" --subresource=status --type=merge \
-    -p "{\"status\":{\"addresses\":[{\"type\":\"InternalIP\",\"address\":\"${!addr_var}\"}]}}" >/dev/null
-done
+log "demo: creating the sample app: a VipPool, 'web' (Local policy), 'api' (Cluster) and 'auto' (address from the pool)"
 kubectl apply -f hack/demo-app.yaml >/dev/null
-ready_pod() { # name ip
-  kubectl -n demo patch pod "$1" --subresource=status --type=merge -p \
-    "{\"status\":{\"phase\":\"Running\",\"podIP\":\"$2\",\"podIPs\":[{\"ip\":\"$2\"}],\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\"},{\"type\":\"ContainersReady\",\"status\":\"True\"}]}}" >/dev/null
-}
-ready_pod web-1 10.244.1.10
-ready_pod web-2 10.244.2.10
-ready_pod api-1 10.244.1.20
-ready_pod auto-1 10.244.3.30
+kubectl -n demo wait pods --all --for=condition=Ready --timeout=300s >/dev/null
 
 log "demo: waiting until every VIP is advertised"
 for _ in $(seq 1 240); do
@@ -95,11 +48,20 @@ for _ in $(seq 1 240); do
   sleep 0.5
 done
 kubectl -n demo wait vipannouncements --all --for=jsonpath='{.status.conditions[?(@.type=="Advertised")].status}'=True --timeout=120s >/dev/null
-# ...and by every speaker expected: web from its two pods' nodes, api from all three.
+# ...and by every speaker expected: web from its two pods' nodes, api and auto from all three.
 kubectl -n demo wait vipannouncement/web --for=jsonpath='{.status.advertisedBy}'=2 --timeout=60s >/dev/null
 kubectl -n demo wait vipannouncement/api --for=jsonpath='{.status.advertisedBy}'=3 --timeout=60s >/dev/null
 kubectl -n demo wait vipannouncement/auto --for=jsonpath='{.status.advertisedBy}'=3 --timeout=60s >/dev/null
 
+echo
+echo "\$ kubectl get pods -n vip-announcer -o wide"
+kubectl get pods -n vip-announcer -o wide
+echo
+echo "\$ kubectl get pods -n demo -o wide"
+kubectl get pods -n demo -o wide
+echo
+echo "\$ kubectl get vipspeakers"
+kubectl get vipspeakers
 echo
 echo "\$ kubectl get vipannouncements -A -o wide"
 kubectl get vipannouncements -A -o wide
@@ -115,6 +77,6 @@ birdc -s "$BIRD_SOCKET" show route | grep -v '^BIRD'
 echo
 log "demo: ready in $((SECONDS - t0))s"
 if [[ -n "${DEMO_EXIT:-}" ]]; then exit 0; fi
-log "demo: running. Try: source $LAB/env; kubectl -n demo delete pod web-1 --grace-period=0 --force"
+log "demo: running. Try: source $LAB/env; kubectl -n demo delete pod web-1; kubectl -n vip-announcer rollout restart daemonset/vip-announcer-speaker"
 log "demo: press Ctrl-C to stop everything and tear the lab down"
-wait "${pids[0]}"
+while true; do sleep 3600; done

@@ -274,8 +274,62 @@ describe('installed as the README says, on real nodes', { timeout: 30 * 60_000 }
     assert.equal(va.status?.advertisedBy, nodes.length);
   });
 
+  it('two controller replicas: deleting the leader Pod moves the Lease; no address moves, no route flaps', async () => {
+    const prefixes = [`${clusterVip}/32`];
+    const addressesBefore = [await ingressOf('web'), await ingressOf('local')];
+    const holder = async (): Promise<string> => (await kubectl(['get', 'lease', CONTROLLER, '-n', SYSTEM_NS, '-o', 'jsonpath={.spec.holderIdentity}'])).trim();
+    const leader = await waitFor('a Lease holder', async () => (await holder()) || false, { timeoutMs: 60_000 });
+    const pods = (await json<{ items: PodView[] }>(['get', 'pods', '-n', SYSTEM_NS, '-l', 'app.kubernetes.io/component=controller'])).items.map((p) => p.metadata.name);
+    assert.ok(pods.includes(leader), `the Lease holder ${leader} is one of the controller Pods ${pods.join(', ')}`);
+    const offset = birdLogOffset();
+    await kubectl(['delete', 'pod', leader, '-n', SYSTEM_NS]);
+    const next = await waitFor('another Pod to take the Lease', async () => {
+      const h = await holder();
+      return h !== '' && h !== leader ? h : false;
+    }, { timeoutMs: 120_000 });
+    assert.ok(pods.includes(next), `the standby ${next} took over`);
+    // The new leader works: a new Service gets an address and routes.
+    await applyApp('after-failover', 'Cluster', 1);
+    const vip = await addressOf('after-failover');
+    await waitUntilNoMismatch(`${vip}/32 from every node`, () => routeMismatch(`${vip}/32`, allHops), { timeoutMs: 120_000 });
+    assert.deepEqual([await ingressOf('web'), await ingressOf('local')], addressesBefore, 'no address moved');
+    assert.deepEqual(withdrawals(offset, prefixes), [], 'BIRD withdrew a route during the failover');
+  });
+
+  it('/metrics through the metrics Service: 200 with a permitted token, 401 without one, 403 with one lacking the right', async () => {
+    // The monitoring kustomization's Service and scraper identity (its ServiceMonitor and
+    // PodMonitor need the Prometheus Operator's CRDs, which the lab does not run).
+    const rendered = (await kubectl(['kustomize', path.join(REPO_ROOT, 'config', 'prometheus')])).split(/^---$/m);
+    const wanted = rendered.filter((doc) => /^kind: (Service|ServiceAccount|ClusterRoleBinding|ClusterRole)$/m.test(doc));
+    await kubectl(['apply', '-f', '-'], wanted.join('\n---\n'));
+    const svc = await json<{ spec: { clusterIP: string } }>(['get', 'service', 'vip-announcer-controller-metrics', '-n', SYSTEM_NS]);
+    const token = (await kubectl(['create', 'token', 'vip-announcer-metrics-scraper', '-n', SYSTEM_NS])).trim();
+    await kubectl(['create', 'serviceaccount', 'nobody', '-n', APP_NS]);
+    const unprivileged = (await kubectl(['create', 'token', 'nobody', '-n', APP_NS])).trim();
+    const url = `https://${svc.spec.clusterIP}:9464/metrics`;
+    // From inside a node, where kube-proxy serves the Service's ClusterIP.
+    const curl = async (bearer?: string): Promise<string> => {
+      const n = lab().nodes[2];
+      const args = [`--net=/run/netns/${n.netns ?? ''}`, 'curl', '-sk', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '10', ...(bearer ? ['-H', `Authorization: Bearer ${bearer}`] : []), url];
+      return (await execFileP('nsenter', args)).stdout.trim();
+    };
+    await waitFor('the metrics Service to answer 200 to the scraper', async () => (await curl(token)) === '200', { timeoutMs: 60_000 });
+    assert.equal(await curl(), '401');
+    assert.equal(await curl(unprivileged), '403');
+    // The shipped PodMonitor selects exactly the speaker Pods, each with a port named metrics.
+    const monitor = rendered.find((doc) => /^kind: PodMonitor$/m.test(doc));
+    assert.ok(monitor, 'config/prometheus ships a PodMonitor');
+    const selector = /matchLabels:\n((?:\s+\S+: \S+\n)+)/.exec(monitor)?.[1].trim().split('\n').map((l) => l.trim().replace(': ', '=')).join(',');
+    assert.ok(selector, 'the PodMonitor has a label selector');
+    const selected = (await json<{ items: (PodView & { spec: { containers: { ports?: { name?: string }[] }[] } })[] }>(['get', 'pods', '-n', SYSTEM_NS, '-l', selector])).items;
+    assert.deepEqual(selected.map((p) => p.spec.nodeName).sort(), nodeNames, `the PodMonitor (${selector}) selects one speaker per node`);
+    for (const p of selected) assert.ok(p.spec.containers.some((c) => c.ports?.some((port) => port.name === 'metrics')), `${p.metadata.name} has a port named metrics`);
+    // Monitoring is not part of config/default: its cluster-scoped objects go with it, not with the uninstall.
+    await kubectl(['delete', '-f', '-'], wanted.join('\n---\n'));
+  });
+
   it('uninstall (kubectl delete -k config/default) withdraws every route and leaves nothing behind', async () => {
-    const vips = [clusterVip, ...(await ingressOf('local'))].map((v) => `${v}/32`);
+    const vips = [clusterVip, ...(await ingressOf('local')), ...(await ingressOf('after-failover'))].map((v) => `${v}/32`);
     const offset = birdLogOffset();
     await kubectl(['delete', '-k', path.join(REPO_ROOT, 'config', 'default'), '--timeout=300s']);
     await waitUntilNoMismatch('no route left at BIRD', async () => {
