@@ -3,6 +3,7 @@
 // computed from the caches on every reconcile.
 //
 //   reconcile(name): read caches → planPool() → execute the actions in order
+import type { V1Namespace } from '@kubernetes/client-node';
 import type { VipPool } from '../api/pool';
 import type { VipAnnouncement } from '../api/types';
 import { watch, type Caches, type ControllerDefinition } from '../kube/controllerDefinition';
@@ -25,6 +26,7 @@ export interface PoolControllerDeps {
 export function poolController(deps: PoolControllerDeps): ControllerDefinition {
   const pools = deps.caches.informer<VipPool>(Resources.vipPools);
   const announcements = deps.caches.informer<VipAnnouncement>(Resources.vipAnnouncements);
+  const namespaces = deps.caches.informer<V1Namespace>(Resources.namespaces);
   return {
     name: 'pool',
     leaderElected: true,
@@ -36,14 +38,16 @@ export function poolController(deps: PoolControllerDeps): ControllerDefinition {
       // do not. Counts wait a moment, so a burst of allocations is one status write per pool.
       watch<VipAnnouncement>({
         resource: Resources.vipAnnouncements,
-        toKeys: (type, va, old) => (type === 'MODIFIED' && va.metadata.generation === old?.metadata.generation ? [] : [...pools.keys()].map((key) => ({ key, afterMs: COUNT_COALESCE_MS }))),
+        toKeys: (type, va, old) =>
+          type === 'MODIFIED' && va.metadata.generation === old?.metadata.generation && va.metadata.deletionTimestamp === old?.metadata.deletionTimestamp ? [] : [...pools.keys()].map((key) => ({ key, afterMs: COUNT_COALESCE_MS })),
       }),
     ],
     fullSyncKeys: () => pools.keys(),
     reconcile: async (name, ctx) => {
       const pool = pools.get(name);
       if (!pool) return undefined;
-      const actions = planPool({ pool, pools: pools.list(), announcements: announcements.list(), now: deps.now?.() ?? new Date() });
+      const namespaceLabels = (ns: string): Readonly<Record<string, string>> | undefined => namespaces.get(ns)?.metadata?.labels;
+      const actions = planPool({ pool, pools: pools.list(), announcements: announcements.list(), namespaceLabels, now: deps.now?.() ?? new Date() });
       for (const action of actions) await executePoolAction(action, deps.writer, ctx.signal);
       return undefined;
     },
