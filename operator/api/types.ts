@@ -109,7 +109,7 @@ export interface SpeakerStatus {
 
 export interface RefusedPrefixStatus {
   prefix: string;
-  /** NotInPool, PoolDoesNotSelect or HeldByService. */
+  /** NotInPool, PoolDoesNotSelect, HeldByService, ClaimedByAnotherNamespace or NoVipPool. */
   reason: string;
 }
 
