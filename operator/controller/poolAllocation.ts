@@ -1,6 +1,6 @@
-// The announcement controller's decisions once pools exist (pure; the table is only read):
-// a Service's addresses come from allocate(), a hand-made announcement keeps only addresses a
-// pool allows it, and the table is rebuilt from the caches when a term starts.
+// The announcement controller's decisions over the pools (pure; the table is only read): a
+// Service's addresses come from allocate(), a hand-made announcement keeps only addresses a
+// pool allows it, and the table is rebuilt from the announcements when a term starts.
 import type { V1Service } from '@kubernetes/client-node';
 import { acceptedAttributes, poolContains, poolOf, poolSelects, type CompiledPool, type OwnAttributes } from '../api/pool';
 import { type AllocationMode, type VipAnnouncement, type VipAnnouncementSpec } from '../api/types';
@@ -12,7 +12,7 @@ import type { DesiredAnnouncement } from './desiredAnnouncement';
 import { NO_POOL_MESSAGE, type Problem } from './problem';
 
 export interface PoolView {
-  /** Every pool, compiled; non-empty (no pool: the controller runs without allocation). */
+  /** Every pool, compiled; empty: nothing is allowed (closed by default). */
   pools: readonly CompiledPool[];
   namespaceLabels(namespace: string): Readonly<Record<string, string>> | undefined;
   table: AllocationTable;
