@@ -6,12 +6,12 @@
 // creates that hands out no address twice.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { VipPoolSpec, VipPool } from '../operator/api/pool';
-import type { VipAnnouncement, VipAnnouncementSpec } from '../operator/api/types';
+import type { VipPoolSpec } from '../operator/api/pool';
+import type { VipAnnouncementSpec } from '../operator/api/types';
 import type { VipSpeaker } from '../operator/api/vipSpeaker';
 import { birdRoutes, type BirdRoute } from './harness/bird';
 import { kubectl, kubectlResult, lab, waitFor, waitUntilNoMismatch } from './harness/lab';
-import { core, createReadyPod, createService, customObjects, deleteNamespace, ensureNamespace, inPool, prepareSuite, statusOf, uniqueNamespace } from './harness/kube';
+import { core, createReadyPod, createService, customObjects, deleteNamespace, ensureNamespace, getAnnouncement as getVA, getPool, inPool, prepareSuite, uniqueNamespace } from './harness/kube';
 import { dropLabPool, ensureLabPool, LAB_POOL, OWN_POOLS_LABEL } from './harness/labPool';
 import { controllerConfig, metricValue, speakerConfig, startOperator, waitReady, type OperatorProcess } from './harness/operator';
 
@@ -31,24 +31,6 @@ const prefixOf = (ip: string): string => `${ip}/32`;
 
 async function routesOf(ip: string): Promise<BirdRoute[]> {
   return (await birdRoutes()).filter((r) => r.prefix === prefixOf(ip));
-}
-
-async function getVA(ns: string, name: string): Promise<VipAnnouncement | undefined> {
-  try {
-    return (await customObjects().getNamespacedCustomObject('vipannouncer.io', 'v1alpha1', ns, 'vipannouncements', name)).body as VipAnnouncement;
-  } catch (err) {
-    if (statusOf(err) === 404) return undefined;
-    throw err;
-  }
-}
-
-async function getPool(name: string): Promise<VipPool | undefined> {
-  try {
-    return (await customObjects().getClusterCustomObject('vipannouncer.io', 'v1alpha1', 'vippools', name)).body as VipPool;
-  } catch (err) {
-    if (statusOf(err) === 404) return undefined;
-    throw err;
-  }
 }
 
 async function applyPool(name: string, spec: VipPoolSpec): Promise<void> {

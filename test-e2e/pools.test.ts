@@ -6,11 +6,10 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import type { V1Service } from '@kubernetes/client-node';
-import type { VipPool, VipPoolSpec } from '../operator/api/pool';
-import type { VipAnnouncement } from '../operator/api/types';
+import type { VipPoolSpec } from '../operator/api/pool';
 import { birdRoutes, type BirdRoute } from './harness/bird';
 import { REPO_ROOT, kubectl, kubectlResult, lab, labCommand, waitFor, waitUntilNoMismatch } from './harness/lab';
-import { core, customObjects, deleteNamespace, discovery, ensureNamespace, ensureNode, inPool, serviceBody, statusOf, uniqueNamespace, type ServiceOptions } from './harness/kube';
+import { core, deleteNamespace, discovery, ensureNamespace, ensureNode, getAnnouncement as getVA, getPool, inPool, serviceBody, statusOf, uniqueNamespace, type ServiceOptions } from './harness/kube';
 import { OWN_POOLS_LABEL } from './harness/labPool';
 import { controllerConfig, speakerConfig, startOperator, waitReady, type OperatorProcess } from './harness/operator';
 
@@ -33,23 +32,6 @@ async function applyPool(name: string, spec: VipPoolSpec): Promise<void> {
   await kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'vipannouncer.io/v1alpha1', kind: 'VipPool', metadata: { name }, spec }));
 }
 
-async function getPool(name: string): Promise<VipPool | undefined> {
-  try {
-    return (await customObjects().getClusterCustomObject('vipannouncer.io', 'v1alpha1', 'vippools', name)).body as VipPool;
-  } catch (err) {
-    if (statusOf(err) === 404) return undefined;
-    throw err;
-  }
-}
-
-async function getVA(ns: string, name: string): Promise<VipAnnouncement | undefined> {
-  try {
-    return (await customObjects().getNamespacedCustomObject('vipannouncer.io', 'v1alpha1', ns, 'vipannouncements', name)).body as VipAnnouncement;
-  } catch (err) {
-    if (statusOf(err) === 404) return undefined;
-    throw err;
-  }
-}
 
 /** A LoadBalancer Service (Cluster policy); without endpoints it is allocated but not announced. */
 async function service(o: ServiceOptions, spec: Partial<NonNullable<V1Service['spec']>> = {}): Promise<void> {

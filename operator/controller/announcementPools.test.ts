@@ -266,24 +266,26 @@ describe('closed by default: no pool, no allocation and no announcement', () => 
 describe('one owner per address, whatever the source', () => {
   const infra = pool('shared', ['192.0.2.0/24'], { serviceAllocation: { namespaces: ['shop', 'infra', 'evil'] } });
 
-  it("a hand-made holder blocks another namespace's request (AddressInUse); the holder stays", async () => {
+  /** infra/dns holds 192.0.2.53 by hand; then `ns`/`name` requests it. */
+  const requestHeld = async (ns: string, name: string): Promise<Rig> => {
     const rig = new Rig(infra);
     rig.caches.informer<VipAnnouncement>(Resources.vipAnnouncements).put(handMade('infra', 'dns', '192.0.2.53'));
     await rig.reconcile('infra/dns');
-    rig.put(service('thief', { 'vipannouncer.io/loadBalancerIPs': '192.0.2.53' }, 'evil'));
-    await rig.settle('evil/thief');
+    rig.put(service(name, { 'vipannouncer.io/loadBalancerIPs': '192.0.2.53' }, ns));
+    await rig.settle(`${ns}/${name}`);
+    return rig;
+  };
+
+  it("a hand-made holder blocks another namespace's request (AddressInUse); the holder stays", async () => {
+    const rig = await requestHeld('evil', 'thief');
     assert.deepEqual(rig.announced('evil/thief'), []);
     assert.ok(rig.events.events.some((e) => e.object === 'evil/thief' && e.reason === 'AddressInUse' && /VipAnnouncement infra\/dns/.test(e.message)));
     const calls = await rig.reconcile('infra/dns');
     assert.equal(conditionOf(calls, 'dns', 'Advertised')?.reason, 'Pending', 'the hand-made holder is untouched');
   });
 
-  it("in its own namespace a request still beats a hand-made announcement, which is then refused", async () => {
-    const rig = new Rig(infra);
-    rig.caches.informer<VipAnnouncement>(Resources.vipAnnouncements).put(handMade('infra', 'dns', '192.0.2.53'));
-    await rig.reconcile('infra/dns');
-    rig.put(service('dns-svc', { 'vipannouncer.io/loadBalancerIPs': '192.0.2.53' }, 'infra'));
-    await rig.settle('infra/dns-svc');
+  it('in its own namespace a request still beats a hand-made announcement, which is then refused', async () => {
+    const rig = await requestHeld('infra', 'dns-svc');
     assert.deepEqual(rig.announced('infra/dns-svc'), ['192.0.2.53']);
     assert.equal(conditionOf(await rig.reconcile('infra/dns'), 'dns', 'Advertised')?.reason, 'AddressNotAllowed');
   });

@@ -5,6 +5,8 @@ import * as k8s from '@kubernetes/client-node';
 import path from 'node:path';
 import { REPO_ROOT, kubectl, lab, type LabNode } from './lab';
 import { ensureLabPool } from './labPool';
+import type { VipPool } from '../../operator/api/pool';
+import type { VipAnnouncement } from '../../operator/api/types';
 import { inParallel } from '../../operator/util/parallel';
 
 let cached: k8s.KubeConfig | undefined;
@@ -181,4 +183,24 @@ export async function prepareSuite(namespace: string, nodes: readonly Pick<LabNo
   await ensureLabPool();
   for (const n of nodes) await ensureNode(n.name, n.address);
   await ensureNamespace(namespace);
+}
+
+/** A VipAnnouncement as the API server holds it now, or undefined. */
+export async function getAnnouncement(ns: string, name: string): Promise<VipAnnouncement | undefined> {
+  try {
+    return (await customObjects().getNamespacedCustomObject('vipannouncer.io', 'v1alpha1', ns, 'vipannouncements', name)).body as VipAnnouncement;
+  } catch (err) {
+    if (statusOf(err) === 404) return undefined;
+    throw err;
+  }
+}
+
+/** A VipPool as the API server holds it now, or undefined. */
+export async function getPool(name: string): Promise<VipPool | undefined> {
+  try {
+    return (await customObjects().getClusterCustomObject('vipannouncer.io', 'v1alpha1', 'vippools', name)).body as VipPool;
+  } catch (err) {
+    if (statusOf(err) === 404) return undefined;
+    throw err;
+  }
 }
