@@ -21,6 +21,7 @@ import { birdLogOffset, birdLogSince, birdNextHops, birdc } from '../test-e2e/ha
 import { kubectl, lab, REPO_ROOT, waitFor, type LabNode } from '../test-e2e/harness/lab';
 import { core, createReadyPod, createService, ensureNamespace, ensureNode, inPool, kubeConfig } from '../test-e2e/harness/kube';
 import { controllerConfig, speakerConfig, startOperator, waitReady, type OperatorProcess } from '../test-e2e/harness/operator';
+import { ensureLabPool } from '../test-e2e/harness/labPool';
 import { Informer } from '../operator/kube/informer';
 import { Resources } from '../operator/kube/resources';
 import { auditBetween, auditMark, describeDelta, finalSample, recordFinal, snapshot, statusWrites, type AuditMark, type Snapshot } from './benchProfile';
@@ -204,7 +205,9 @@ async function main(): Promise<void> {
   await ensureNamespace(NS);
   await ensureNamespace('vip-announcer');
   await kubectl(['apply', '-k', path.join(REPO_ROOT, 'config', 'rbac')]);
+  // Closed by default: requested addresses need a pool too (the lab's, as the e2e suites use).
   if (POOLS) await createPools();
+  else await ensureLabPool();
   controllerCreds = { kubeconfig: await serviceAccountKubeconfig('vip-announcer', 'vip-announcer-controller', '4h') };
   speakerCreds = { kubeconfig: await serviceAccountKubeconfig('vip-announcer', 'vip-announcer-speaker', '4h') };
 

@@ -7,6 +7,9 @@ import { poolController } from './controller/poolController';
 import { createRouter } from './gobgp/autoRouter';
 import { installerController, INSTALLER_FIELD_MANAGER } from './installer/installerController';
 import { EventRecorder } from './kube/events';
+import { KubeListWatcher, listFresh } from './kube/informer';
+import { Resources } from './kube/resources';
+import type { VipAnnouncement } from './api/types';
 import { apiKubeWriter } from './kube/kubeWriter';
 import type { Manager } from './kube/manager';
 import { speakerFieldManager } from './speaker/nodeIdentity';
@@ -29,7 +32,13 @@ export function addControllerRole(ctx: RoleContext, config: ControllerConfig): v
   const announcementEvents = recorder('controller');
   const installerEvents = recorder('installer');
   manager.add(
-    announcementController({ caches: manager, writer: apiKubeWriter(kubeConfig, CONTROLLER_FIELD_MANAGER), events: announcementEvents, config }),
+    announcementController({
+      caches: manager,
+      writer: apiKubeWriter(kubeConfig, CONTROLLER_FIELD_MANAGER),
+      events: announcementEvents,
+      config,
+      listAnnouncements: (signal) => listFresh(new KubeListWatcher<VipAnnouncement>(kubeConfig, Resources.vipAnnouncements), signal),
+    }),
   );
   manager.add(poolController({ caches: manager, writer: apiKubeWriter(kubeConfig, CONTROLLER_FIELD_MANAGER), resyncPeriodMs: config.resyncPeriodMs, systemNamespace: process.env.POD_NAMESPACE }));
   manager.add(

@@ -16,6 +16,7 @@ import { core, customObjects, deleteNamespace, ensureNamespace, ensureNode, uniq
 import { kubectl, lab, REPO_ROOT, waitFor } from './harness/lab';
 import { createLink, type Link } from './harness/netns';
 import { startOperator, waitReady, type OperatorProcess } from './harness/operator';
+import { ensureLabPool } from './harness/labPool';
 
 const execFileP = promisify(execFile);
 const NS = uniqueNamespace('e2e-bfd');
@@ -131,6 +132,7 @@ describe('BFD between a GoBGP v4 gobgpd and BIRD', { skip: lab().gobgp.api !== '
     start('bfd-bird', 'b', '/usr/sbin/bird', ['-f', '-c', path.join(dir, 'bird.conf'), '-s', birdSocket, '-P', path.join(dir, 'bird.pid')]);
     gobgpd = start('bfd-gobgpd', 'a', gobgpBinary('gobgpd'), ['--api-hosts', `unix://${gobgpSocket}`, '--pprof-disable', '-p', '-l', 'info']);
     await kubectl(['apply', '-f', path.join(REPO_ROOT, 'crds')]);
+    await ensureLabPool(); // closed by default: the addresses below need a pool
     await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/vipannouncements.vipannouncer.io', 'crd/vipspeakers.vipannouncer.io']);
     await ensureNode(NODE, link.a.address);
     await ensureNamespace(NS);

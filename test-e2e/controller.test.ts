@@ -11,6 +11,7 @@ import {
   core, createPod, createReadyPod, createService, customObjects, deleteNamespace, discovery, ensureNamespace, ensureNode, inPool, setPodReady, statusOf, uniqueNamespace,
 } from './harness/kube';
 import { controllerConfig, metricValue, startOperator, waitReady, type OperatorProcess } from './harness/operator';
+import { ensureLabPool } from './harness/labPool';
 
 const NS = uniqueNamespace('e2e-controller');
 const BULK_NS = uniqueNamespace('e2e-bulk');
@@ -74,6 +75,7 @@ describe('controller', () => {
 
   before(async () => {
     await kubectl(['apply', '-f', path.join(REPO_ROOT, 'crds')]);
+    await ensureLabPool(); // closed by default: the addresses below need a pool
     await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/vipannouncements.vipannouncer.io', 'crd/vipspeakers.vipannouncer.io']);
     for (const n of [n1, n2, n3]) await ensureNode(n.name, n.address);
     await ensureNamespace(NS);

@@ -11,6 +11,7 @@ import { gobgpBinary, labClient } from './harness/gobgp';
 import { REPO_ROOT, kubectl, lab, waitFor } from './harness/lab';
 import { core, customObjects, deleteNamespace, ensureNamespace, ensureNode, ignoreNotFound, uniqueNamespace } from './harness/kube';
 import { startOperator, waitReady, type OperatorProcess } from './harness/operator';
+import { ensureLabPool } from './harness/labPool';
 
 const NS = uniqueNamespace('e2e-gobgp-unix');
 const NODE = 'node-unix';
@@ -27,6 +28,7 @@ void describe("gobgpd's API on a unix socket", () => {
 
   before(async () => {
     await kubectl(['apply', '-f', path.join(REPO_ROOT, 'crds')]);
+    await ensureLabPool(); // closed by default: the addresses below need a pool
     await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/vipannouncements.vipannouncer.io', 'crd/vipspeakers.vipannouncer.io']);
     await ensureNode(NODE, NODE_ADDRESS);
     await ensureNamespace(NS);

@@ -13,6 +13,7 @@ import {
   core, createPod, createService, customObjects, deleteNamespace, ensureNamespace, ensureNode, setPodReady, statusOf, uniqueNamespace,
 } from './harness/kube';
 import { controllerConfig, speakerConfig, startOperator, waitReady, type OperatorProcess } from './harness/operator';
+import { ensureLabPool } from './harness/labPool';
 
 const NS = uniqueNamespace('e2e-policy-walk');
 const SERVICE = 'walk';
@@ -113,6 +114,7 @@ describe('policy walk', () => {
 
   before(async () => {
     await kubectl(['apply', '-f', path.join(REPO_ROOT, 'crds')]);
+    await ensureLabPool(); // closed by default: the addresses below need a pool
     await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/vipannouncements.vipannouncer.io', 'crd/vipspeakers.vipannouncer.io']);
     for (const n of nodes) await ensureNode(n.name, n.address);
     await ensureNamespace(NS);

@@ -1,16 +1,16 @@
 // Address pools on the lab, BIRD's table being the proof: Services get addresses from pools
 // and their routes carry the pool's attributes; what no pool allows never reaches BIRD and
-// says why; 100 Services into 90 free addresses; release. Every pool is deleted at the end
-// (the other suites run without pools, as an upgraded cluster does before it configures any).
+// says why; 100 Services into 90 free addresses; release. Its namespaces are left out of the
+// lab's pool (harness/labPool.ts), and every pool of its own is deleted at the end.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import type { V1Service } from '@kubernetes/client-node';
-import type { VipAnnouncement } from '../operator/api/types';
 import { birdRoutes, type BirdRoute } from './harness/bird';
-import { applyPool, getPool, removePools } from './harness/pools';
+import { applyPool, removePools } from './harness/pools';
 import { REPO_ROOT, kubectl, kubectlResult, lab, labCommand, waitFor, waitUntilNoMismatch } from './harness/lab';
-import { core, customObjects, deleteNamespace, discovery, ensureNamespace, ensureNode, inPool, serviceBody, statusOf, uniqueNamespace, type ServiceOptions } from './harness/kube';
+import { core, deleteNamespace, discovery, ensureNamespace, ensureNode, getAnnouncement as getVA, getPool, inPool, serviceBody, statusOf, uniqueNamespace, type ServiceOptions } from './harness/kube';
+import { OWN_POOLS_LABEL } from './harness/labPool';
 import { controllerConfig, speakerConfig, startOperator, waitReady, type OperatorProcess } from './harness/operator';
 
 const NS = uniqueNamespace('e2e-pools');
@@ -28,14 +28,6 @@ const POOLS = [MAIN, BULK, SHRINK, RESTART];
 const NAMESPACES = [NS, OTHER_NS, BULK_NS, SHRINK_NS, RESTART_NS];
 const MAIN_ATTRS = { communities: ['64512:701'], largeCommunities: ['64512:7:1'], localPref: 170 };
 
-async function getVA(ns: string, name: string): Promise<VipAnnouncement | undefined> {
-  try {
-    return (await customObjects().getNamespacedCustomObject('vipannouncer.io', 'v1alpha1', ns, 'vipannouncements', name)).body as VipAnnouncement;
-  } catch (err) {
-    if (statusOf(err) === 404) return undefined;
-    throw err;
-  }
-}
 
 /** A LoadBalancer Service (Cluster policy); without endpoints it is allocated but not announced. */
 async function service(o: ServiceOptions, spec: Partial<NonNullable<V1Service['spec']>> = {}): Promise<void> {
@@ -92,7 +84,10 @@ describe('address pools', () => {
     await kubectl(['apply', '-f', path.join(REPO_ROOT, 'crds')]);
     await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/vipannouncements.vipannouncer.io', 'crd/vippools.vipannouncer.io']);
     for (const n of nodes) await ensureNode(n.name, n.address);
-    for (const ns of NAMESPACES) await ensureNamespace(ns);
+    for (const ns of NAMESPACES) {
+      await ensureNamespace(ns);
+      await kubectl(['label', 'namespace', ns, '--overwrite', `${OWN_POOLS_LABEL}=true`]);
+    }
     await applyPool(MAIN, { addresses: ['100.64.1.0/24', '2001:db8:64::/120'], serviceAllocation: { namespaces: [NS] }, advertisement: MAIN_ATTRS });
     await applyPool(BULK, { addresses: ['100.64.2.0-100.64.2.89'], serviceAllocation: { namespaces: [BULK_NS] } });
     await applyPool(SHRINK, { addresses: ['100.64.3.0/29'], serviceAllocation: { namespaces: [SHRINK_NS] } });

@@ -50,7 +50,7 @@ interface RbacObject {
 }
 
 async function applyPool(name: string, addresses: string[]): Promise<void> {
-  await kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'vipannouncer.io/v1alpha1', kind: 'VipPool', metadata: { name }, spec: { addresses, serviceAllocation: { namespaces: [NS] }, advertisement: { allowServiceOverrides: true } } }));
+  await kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'vipannouncer.io/v1alpha1', kind: 'VipPool', metadata: { name }, spec: { addresses, serviceAllocation: { namespaces: [NS] }, advertisement: { allowServiceOverrides: true, allowedLocalPref: { min: 0, max: 4294967295 } } } }));
 }
 
 function render(dir: string): string {

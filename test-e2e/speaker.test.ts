@@ -14,6 +14,7 @@ import {
   core, createReadyPod, createService, customObjects, deleteNamespace, ensureNamespace, ensureNode, inPool, setPodReady, uniqueNamespace,
 } from './harness/kube';
 import { controllerConfig, speakerConfig, startOperator, waitReady, type OperatorProcess } from './harness/operator';
+import { ensureLabPool } from './harness/labPool';
 
 const execFileP = promisify(execFile);
 const NS = uniqueNamespace('e2e-speaker');
@@ -62,6 +63,7 @@ describe('speaker', () => {
 
   before(async () => {
     await kubectl(['apply', '-f', path.join(REPO_ROOT, 'crds')]);
+    await ensureLabPool(); // closed by default: the addresses below need a pool
     await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/vipannouncements.vipannouncer.io', 'crd/vipspeakers.vipannouncer.io']);
     for (const n of nodes) await ensureNode(n.name, n.address);
     await ensureNamespace(NS);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { comparePools, compilePool, parseAddressRange, poolContains, poolSelects, rangeSize, selectorMatches, type VipPool } from './pool';
+import { acceptedAttributes, communityPatternMatches, comparePools, compilePool, parseAddressRange, poolContains, poolSelects, rangeSize, selectorMatches, type OwnAttributes, type PoolAdvertisement, type VipPool } from './pool';
 import { parseIP } from '../util/ip';
 
 const ip = (text: string): { family: 4 | 6; value: bigint } => {
@@ -93,5 +93,32 @@ void describe('pools', () => {
       .sort(comparePools)
       .map((p) => p.name);
     assert.deepEqual(names, ['c', 'b', 'a', 'z']);
+  });
+});
+
+describe('acceptedAttributes: a Service\'s own attributes by allowlist', () => {
+  const asked = { communities: ['65000:1', '3356:666', '65535:666'], largeCommunities: ['65000:1:2', '64512:9:9'], localPref: 300 };
+  const open = { allowServiceOverrides: true, allowedCommunities: ['65000:*', '65535:666'], allowedLargeCommunities: ['65000:1:*'], allowedLocalPref: { min: 100, max: 300 } };
+  const cases: Array<{ name: string; adv: PoolAdvertisement; accepted: OwnAttributes; refused: string[] }> = [
+    { name: 'overrides not allowed: nothing', adv: {}, accepted: { communities: [], largeCommunities: [] }, refused: ['communities:65000:1', 'communities:3356:666', 'communities:65535:666', 'largeCommunities:65000:1:2', 'largeCommunities:64512:9:9', 'localPref:300'] },
+    { name: 'allowed but no allowlist: nothing (an allowlist, never a denylist)', adv: { allowServiceOverrides: true }, accepted: { communities: [], largeCommunities: [] }, refused: ['communities:65000:1', 'communities:3356:666', 'communities:65535:666', 'largeCommunities:65000:1:2', 'largeCommunities:64512:9:9', 'localPref:300'] },
+    { name: 'what the lists name; a provider action community (3356:666) is not named; BLACKHOLE needs allowWellKnownCommunities too', adv: open, accepted: { communities: ['65000:1'], largeCommunities: ['65000:1:2'], localPref: 300 }, refused: ['communities:3356:666', 'communities:65535:666', 'largeCommunities:64512:9:9'] },
+    { name: 'well-known allowed and listed', adv: { ...open, allowWellKnownCommunities: true }, accepted: { communities: ['65000:1', '65535:666'], largeCommunities: ['65000:1:2'], localPref: 300 }, refused: ['communities:3356:666', 'largeCommunities:64512:9:9'] },
+    { name: 'a local-pref above the range', adv: { ...open, allowedLocalPref: { min: 100, max: 200 } }, accepted: { communities: ['65000:1'], largeCommunities: ['65000:1:2'] }, refused: ['communities:3356:666', 'communities:65535:666', 'largeCommunities:64512:9:9', 'localPref:300'] },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const got = acceptedAttributes(c.adv, asked);
+      assert.deepEqual(got.accepted, c.accepted);
+      assert.deepEqual(got.refused.map((r) => `${r.field}:${r.value}`), c.refused);
+    });
+  }
+
+  it('patterns: "*" parts match anything, numeric parts must be equal, the part count must match', () => {
+    assert.ok(communityPatternMatches('65000:*', '65000:7', 'standard'));
+    assert.ok(!communityPatternMatches('65000:*', '65001:7', 'standard'));
+    assert.ok(communityPatternMatches('*:*:3', '1:2:3', 'large'));
+    assert.ok(!communityPatternMatches('1:2', '1:2:3', 'large'));
+    assert.ok(!communityPatternMatches('x:1', '0:1', 'standard'));
   });
 });

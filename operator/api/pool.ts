@@ -4,6 +4,7 @@
 // helpers here (one definition of "inside a pool" and "selects").
 // crds/vippools.vipannouncer.io.yaml is the schema the API server enforces.
 import { formatIP, isGlobalUnicast, parseIP, type IPFamily, type ParsedIP } from '../util/ip';
+import { communityParts, type CommunityKind } from './communities';
 import type { Condition, ObjectMeta } from './types';
 
 export const POOL_KIND = 'VipPool';
@@ -28,6 +29,14 @@ export interface PoolAdvertisement {
   allowServiceOverrides?: boolean;
   /** Whether those overrides may carry RFC 1997/7999 well-known communities such as BLACKHOLE (default false). */
   allowWellKnownCommunities?: boolean;
+  /**
+   * The overrides accepted, when allowServiceOverrides is true: standard communities ("ASN:value",
+   * either part may be "*"), large communities ("global:local1:local2", "*" parts) and a
+   * local-pref range. Absent: none of that kind is accepted (an allowlist, never a denylist).
+   */
+  allowedCommunities?: string[];
+  allowedLargeCommunities?: string[];
+  allowedLocalPref?: { min?: number; max?: number };
 }
 
 export interface VipPoolSpec {
@@ -226,4 +235,68 @@ export function comparePools(a: CompiledPool, b: CompiledPool): number {
 /** The first pool (in allocation order) that holds this address, if any. */
 export function poolOf(pools: readonly CompiledPool[], ip: Pick<ParsedIP, 'family' | 'value'>): CompiledPool | undefined {
   return [...pools].sort(comparePools).find((p) => poolContains(p, ip));
+}
+
+// ---------------------------------------------------------------------------------------------
+// A Service's (or announcement's) own BGP attributes under a pool: one rule for the controller,
+// which reports what it leaves out, and the speakers, which leave it out again.
+
+export interface OwnAttributes {
+  communities: readonly string[];
+  largeCommunities: readonly string[];
+  localPref?: number;
+}
+
+export interface AttributeRefusal {
+  field: 'communities' | 'largeCommunities' | 'localPref';
+  value: string;
+  why: string;
+}
+
+/** RFC 1997 / 7999 well-known communities (BLACKHOLE, NO_EXPORT...): 65535:x. */
+export function isWellKnownCommunity(c: string): boolean {
+  return c.startsWith('65535:');
+}
+
+/** "64512:*" matches 64512:x; "*" parts match anything, numeric parts must be equal. */
+export function communityPatternMatches(pattern: string, value: string, kind: CommunityKind): boolean {
+  const want = pattern.split(':');
+  const got = communityParts(value, kind);
+  if (!got || want.length !== got.length) return false;
+  return want.every((w, i) => w === '*' || (/^[0-9]{1,10}$/.test(w) && Number(w) === got[i]));
+}
+
+/**
+ * What of the asked attributes a pool accepts: nothing unless it allows overrides, then only
+ * what its allowlists name (well-known communities also need allowWellKnownCommunities).
+ */
+export function acceptedAttributes(adv: PoolAdvertisement, asked: OwnAttributes): { accepted: OwnAttributes; refused: AttributeRefusal[] } {
+  const refused: AttributeRefusal[] = [];
+  if (adv.allowServiceOverrides !== true) {
+    for (const c of asked.communities) refused.push({ field: 'communities', value: c, why: 'overrides are not allowed (advertisement.allowServiceOverrides)' });
+    for (const c of asked.largeCommunities) refused.push({ field: 'largeCommunities', value: c, why: 'overrides are not allowed (advertisement.allowServiceOverrides)' });
+    if (asked.localPref !== undefined) refused.push({ field: 'localPref', value: String(asked.localPref), why: 'overrides are not allowed (advertisement.allowServiceOverrides)' });
+    return { accepted: { communities: [], largeCommunities: [] }, refused };
+  }
+  const communities = asked.communities.filter((c) => {
+    if (isWellKnownCommunity(c) && adv.allowWellKnownCommunities !== true) {
+      refused.push({ field: 'communities', value: c, why: 'well-known communities are not allowed (advertisement.allowWellKnownCommunities)' });
+      return false;
+    }
+    if ((adv.allowedCommunities ?? []).some((p) => communityPatternMatches(p, c, 'standard'))) return true;
+    refused.push({ field: 'communities', value: c, why: 'not in advertisement.allowedCommunities' });
+    return false;
+  });
+  const largeCommunities = asked.largeCommunities.filter((c) => {
+    if ((adv.allowedLargeCommunities ?? []).some((p) => communityPatternMatches(p, c, 'large'))) return true;
+    refused.push({ field: 'largeCommunities', value: c, why: 'not in advertisement.allowedLargeCommunities' });
+    return false;
+  });
+  const range = adv.allowedLocalPref;
+  let localPref: number | undefined;
+  if (asked.localPref !== undefined) {
+    if (range && asked.localPref >= (range.min ?? 0) && asked.localPref <= (range.max ?? 4294967295)) localPref = asked.localPref;
+    else refused.push({ field: 'localPref', value: String(asked.localPref), why: range ? `outside advertisement.allowedLocalPref ${range.min ?? 0}-${range.max ?? 4294967295}` : 'no advertisement.allowedLocalPref' });
+  }
+  return { accepted: { communities, largeCommunities, ...(localPref !== undefined ? { localPref } : {}) }, refused };
 }

@@ -109,7 +109,7 @@ export interface SpeakerStatus {
 
 export interface RefusedPrefixStatus {
   prefix: string;
-  /** NotInPool, PoolDoesNotSelect or HeldByService. */
+  /** NotInPool, PoolDoesNotSelect, HeldByService, ClaimedByAnotherNamespace or NoVipPool. */
   reason: string;
 }
 
@@ -148,6 +148,8 @@ export const CONDITION_TYPES = {
   advertised: 'Advertised',
   /** Summary for generic tooling (kubectl wait, kstatus): Advertised and nothing in the input was rejected. */
   ready: 'Ready',
+  /** Present only while no VipPool exists and addressOwnership is Unenforced: False, reason Unenforced. */
+  addressOwnership: 'AddressOwnership',
 } as const;
 
 // ---------------------------------------------------------------------------------------------
@@ -230,6 +232,11 @@ export interface VipAnnouncerSpec {
      * stay at the router for the graceful-restart time, so a rollout moves no traffic.
      */
     withdrawOnShutdown?: boolean;
+    /**
+     * Enforced (default): while no VipPool exists the speakers announce nothing. Unenforced:
+     * they announce unchecked while no pool exists (a migration only; README, Upgrading to pools).
+     */
+    addressOwnership?: 'Enforced' | 'Unenforced';
     resources?: ResourceRequirements;
     gobgpdResources?: ResourceRequirements;
   };

@@ -42,7 +42,7 @@ export interface ReportException {
   /** The announcement key, namespace/name. */
   announcement: string;
   prefix: string;
-  /** NotInPool, PoolDoesNotSelect, HeldByService (refused by the pools) or Invalid. */
+  /** NotInPool, PoolDoesNotSelect, HeldByService, ClaimedByAnotherNamespace, NoVipPool (refused by the pools) or Invalid. */
   reason: string;
 }
 

@@ -45,6 +45,7 @@ void test('full file: every field read and typed', () => {
   assert.equal(cfg.speaker?.peers[1]?.password?.reveal(), 's3cret-from-file'); // trailing newline dropped
   assert.deepEqual(cfg, {
     controller: {
+      addressOwnership: 'Unenforced',
       loadBalancerClasses: ['', 'vipannouncer.io/bgp'],
       resyncPeriodMs: 90_000,
       speakerNamespace: 'bgp-speakers',
@@ -59,6 +60,7 @@ void test('full file: every field read and typed', () => {
     },
     speaker: {
       nodeName: 'node-a',
+      addressOwnership: 'Unenforced',
       asn: 4200000000,
       routerId: '127.0.0.11',
       listenPort: 1179,
@@ -109,6 +111,7 @@ void test('minimal file: defaults filled, node name from env NODE_NAME', () => {
   const cfg = load('minimal.yaml', { NODE_NAME: 'node-b' });
   assert.deepEqual(cfg, {
     controller: {
+      addressOwnership: 'Enforced',
       loadBalancerClasses: [''],
       resyncPeriodMs: 300_000,
       speakerNamespace: 'vip-announcer',
@@ -123,6 +126,7 @@ void test('minimal file: defaults filled, node name from env NODE_NAME', () => {
     },
     speaker: {
       nodeName: 'node-b',
+      addressOwnership: 'Enforced',
       asn: 64512,
       listenPort: 179,
       listenAddresses: [],

@@ -486,6 +486,7 @@ function toTyped(raw: RawConfig, withSpeaker: boolean, passwords: Map<number, Fi
   const m = raw.metrics;
   return {
     controller: {
+      addressOwnership: raw.controller.addressOwnership,
       loadBalancerClasses: [...raw.controller.loadBalancerClasses],
       resyncPeriodMs: ms(raw.controller.resyncPeriod),
       speakerNamespace: raw.controller.speakerNamespace,
@@ -515,6 +516,7 @@ const listen = (address: string): { host: string; port: number } => splitHostPor
 function toSpeaker(sp: NonNullable<RawConfig['speaker']>, passwords: Map<number, FilePassword>): SpeakerConfig {
   return {
     nodeName: sp.nodeName ?? '',
+    addressOwnership: sp.addressOwnership,
     asn: sp.asn,
     ...(sp.routerId !== undefined ? { routerId: sp.routerId } : {}),
     listenPort: sp.listenPort,

@@ -80,6 +80,17 @@ const peerSchema = {
   },
 } as const;
 
+export const ADDRESS_OWNERSHIP = ['Enforced', 'Unenforced'] as const;
+
+function addressOwnership(what: string): { type: 'string'; enum: typeof ADDRESS_OWNERSHIP; default: 'Enforced'; description: string } {
+  return {
+    type: 'string',
+    enum: ADDRESS_OWNERSHIP,
+    default: 'Enforced',
+    description: `Enforced: while no VipPool exists, ${what} (closed by default). Unenforced: while no pool exists, addresses are announced unchecked; for a migration only (see README, Upgrading to pools).`,
+  };
+}
+
 export const configSchema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
   title: 'vip-announcer configuration',
@@ -91,6 +102,7 @@ export const configSchema = {
       additionalProperties: false,
       default: {},
       properties: {
+        addressOwnership: addressOwnership('the controller allocates and announces nothing'),
         loadBalancerClasses: {
           type: 'array',
           minItems: 1,
@@ -139,6 +151,7 @@ export const configSchema = {
           pattern: DNS_SUBDOMAIN,
           description: 'Default: env NODE_NAME (downward API spec.nodeName).',
         },
+        addressOwnership: addressOwnership('the speaker announces nothing'),
         asn: { type: 'integer', minimum: 1, maximum: 4294967295, description: 'Local AS number.' },
         routerId: { type: 'string', format: 'router-id', description: "Default: the Node's InternalIP (IPv4)." },
         listenPort: { type: 'integer', minimum: 1, maximum: 65535, default: 179 },
@@ -225,6 +238,7 @@ export const configSchema = {
 /** The file after schema validation and static defaults: durations are still text. */
 export interface RawConfig {
   controller: {
+    addressOwnership: (typeof ADDRESS_OWNERSHIP)[number];
     loadBalancerClasses: string[];
     resyncPeriod: string;
     speakerNamespace: string;
@@ -239,6 +253,7 @@ export interface RawConfig {
   };
   speaker?: {
     nodeName?: string;
+    addressOwnership: (typeof ADDRESS_OWNERSHIP)[number];
     asn: number;
     routerId?: string;
     listenPort: number;

@@ -41,7 +41,14 @@ export interface LeaderElectionConfig {
   retryPeriodMs: number;
 }
 
+/**
+ * Enforced (default): no VipPool, no allocation and no announcement. Unenforced: while no pool
+ * exists, addresses are announced unchecked, as before pools (a migration's opt-out).
+ */
+export type AddressOwnership = 'Enforced' | 'Unenforced';
+
 export interface ControllerConfig {
+  addressOwnership: AddressOwnership;
   /** "" stands for Services without spec.loadBalancerClass. */
   loadBalancerClasses: string[];
   resyncPeriodMs: number;
@@ -75,6 +82,8 @@ export interface PeerConfig {
 
 export interface SpeakerConfig {
   nodeName: string;
+  /** As the controller's: with no pool, Enforced refuses every prefix. */
+  addressOwnership: AddressOwnership;
   asn: number;
   /** Absent: the speaker uses its Node's InternalIP. */
   routerId?: string;

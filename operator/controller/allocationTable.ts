@@ -28,6 +28,15 @@ export interface Holder {
   requested?: boolean;
 }
 
+/** The namespace of a holder: owners are "namespace/name" or "handmade:namespace/name". */
+export function holderNamespace(h: Pick<Holder, 'owner'>): string {
+  const key = h.owner.startsWith(HANDMADE_PREFIX) ? h.owner.slice(HANDMADE_PREFIX.length) : h.owner;
+  return key.slice(0, Math.max(0, key.indexOf('/')));
+}
+
+/** The owner key of a hand-made announcement in the table (Services use their own key). */
+export const HANDMADE_PREFIX = 'handmade:';
+
 interface Cursor {
   range: AddressRange;
   avoidBuggyIPs: boolean;

@@ -163,11 +163,25 @@ void describe('allocate: requests', () => {
     assert.deepEqual(table.holdersOf('192.0.2.50').map((h) => h.owner), ['shop/victim']);
   });
 
-  it('beat a hand-made announcement; an automatic allocation avoids it', () => {
+  it("beat their own namespace's hand-made announcement; an automatic allocation avoids it", () => {
     const table = new AllocationTable();
-    table.assign({ owner: 'shop/handmade', kind: 'manual' }, [ip('192.0.2.0')]);
+    table.assign({ owner: 'handmade:shop/handmade', kind: 'manual' }, [ip('192.0.2.0')]);
     assert.deepEqual(addrs(allocate(pools, table, claim('a'))), ['192.0.2.1']);
     assert.deepEqual(addrs(allocate(pools, table, claim('b', { requested: [ip('192.0.2.0')] }))), ['192.0.2.0']);
+  });
+
+  it("never take another namespace's hand-made announcement's address (one owner, whatever the source)", () => {
+    const table = new AllocationTable();
+    table.assign({ owner: 'handmade:infra/dns', kind: 'manual' }, [ip('192.0.2.0')]);
+    const r = allocate(pools, table, claim('b', { requested: [ip('192.0.2.0')] }));
+    assert.deepEqual([addrs(r), reasons(r)], [[], ['AddressInUse']]);
+    assert.match(r.failures[0].message, /VipAnnouncement infra\/dns/);
+  });
+
+  it('no pool at all: nothing, neither a request nor a kept address (closed by default)', () => {
+    const kept = allocate([], new AllocationTable(), claim('a', { kept: [ip('192.0.2.7')] }));
+    const requested = allocate([], new AllocationTable(), claim('b', { requested: [ip('192.0.2.0')] }));
+    assert.deepEqual([addrs(kept), reasons(kept), addrs(requested), reasons(requested)], [[], ['NoVipPool'], [], ['NoVipPool']]);
   });
 });
 

@@ -11,9 +11,10 @@ import type { V1Service } from '@kubernetes/client-node';
 import { comparePools, poolContains, poolSelects, type CompiledPool, type PoolSubject } from '../api/pool';
 import { ANNOTATIONS } from '../api/types';
 import { formatIP, type IPFamily, type ParsedIP } from '../util/ip';
-import type { AllocationTable, Holder, SharingTerms } from './allocationTable';
+import { NO_POOL_MESSAGE } from './problem';
+import { HANDMADE_PREFIX, holderNamespace, type AllocationTable, type Holder, type SharingTerms } from './allocationTable';
 
-export type AllocationReason = 'AddressNotAllowed' | 'PoolExhausted' | 'AddressInUse' | 'NoPoolSelects';
+export type AllocationReason = 'NoVipPool' | 'AddressNotAllowed' | 'PoolExhausted' | 'AddressInUse' | 'NoPoolSelects';
 export type FamilyPolicy = 'SingleStack' | 'PreferDualStack' | 'RequireDualStack';
 
 export interface AllocationClaim {
@@ -45,6 +46,8 @@ export interface Allocation {
 }
 
 export function allocate(pools: readonly CompiledPool[], table: AllocationTable, claim: AllocationClaim): Allocation {
+  // Closed by default: with no pool nothing is anyone's, neither a request nor a kept address.
+  if (pools.length === 0) return { addresses: [], failures: [{ reason: 'NoVipPool', message: NO_POOL_MESSAGE }], mode: claim.requested !== undefined ? 'Requested' : 'Automatic' };
   const selecting = pools.filter((p) => poolSelects(p, claim.subject) && (claim.pool === undefined || p.name === claim.pool)).sort(comparePools);
   if (claim.requested !== undefined) return honourRequests(selecting, table, claim, claim.requested);
   return assignFamilies(selecting, table, claim);
@@ -124,13 +127,14 @@ function familyFailure(selecting: CompiledPool[], claim: AllocationClaim, family
 
 /**
  * The first holder that keeps the claim off an address: another Service it may not share
- * with, or (for an automatic allocation only) a hand-made announcement. A request beats a
- * hand-made announcement: Services own their addresses, hand-made ones get what is left.
+ * with, or a hand-made announcement. One owner whatever the source: a hand-made holder blocks
+ * every request from another namespace; in its own namespace a request beats it (the
+ * namespace's own Service wins, and the hand-made one is then refused).
  */
 function blockingHolder(holders: readonly Holder[], claim: AllocationClaim, requesting: boolean): Holder | undefined {
   return holders.find((h) => {
     if (h.owner === claim.key) return false;
-    if (h.kind === 'manual') return !requesting;
+    if (h.kind === 'manual') return !requesting || holderNamespace(h) !== claim.subject.namespace;
     return !h.sharing || !mayShare(h.sharing, claim.sharing);
   });
 }
@@ -147,7 +151,7 @@ export function mayShare(a: SharingTerms, b: SharingTerms): boolean {
 }
 
 function describeHolder(h: Holder): string {
-  return h.kind === 'service' ? `Service ${h.owner}` : `VipAnnouncement ${h.owner}`;
+  return h.kind === 'service' ? `Service ${h.owner}` : `VipAnnouncement ${h.owner.slice(HANDMADE_PREFIX.length)}`;
 }
 
 function poolNamed(claim: AllocationClaim): string {

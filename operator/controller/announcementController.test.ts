@@ -66,7 +66,9 @@ class Rig {
       caches: this.caches,
       writer: this.writer,
       events: this.events,
-      config: { loadBalancerClasses: [''], resyncPeriodMs: 0 },
+      // Unenforced: these tests are about announcements and status, not ownership (announcementPools.test.ts).
+      config: { loadBalancerClasses: [''], resyncPeriodMs: 0, addressOwnership: 'Unenforced' },
+      listAnnouncements: () => Promise.resolve(this.caches.informer<VipAnnouncement>(Resources.vipAnnouncements).list()),
       now: () => this.clock(),
     });
     this.caches.informer<V1Node>(Resources.nodes).put(node('node-a')).put(node('node-b'));

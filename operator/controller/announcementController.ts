@@ -7,7 +7,7 @@
 import type { V1EndpointSlice, V1Namespace, V1Node, V1Service } from '@kubernetes/client-node';
 import { compilePool, type VipPool } from '../api/pool';
 import { CONDITION_TYPES, type Condition, type VipAnnouncement, type VipAnnouncementSpec } from '../api/types';
-import type { ControllerConfig } from '../config/types';
+import type { AddressOwnership, ControllerConfig } from '../config/types';
 import type { CacheReader, Caches, ControllerDefinition, ReconcileContext, Watch } from '../kube/controllerDefinition';
 import { watch } from '../kube/controllerDefinition';
 import type { EventSink } from '../kube/eventSink';
@@ -34,7 +34,9 @@ export interface AnnouncementControllerDeps {
   caches: Caches;
   writer: KubeWriter;
   events: EventSink;
-  config: Pick<ControllerConfig, 'loadBalancerClasses' | 'resyncPeriodMs'>;
+  config: Pick<ControllerConfig, 'loadBalancerClasses' | 'resyncPeriodMs' | 'addressOwnership'>;
+  /** Every VipAnnouncement as the API server holds it now (a consistent LIST): each term's table starts from it. */
+  listAnnouncements: (signal: AbortSignal) => Promise<VipAnnouncement[]>;
   now?: () => Date;
   /** Times event-to-announcement latency (tests look into it; default a new one). */
   latency?: LatencyTracker;
@@ -46,12 +48,15 @@ class TermState {
   /** Key → the spec the API server refused (422) and why; retried only when the spec changes. */
   readonly rejected = new Map<string, { spec: VipAnnouncementSpec; message: string }>();
   /**
-   * Who holds which address this term. Built from the caches by the term's first reconcile
-   * that sees a pool, then kept ahead of them: every plan records its allocation before its
-   * first write, so concurrent reconciles see each other's fresh allocations.
+   * Who holds which address this term. Built when the term starts from a fresh LIST of the
+   * announcements (a standby's cache may lag behind the last leader's writes), then kept ahead
+   * of the caches: every plan records its allocation before its first write, so concurrent
+   * reconciles see each other's fresh allocations.
    */
   readonly table = new AllocationTable();
   tableBuilt = false;
+  /** Keys announced without an ownership check (no pool, Unenforced): the gauge. */
+  private readonly unenforced = new Set<string>();
   /** Services that did not get every address they asked for: retried whenever one is freed. */
   readonly waiting = new Set<string>();
   /** Keys of announcements whose Advertised condition is not True (the alertable gauge). */
@@ -65,6 +70,28 @@ class TermState {
     metrics.notAdvertised.set(this.notAdvertised.size);
   }
 
+  /** After a reconcile: the latency, Advertised and Unenforced bookkeeping of its key. */
+  recordOutcome(key: string, va: VipAnnouncement | undefined, actions: readonly AnnouncementAction[], unenforced: boolean): void {
+    if (!actions.some((a) => a.kind === 'applySpec')) this.latency.forget(key);
+    this.recordAdvertised(key, advertisedNow(va, actions));
+    if (unenforced && va !== undefined) this.unenforced.add(key);
+    else this.unenforced.delete(key);
+    metrics.unenforced.set(this.unenforced.size);
+  }
+
+  /** Latency is measured from the first event only while this replica leads. */
+  readonly touched = (key: string | undefined): string[] => {
+    if (!key) return [];
+    if (this.active) this.latency.touch(key);
+    return [key];
+  };
+
+  /** The table as `announcements` (a fresh LIST) records it. */
+  rebuild(announcements: readonly VipAnnouncement[], services: CacheReader<V1Service>): void {
+    rebuildTable(this.table, announcements, (key) => services.get(key), isServiceAnnouncement);
+    this.tableBuilt = true;
+  }
+
   clear(): void {
     this.active = false;
     this.tableBuilt = false;
@@ -73,6 +100,8 @@ class TermState {
     this.rejected.clear();
     this.latency.clear();
     this.notAdvertised.clear();
+    this.unenforced.clear();
+    metrics.unenforced.set(0);
     metrics.rejectedWrites.set({ controller: 'announcement' }, 0);
     metrics.notAdvertised.set(0);
   }
@@ -94,13 +123,8 @@ export function announcementController(deps: AnnouncementControllerDeps): Contro
   const reports = new SpeakerReports(deps.caches.informer<VipSpeaker>(Resources.vipSpeakers), () => (deps.now?.() ?? new Date()).getTime());
   const index = new SliceIndex();
   const term = new TermState(deps.latency ?? new LatencyTracker());
-  const poolView = poolViewOf(deps.caches, services, announcements, term);
-  // Latency is measured from the first event only while this replica leads.
-  const touched = (key: string | undefined): string[] => {
-    if (!key) return [];
-    if (term.active) term.latency.touch(key);
-    return [key];
-  };
+  const poolView = poolViewOf(deps.caches, services, announcements, term, deps.config.addressOwnership);
+  const touched = term.touched;
 
   return {
     name: 'announcement',
@@ -114,6 +138,7 @@ export function announcementController(deps: AnnouncementControllerDeps): Contro
     },
     reconcile: async (key, ctx) => {
       if (key.startsWith(LIVENESS_PREFIX)) return checkLiveness(key.slice(LIVENESS_PREFIX.length), reports, announcements, ctx);
+      const pools = poolView();
       const actions = planAnnouncement({
         key,
         service: services.get(key),
@@ -122,7 +147,8 @@ export function announcementController(deps: AnnouncementControllerDeps): Contro
         announcement: announcements.get(key),
         config: { loadBalancerClasses: deps.config.loadBalancerClasses },
         rejected: term.rejected.get(key),
-        pools: poolView(),
+        pools,
+        unenforced: pools === undefined,
         speakers: { reports: reports.counting(), generation: reports.generationOf(key) },
         now: deps.now?.() ?? new Date(),
       });
@@ -130,9 +156,10 @@ export function announcementController(deps: AnnouncementControllerDeps): Contro
       // finds the key awaiting it.
       recordAwaiting(reports, key, actions);
       await executeAnnouncementPlan(actions, { ...deps, key, ctx, service: services.get(key), announcement: announcements.get(key), term });
-      if (!actions.some((a) => a.kind === 'applySpec')) term.latency.forget(key);
-      term.recordAdvertised(key, advertisedNow(announcements.get(key), actions));
+      term.recordOutcome(key, announcements.get(key), actions, pools === undefined);
     },
+    // Before the term's first write: the table from what the API server holds now.
+    onStart: async (signal) => term.rebuild(await deps.listAnnouncements(signal), services),
     onStop: () => term.clear(),
   };
 }
@@ -146,21 +173,22 @@ interface WatchedCaches {
   announcements: CacheReader<VipAnnouncement>;
 }
 
-/** The pools as the plan reads them, or undefined while none exists (no allocation then). */
-function poolViewOf(caches: Caches, services: CacheReader<V1Service>, announcements: CacheReader<VipAnnouncement>, term: TermState): () => PoolView | undefined {
+/**
+ * The pools as the plan reads them. No pool: an empty view (nothing is allowed: closed by
+ * default), or undefined when addressOwnership is Unenforced (nothing is checked).
+ */
+function poolViewOf(caches: Caches, services: CacheReader<V1Service>, announcements: CacheReader<VipAnnouncement>, term: TermState, ownership: AddressOwnership): () => PoolView | undefined {
   const pools = caches.informer<VipPool>(Resources.vipPools);
   const namespaces = caches.informer<V1Namespace>(Resources.namespaces);
   return () => {
     const list = pools.list();
-    if (list.length === 0) {
-      // Without pools nothing is allocated; the next pool starts from what the caches hold then.
+    if (list.length === 0 && ownership === 'Unenforced') {
+      // Nothing is allocated meanwhile; the next pool starts from what the caches hold then.
       term.tableBuilt = false;
       return undefined;
     }
-    if (!term.tableBuilt) {
-      rebuildTable(term.table, announcements.list(), (key) => services.get(key), isServiceAnnouncement);
-      term.tableBuilt = true;
-    }
+    // Unenforced, the first pool arrived during the term: start from this leader's caches.
+    if (!term.tableBuilt) term.rebuild(announcements.list(), services);
     return { pools: list.map(compilePool), namespaceLabels: (ns) => namespaces.get(ns)?.metadata?.labels, table: term.table };
   };
 }

@@ -5,10 +5,12 @@ import assert from 'node:assert/strict';
 import type { V1Service } from '@kubernetes/client-node';
 import type { VipPool } from '../api/pool';
 import type { VipAnnouncement } from '../api/types';
+import type { AddressOwnership } from '../config/types';
 import type { ControllerDefinition } from '../kube/controllerDefinition';
 import { Resources } from '../kube/resources';
 import { FakeCaches, FakeEventSink, FakeKubeWriter, type WriterCall } from '../kube/testing';
 import { nullLogger } from '../util/log';
+import { metrics } from '../util/metrics';
 import { announcementController } from './announcementController';
 
 const NOW = new Date('2030-01-01T00:00:00Z');
@@ -31,15 +33,34 @@ class Rig {
   readonly events = new FakeEventSink();
   readonly enqueued: string[] = [];
   def: ControllerDefinition;
+  ownership: AddressOwnership = 'Enforced';
+
+  /** No pool, and the migration's opt-out. */
+  static unenforced(): Rig {
+    const rig = new Rig();
+    rig.ownership = 'Unenforced';
+    rig.def = rig.term();
+    return rig;
+  }
 
   constructor(...pools: VipPool[]) {
     for (const p of pools) this.caches.informer<VipPool>(Resources.vipPools).put(p);
-    this.def = this.fresh();
+    this.def = this.term();
   }
 
-  /** A new controller term (restart, failover) over the same caches. */
-  fresh(): ControllerDefinition {
-    this.def = announcementController({ caches: this.caches, writer: this.writer, events: this.events, config: { loadBalancerClasses: [''], resyncPeriodMs: 0 }, now: () => NOW });
+  /** A term without onStart (its table is built from the caches on first use). */
+  private term(): ControllerDefinition {
+    return announcementController({ caches: this.caches, writer: this.writer, events: this.events, config: { loadBalancerClasses: [''], resyncPeriodMs: 0, addressOwnership: this.ownership }, listAnnouncements: () => Promise.resolve([]), now: () => NOW });
+  }
+
+  /**
+   * A new controller term (restart, failover) over the same caches; `apiServer` is what a fresh
+   * LIST returns (default: the caches, i.e. caches that do not lag).
+   */
+  async fresh(apiServer?: VipAnnouncement[]): Promise<ControllerDefinition> {
+    const listAnnouncements = (): Promise<VipAnnouncement[]> => Promise.resolve(apiServer ?? this.caches.informer<VipAnnouncement>(Resources.vipAnnouncements).list());
+    this.def = announcementController({ caches: this.caches, writer: this.writer, events: this.events, config: { loadBalancerClasses: [''], resyncPeriodMs: 0, addressOwnership: this.ownership }, listAnnouncements, now: () => NOW });
+    await this.def.onStart?.(new AbortController().signal);
     return this.def;
   }
 
@@ -80,6 +101,12 @@ class Rig {
     return this.caches.informer<VipAnnouncement>(Resources.vipAnnouncements).get(key)?.spec.addresses ?? [];
   }
 }
+
+const handMade = (ns: string, name: string, address: string): VipAnnouncement => ({ apiVersion: 'vipannouncer.io/v1alpha1', kind: 'VipAnnouncement', metadata: { name, namespace: ns, generation: 1 }, spec: { addresses: [address], externalTrafficPolicy: 'Cluster' } });
+
+/** A condition of the summary these calls wrote for the announcement `name`. */
+const conditionOf = (calls: readonly WriterCall[], name: string, type: string): { status: string; reason: string } | undefined =>
+  (calls.find((c) => c.op === 'applyStatus' && c.name === name)?.body as VipAnnouncement | undefined)?.status?.conditions?.find((c) => c.type === type);
 
 const applied = (calls: readonly WriterCall[]): VipAnnouncement[] => calls.filter((c) => c.op === 'apply').map((c) => c.body as VipAnnouncement);
 
@@ -132,7 +159,7 @@ describe('announcement controller with pools', () => {
     await rig.settle(...keys);
     const before = keys.map((k) => rig.announced(k));
     rig.caches.informer<V1Service>(Resources.services).remove('shop/a');
-    rig.fresh();
+    await rig.fresh();
     rig.put(service('d'));
     // The new Service comes first and must not take a held address.
     await rig.settle('shop/d', 'shop/b', 'shop/c');
@@ -188,7 +215,6 @@ describe('announcement controller with pools', () => {
     const rig = new Rig(pool('web', ['192.0.2.0/24'], { serviceAllocation: { namespaces: ['shop'] } }));
     rig.put(service('victim', { 'vipannouncer.io/loadBalancerIPs': '192.0.2.50' }));
     await rig.settle('shop/victim');
-    const handMade = (ns: string, name: string, address: string): VipAnnouncement => ({ apiVersion: 'vipannouncer.io/v1alpha1', kind: 'VipAnnouncement', metadata: { name, namespace: ns, generation: 1 }, spec: { addresses: [address], externalTrafficPolicy: 'Cluster' } });
     const vas = rig.caches.informer<VipAnnouncement>(Resources.vipAnnouncements);
     vas.put(handMade('shop', 'steal', '192.0.2.50')).put(handMade('evil', 'outside', '192.0.2.60')).put(handMade('shop', 'fine', '192.0.2.70'));
     const calls = await rig.reconcile('shop/steal', 'evil/outside', 'shop/fine');
@@ -206,9 +232,117 @@ describe('announcement controller with pools', () => {
   });
 });
 
-describe('announcement controller without pools (before the upgrade is configured)', () => {
-  it('announces a requested address outside any pool, and releases it when the request goes (no re-adoption of its own ingress)', async () => {
+describe('closed by default: no pool, no allocation and no announcement', () => {
+  it('a request, an automatic Service and a hand-made announcement get nothing, each NoVipPool with one Warning Event; the first pool lets them in', async () => {
     const rig = new Rig();
+    rig.put(service('req', { 'vipannouncer.io/loadBalancerIPs': '192.0.2.10' }), service('auto'), { ...service('adopt'), status: { loadBalancer: { ingress: [{ ip: '192.0.2.77' }] } } });
+    rig.caches.informer<VipAnnouncement>(Resources.vipAnnouncements).put(handMade('infra', 'dns', '192.0.2.53'));
+    const keys = ['shop/req', 'shop/auto', 'shop/adopt', 'infra/dns'];
+    await rig.settle(...keys);
+    await rig.settle(...keys);
+    for (const key of ['shop/req', 'shop/auto', 'shop/adopt']) assert.deepEqual(rig.announced(key), [], key);
+    const calls = await rig.reconcile(...keys);
+    assert.deepEqual(calls.filter((c) => c.op === 'apply'), []);
+    // Problems become Warning Events, each once (EventRecorder.problems remembers what it said).
+    const warnings = rig.events.events.filter((e) => e.type === 'Problems');
+    for (const key of keys) assert.deepEqual([...new Set(warnings.filter((e) => e.object === key).map((e) => e.reason))], ['NoVipPool'], key);
+    assert.match(warnings[0].message, /no VipPool exists/);
+    assert.equal(rig.caches.informer<V1Service>(Resources.services).get('shop/adopt')?.status?.loadBalancer?.ingress?.length ?? 0, 0, 'an adopted ingress is not kept');
+    rig.caches.informer<VipPool>(Resources.vipPools).put(pool('web', ['192.0.2.0/24']));
+    await rig.settle(...keys);
+    assert.deepEqual(rig.announced('shop/req'), ['192.0.2.10']);
+    const auto = [...rig.announced('shop/auto'), ...rig.announced('shop/adopt')];
+    assert.equal(new Set(auto).size, 2, `automatic: ${auto.join(',')}`);
+  });
+
+  it('the summaries say NoVipPool (Advertised and Ready False)', async () => {
+    const rig = new Rig();
+    rig.caches.informer<VipAnnouncement>(Resources.vipAnnouncements).put(handMade('infra', 'dns', '192.0.2.53'));
+    const calls = await rig.reconcile('infra/dns');
+    for (const type of ['Advertised', 'Ready']) assert.deepEqual([conditionOf(calls, 'dns', type)?.status, conditionOf(calls, 'dns', type)?.reason], ['False', 'NoVipPool'], type);
+  });
+});
+
+describe('one owner per address, whatever the source', () => {
+  const infra = pool('shared', ['192.0.2.0/24'], { serviceAllocation: { namespaces: ['shop', 'infra', 'evil'] } });
+
+  /** infra/dns holds 192.0.2.53 by hand; then `ns`/`name` requests it. */
+  const requestHeld = async (ns: string, name: string): Promise<Rig> => {
+    const rig = new Rig(infra);
+    rig.caches.informer<VipAnnouncement>(Resources.vipAnnouncements).put(handMade('infra', 'dns', '192.0.2.53'));
+    await rig.reconcile('infra/dns');
+    rig.put(service(name, { 'vipannouncer.io/loadBalancerIPs': '192.0.2.53' }, ns));
+    await rig.settle(`${ns}/${name}`);
+    return rig;
+  };
+
+  it("a hand-made holder blocks another namespace's request (AddressInUse); the holder stays", async () => {
+    const rig = await requestHeld('evil', 'thief');
+    assert.deepEqual(rig.announced('evil/thief'), []);
+    assert.ok(rig.events.events.some((e) => e.object === 'evil/thief' && e.reason === 'AddressInUse' && /VipAnnouncement infra\/dns/.test(e.message)));
+    const calls = await rig.reconcile('infra/dns');
+    assert.equal(conditionOf(calls, 'dns', 'Advertised')?.reason, 'Pending', 'the hand-made holder is untouched');
+  });
+
+  it('in its own namespace a request still beats a hand-made announcement, which is then refused', async () => {
+    const rig = await requestHeld('infra', 'dns-svc');
+    assert.deepEqual(rig.announced('infra/dns-svc'), ['192.0.2.53']);
+    assert.equal(conditionOf(await rig.reconcile('infra/dns'), 'dns', 'Advertised')?.reason, 'AddressNotAllowed');
+  });
+
+  it('two namespaces hand-making one address: the first holder keeps it, the other is AddressInUse, also after a new term', async () => {
+    const rig = new Rig(infra);
+    const vas = rig.caches.informer<VipAnnouncement>(Resources.vipAnnouncements);
+    vas.put({ ...handMade('infra', 'dns', '192.0.2.53'), metadata: { name: 'dns', namespace: 'infra', generation: 1, creationTimestamp: '2026-01-01T00:00:00Z' } });
+    await rig.reconcile('infra/dns');
+    vas.put({ ...handMade('evil', 'dns', '192.0.2.53'), metadata: { name: 'dns', namespace: 'evil', generation: 1, creationTimestamp: '2026-02-01T00:00:00Z' } });
+    for (const term of [false, true]) {
+      if (term) await rig.fresh();
+      const calls = await rig.reconcile('evil/dns', 'infra/dns');
+      const reasons = (ns: string): string | undefined => (calls.find((c) => c.op === 'applyStatus' && c.namespace === ns)?.body as VipAnnouncement | undefined)?.status?.conditions?.find((c) => c.type === 'Advertised')?.reason;
+      assert.equal(reasons('evil'), 'AddressInUse', `evil, new term: ${term}`);
+      assert.notEqual(reasons('infra'), 'AddressInUse', `infra, new term: ${term}`);
+    }
+  });
+});
+
+describe('communities by allowlist', () => {
+  it("a Service's own attributes are kept only as far as the pool lists them; the rest is left out and reported", async () => {
+    const advertisement = { allowServiceOverrides: true, allowedCommunities: ['64512:*'], allowedLocalPref: { min: 100, max: 200 } };
+    const rig = new Rig(pool('web', ['192.0.2.0/24'], { advertisement }));
+    rig.put(service('a', { 'vipannouncer.io/communities': '64512:7,3356:666,65535:666', 'vipannouncer.io/largeCommunities': '64512:1:1', 'vipannouncer.io/localPref': '4294967295' }));
+    await rig.settle('shop/a');
+    const va = rig.caches.informer<VipAnnouncement>(Resources.vipAnnouncements).get('shop/a');
+    assert.deepEqual([va?.spec.communities, va?.spec.largeCommunities, va?.spec.localPref], [['64512:7'], undefined, undefined]);
+    const said = rig.events.events.filter((e) => e.object === 'shop/a' && e.reason === 'InvalidAnnotation').map((e) => e.message);
+    assert.ok(said.some((m) => /3356:666/.test(m) && /allowedCommunities/.test(m)), said.join(' | '));
+    assert.ok(said.some((m) => /65535:666/.test(m) && /allowWellKnownCommunities/.test(m)), said.join(' | '));
+    assert.ok(said.some((m) => /4294967295/.test(m) && /allowedLocalPref/.test(m)), said.join(' | '));
+    assert.ok(said.some((m) => /64512:1:1/.test(m)), said.join(' | '));
+  });
+});
+
+describe('a new leader starts from the truth', () => {
+  it("each term rebuilds its table from a fresh LIST, not from a standby's lagging cache", async () => {
+    const rig = new Rig(pool('web', ['192.0.2.0/28']));
+    const keys = ['shop/a', 'shop/b', 'shop/c'];
+    rig.put(...keys.map((k) => service(k.slice(5))));
+    await rig.settle(...keys);
+    const truth = rig.caches.informer<VipAnnouncement>(Resources.vipAnnouncements).list();
+    const held = truth.flatMap((va) => va.spec.addresses ?? []);
+    // The standby's cache has not seen the last leader's write for c yet.
+    rig.caches.informer<VipAnnouncement>(Resources.vipAnnouncements).remove('shop/c');
+    rig.caches.informer<V1Service>(Resources.services).remove('shop/c');
+    await rig.fresh(truth);
+    rig.put(service('d'));
+    await rig.settle('shop/d');
+    assert.ok(!held.includes(rig.announced('shop/d')[0]), `d got ${rig.announced('shop/d').join(',')}, held: ${held.join(',')}`);
+  });
+});
+
+describe('announcement controller without pools, addressOwnership Unenforced (a migration)', () => {
+  it('announces a requested address outside any pool, and releases it when the request goes (no re-adoption of its own ingress)', async () => {
+    const rig = Rig.unenforced();
     rig.put(service('a', { 'vipannouncer.io/loadBalancerIPs': '203.0.113.10' }));
     await rig.settle('shop/a');
     assert.deepEqual(rig.announced('shop/a'), ['203.0.113.10']);
@@ -220,8 +354,26 @@ describe('announcement controller without pools (before the upgrade is configure
     assert.deepEqual(rig.caches.informer<V1Service>(Resources.services).get('shop/a')?.status?.loadBalancer?.ingress, []);
   });
 
+  it('says so on every announcement it lets through (AddressOwnership=False, Unenforced) and in the gauge', async () => {
+    const rig = Rig.unenforced();
+    rig.put(service('a', { 'vipannouncer.io/loadBalancerIPs': '203.0.113.10' }));
+    rig.caches.informer<VipAnnouncement>(Resources.vipAnnouncements).put(handMade('infra', 'dns', '203.0.113.53'));
+    await rig.settle('shop/a');
+    const calls = await rig.reconcile('shop/a', 'infra/dns');
+    for (const name of ['a', 'dns']) {
+      const c = conditionOf(calls, name, 'AddressOwnership');
+      assert.deepEqual([c?.status, c?.reason], ['False', 'Unenforced'], name);
+    }
+    assert.equal((await metrics.unenforced.get()).values[0]?.value, 2);
+    // The first pool ends it: enforced again, the condition goes.
+    rig.caches.informer<VipPool>(Resources.vipPools).put(pool('web', ['203.0.113.0/24']));
+    const after = await rig.reconcile('infra/dns');
+    assert.equal(conditionOf(after, 'dns', 'AddressOwnership'), undefined);
+    assert.equal(conditionOf(after, 'dns', 'Advertised')?.reason, 'Pending');
+  });
+
   it('keeps adopting an ingress address some other implementation assigned', async () => {
-    const rig = new Rig();
+    const rig = Rig.unenforced();
     rig.put({ ...service('a'), status: { loadBalancer: { ingress: [{ ip: '203.0.113.77' }] } } });
     await rig.settle('shop/a');
     assert.deepEqual(rig.announced('shop/a'), ['203.0.113.77']);

@@ -8,7 +8,8 @@
 //   Service gone or not ours → delete our announcement (uid precondition), clear our ingress
 //   hand-made announcement → its summary only
 import type { V1EndpointSlice, V1Node, V1Service } from '@kubernetes/client-node';
-import { ALLOCATION_ANNOTATION, API_VERSION, KIND, type AllocationMode, type Condition, type VipAnnouncement, type VipAnnouncementSpec } from '../api/types';
+import { condition } from '../api/conditions';
+import { ALLOCATION_ANNOTATION, API_VERSION, CONDITION_TYPES, KIND, type AllocationMode, type Condition, type VipAnnouncement, type VipAnnouncementSpec } from '../api/types';
 import { conditionsEqual, summarizeAnnouncement } from './conditions';
 import { desiredAnnouncement, eligibleNodeNames, specsEqual, type ControllerSelection } from './desiredAnnouncement';
 import type { Problem } from './problem';
@@ -34,8 +35,13 @@ export interface AnnouncementSnapshot {
   config: ControllerSelection;
   /** The API server refused this exact spec before (422): its message. Not sent again. */
   rejected?: { spec: VipAnnouncementSpec; message: string };
-  /** Set once at least one VipPool exists: addresses are allocated from pools, hand-made ones judged. */
+  /**
+   * Addresses are allocated from pools and hand-made ones judged (no pool at all: nothing is
+   * allowed). Undefined only while no pool exists and addressOwnership is Unenforced.
+   */
   pools?: PoolView;
+  /** No pool and Unenforced: announced without an ownership check, said by the AddressOwnership condition. */
+  unenforced?: boolean;
   /** The nodes' reports that count, and when this announcement's generation was first seen. */
   speakers?: SpeakerView;
   now: Date;
@@ -170,6 +176,7 @@ function planSummary(s: AnnouncementSnapshot, va: VipAnnouncement, problems: rea
     problems,
     now: s.now,
   });
+  if (s.unenforced) summary.conditions.push(unenforcedCondition(previous, va.metadata.generation, s.now));
   const { shown, omitted } = capEntries(derived.entries);
   const unchanged =
     conditionsEqual(previous, summary.conditions) &&
@@ -186,6 +193,17 @@ function planSummary(s: AnnouncementSnapshot, va: VipAnnouncement, problems: rea
     speakersOmitted: omitted,
   };
   return [...waiting, { kind: 'applySummary', body: { apiVersion: API_VERSION, kind: KIND, metadata: { name: va.metadata.name, namespace: va.metadata.namespace }, status } }];
+}
+
+/** The migration's opt-out, on every announcement it lets through unchecked. */
+function unenforcedCondition(previous: readonly Condition[], generation: number | undefined, now: Date): Condition {
+  return condition(
+    CONDITION_TYPES.addressOwnership,
+    { status: 'False', reason: 'Unenforced', message: 'no VipPool exists and addressOwnership is Unenforced: announced without an address-ownership check (migration only; create pools to end it)' },
+    generation,
+    previous,
+    now,
+  );
 }
 
 function ownedBy(va: VipAnnouncement, svc: V1Service): boolean {

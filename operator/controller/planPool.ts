@@ -6,15 +6,18 @@
 //   uninstalling                      → remove ours, add none (nothing would remove it later)
 //   status differs from what is stored → apply it (counts per family, Ready, DeletionBlocked)
 import { condition, conditionsEqual } from '../api/conditions';
-import { compilePool, poolContains, POOL_CONDITION_TYPES, POOL_FINALIZER, POOL_KIND, rangeSize, type CompiledPool, type VipPool, type VipPoolStatus } from '../api/pool';
+import { compilePool, poolContains, poolSelects, POOL_CONDITION_TYPES, POOL_FINALIZER, POOL_KIND, rangeSize, type CompiledPool, type VipPool, type VipPoolStatus } from '../api/pool';
 import { API_VERSION, type Condition, type VipAnnouncement } from '../api/types';
 import { parseIP } from '../util/ip';
+import { isServiceAnnouncement } from './planAnnouncement';
 
 export interface PoolSnapshot {
   pool: VipPool;
   /** Every pool (overlaps are reported on both). */
   pools: readonly VipPool[];
   announcements: readonly VipAnnouncement[];
+  /** A namespace's labels (the pool's namespaceSelector decides which hand-made announcements it allows). */
+  namespaceLabels?: (namespace: string) => Readonly<Record<string, string>> | undefined;
   now: Date;
   /**
    * The product is being uninstalled (the controller's own namespace is being deleted): the
@@ -34,7 +37,7 @@ const MAX_LISTED = 10;
 
 export function planPool(s: PoolSnapshot): PoolAction[] {
   const pool = compilePool(s.pool);
-  const holders = holdersIn(pool, s.announcements);
+  const holders = holdersIn(pool, s.announcements, s.namespaceLabels ?? (() => undefined));
   const meta = { name: s.pool.metadata.name };
   const actions: PoolAction[] = [];
   const hasFinalizer = (s.pool.metadata.finalizers ?? []).includes(POOL_FINALIZER);
@@ -56,18 +59,33 @@ export function planPool(s: PoolSnapshot): PoolAction[] {
   return actions;
 }
 
-/** Address → the announcements ("namespace/name") that hold it, for every address inside the pool. */
-function holdersIn(pool: CompiledPool, announcements: readonly VipAnnouncement[]): Map<string, string[]> {
+/**
+ * Address → the announcements ("namespace/name") that hold it, for every address inside the
+ * pool. Only real holders count: not an announcement being deleted, nor a hand-made one the
+ * pool does not allow (it does not select it, or a Service's announcement carries the address),
+ * so a refused claim neither blocks the pool's deletion nor inflates its counts.
+ */
+function holdersIn(pool: CompiledPool, announcements: readonly VipAnnouncement[], namespaceLabels: (ns: string) => Readonly<Record<string, string>> | undefined): Map<string, string[]> {
+  const live = announcements.filter((va) => va.metadata.deletionTimestamp === undefined);
+  const serviceHeld = new Set(live.filter(isServiceAnnouncement).flatMap((va) => (va.spec.addresses ?? []).flatMap((t) => parsedAddress(t) ?? [])));
   const out = new Map<string, string[]>();
-  for (const va of announcements) {
+  for (const va of live) {
+    const ns = va.metadata.namespace ?? '';
+    const handmade = !isServiceAnnouncement(va);
+    if (handmade && !poolSelects(pool, { namespace: ns, namespaceLabels: namespaceLabels(ns), labels: va.metadata.labels })) continue;
     for (const text of va.spec.addresses ?? []) {
       const p = parseIP(text);
-      if (!p.ok || !poolContains(pool, p.ip)) continue;
-      const key = `${va.metadata.namespace ?? ''}/${va.metadata.name}`;
+      if (!p.ok || !poolContains(pool, p.ip) || (handmade && serviceHeld.has(p.ip.address))) continue;
+      const key = `${ns}/${va.metadata.name}`;
       out.set(p.ip.address, [...(out.get(p.ip.address) ?? []), key]);
     }
   }
   return out;
+}
+
+function parsedAddress(text: string): string | undefined {
+  const p = parseIP(text);
+  return p.ok ? p.ip.address : undefined;
 }
 
 function poolStatus(s: PoolSnapshot, pool: CompiledPool, holders: Map<string, string[]>): VipPoolStatus {

@@ -1,18 +1,18 @@
-// The announcement controller's decisions once pools exist (pure; the table is only read):
-// a Service's addresses come from allocate(), a hand-made announcement keeps only addresses a
-// pool allows it, and the table is rebuilt from the caches when a term starts.
+// The announcement controller's decisions over the pools (pure; the table is only read): a
+// Service's addresses come from allocate(), a hand-made announcement keeps only addresses a
+// pool allows it, and the table is rebuilt from the announcements when a term starts.
 import type { V1Service } from '@kubernetes/client-node';
-import { poolContains, poolOf, poolSelects, type CompiledPool } from '../api/pool';
+import { acceptedAttributes, poolContains, poolOf, poolSelects, type CompiledPool, type OwnAttributes } from '../api/pool';
 import { type AllocationMode, type VipAnnouncement, type VipAnnouncementSpec } from '../api/types';
 import { parseIP, type ParsedIP } from '../util/ip';
 import type { AllocationTable} from './allocationTable';
-import { type Holder } from './allocationTable';
+import { HANDMADE_PREFIX, holderNamespace, type Holder } from './allocationTable';
 import { allocate, claimOf, mayShare, sharingTermsOf, type Allocation } from './allocator';
 import type { DesiredAnnouncement } from './desiredAnnouncement';
-import type { Problem } from './problem';
+import { NO_POOL_MESSAGE, type Problem } from './problem';
 
 export interface PoolView {
-  /** Every pool, compiled; non-empty (no pool: the controller runs without allocation). */
+  /** Every pool, compiled; empty: nothing is allowed (closed by default). */
   pools: readonly CompiledPool[];
   namespaceLabels(namespace: string): Readonly<Record<string, string>> | undefined;
   table: AllocationTable;
@@ -22,7 +22,7 @@ export type Announce = Extract<DesiredAnnouncement, { kind: 'announce' }>;
 
 /** The owner key of a hand-made announcement in the table (Services use their own key). */
 export function handmadeOwner(key: string): string {
-  return `handmade:${key}`;
+  return `${HANDMADE_PREFIX}${key}`;
 }
 
 export function allocationModeOf(va: VipAnnouncement | undefined): AllocationMode | undefined {
@@ -62,32 +62,31 @@ export function withAllocation(desired: Announce, allocation: Allocation, pools:
 const ATTRIBUTE_SOURCES = { communities: 'vipannouncer.io/communities', largeCommunities: 'vipannouncer.io/largeCommunities', localPref: 'vipannouncer.io/localPref' } as const;
 
 /**
- * A Service's own communities and local-pref apply only where every pool it has addresses
- * from allows overrides, and well-known communities (65535:x) only where they allow those
- * too; the rest is left out and reported. The speakers enforce the same rule.
+ * A Service's own communities, large communities and local-pref apply only as far as every
+ * pool it has addresses from accepts them (acceptedAttributes: overrides allowed, and named by
+ * the pool's allowlists); the rest is left out and reported. The speakers enforce the same rule.
  */
 function withPoolRules(spec: VipAnnouncementSpec, addresses: readonly ParsedIP[], pools: readonly CompiledPool[], problems: Problem[]): VipAnnouncementSpec {
-  const used = addresses.map((ip) => poolOf(pools, ip)).filter((p): p is CompiledPool => p !== undefined);
+  const used = [...new Set(addresses.map((ip) => poolOf(pools, ip)).filter((p): p is CompiledPool => p !== undefined))];
+  let own: OwnAttributes = { communities: spec.communities ?? [], largeCommunities: spec.largeCommunities ?? [], ...(spec.localPref !== undefined ? { localPref: spec.localPref } : {}) };
+  for (const pool of used) {
+    const { accepted, refused } = acceptedAttributes(pool.advertisement, own);
+    for (const field of ['communities', 'largeCommunities', 'localPref'] as const) {
+      const mine = refused.filter((r) => r.field === field);
+      if (mine.length === 0) continue;
+      const values = mine.map((r) => r.value).join(',');
+      problems.push({ reason: 'InvalidAnnotation', source: ATTRIBUTE_SOURCES[field], value: values, message: `VipPool ${pool.name} does not accept ${values}: ${[...new Set(mine.map((r) => r.why))].join('; ')}` });
+    }
+    own = accepted;
+  }
   const out: VipAnnouncementSpec = { ...spec };
-  const closed = used.find((p) => !p.advertisement.allowServiceOverrides);
-  for (const field of ['communities', 'largeCommunities', 'localPref'] as const) {
-    if (out[field] === undefined || !closed) continue;
-    delete out[field];
-    problems.push({ reason: 'InvalidAnnotation', source: ATTRIBUTE_SOURCES[field], value: '', message: `VipPool ${closed.name} does not allow a Service's own BGP attributes (advertisement.allowServiceOverrides)` });
-  }
-  const strict = used.find((p) => !p.advertisement.allowWellKnownCommunities);
-  const wellKnown = (out.communities ?? []).filter(isWellKnownCommunity);
-  if (strict && wellKnown.length > 0) {
-    const rest = (out.communities ?? []).filter((c) => !isWellKnownCommunity(c));
-    if (rest.length > 0) out.communities = rest;
-    else delete out.communities;
-    problems.push({ reason: 'InvalidAnnotation', source: ATTRIBUTE_SOURCES.communities, value: wellKnown.join(','), message: `VipPool ${strict.name} does not allow well-known communities (advertisement.allowWellKnownCommunities)` });
-  }
+  delete out.communities;
+  delete out.largeCommunities;
+  delete out.localPref;
+  if (own.communities.length > 0) out.communities = [...own.communities];
+  if (own.largeCommunities.length > 0) out.largeCommunities = [...own.largeCommunities];
+  if (own.localPref !== undefined) out.localPref = own.localPref;
   return out;
-}
-
-export function isWellKnownCommunity(c: string): boolean {
-  return c.startsWith('65535:');
 }
 
 export interface HandmadeVerdict {
@@ -95,20 +94,27 @@ export interface HandmadeVerdict {
   problems: Problem[];
 }
 
-/** A hand-made announcement keeps an address only inside a pool that selects it, and only while no Service holds it. */
+/**
+ * A hand-made announcement keeps an address only inside a pool that selects it, and only while
+ * no Service and no other namespace's announcement holds it (one owner, whatever the source).
+ * No pool at all: nothing (closed by default).
+ */
 export function judgeHandmade(va: VipAnnouncement, view: PoolView): HandmadeVerdict {
   const ns = va.metadata.namespace ?? '';
+  const owner = handmadeOwner(keyOf(va));
   const subject = { namespace: ns, namespaceLabels: view.namespaceLabels(ns), labels: va.metadata.labels };
   const allowed: ParsedIP[] = [];
   const problems: Problem[] = [];
   for (const ip of parsedAll(va.spec.addresses ?? [])) {
     const inPool = view.pools.some((p) => poolSelects(p, subject) && poolContains(p, ip));
-    const service = view.table.holdersOf(ip.address).find((h) => h.kind === 'service');
-    if (inPool && !service) allowed.push(ip);
-    else {
-      const why = service ? `is held by Service ${service.owner}` : `is in no VipPool that selects namespace ${ns}`;
-      problems.push({ reason: 'AddressNotAllowed', source: 'spec.addresses', value: ip.address, message: `${ip.address} ${why}` });
-    }
+    const holders = view.table.holdersOf(ip.address);
+    const service = holders.find((h) => h.kind === 'service');
+    const foreign = holders.find((h) => h.owner !== owner && holderNamespace(h) !== ns);
+    if (view.pools.length === 0) problems.push({ reason: 'NoVipPool', source: 'spec.addresses', value: ip.address, message: `${ip.address}: ${NO_POOL_MESSAGE}` });
+    else if (!inPool) problems.push({ reason: 'AddressNotAllowed', source: 'spec.addresses', value: ip.address, message: `${ip.address} is in no VipPool that selects namespace ${ns}` });
+    else if (service) problems.push({ reason: 'AddressNotAllowed', source: 'spec.addresses', value: ip.address, message: `${ip.address} is held by Service ${service.owner}` });
+    else if (foreign) problems.push({ reason: 'AddressInUse', source: 'spec.addresses', value: ip.address, message: `${ip.address} is held by VipAnnouncement ${foreign.owner.slice(HANDMADE_PREFIX.length)}` });
+    else allowed.push(ip);
   }
   return { allowed, problems };
 }
@@ -116,7 +122,8 @@ export function judgeHandmade(va: VipAnnouncement, view: PoolView): HandmadeVerd
 /**
  * The table as the cluster records it: every announcement's addresses, Services' first (the
  * oldest announcement keeps an address two Services were given before pools existed; the
- * other gets AddressInUse when reconciled), then hand-made ones.
+ * other gets AddressInUse when reconciled), then hand-made ones, oldest first, each keeping only
+ * what no Service and no other namespace holds.
  */
 export function rebuildTable(table: AllocationTable, announcements: readonly VipAnnouncement[], serviceOf: (key: string) => V1Service | undefined, isService: (va: VipAnnouncement) => boolean): void {
   table.clear();
@@ -127,7 +134,11 @@ export function rebuildTable(table: AllocationTable, announcements: readonly Vip
     const holder: Holder = isService(va)
       ? { owner: key, kind: 'service', requested: allocationModeOf(va) === 'Requested', ...(svc ? { sharing: sharingTermsOf(svc) } : {}) }
       : { owner: handmadeOwner(key), kind: 'manual' };
-    const free = parsedAll(va.spec.addresses ?? []).filter((ip) => holder.kind === 'manual' || !table.holdersOf(ip.address).some((h) => h.kind === 'service' && !sharable(h, holder)));
+    const free = parsedAll(va.spec.addresses ?? []).filter((ip) =>
+      holder.kind === 'manual'
+        ? !table.holdersOf(ip.address).some((h) => h.kind === 'service' || holderNamespace(h) !== va.metadata.namespace)
+        : !table.holdersOf(ip.address).some((h) => h.kind === 'service' && !sharable(h, holder)),
+    );
     table.assign(holder, free);
   }
 }

@@ -87,6 +87,19 @@ describe('pool controller', () => {
     assert.deepEqual([...(nsWatch?.toKeys('MODIFIED', { metadata: { name: 'shop', deletionTimestamp: NOW } } as V1Namespace, undefined) ?? [])], []);
   });
 
+  it('refused or terminating announcements neither block the deletion nor count', async () => {
+    const deleting = pool('web', ['192.0.2.0/24'], { deletionTimestamp: '2030-01-01T00:00:00Z' });
+    const selecting = (p: VipPool): VipPool => ({ ...p, spec: { ...p.spec, serviceAllocation: { namespaces: ['shop'] } } });
+    const elsewhere = { ...va('foreign', ['192.0.2.8']), metadata: { name: 'foreign', namespace: 'evil' } };
+    const terminating = { ...va('going', ['192.0.2.9']), metadata: { name: 'going', namespace: 'shop', deletionTimestamp: '2030-01-01T00:00:00Z' } };
+    const service = { ...va('svc', ['192.0.2.10']), spec: { addresses: ['192.0.2.10'], externalTrafficPolicy: 'Cluster' as const, serviceRef: { name: 'svc' } } };
+    const handmadeOnServiceAddress = va('copy', ['192.0.2.10']);
+    const counted = statusOf(await reconcile([selecting(pool('web', ['192.0.2.0/24']))], [elsewhere, terminating, service, handmadeOnServiceAddress], 'web'));
+    assert.deepEqual(counted?.ipv4?.allocated, 1, 'only the Service holds an address');
+    const calls = await reconcile([selecting(deleting)], [elsewhere, terminating], 'web');
+    assert.deepEqual(calls.map((c) => c.op), ['apply'], 'the finalizer goes');
+  });
+
   it('an announcement spec change asks for every pool a moment later (one write per burst); a status report asks for none', () => {
     const caches = new FakeCaches();
     caches.informer<VipPool>(Resources.vipPools).put(pool('a', [])).put(pool('b', []));

@@ -41,7 +41,8 @@ export function poolController(deps: PoolControllerDeps): ControllerDefinition {
       // do not. Counts wait a moment, so a burst of allocations is one status write per pool.
       watch<VipAnnouncement>({
         resource: Resources.vipAnnouncements,
-        toKeys: (type, va, old) => (type === 'MODIFIED' && va.metadata.generation === old?.metadata.generation ? [] : [...pools.keys()].map((key) => ({ key, afterMs: COUNT_COALESCE_MS }))),
+        toKeys: (type, va, old) =>
+          type === 'MODIFIED' && va.metadata.generation === old?.metadata.generation && va.metadata.deletionTimestamp === old?.metadata.deletionTimestamp ? [] : [...pools.keys()].map((key) => ({ key, afterMs: COUNT_COALESCE_MS })),
       }),
       // An uninstall: every pool lets go of its finalizer before the controller is gone.
       watch<V1Namespace>({
@@ -53,7 +54,8 @@ export function poolController(deps: PoolControllerDeps): ControllerDefinition {
     reconcile: async (name, ctx) => {
       const pool = pools.get(name);
       if (!pool) return undefined;
-      const actions = planPool({ pool, pools: pools.list(), announcements: announcements.list(), now: deps.now?.() ?? new Date(), uninstalling: uninstalling() });
+      const namespaceLabels = (ns: string): Readonly<Record<string, string>> | undefined => namespaces.get(ns)?.metadata?.labels;
+      const actions = planPool({ pool, pools: pools.list(), announcements: announcements.list(), namespaceLabels, now: deps.now?.() ?? new Date(), uninstalling: uninstalling() });
       for (const action of actions) await executePoolAction(action, deps.writer, ctx.signal);
       return undefined;
     },

@@ -2,11 +2,14 @@
 // out, and the problem surfaces as a condition and an Event on the Service.
 
 /** Why an address was not given (pools): the allocator's reasons. */
-export const ALLOCATION_REASONS = ['AddressNotAllowed', 'AddressInUse', 'PoolExhausted', 'NoPoolSelects'] as const;
+export const ALLOCATION_REASONS = ['NoVipPool', 'AddressNotAllowed', 'AddressInUse', 'PoolExhausted', 'NoPoolSelects'] as const;
 export type AllocationProblemReason = (typeof ALLOCATION_REASONS)[number];
 
 /** AnnouncementRejected: the API server refused the VipAnnouncement this Service needs (422). */
 export type ProblemReason = 'InvalidAddress' | 'InvalidAnnotation' | 'AnnouncementRejected' | AllocationProblemReason;
+
+/** Why nothing is allocated or announced while no pool exists. */
+export const NO_POOL_MESSAGE = 'no VipPool exists: addresses are announced only from pools (closed by default; see controller.addressOwnership)';
 
 /** The first problem that kept an address from being announced, if any. */
 export function allocationProblem(problems: readonly Problem[]): Problem | undefined {

@@ -101,6 +101,12 @@ describe('desiredSpeakerConfig', () => {
     assert.equal(withdraw({ gobgpdImage: 'example.org/gobgpd:3', withdrawOnShutdown: true }), true);
   });
 
+  it("addressOwnership: the file's default (Enforced) unless the VipAnnouncer opts out", () => {
+    const ownership = (speaker: VipAnnouncerSpec['speaker']): unknown => (yaml.load(rendered(announcer({ speaker })).text) as { speaker: Record<string, unknown> }).speaker.addressOwnership;
+    assert.equal(ownership({ gobgpdImage: 'example.org/gobgpd:3' }), undefined);
+    assert.equal(ownership({ gobgpdImage: 'example.org/gobgpd:3', addressOwnership: 'Unenforced' }), 'Unenforced');
+  });
+
   const changes: Array<[string, Partial<VipAnnouncerSpec>]> = [
     ['a peer address', { peers: [{ address: '192.0.2.2', asn: 65000 }] }],
     ['a peer ASN', { peers: [{ address: '192.0.2.1', asn: 65001 }] }],
@@ -112,6 +118,7 @@ describe('desiredSpeakerConfig', () => {
     ['health probe port', { speaker: { gobgpdImage: 'example.org/gobgpd:3', healthProbePort: 9999 } }],
     ['metrics certificate', { speaker: { gobgpdImage: 'example.org/gobgpd:3', metricsCertSecretRef: { name: 'speaker-metrics-tls' } } }],
     ['withdrawOnShutdown', { speaker: { gobgpdImage: 'example.org/gobgpd:3', withdrawOnShutdown: true } }],
+    ['addressOwnership', { speaker: { gobgpdImage: 'example.org/gobgpd:3', addressOwnership: 'Unenforced' } }],
   ];
   const base = rendered(announcer()).hash;
   for (const [name, spec] of changes) {

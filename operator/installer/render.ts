@@ -143,6 +143,7 @@ export function desiredSpeakerConfig(announcer: VipAnnouncer): RenderedConfig {
   // Always written: the file's own default (true) suits a hand-run speaker, while a rollout
   // of the DaemonSet must keep the routes (graceful restart) unless the VipAnnouncer says so.
   speaker.withdrawOnShutdown = spec.speaker?.withdrawOnShutdown ?? false;
+  if (spec.speaker?.addressOwnership !== undefined) speaker.addressOwnership = spec.speaker.addressOwnership;
   speaker.peers = (spec.peers ?? []).map(renderPeer);
   const doc = { speaker, ...listeners(announcer) };
   const body = yaml.dump(doc, { noRefs: true, lineWidth: -1 });

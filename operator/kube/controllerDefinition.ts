@@ -42,6 +42,12 @@ export interface ControllerDefinition {
   /** Every key worth reconciling; enqueued once the caches are synced and on each period. */
   fullSyncKeys(): Iterable<string>;
   reconcile(key: string, ctx: ReconcileContext): Promise<Result>;
+  /**
+   * Awaited at the start of each term, before the first reconcile (e.g. rebuild per-term state
+   * from a fresh read of the API server); a failure is logged and retried with backoff until it
+   * succeeds or the term ends.
+   */
+  onStart?(signal: AbortSignal): Promise<void>;
   /** Called when the controller's workers stop (drop per-term state, close recorders). */
   onStop?(): void | Promise<void>;
 }

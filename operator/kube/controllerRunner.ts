@@ -3,6 +3,7 @@
 // Every reconcile gets a logger carrying controller, key and a reconcile id, and is measured
 // (duration and outcome, queue depth) under the controller's name.
 import { randomBytes } from 'node:crypto';
+import { Backoff, sleep } from '../util/backoff';
 import type { Log } from '../util/log';
 import { errorFields } from '../util/log';
 import { metrics } from '../util/metrics';
@@ -55,7 +56,7 @@ export class ControllerRunner {
 
   /** Work until `signal` aborts, then wait for reconciles in flight. */
   async run(signal: AbortSignal): Promise<void> {
-    if (signal.aborted) return;
+    if (signal.aborted || !(await this.prepare(signal))) return;
     const q = new WorkQueue({
       name: this.name,
       concurrency: this.def.concurrency ?? 4,
@@ -78,6 +79,24 @@ export class ControllerRunner {
     metrics.queueDepth.set({ controller: this.name }, 0);
     await this.def.onStop?.();
     this.log.info('workers stopped');
+  }
+
+  /** The definition's onStart, retried until it succeeds; false: the term ended first. */
+  private async prepare(signal: AbortSignal): Promise<boolean> {
+    if (!this.def.onStart) return true;
+    const backoff = new Backoff({ initialMs: 200, maxMs: 10_000, jitter: 0.2 });
+    while (!signal.aborted) {
+      try {
+        await this.def.onStart(signal);
+        return true;
+      } catch (err) {
+        if (signal.aborted) break;
+        this.log.warn('term start failed; retrying before any reconcile', errorFields(err));
+        await sleep(backoff.next(), signal);
+      }
+    }
+    await this.def.onStop?.();
+    return false;
   }
 
   /** Queue every key of the definition's fullSyncKeys(). */

@@ -628,3 +628,18 @@ export async function waitForCacheSync(informers: readonly { whenSynced(signal?:
   const results = await Promise.all(informers.map((i) => i.whenSynced(signal)));
   return results.every(Boolean);
 }
+
+/**
+ * Every object of the resource as the API server holds it now: a LIST without resourceVersion
+ * is a consistent read from etcd, never a cache that may lag behind another process's writes.
+ */
+export async function listFresh<T extends KubeObject>(lw: Pick<ListWatcher<T>, 'list'>, signal?: AbortSignal): Promise<T[]> {
+  const out: T[] = [];
+  let continueToken: string | undefined;
+  do {
+    const page = await lw.list({ limit: 500, continueToken, signal });
+    out.push(...page.items);
+    continueToken = page.continueToken;
+  } while (continueToken !== undefined);
+  return out;
+}

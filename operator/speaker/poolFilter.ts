@@ -1,11 +1,13 @@
-// The speaker's own check, once VipPools exist: it originates a prefix only inside a pool
-// that selects the announcement's namespace, with that pool's BGP attributes. So a
+// The speaker's own check: it originates a prefix only inside a pool that selects the
+// announcement's namespace, with that pool's BGP attributes; with no pool, nothing (closed
+// by default, unless addressOwnership is Unenforced for a migration). So a
 // compromised controller or a hand edit of an announcement's spec cannot make the network
 // carry an address the administrator did not hand out, nor tag it as BLACKHOLE.
 //
 // A hand-made announcement (no serviceRef) must also match the pool's serviceSelector with its
-// own labels, and never gets an address a Service's announcement carries.
-import { comparePools, compilePool, poolContains, selectorMatches, type CompiledPool, type VipPool } from '../api/pool';
+// own labels, and never gets an address a Service's announcement carries. An address that
+// announcements of two namespaces claim is announced for neither.
+import { acceptedAttributes, comparePools, compilePool, poolContains, selectorMatches, type CompiledPool, type VipPool } from '../api/pool';
 import type { VipAnnouncement } from '../api/types';
 import { parseIP } from '../util/ip';
 import { sortCommunities } from '../api/communities';
@@ -15,30 +17,72 @@ export const REFUSED = {
   notInPool: 'NotInPool',
   notSelected: 'PoolDoesNotSelect',
   heldByService: 'HeldByService',
+  /** Closed by default: no VipPool exists, so nothing is anyone's to announce. */
+  noPool: 'NoVipPool',
+  /** Announcements of two namespaces claim the address: neither is announced until one yields. */
+  contested: 'ClaimedByAnotherNamespace',
 } as const;
 
-/** undefined while no pool exists: the speaker then announces what it is asked (the upgrade path). */
+/** Enforced (the default): no pool, no announcement. Unenforced: no pool, everything valid is announced (migration only). */
+export type AddressOwnership = 'Enforced' | 'Unenforced';
+
+type Verdict = { ok: true; pool: CompiledPool } | { ok: false; reason: string };
+
+/**
+ * The pools' verdict on every (announcement, address); undefined only while no pool exists and
+ * ownership is Unenforced (the speaker then announces what it is asked, as before pools).
+ */
 export function poolPolicy(
   pools: readonly VipPool[],
   namespaceLabels: (namespace: string) => Readonly<Record<string, string>> | undefined,
   announcements: readonly VipAnnouncement[],
+  ownership: AddressOwnership = 'Enforced',
 ): PrefixPolicy | undefined {
-  if (pools.length === 0) return undefined;
+  if (pools.length === 0) {
+    if (ownership === 'Unenforced') return undefined;
+    return { judge: () => ({ ok: false, reason: REFUSED.noPool }) };
+  }
   const compiled = pools.map(compilePool).sort(comparePools);
   const serviceHeld = new Set(announcements.filter((a) => a.spec.serviceRef !== undefined).flatMap((a) => (a.spec.addresses ?? []).map(canonical)));
+  const base = (a: VipAnnouncement, address: string): Verdict => {
+    const ip = parseIP(address);
+    if (!ip.ok) return { ok: false, reason: REFUSED.notInPool };
+    const containing = compiled.filter((p) => poolContains(p, ip.ip));
+    if (containing.length === 0) return { ok: false, reason: REFUSED.notInPool };
+    const handmade = a.spec.serviceRef === undefined;
+    if (handmade && serviceHeld.has(ip.ip.address)) return { ok: false, reason: REFUSED.heldByService };
+    const pool = containing.find((p) => selects(p, a, namespaceLabels, handmade));
+    return pool ? { ok: true, pool } : { ok: false, reason: REFUSED.notSelected };
+  };
+  const claimants = claimingNamespaces(announcements, base);
   return {
     judge: (a, address, asked) => {
-      const ip = parseIP(address);
-      if (!ip.ok) return { ok: false, reason: REFUSED.notInPool };
-      const containing = compiled.filter((p) => poolContains(p, ip.ip));
-      if (containing.length === 0) return { ok: false, reason: REFUSED.notInPool };
-      const handmade = a.spec.serviceRef === undefined;
-      if (handmade && serviceHeld.has(ip.ip.address)) return { ok: false, reason: REFUSED.heldByService };
-      const pool = containing.find((p) => selects(p, a, namespaceLabels, handmade));
-      if (!pool) return { ok: false, reason: REFUSED.notSelected };
-      return { ok: true, contribution: withPoolAttributes(pool, asked) };
+      const verdict = base(a, address);
+      if (!verdict.ok) return verdict;
+      if ((claimants.get(canonical(address))?.size ?? 0) > 1) return { ok: false, reason: REFUSED.contested };
+      return { ok: true, contribution: withPoolAttributes(verdict.pool, asked) };
     },
   };
+}
+
+/**
+ * Address → the namespaces whose announcements a pool would let announce it. One owner per
+ * address: the controller never lets two namespaces share one, so two claimants mean a
+ * forged or stale spec, and the speakers announce neither (only passing claims count, so a
+ * namespace no pool selects cannot knock another one's route out).
+ */
+export function claimingNamespaces(announcements: readonly VipAnnouncement[], judge: (a: VipAnnouncement, address: string) => { ok: boolean }): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const a of announcements) {
+    for (const address of a.spec.addresses ?? []) {
+      if (!judge(a, address).ok) continue;
+      const key = canonical(address);
+      let set = out.get(key);
+      if (!set) out.set(key, (set = new Set()));
+      set.add(a.metadata.namespace ?? '');
+    }
+  }
+  return out;
 }
 
 function selects(pool: CompiledPool, a: VipAnnouncement, namespaceLabels: (namespace: string) => Readonly<Record<string, string>> | undefined, handmade: boolean): boolean {
@@ -50,18 +94,18 @@ function selects(pool: CompiledPool, a: VipAnnouncement, namespaceLabels: (names
 }
 
 /**
- * The pool's communities, plus the announcement's own where the pool allows overrides
- * (well-known ones only where it allows those too); its local-pref replaces the pool's only then.
+ * The pool's communities, plus the announcement's own as far as the pool accepts them
+ * (acceptedAttributes: overrides allowed and named by its allowlists); its local-pref
+ * replaces the pool's only then.
  */
 export function withPoolAttributes(pool: CompiledPool, asked: Contribution): Contribution {
   const adv = pool.advertisement;
-  const own = adv.allowServiceOverrides === true;
-  const ownCommunities = own ? asked.communities.filter((c) => adv.allowWellKnownCommunities === true || !c.startsWith('65535:')) : [];
-  const localPref = own && asked.localPref !== undefined ? asked.localPref : adv.localPref;
+  const { accepted } = acceptedAttributes(adv, asked);
+  const localPref = accepted.localPref ?? adv.localPref;
   return {
     key: asked.key,
-    communities: sortCommunities([...(adv.communities ?? []), ...ownCommunities]),
-    largeCommunities: sortCommunities([...(adv.largeCommunities ?? []), ...(own ? asked.largeCommunities : [])], 'large'),
+    communities: sortCommunities([...(adv.communities ?? []), ...accepted.communities]),
+    largeCommunities: sortCommunities([...(adv.largeCommunities ?? []), ...accepted.largeCommunities], 'large'),
     ...(localPref !== undefined ? { localPref } : {}),
   };
 }

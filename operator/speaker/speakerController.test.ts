@@ -40,9 +40,11 @@ function peer(address: string, extra: Partial<PeerConfig> = {}): PeerConfig {
   };
 }
 
+/** Unenforced: these tests are about the table, not ownership (the pool filter tests set Enforced). */
 function config(extra: Partial<SpeakerConfig> = {}): SpeakerConfig {
   return {
     nodeName: NODE,
+    addressOwnership: 'Unenforced',
     asn: 65001,
     listenPort: 179,
     listenAddresses: [],
@@ -624,14 +626,42 @@ void describe('speaker pool filter (once VipPools exist)', () => {
   });
   const ofService = (name: string, addresses: string[], spec: Partial<VipAnnouncementSpec> = {}): VipAnnouncement => va(name, addresses, { serviceRef: { name }, ...spec });
 
-  void test('no pool: everything valid is announced, as before the upgrade', async () => {
+  void test('no pool, addressOwnership Unenforced: everything valid is announced, as before the upgrade', async () => {
     const h = new Harness();
     await h.coldStart(node('10.0.0.5'), [va('any', ['8.8.8.8'])]);
     assert.deepEqual(h.localPrefixes(), ['8.8.8.8/32']);
   });
 
+  void test('no pool, Enforced (the default): nothing is announced, each prefix refused NoVipPool', async () => {
+    const h = new Harness(config({ addressOwnership: 'Enforced' }));
+    await h.coldStart(node('10.0.0.5'), [va('any', ['8.8.8.8']), ofService('svc', ['203.0.113.10'])]);
+    assert.deepEqual(h.localPrefixes(), []);
+    assert.deepEqual(h.lastReport().exceptions?.map((e) => e.reason), ['NoVipPool', 'NoVipPool']);
+  });
+
+  void test('two namespaces claiming one prefix are both refused until one yields; a claim no pool allows knocks nothing out', async () => {
+    const h = new Harness(config({ addressOwnership: 'Enforced' }));
+    h.event(Resources.vipPools, 'ADDED', web({ serviceAllocation: { namespaces: ['ns', 'other'] } }));
+    const inOther = (name: string, addresses: string[], spec: Partial<VipAnnouncementSpec> = {}): VipAnnouncement => ({ ...va(name, addresses, spec), metadata: { namespace: 'other', name, resourceVersion: '1' } });
+    const outsider = { ...ofService('outsider', ['203.0.113.30']), metadata: { namespace: 'evil', name: 'outsider', resourceVersion: '1' } };
+    // A forged Service announcement in another namespace, a hand-made one for a Service's address, and a namespace no pool selects.
+    const contested = [ofService('mine', ['203.0.113.10']), inOther('theirs', ['203.0.113.10'], { serviceRef: { name: 'theirs' } }), ofService('kept', ['203.0.113.30']), inOther('hand', ['203.0.113.30']), outsider];
+    await h.coldStart(node('10.0.0.5'), contested);
+    assert.deepEqual(h.localPrefixes(), ['203.0.113.30/32']);
+    assert.deepEqual(h.lastReport().exceptions, [
+      { announcement: 'evil/outsider', prefix: '203.0.113.30/32', reason: 'PoolDoesNotSelect' },
+      { announcement: 'ns/mine', prefix: '203.0.113.10/32', reason: 'ClaimedByAnotherNamespace' },
+      { announcement: 'other/hand', prefix: '203.0.113.30/32', reason: 'HeldByService' },
+      { announcement: 'other/theirs', prefix: '203.0.113.10/32', reason: 'ClaimedByAnotherNamespace' },
+    ]);
+    // One yields: the other is announced.
+    h.event(Resources.vipAnnouncements, 'DELETED', contested[1]);
+    await h.reconcile('table');
+    assert.deepEqual(h.localPrefixes(), ['203.0.113.10/32', '203.0.113.30/32']);
+  });
+
   void test('only prefixes inside a pool that selects the namespace, with the pool attributes; the rest refused in the status entry', async () => {
-    const h = new Harness();
+    const h = new Harness(config({ addressOwnership: 'Enforced' }));
     h.event(Resources.vipPools, 'ADDED', web());
     const victim = ofService('victim', ['203.0.113.10'], { communities: ['65535:666'], localPref: 4294967295 });
     const elsewhere = { ...ofService('thief', ['203.0.113.20']), metadata: { namespace: 'evil', name: 'thief', resourceVersion: '1' } };
@@ -645,13 +675,18 @@ void describe('speaker pool filter (once VipPools exist)', () => {
     ]);
   });
 
-  void test("a hand-made announcement never gets a Service's address; overrides apply only where the pool allows them", async () => {
+  void test("a hand-made announcement never gets a Service's address; overrides apply only as far as the pool's allowlists name them", async () => {
     const h = new Harness();
-    h.event(Resources.vipPools, 'ADDED', web({ advertisement: { communities: ['64512:100'], allowServiceOverrides: true } }));
-    await h.coldStart(node('10.0.0.5'), [ofService('victim', ['203.0.113.10'], { communities: ['65000:1', '65535:666'], localPref: 300 }), va('handmade', ['203.0.113.10', '203.0.113.11'])]);
-    assert.deepEqual(h.localPrefixes(), ['203.0.113.10/32', '203.0.113.11/32']);
-    const victimPath = [...h.router.paths.values()].find((p) => p.prefix === '203.0.113.10/32');
-    assert.deepEqual([victimPath?.communities, victimPath?.localPref], [['64512:100', '65000:1'], 300], 'BLACKHOLE needs allowWellKnownCommunities');
+    const advertisement = { communities: ['64512:100'], localPref: 150, allowServiceOverrides: true, allowedCommunities: ['65000:*', '65535:*'], allowedLargeCommunities: ['65000:1:*'], allowedLocalPref: { min: 100, max: 300 } };
+    h.event(Resources.vipPools, 'ADDED', web({ advertisement }));
+    const victim = ofService('victim', ['203.0.113.10'], { communities: ['65000:1', '65535:666', '3356:666'], largeCommunities: ['65000:1:2', '65000:2:2'], localPref: 300 });
+    const greedy = ofService('greedy', ['203.0.113.12'], { localPref: 4294967295 });
+    await h.coldStart(node('10.0.0.5'), [victim, greedy, va('handmade', ['203.0.113.10', '203.0.113.11'])]);
+    assert.deepEqual(h.localPrefixes(), ['203.0.113.10/32', '203.0.113.11/32', '203.0.113.12/32']);
+    const pathOf = (prefix: string): PathSpec | undefined => [...h.router.paths.values()].find((p) => p.prefix === prefix);
+    const victimPath = pathOf('203.0.113.10/32');
+    assert.deepEqual([victimPath?.communities, victimPath?.largeCommunities, victimPath?.localPref], [['64512:100', '65000:1'], ['65000:1:2'], 300], 'BLACKHOLE needs allowWellKnownCommunities; 3356:666 and 65000:2:2 are not listed');
+    assert.equal(pathOf('203.0.113.12/32')?.localPref, 150, "outside allowedLocalPref: the pool's own");
     assert.deepEqual(h.lastReport().exceptions, [{ announcement: 'ns/handmade', prefix: '203.0.113.10/32', reason: 'HeldByService' }]);
   });
 

@@ -336,7 +336,7 @@ class SpeakerReconciler {
     const desired = this.desiredPaths(eligible);
     for (const c of desired.conflicts) ctx.log.warn('announcements share an address with different attributes; merged', { ...c });
     for (const v of desired.invalid) ctx.log.warn('value not announced', { ...v });
-    for (const r of newlyRefused(desired.refused, this.current?.refused ?? [])) ctx.log.warn('prefix refused: no VipPool allows it here', { ...r });
+    for (const r of newlyRefused(desired.refused, this.current?.refused ?? [])) ctx.log.warn('prefix refused: no VipPool allows it here, or another namespace claims it', { ...r });
     const hold = holdVanished({
       previous: this.current,
       desired: desired.paths,
@@ -364,8 +364,11 @@ class SpeakerReconciler {
   private desiredPaths(eligible: boolean): NodePaths {
     const announcements = this.announcements().list();
     const namespaces = this.deps.caches.informer<V1Namespace>(Resources.namespaces);
-    const policy = poolPolicy(this.deps.caches.informer<VipPool>(Resources.vipPools).list(), (ns) => namespaces.get(ns)?.metadata?.labels, announcements);
-    return pathsForNode(announcements, { name: this.cfg.nodeName, eligible }, this.cfg.nextHop, policy);
+    const policy = poolPolicy(this.deps.caches.informer<VipPool>(Resources.vipPools).list(), (ns) => namespaces.get(ns)?.metadata?.labels, announcements, this.cfg.addressOwnership);
+    const paths = pathsForNode(announcements, { name: this.cfg.nodeName, eligible }, this.cfg.nextHop, policy);
+    // No policy: no pool and Unenforced; every prefix goes out unchecked, and says so.
+    metrics.unenforcedPrefixes.set({ node: this.cfg.nodeName }, policy ? 0 : paths.paths.length);
+    return paths;
   }
 
   /** Step 1. True when BGP was (re)started: gobgpd then holds no peer and no path. */

@@ -32,6 +32,17 @@ export const metrics = {
     labelNames: ['controller'] as const,
     registers: [registry],
   }),
+  unenforced: new Gauge({
+    name: 'vipannouncer_announcements_unenforced',
+    help: 'VipAnnouncements announced without an address-ownership check: no VipPool exists and addressOwnership is Unenforced (leader only). Anything above 0 is a migration in progress.',
+    registers: [registry],
+  }),
+  unenforcedPrefixes: new Gauge({
+    name: 'vipannouncer_speaker_unenforced_prefixes',
+    help: "Prefixes this node originates without an address-ownership check (no VipPool, speaker.addressOwnership Unenforced).",
+    labelNames: ['node'],
+    registers: [registry],
+  }),
   notAdvertised: new Gauge({
     name: 'vipannouncer_announcements_not_advertised',
     help: 'VipAnnouncements whose Advertised condition is not True (leader only; 0 on a standby).',

@@ -4,6 +4,9 @@
 import * as k8s from '@kubernetes/client-node';
 import path from 'node:path';
 import { REPO_ROOT, kubectl, lab, type LabNode } from './lab';
+import { ensureLabPool } from './labPool';
+import type { VipPool } from '../../operator/api/pool';
+import type { VipAnnouncement } from '../../operator/api/types';
 import { inParallel } from '../../operator/util/parallel';
 
 let cached: k8s.KubeConfig | undefined;
@@ -174,10 +177,31 @@ export async function createReadyPod(o: PodOptions & { ip: string }): Promise<vo
 /** Runs `fn` over items with at most `limit` in flight (the operator's own helper). */
 export const inPool = inParallel;
 
-/** What a suite that runs operators needs first: the CRDs established, its Nodes, its namespace. */
+/** What a suite that runs operators needs first: the CRDs established, the lab's pool, its Nodes, its namespace. */
 export async function prepareSuite(namespace: string, nodes: readonly Pick<LabNode, 'name' | 'address'>[]): Promise<void> {
   await kubectl(['apply', '-f', path.join(REPO_ROOT, 'crds')]);
   await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/vipannouncements.vipannouncer.io', 'crd/vipspeakers.vipannouncer.io']);
+  await ensureLabPool();
   for (const n of nodes) await ensureNode(n.name, n.address);
   await ensureNamespace(namespace);
+}
+
+/** A VipAnnouncement as the API server holds it now, or undefined. */
+export async function getAnnouncement(ns: string, name: string): Promise<VipAnnouncement | undefined> {
+  try {
+    return (await customObjects().getNamespacedCustomObject('vipannouncer.io', 'v1alpha1', ns, 'vipannouncements', name)).body as VipAnnouncement;
+  } catch (err) {
+    if (statusOf(err) === 404) return undefined;
+    throw err;
+  }
+}
+
+/** A VipPool as the API server holds it now, or undefined. */
+export async function getPool(name: string): Promise<VipPool | undefined> {
+  try {
+    return (await customObjects().getClusterCustomObject('vipannouncer.io', 'v1alpha1', 'vippools', name)).body as VipPool;
+  } catch (err) {
+    if (statusOf(err) === 404) return undefined;
+    throw err;
+  }
 }

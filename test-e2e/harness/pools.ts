@@ -1,21 +1,12 @@
 // VipPools in the lab. Pools are cluster-wide and make every announced address need one, so a
 // suite that creates them removes them before it stops its controller (whose pool controller
 // releases their finalizers once the addresses are gone).
-import type { VipPool, VipPoolSpec } from '../../operator/api/pool';
-import { customObjects, statusOf } from './kube';
+import type { VipPoolSpec } from '../../operator/api/pool';
+import { getPool } from './kube';
 import { kubectl, kubectlResult, waitFor } from './lab';
 
 export async function applyPool(name: string, spec: VipPoolSpec): Promise<void> {
   await kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'vipannouncer.io/v1alpha1', kind: 'VipPool', metadata: { name }, spec }));
-}
-
-export async function getPool(name: string): Promise<VipPool | undefined> {
-  try {
-    return (await customObjects().getClusterCustomObject('vipannouncer.io', 'v1alpha1', 'vippools', name)).body as VipPool;
-  } catch (err) {
-    if (statusOf(err) === 404) return undefined;
-    throw err;
-  }
 }
 
 /** Deletes the pools and waits until they are gone; finalizers the controller did not release are removed by hand. */
