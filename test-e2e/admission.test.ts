@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import { REPO_ROOT, kubectl, kubectlResult, lab, waitFor } from './harness/lab';
-import { deleteNamespace, ensureNamespace, ensureNode, uniqueNamespace } from './harness/kube';
+import { createReadyPod, createService, deleteNamespace, ensureNamespace, ensureNode, uniqueNamespace } from './harness/kube';
+import { controllerConfig, startOperator, waitReady, type OperatorProcess } from './harness/operator';
 import { deleteBoundPods, kubeconfigToken, untilNotTerminating, podBoundKubeconfig, serviceAccountKubeconfig, serviceAccountUser, tokenUser } from './harness/serviceAccount';
 
 const SYSTEM_NS = 'vip-announcer';
@@ -106,6 +107,7 @@ describe('admission policies: the API server refuses forged announcements, repor
   const controller = serviceAccountUser(SYSTEM_NS, CONTROLLER_SA);
   let createdSystemNs = false;
   let serviceUid = '';
+  let controllerProcess: OperatorProcess | undefined;
 
   before(async () => {
     await kubectl(['apply', '-k', path.join(REPO_ROOT, 'config', 'crd')]);
@@ -131,7 +133,12 @@ describe('admission policies: the API server refuses forged announcements, repor
   });
 
   after(async () => {
+    await controllerProcess?.stop();
+    kubectlResult(['patch', 'vippool', ANNOUNCER, '--type=merge', '-p', '{"metadata":{"finalizers":null}}']);
+    kubectlResult(['delete', 'vippool', ANNOUNCER, '--ignore-not-found', '--wait=false']);
     deleteBoundPods(SYSTEM_NS, SPEAKER_SA, nodes.map((n) => n.name));
+    // The reports made here have no owner: a speaker adding its Node as owner later would need `delete` on them.
+    kubectlResult(['delete', 'vipspeakers.vipannouncer.io', ...nodes.slice(0, 2).map((n) => n.name), 'e2e-admission-ghost', '--ignore-not-found', '--wait=false']);
     kubectlResult(['delete', 'daemonset,configmap', 'vip-announcer-speaker', 'e2e-admission-rogue', '-n', SYSTEM_NS, '--ignore-not-found', '--wait=false']);
     kubectlResult(['delete', 'vipannouncers.vipannouncer.io', ANNOUNCER, '--ignore-not-found', '--wait=false']);
     // Policies stay only for the suites that apply them.
@@ -320,5 +327,29 @@ describe('admission policies: the API server refuses forged announcements, repor
       },
       message: /the installer may write only the ConfigMap and the DaemonSet named vip-announcer-speaker/,
     });
+  });
+
+  it('spec.addresses is atomic: the controller\'s forced apply replaces an address another writer added', async () => {
+    const vip = '198.51.100.20';
+    await kubectl(['apply', '-f', '-'], JSON.stringify({
+      apiVersion: 'vipannouncer.io/v1alpha1', kind: 'VipPool', metadata: { name: ANNOUNCER },
+      spec: { addresses: ['198.51.100.0/24'], serviceAllocation: { namespaces: [NS] } },
+    }));
+    await createService({ namespace: NS, name: 'atomic', policy: 'Cluster', annotations: { 'vipannouncer.io/loadBalancerIPs': vip } });
+    await createReadyPod({ namespace: NS, name: 'atomic-pod', app: 'atomic', node: nodes[0].name, ip: '10.51.0.20' });
+    controllerProcess = await startOperator('admission-controller', 'controller', controllerConfig());
+    await waitReady(controllerProcess);
+    const addresses = (): string => kubectlResult(['get', 'vipannouncement', 'atomic', '-n', NS, '-o', 'jsonpath={.spec.addresses}']).stdout;
+    await waitFor('the controller to announce the VIP', () => addresses() === JSON.stringify([vip]), { timeoutMs: 60_000 });
+    // Another field manager adds an address (the cluster administrator: no policy stops it).
+    await kubectl(['patch', 'vipannouncement', 'atomic', '-n', NS, '--type=merge', '--field-manager=e2e-intruder', '-p', JSON.stringify({ spec: { addresses: [vip, '198.51.100.66'] } })]);
+    // Any reconcile of the Service: the controller applies its spec again, forced.
+    await kubectl(['annotate', 'service', 'atomic', '-n', NS, '--overwrite', `e2e.vipannouncer.io/poke=${Date.now()}`]);
+    await waitFor('the controller\'s apply to take the list back', () => addresses() === JSON.stringify([vip]), { timeoutMs: 60_000 });
+    const managed = JSON.parse(await kubectl(['get', 'vipannouncement', 'atomic', '-n', NS, '-o', 'json', '--show-managed-fields'])) as {
+      metadata: { managedFields?: { manager?: string; fieldsV1?: { 'f:spec'?: Record<string, unknown> } }[] };
+    };
+    const owners = (managed.metadata.managedFields ?? []).filter((m) => m.fieldsV1?.['f:spec']?.['f:addresses'] !== undefined).map((m) => m.manager);
+    assert.deepEqual(owners, ['vip-announcer-controller'], 'the controller alone owns spec.addresses');
   });
 });
