@@ -9,9 +9,10 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import { REPO_ROOT, kubectl, kubectlResult, lab, waitFor } from './harness/lab';
-import { createReadyPod, createService, deleteNamespace, ensureNamespace, ensureNode, uniqueNamespace } from './harness/kube';
+import { createReadyPod, createService, deleteNamespace, ensureNamespace, uniqueNamespace } from './harness/kube';
+import { installShippedAccess } from './harness/install';
 import { controllerConfig, startOperator, waitReady, type OperatorProcess } from './harness/operator';
-import { deleteBoundPods, kubeconfigToken, untilNotTerminating, podBoundKubeconfig, serviceAccountKubeconfig, serviceAccountUser, tokenUser } from './harness/serviceAccount';
+import { deleteBoundPods, kubeconfigToken, podBoundKubeconfig, serviceAccountKubeconfig, serviceAccountUser, tokenUser } from './harness/serviceAccount';
 
 const SYSTEM_NS = 'vip-announcer';
 const CONTROLLER_SA = 'vip-announcer-controller';
@@ -110,14 +111,7 @@ describe('admission policies: the API server refuses forged announcements, repor
   let controllerProcess: OperatorProcess | undefined;
 
   before(async () => {
-    await kubectl(['apply', '-k', path.join(REPO_ROOT, 'config', 'crd')]);
-    await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/vipannouncements.vipannouncer.io', 'crd/vipspeakers.vipannouncer.io', 'crd/vipannouncers.vipannouncer.io']);
-    await untilNotTerminating(SYSTEM_NS);
-    createdSystemNs = kubectlResult(['get', 'namespace', SYSTEM_NS]).status !== 0;
-    await ensureNamespace(SYSTEM_NS);
-    await kubectl(['apply', '-k', path.join(REPO_ROOT, 'config', 'rbac')]);
-    await kubectl(['apply', '-k', path.join(REPO_ROOT, 'config', 'admission')]);
-    for (const n of nodes) await ensureNode(n.name, n.address);
+    createdSystemNs = await installShippedAccess(SYSTEM_NS, nodes);
     await ensureNamespace(NS);
     await kubectl(['create', 'rolebinding', 'tenant-handmade', '-n', NS, '--clusterrole=vip-announcer-vipannouncement-editor', `--user=${TENANT}`]);
     const svc = JSON.parse(await kubectl(['create', '-o', 'json', '-f', '-'], JSON.stringify({

@@ -16,9 +16,10 @@ import yaml from 'js-yaml';
 import type { VipAnnouncement } from '../operator/api/types';
 import { birdNextHops } from './harness/bird';
 import { REPO_ROOT, kubectl, kubectlResult, lab, waitFor, waitUntilNoMismatch } from './harness/lab';
-import { core, createReadyPod, createService, customObjects, deleteNamespace, ensureNamespace, ensureNode, ignoreNotFound, statusOf, uniqueNamespace } from './harness/kube';
+import { core, createReadyPod, createService, customObjects, deleteNamespace, ensureNamespace, ignoreNotFound, statusOf, uniqueNamespace } from './harness/kube';
 import { controllerConfig, speakerConfig, startOperator, waitReady, type OperatorProcess } from './harness/operator';
-import { canI, deleteBoundPods, untilNotTerminating, metricsReaderToken, podBoundKubeconfig, serviceAccountKubeconfig, serviceAccountUser } from './harness/serviceAccount';
+import { installShippedAccess } from './harness/install';
+import { canI, deleteBoundPods, metricsReaderToken, podBoundKubeconfig, serviceAccountKubeconfig, serviceAccountUser } from './harness/serviceAccount';
 
 const SYSTEM_NS = 'vip-announcer';
 const LEASE = 'vip-announcer-controller';
@@ -151,15 +152,7 @@ describe('RBAC: the shipped roles are enough, and each verb is needed', () => {
   };
 
   before(async () => {
-    await kubectl(['apply', '-k', path.join(REPO_ROOT, 'config', 'crd')]);
-    await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/vipannouncements.vipannouncer.io', 'crd/vippools.vipannouncer.io', 'crd/vipspeakers.vipannouncer.io']);
-    await untilNotTerminating(SYSTEM_NS);
-    createdSystemNs = kubectlResult(['get', 'namespace', SYSTEM_NS]).status !== 0;
-    await ensureNamespace(SYSTEM_NS);
-    await kubectl(['apply', '-k', path.join(REPO_ROOT, 'config', 'rbac')]);
-    // The admission policies as shipped: the roles are proven together with them.
-    await kubectl(['apply', '-k', path.join(REPO_ROOT, 'config', 'admission')]);
-    for (const n of nodes) await ensureNode(n.name, n.address);
+    createdSystemNs = await installShippedAccess(SYSTEM_NS, nodes);
     await ensureNamespace(NS);
     await ignoreNotFound(kubectl(['delete', 'lease', LEASE, '-n', SYSTEM_NS, '--ignore-not-found']));
     await kubectl(['apply', '-f', '-'], JSON.stringify({
