@@ -209,9 +209,9 @@ describe('admission policies: the API server refuses forged announcements, repor
       withKubeconfig(kubeconfig, ['apply', '--server-side', '--force-conflicts', '--subresource=status', `--field-manager=${manager}`, '-f', '-', ...dry(dryRun)], report(node, { phase }));
     // Each node's own report, as its speaker makes it (server-side apply).
     for (const [n, kc] of [[one, oneKubeconfig], [two, twoKubeconfig]] as const) {
-      const own = withKubeconfig(kc, ['apply', '--server-side', `--field-manager=vip-announcer-speaker-${n.name}`, '-f', '-'], report(n.name));
+      const own = withKubeconfig(kc, ['apply', '--server-side', `--field-manager=e2e-speaker-${n.name}`, '-f', '-'], report(n.name));
       assert.equal(own.status, 0, `${n.name}'s speaker could not write its own VipSpeaker: ${own.stderr}`);
-      const status = applyStatus(kc, n.name, 'Running', `vip-announcer-speaker-${n.name}`);
+      const status = applyStatus(kc, n.name, 'Running', `e2e-speaker-${n.name}`);
       assert.equal(status.status, 0, `${n.name}'s speaker could not write its own report: ${status.stderr}`);
     }
     const phase = (): string => kubectlResult(['get', 'vipspeaker', two.name, '-o', 'jsonpath={.status.phase}']).stdout;
@@ -221,7 +221,7 @@ describe('admission policies: the API server refuses forged announcements, repor
       attempt: (dryRun) => applyStatus(oneKubeconfig, two.name, 'Stopped', 'forger', dryRun),
       undo: () => {
         assert.equal(phase(), 'Stopped', 'the forgery without the policy did not take');
-        const back = applyStatus(twoKubeconfig, two.name, 'Running', `vip-announcer-speaker-${two.name}`);
+        const back = applyStatus(twoKubeconfig, two.name, 'Running', `e2e-speaker-${two.name}`);
         assert.equal(back.status, 0, back.stderr);
         return Promise.resolve();
       },
