@@ -4,7 +4,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import path from 'node:path';
 import type { GobgpClient } from '../operator/gobgp/client';
 import { gobgpBinary, labClient } from './harness/gobgp';
@@ -73,5 +74,39 @@ void describe("gobgpd's API on a unix socket", () => {
     await waitFor(`${VIP}/32 in the global RIB`, async () => (await c.listPath('ipv4-unicast', 'global')).some((p) => p.prefix === `${VIP}/32` && p.local));
     assert.equal((await c.getImportPolicy()).defaultAction, 'reject');
     assert.deepEqual((await c.listPeers()).map((p) => p.address), [l.routerAddress]);
+  });
+
+  void it('a speaker given no gobgp.target dials the unix socket, never TCP on loopback', async (t) => {
+    if (existsSync('/run/gobgp/gobgp.sock')) {
+      t.skip('/run/gobgp/gobgp.sock exists on this machine: a real gobgpd must not be driven by a test');
+      return;
+    }
+    // The old default: anything that connects here was sent to TCP on loopback.
+    let connections = 0;
+    const tcp = createServer((sock) => {
+      connections++;
+      sock.destroy();
+    });
+    await new Promise<void>((resolve, reject) => {
+      tcp.once('error', reject);
+      tcp.listen(50051, '127.0.0.1', () => resolve());
+    });
+    const l = lab();
+    const node = 'node-unix-default';
+    await ensureNode(node, '127.0.0.18');
+    let p: OperatorProcess | undefined;
+    try {
+      p = await startOperator('speaker-unix-default', 'speaker', {
+        speaker: { nodeName: node, asn: l.nodeAsn, routerId: '127.0.0.18', listenPort: l.bgpPort + 2, peers: [{ address: l.routerAddress, asn: l.routerAsn, port: l.bgpPort }] },
+      });
+      const proc = p;
+      await waitFor('the speaker to try gobgpd at the default target', () => /gobgpd unreachable[^\n]*unix:\/\/\/run\/gobgp\/gobgp\.sock/.test(proc.log()), { timeoutMs: 60_000 });
+      await new Promise((r) => setTimeout(r, 3_000));
+      assert.equal(connections, 0, 'the speaker connected to TCP 127.0.0.1:50051');
+    } finally {
+      await p?.stop();
+      await new Promise((r) => tcp.close(r));
+      await ignoreNotFound(core().deleteNode(node));
+    }
   });
 });

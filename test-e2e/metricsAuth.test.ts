@@ -150,4 +150,28 @@ describe('metrics: HTTPS, TokenReview + SubjectAccessReview; health probes that 
       await p.stop();
     }
   });
+
+  it('made-up tokens cost the API server a bounded number of TokenReviews: past the limits, 429 without asking', async () => {
+    const p = ctl as OperatorProcess;
+    /** TokenReviews the API server has answered so far (its own request counter). */
+    const tokenReviews = async (): Promise<number> => (await kubectl(['get', '--raw', '/metrics'])).split('\n')
+      .filter((l) => l.startsWith('apiserver_request_total{') && l.includes('resource="tokenreviews"') && l.includes('verb="POST"'))
+      .reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
+    const before = await tokenReviews();
+    const started = Date.now();
+    const answers = await Promise.all(Array.from({ length: 200 }, (_, i) => p.scrape({ token: `made-up-${started}-${i}` })));
+    const seconds = (Date.now() - started) / 1000;
+    const asked = (await tokenReviews()) - before;
+    const count = (status: number): number => answers.filter((a) => a.status === status).length;
+    assert.equal(count(401) + count(429), answers.length, `only 401 and 429: ${JSON.stringify(answers.map((a) => a.status))}`);
+    assert.ok(count(429) > 0, 'no request was refused for the limits');
+    // The burst (10) plus 5 a second, whatever the number of requests (without the cap: 200).
+    assert.ok(asked <= 10 + Math.ceil(5 * seconds) + 1, `${asked} TokenReviews for ${answers.length} made-up tokens in ${seconds.toFixed(1)} s`);
+    assert.ok(asked >= 1, 'the API server counted no TokenReview at all: the counter is not the one the operator uses');
+    // A repeated unknown token is answered from the cache.
+    await new Promise((r) => setTimeout(r, 2_000));
+    const again = await tokenReviews();
+    for (let i = 0; i < 20; i++) assert.equal((await p.scrape({ token: 'the-same-made-up-token' })).status, 401);
+    assert.equal((await tokenReviews()) - again, 1, 'one TokenReview for one unknown token asked 20 times');
+  });
 });

@@ -1,6 +1,7 @@
 // Least privilege, proven on the lab's real API server (RBAC authorizer):
-// config/rbac is applied as shipped, the controller and one speaker per node run
-// with tokens of their own ServiceAccounts (TokenRequest API), and do the whole
+// config/rbac and config/admission are applied as shipped, the controller and one speaker
+// per node run with tokens of their own ServiceAccounts (TokenRequest API; each speaker's
+// bound to a Pod on its node, as the kubelet's are), and do the whole
 // job (the announcement controller, the installer of a VipAnnouncer, the speakers).
 // Then every verb of every rule is taken away in turn, and the process shows the
 // 403 the API server answered in its log; the shipped roles are restored after
@@ -15,9 +16,10 @@ import yaml from 'js-yaml';
 import type { VipAnnouncement } from '../operator/api/types';
 import { birdNextHops } from './harness/bird';
 import { REPO_ROOT, kubectl, kubectlResult, lab, waitFor, waitUntilNoMismatch } from './harness/lab';
-import { core, createReadyPod, createService, customObjects, deleteNamespace, ensureNamespace, ensureNode, ignoreNotFound, statusOf, uniqueNamespace } from './harness/kube';
+import { core, createReadyPod, createService, customObjects, deleteNamespace, ensureNamespace, ignoreNotFound, statusOf, uniqueNamespace } from './harness/kube';
 import { controllerConfig, speakerConfig, startOperator, waitReady, type OperatorProcess } from './harness/operator';
-import { canI, metricsReaderToken, serviceAccountKubeconfig, serviceAccountUser } from './harness/serviceAccount';
+import { installShippedAccess } from './harness/install';
+import { canI, deleteBoundPods, metricsReaderToken, podBoundKubeconfig, serviceAccountKubeconfig, serviceAccountUser } from './harness/serviceAccount';
 
 const SYSTEM_NS = 'vip-announcer';
 const LEASE = 'vip-announcer-controller';
@@ -116,11 +118,15 @@ describe('RBAC: the shipped roles are enough, and each verb is needed', () => {
   const nodes = lab().nodes;
   const procs = new Set<OperatorProcess>();
   let controllerKubeconfig = '';
-  let speakerKubeconfig = '';
+  /** Per node: a speaker token bound to a Pod on that node, as the kubelet's (config/admission checks the node). */
+  const speakerKubeconfigs = new Map<string, string>();
   let createdSystemNs = false;
   let serial = 0;
 
   const start = async (name: string, role: 'controller' | 'speaker', config: Record<string, unknown>): Promise<OperatorProcess> => {
+    const node = (config.speaker as { nodeName?: string } | undefined)?.nodeName ?? '';
+    const speakerKubeconfig = speakerKubeconfigs.get(node);
+    if (role === 'speaker' && !speakerKubeconfig) throw new Error(`no speaker token for node ${node}`);
     // Logs are appended to: start from an empty one, so an earlier run's 403 cannot count.
     mkdirSync(path.join(lab().dir, 'logs'), { recursive: true });
     writeFileSync(path.join(lab().dir, 'logs', `rbac-${name}.log`), '');
@@ -146,12 +152,7 @@ describe('RBAC: the shipped roles are enough, and each verb is needed', () => {
   };
 
   before(async () => {
-    await kubectl(['apply', '-k', path.join(REPO_ROOT, 'config', 'crd')]);
-    await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/vipannouncements.vipannouncer.io', 'crd/vippools.vipannouncer.io', 'crd/vipspeakers.vipannouncer.io']);
-    createdSystemNs = kubectlResult(['get', 'namespace', SYSTEM_NS]).status !== 0;
-    await ensureNamespace(SYSTEM_NS);
-    await kubectl(['apply', '-k', path.join(REPO_ROOT, 'config', 'rbac')]);
-    for (const n of nodes) await ensureNode(n.name, n.address);
+    createdSystemNs = await installShippedAccess(SYSTEM_NS, nodes);
     await ensureNamespace(NS);
     await ignoreNotFound(kubectl(['delete', 'lease', LEASE, '-n', SYSTEM_NS, '--ignore-not-found']));
     await kubectl(['apply', '-f', '-'], JSON.stringify({
@@ -162,7 +163,7 @@ describe('RBAC: the shipped roles are enough, and each verb is needed', () => {
     }));
     await applyPool(POOL, ['198.31.0.0/16']);
     controllerKubeconfig = await serviceAccountKubeconfig(SYSTEM_NS, CONTROLLER_SA);
-    speakerKubeconfig = await serviceAccountKubeconfig(SYSTEM_NS, SPEAKER_SA);
+    for (const n of nodes) speakerKubeconfigs.set(n.name, await podBoundKubeconfig(SYSTEM_NS, SPEAKER_SA, n.name));
   });
 
   after(async () => {
@@ -178,6 +179,8 @@ describe('RBAC: the shipped roles are enough, and each verb is needed', () => {
     }
     await deleteNamespace(NS);
     kubectlResult(['delete', 'lease', LEASE, '-n', SYSTEM_NS, '--ignore-not-found']);
+    deleteBoundPods(SYSTEM_NS, SPEAKER_SA, nodes.map((n) => n.name));
+    kubectlResult(['delete', '-k', path.join(REPO_ROOT, 'config', 'admission'), '--ignore-not-found', '--wait=false']);
     kubectlResult(['delete', '-k', path.join(REPO_ROOT, 'config', 'rbac'), '--ignore-not-found', '--wait=false']);
     if (createdSystemNs) kubectlResult(['delete', 'namespace', SYSTEM_NS, '--wait=false']);
   });

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { birdLogOffset, birdLogSince, birdNextHops, birdProtocolState, birdc } from './harness/bird';
 import { kubectl, lab, labCommand, waitFor, type LabNode } from './harness/lab';
-import { createReadyPod, createService, deleteNamespace, ensureNode, uniqueNamespace, prepareSuite } from './harness/kube';
+import { createReadyPod, createService, deleteNamespace, ensureNode, labBootID, setNodeBootID, uniqueNamespace, prepareSuite } from './harness/kube';
 import { controllerConfig, speakerConfig, startOperator, waitReady, type OperatorProcess } from './harness/operator';
 
 const NS = uniqueNamespace('e2e-restarts');
@@ -49,6 +49,9 @@ describe('restarts', () => {
     await waitReady(spk);
   };
 
+  /** What BIRD read from the node's last OPEN: the graceful restart capability and its flags. */
+  const neighborCaps = async (): Promise<string> => (await birdc('show', 'protocols', 'all', protocol)).split('Neighbor capabilities')[1] ?? '';
+
   const held = async (prefixes: string[]): Promise<boolean> => {
     const hops = await birdNextHops();
     return prefixes.every((p) => hops.get(p)?.includes(node.address) === true);
@@ -81,15 +84,25 @@ describe('restarts', () => {
   it('speaker and gobgpd killed (SIGKILL) and restarted: BIRD withdraws none of the node\'s routes; deleting a Service it does withdraw', async () => {
     ctl = await startOperator('restarts-ctl', 'controller', controllerConfig());
     await waitReady(ctl);
+    // A cold start (a node just booted, no report of this boot): graceful restart offered, but
+    // neither "restarting" (R) nor "forwarding preserved" (F).
+    await kubectl(['delete', 'vipspeakers.vipannouncer.io', node.name, '--ignore-not-found']);
+    await setNodeBootID(node.name, `${labBootID(node.name)}-${Date.now()}`);
+    signalGobgpd(node, 'SIGKILL');
+    await labCommand('start', `gobgpd-${node.name}`);
     await startSpeaker();
+    await waitFor(`BIRD's session ${protocol} established`, async () => (await birdProtocolState(protocol)) === 'Established', { timeoutMs: 60_000 });
+    const cold = await neighborCaps();
+    assert.match(cold, /Graceful restart/, `gobgpd did not offer graceful restart:\n${cold}`);
+    assert.doesNotMatch(cold, /Restart recovery|AF preserved: ipv4/, `a cold start announced a restart:\n${cold}`);
     for (const [i, prefix] of [KEPT, DELETED].entries()) {
       const name = `web-${i}`;
       await createService({ namespace: NS, name, policy: 'Cluster', annotations: { 'vipannouncer.io/loadBalancerIPs': prefix.replace('/32', '') } });
       await createReadyPod({ namespace: NS, name: `${name}-pod`, app: name, node: node.name, ip: `10.25.0.${i + 1}` });
     }
     await waitFor('both routes in BIRD', () => held([KEPT, DELETED]), { timeoutMs: 60_000 });
-    const neighbor = (await birdc('show', 'protocols', 'all', protocol)).split('Neighbor capabilities')[1] ?? '';
-    assert.match(neighbor, /Graceful restart[\s\S]*AF preserved: ipv4 ipv6/, `gobgpd did not offer graceful restart with forwarding preserved:\n${neighbor}`);
+    // A report of this boot, so the restart below is a real one.
+    await waitFor('the node\'s report to carry its boot id', async () => (await kubectl(['get', 'vipspeakers.vipannouncer.io', node.name, '-o', 'jsonpath={.status.bootID}'])).startsWith(labBootID(node.name)), { timeoutMs: 30_000 });
 
     const offset = birdLogOffset();
     const { heldWhileDown } = await restartAfter(async () => {
@@ -97,6 +110,8 @@ describe('restarts', () => {
       signalGobgpd(node, 'SIGKILL');
     }, [KEPT, DELETED]);
     assert.equal(heldWhileDown, true, 'BIRD dropped the routes as soon as the session went down');
+    const restarted = await neighborCaps();
+    assert.match(restarted, /Restart recovery[\s\S]*AF preserved: ipv4 ipv6/, `the restart within one boot was not announced as one (R and F bits):\n${restarted}`);
     assert.deepEqual(withdrawals(offset, [KEPT, DELETED]), [], 'BIRD withdrew routes of the restarting node');
     assert.ok(await held([KEPT, DELETED]), 'the routes are in BIRD');
     assert.notDeepEqual(reimported(offset, protocol, KEPT), [], 'the restarted session sent the route again');
@@ -105,6 +120,24 @@ describe('restarts', () => {
     await kubectl(['delete', 'service', 'web-1', '-n', NS]);
     await waitFor('BIRD logs the withdrawal of the deleted Service', () => withdrawals(offset, [DELETED]).length > 0, { timeoutMs: 60_000 });
     assert.deepEqual(withdrawals(offset, [KEPT]), []);
+  });
+
+  it('a reboot (the Node\'s boot id changed): a cold start, no R or F bit, so BIRD drops at once what it held of the node', async () => {
+    const offset = birdLogOffset();
+    const { heldWhileDown } = await restartAfter(async () => {
+      await spk?.kill();
+      signalGobgpd(node, 'SIGKILL');
+      await setNodeBootID(node.name, `${labBootID(node.name)}-rebooted-${Date.now()}`);
+    }, [KEPT]);
+    assert.equal(heldWhileDown, true, 'BIRD kept the routes while the node was away (graceful restart negotiated)');
+    const caps = await neighborCaps();
+    assert.doesNotMatch(caps, /Restart recovery|AF preserved: ipv4/, `a rebooted node announced a restart:\n${caps}`);
+    // F bit clear: BIRD dropped the stale route when the session came back, then got it anew.
+    assert.notDeepEqual(withdrawals(offset, [KEPT]), [], 'BIRD kept the rebooted node\'s stale route');
+    await waitFor(`${KEPT} back in BIRD`, () => held([KEPT]), { timeoutMs: 30_000 });
+    // Back to the lab's boot id for the tests after this one (their restarts are within one boot).
+    await setNodeBootID(node.name, labBootID(node.name));
+    await waitFor('a report of this boot', async () => (await kubectl(['get', 'vipspeakers.vipannouncer.io', node.name, '-o', 'jsonpath={.status.bootID}'])) === labBootID(node.name), { timeoutMs: 30_000 });
   });
 
   it('a Pod-like stop: the speaker exits on SIGTERM keeping the routes; gobgpd stopped by SIGQUIT keeps them at the router, by SIGTERM (a Cease) does not', async () => {

@@ -130,7 +130,7 @@ void test('minimal file: defaults filled, node name from env NODE_NAME', () => {
       asn: 64512,
       listenPort: 179,
       listenAddresses: [],
-      gobgp: { target: '127.0.0.1:50051', timeoutMs: 10_000, api: 'auto' },
+      gobgp: { target: 'unix:///run/gobgp/gobgp.sock', timeoutMs: 10_000, api: 'auto' },
       nextHop: {},
       withdrawOnShutdown: true,
       driftCheckPeriodMs: 10_000,

@@ -6,6 +6,7 @@
 // in validate.ts because JSON Schema cannot express them readably.
 
 import { FAMILIES, type Family } from '../api/families';
+import { DEFAULT_GOBGP_TARGET } from '../util/gobgpTarget';
 
 export const DNS_SUBDOMAIN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
 export const DNS_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
@@ -167,7 +168,7 @@ export const configSchema = {
           additionalProperties: false,
           default: {},
           properties: {
-            target: { type: 'string', format: 'gobgp-target', default: '127.0.0.1:50051' },
+            target: { type: 'string', format: 'gobgp-target', default: DEFAULT_GOBGP_TARGET },
             timeout: duration('Deadline of each gRPC call.', '10s'),
             api: {
               type: 'string',

@@ -272,12 +272,15 @@ void test('peers: encode with every option', () => {
     ebgp_multihop: { enabled: true, multihop_ttl: 3 },
     timers: { config: { connect_retry: 5, hold_time: 9, keepalive_interval: 3 } },
     transport: { remote_port: 1179, passive_mode: false, local_address: '192.0.2.10' },
-    graceful_restart: { enabled: true, restart_time: 120, local_restarting: true, notification_enabled: true, deferral_time: 5 },
+    graceful_restart: { enabled: true, restart_time: 120, local_restarting: false, notification_enabled: true, deferral_time: 5 },
     afi_safis: [
       { config: { family: { afi: 'AFI_IP', safi: 'SAFI_UNICAST' }, enabled: true }, ...gr },
       { config: { family: { afi: 'AFI_IP6', safi: 'SAFI_UNICAST' }, enabled: true }, ...gr },
     ],
   });
+  // The R and F bits only on a real restart.
+  assert.equal(encodePeer({ ...peerSpec, gracefulRestart: { enabled: true, restartTime: 120, restarting: true } }).graceful_restart?.local_restarting, true);
+  assert.equal(encodePeer({ ...peerSpec, gracefulRestart: { enabled: false, restarting: true } }).graceful_restart?.local_restarting, false);
   assert.deepEqual(encodePeer({ ...peerSpec, gracefulRestart: { enabled: false } }).graceful_restart, { enabled: false, restart_time: 0, local_restarting: false, notification_enabled: false, deferral_time: 0 });
   const minimal = encodePeer({ address: '2001:db8::1', asn: 65000, families: ['ipv6-unicast'] });
   assert.equal(minimal.ebgp_multihop, undefined);

@@ -439,18 +439,19 @@ export function encodePeer(spec: PeerSpec, api: ApiVersion = 'v3'): WirePeer {
   };
   if (spec.multihopTtl) peer.ebgp_multihop = { enabled: true, multihop_ttl: spec.multihopTtl };
   if (spec.gracefulRestart) {
-    // A peer is added only when gobgpd holds no session with it (first start, gobgpd restarted,
-    // peer re-created), so with graceful restart it comes up as the restarting speaker: the
-    // OPEN says "restarting, forwarding preserved" (R and F bits) and gobgpd sends its paths
-    // and End-of-RIB only after the router's End-of-RIB. Without the F bit a router drops
-    // the stale routes it held the moment the session is back (RFC 4724 section 4.2).
+    // On a real restart (gobgpd restarted, peer re-created, the Pod replaced, the node's boot
+    // unchanged) the OPEN says "restarting, forwarding preserved" (R and F bits; gobgpd ties
+    // both to local_restarting) and gobgpd sends its paths and End-of-RIB only after the
+    // router's End-of-RIB; without the F bit a router would drop the stale routes it held the
+    // moment the session is back (RFC 4724 section 4.2). On a cold boot neither is set: the
+    // node forwards nothing it held before, so the router must drop what it kept at once.
     // notification_enabled: the N bit of RFC 8538, so a Cease (gobgpd stopping) keeps them too.
     // A router that does not do graceful restart sends no End-of-RIB: gobgpd would then hold
     // our paths back for its selection-deferral default (360 s) instead of the short one here.
     peer.graceful_restart = {
       enabled: gr,
       restart_time: spec.gracefulRestart.restartTime ?? 0,
-      local_restarting: gr,
+      local_restarting: gr && spec.gracefulRestart.restarting === true,
       notification_enabled: gr,
       deferral_time: gr ? GR_DEFERRAL_SECONDS : 0,
     };

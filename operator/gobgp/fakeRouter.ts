@@ -20,6 +20,8 @@ interface PeerWatch {
 export class FakeRouter implements BgpRouter {
   global: GlobalSpec | null = null;
   readonly peers = new Map<string, GobgpPeer>();
+  /** Every spec AddPeer was given, in order (what gobgpd's config does not echo, e.g. gracefulRestart.restarting). */
+  readonly addedPeers: PeerSpec[] = [];
   /** Local paths by "family prefix". */
   readonly paths = new Map<string, ObservedPath>();
   /** Defined policies by name. */
@@ -94,6 +96,7 @@ export class FakeRouter implements BgpRouter {
     return this.started(`addPeer(${spec.address})`, () => {
       if (this.peers.has(spec.address)) throw new GobgpError('AddPeer', 'exists', 6, `fake: peer ${spec.address} exists`);
       this.peers.set(spec.address, gobgpPeerOf(spec));
+      this.addedPeers.push(structuredClone(spec));
     });
   }
 

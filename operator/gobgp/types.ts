@@ -69,7 +69,11 @@ export interface PeerSpec {
   holdTime?: number;
   keepaliveInterval?: number;
   connectRetry?: number;
-  gracefulRestart?: { enabled: boolean; restartTime?: number };
+  /**
+   * restarting: this node comes back from a restart that kept it forwarding (the R and F bits
+   * of RFC 4724); false on a cold boot. Decided by speaker/gracefulRestart.ts.
+   */
+  gracefulRestart?: { enabled: boolean; restartTime?: number; restarting?: boolean };
   families: Family[];
   passive?: boolean;
   /** Local address to bind the session to. */

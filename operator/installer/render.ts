@@ -15,6 +15,7 @@ import {
 } from '../api/types';
 import { validateConfigText } from '../config';
 import { MANAGED_BY, MANAGED_BY_LABEL } from '../api/labels';
+import { DEFAULT_GOBGP_TARGET, GOBGP_SOCKET_DIR, GOBGP_SOCKET_FILE } from '../util/gobgpTarget';
 
 export const SPEAKER_NAME = 'vip-announcer-speaker';
 export const SPEAKER_SERVICE_ACCOUNT = 'vip-announcer-speaker';
@@ -28,9 +29,8 @@ export const METRICS_TLS_DIR = '/var/run/vip-announcer/metrics-tls';
  * only the speaker and gobgpd containers mount, not on the host network's loopback where
  * every hostNetwork Pod and node process could reach it.
  */
-export const GOBGP_SOCKET_DIR = '/run/gobgp';
-export const GOBGP_SOCKET_FILE = 'gobgp.sock';
-export const GOBGP_API = `unix://${GOBGP_SOCKET_DIR}/${GOBGP_SOCKET_FILE}`;
+export { GOBGP_SOCKET_DIR, GOBGP_SOCKET_FILE };
+export const GOBGP_API = DEFAULT_GOBGP_TARGET;
 export const CONFIG_HASH_ANNOTATION = 'vipannouncer.io/config-hash';
 /** Label on the ConfigMap and DaemonSet naming the VipAnnouncer they were rendered from. */
 export const OWNER_LABEL = 'vipannouncer.io/owner';

@@ -264,9 +264,18 @@ export interface InformerHandlers<T> {
   onDelete?: (obj: T) => void;
 }
 
+/**
+ * Objects per LIST page. A page is held whole (the response, then the parsed objects) before
+ * slimForCache trims it, and a tenant's Service may carry 256 KiB of annotations: 100 of them
+ * bound that transient to some 25 MiB of annotations per page, where client-go's 500 would reach
+ * 125 MiB, a third of the controller's shipped memory limit. More pages cost little: a LIST runs
+ * at start and on relists, not per event.
+ */
+export const LIST_PAGE_SIZE = 100;
+
 export interface InformerOptions<T> extends Selector {
   logger?: Log;
-  /** LIST page size (default 500). */
+  /** LIST page size (default LIST_PAGE_SIZE). */
   pageSize?: number;
   /** Relist this often even when the watch is healthy; 0 = never (default). */
   relistPeriodMs?: number;
@@ -324,7 +333,7 @@ export class Informer<T extends KubeObject> {
     else if (kc) this.lw = new KubeListWatcher<T>(kc, resource, opts);
     else throw new Error('Informer needs a KubeConfig or a listWatcher');
     this.log = (opts.logger ?? nullLogger()).child({ informer: this.lw.description });
-    this.pageSize = opts.pageSize ?? 500;
+    this.pageSize = opts.pageSize ?? LIST_PAGE_SIZE;
     this.relistPeriodMs = opts.relistPeriodMs ?? 0;
     this.watchTimeoutSeconds = opts.watchTimeoutSeconds;
     this.healthyWatchMs = opts.healthyWatchMs ?? 30_000;

@@ -1,7 +1,7 @@
 // The informer's list-watch loop, driven through its ListWatcher seam by an in-memory API server.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { Informer, type ChangeType, type InformerOptions } from './informer';
+import { Informer, LIST_PAGE_SIZE, type ChangeType, type InformerOptions } from './informer';
 import { FakeListWatcher, goneError, networkError } from './fakeListWatcher';
 import { Resources, objectKey, type KubeObject } from './resources';
 import { Gate, settlesWithin, waitFor } from './testing';
@@ -48,7 +48,7 @@ void test('lists, then watches from the list resourceVersion', async (t) => {
   const { fake, inf, seen } = await started(t, [svc('a'), svc('b')]);
   assert.deepEqual(
     fake.lists.map((l) => [l.limit, l.continueToken]),
-    [[500, undefined]],
+    [[LIST_PAGE_SIZE, undefined]],
   );
   assert.deepEqual(
     fake.watches.map((w) => [w.resourceVersion, w.timeoutSeconds]),

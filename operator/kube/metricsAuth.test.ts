@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { DecisionCache, bearerToken, metricsAuthorizer, review, tokenKey, type Reviewer, type UserInfo } from './metricsAuth';
+import { DEFAULT_CACHE, DecisionCache, bearerToken, metricsAuthorizer, review, tokenKey, type Reviewer, type UserInfo } from './metricsAuth';
 
 /** Tokens → users; users allowed /metrics; every call counted. */
 function fakeReviewer(users: Record<string, UserInfo>, allowed: string[], fail: { authn?: Error; authz?: Error } = {}): Reviewer & { calls: string[] } {
@@ -75,6 +75,39 @@ describe('metricsAuthorizer', () => {
     now += 50_000;
     assert.equal((await check('Bearer tok-reader', '/metrics')).status, 200);
     assert.equal(r.calls.length, 8);
+  });
+
+  it('unknown tokens cost a bounded number of reviews: one per token at a time, a few in flight, a few a second; the rest 429', async () => {
+    let now = 0;
+    const gates: Array<() => void> = [];
+    const r = fakeReviewer(users, [reader.username]);
+    const slow: Reviewer & { calls: string[] } = {
+      calls: r.calls,
+      authenticate: (token) => new Promise((resolve) => gates.push(() => resolve(r.authenticate(token)))),
+      authorize: (user, path, verb) => r.authorize(user, path, verb),
+    };
+    const check = metricsAuthorizer(slow, new DecisionCache(DEFAULT_CACHE, () => now), { maxInFlight: 2, perSecond: 1, burst: 3 }, () => now);
+    // The same token twice at once: one review, shared.
+    const same = [check('Bearer tok-x', '/metrics'), check('Bearer tok-x', '/metrics')];
+    const second = check('Bearer tok-y', '/metrics');
+    // Two under way: a third token is refused without asking.
+    assert.deepEqual(await check('Bearer tok-z', '/metrics'), { status: 429, reason: '2 token reviews under way' });
+    for (const open of gates.splice(0)) open();
+    assert.deepEqual((await Promise.all([...same, second])).map((d) => d.status), [401, 401, 401]);
+    assert.deepEqual(r.calls, ['authn tok-x', 'authn tok-y']);
+    // One token left in the bucket (burst 3, two taken): then 429 until a second has passed.
+    const third = check('Bearer tok-1', '/metrics');
+    gates.splice(0).forEach((open) => open());
+    assert.equal((await third).status, 401);
+    assert.deepEqual(await check('Bearer tok-2', '/metrics'), { status: 429, reason: 'more than 1 token reviews a second' });
+    now += 1000;
+    const fourth = check('Bearer tok-2', '/metrics');
+    gates.splice(0).forEach((open) => open());
+    assert.equal((await fourth).status, 401);
+    assert.equal(r.calls.length, 4);
+    // A cached answer needs no token from the bucket.
+    assert.equal((await check('Bearer tok-x', '/metrics')).status, 401);
+    assert.equal(r.calls.length, 4);
   });
 
   it('never caches a failed review', async () => {

@@ -6,7 +6,11 @@
 // 503 when the API server could not be asked (never cached: the next scrape asks again).
 // Answers are cached by a hash of the token for a short TTL, so a scrape every 15 s costs
 // two API calls a minute per scraper rather than two per scrape; the cache is bounded.
+// What is not cached is capped: one review per token at a time (concurrent requests share it),
+// a few in flight and a few a second; beyond that 429, so a stream of made-up tokens costs the
+// API server a bounded rate of TokenReviews, not one per request.
 import { createHash } from 'node:crypto';
+import { TokenBucket } from '../util/tokenBucket';
 
 export interface UserInfo {
   username: string;
@@ -27,6 +31,7 @@ export type Decision =
   | { status: 200; user: string }
   | { status: 401; reason: string }
   | { status: 403; user: string; reason: string }
+  | { status: 429; reason: string }
   | { status: 503; reason: string; error: unknown };
 
 /** The token of an `Authorization: Bearer <token>` header; undefined for anything else. */
@@ -47,7 +52,7 @@ export interface CacheSettings {
 
 export const DEFAULT_CACHE: CacheSettings = { allowTtlMs: 60_000, denyTtlMs: 10_000, maxEntries: 1024 };
 
-type Cached = Exclude<Decision, { status: 503 }>;
+type Cached = Exclude<Decision, { status: 503 } | { status: 429 }>;
 
 /** A bounded map from token hash to decision, each entry with its own expiry. */
 export class DecisionCache {
@@ -91,7 +96,7 @@ export function tokenKey(token: string, path: string): string {
 }
 
 /** Ask the API server, uncached. */
-export async function review(reviewer: Reviewer, token: string, path: string, verb = 'get'): Promise<Decision> {
+export async function review(reviewer: Reviewer, token: string, path: string, verb = 'get'): Promise<Exclude<Decision, { status: 429 }>> {
   let user: UserInfo | undefined;
   try {
     user = await reviewer.authenticate(token);
@@ -108,16 +113,48 @@ export async function review(reviewer: Reviewer, token: string, path: string, ve
   }
 }
 
-/** An authorizer for one path: header → decision, answers cached, failures not. */
-export function metricsAuthorizer(reviewer: Reviewer, cache = new DecisionCache()): (authorization: string | undefined, path: string) => Promise<Decision> {
+export interface ReviewLimits {
+  /** Reviews (of different tokens) asked at once; more get 429 without asking. */
+  maxInFlight: number;
+  /** New reviews a second, and the burst saved up; more get 429 without asking. */
+  perSecond: number;
+  burst: number;
+}
+
+/** A few scrapers each asking once a minute fit many times over; a flood of tokens does not. */
+export const DEFAULT_LIMITS: ReviewLimits = { maxInFlight: 4, perSecond: 5, burst: 10 };
+
+/**
+ * An authorizer for one path: header → decision. Answers are cached, failures not; a review
+ * already under way for the same token is shared; a new one beyond the limits is 429.
+ */
+export function metricsAuthorizer(
+  reviewer: Reviewer,
+  cache = new DecisionCache(),
+  limits: ReviewLimits = DEFAULT_LIMITS,
+  now: () => number = Date.now,
+): (authorization: string | undefined, path: string) => Promise<Decision> {
+  const inFlight = new Map<string, Promise<Decision>>();
+  const bucket = new TokenBucket(limits.perSecond, limits.burst, now());
   return async (authorization, path) => {
     const token = bearerToken(authorization);
     if (token === undefined) return { status: 401, reason: 'no bearer token' };
     const key = tokenKey(token, path);
     const hit = cache.get(key);
     if (hit) return hit;
-    const decision = await review(reviewer, token, path);
-    if (decision.status !== 503) cache.set(key, decision);
-    return decision;
+    const pending = inFlight.get(key);
+    if (pending) return pending;
+    if (inFlight.size >= limits.maxInFlight) return { status: 429, reason: `${inFlight.size} token reviews under way` };
+    if (!bucket.tryTake(now())) return { status: 429, reason: `more than ${limits.perSecond} token reviews a second` };
+    const p = review(reviewer, token, path).then((decision) => {
+      if (decision.status !== 503) cache.set(key, decision);
+      return decision;
+    });
+    inFlight.set(key, p);
+    try {
+      return await p;
+    } finally {
+      inFlight.delete(key);
+    }
   };
 }

@@ -2,7 +2,7 @@
 // server (FakeKubeWriter) and gobgpd (FakeRouter).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { V1Namespace, V1Node } from '@kubernetes/client-node';
+import type { V1Namespace, V1Node, V1NodeSystemInfo } from '@kubernetes/client-node';
 import type { VipPool } from '../api/pool';
 import type { VipAnnouncement, VipAnnouncementSpec } from '../api/types';
 import type { VipSpeakerStatus } from '../api/vipSpeaker';
@@ -883,3 +883,55 @@ void describe('speaker peers: passwords from a file follow the file', () => {
     assert.equal(held(router), secretFingerprint('key-3'));
   });
 });
+
+void describe('speaker: graceful restart (R and F bits) only on a real restart', () => {
+  const graceful = config({ peers: [peer('192.0.2.1', { gracefulRestart: { enabled: true, restartTimeMs: 120_000 } })] });
+  const booted = (bootID: string): V1Node => {
+    const n = node('10.0.0.5');
+    return { ...n, metadata: { ...n.metadata, uid: 'node-a-uid' }, status: { ...n.status, nodeInfo: { bootID } as V1NodeSystemInfo } };
+  };
+  /** A speaker whose API server holds `previous` as this node's report (answered by the object apply). */
+  const speaker = (previous: Record<string, unknown> | undefined): Harness => {
+    const h = new Harness(graceful);
+    const answer = h.writer.respond;
+    h.writer.respond = (call) => (call.op === 'apply' ? { ...(call.body as KubeObject), ...(previous ? { status: previous } : {}) } : answer(call));
+    return h;
+  };
+  const restarting = (h: Harness): Array<boolean | undefined> => h.router.addedPeers.map((p) => p.gracefulRestart?.restarting);
+  const now = new Date(1_000_000).toISOString();
+
+  void test('the previous report of this boot, recent and Running: restarting; its report carries the boot id', async () => {
+    const h = speaker({ bootID: 'boot-1', phase: 'Running', heartbeatTime: new Date(1_000_000 - 20_000).toISOString() });
+    await h.coldStart(booted('boot-1'), []);
+    assert.deepEqual(restarting(h), [true]);
+    assert.equal((h.lastReport() as VipSpeakerStatus & { bootID?: string }).bootID, 'boot-1');
+    // gobgpd restarts later (same boot): the report this process wrote says so.
+    h.router.peers.clear();
+    h.clock += 30_000;
+    await h.driftCheck();
+    assert.deepEqual(restarting(h), [true, true]);
+  });
+
+  void test('a reboot, no report, a report older than the restart time or a withdrawing stop: a cold start', async () => {
+    const cases: Array<[string, Record<string, unknown> | undefined]> = [
+      ['rebooted', { bootID: 'boot-0', phase: 'Running', heartbeatTime: now }],
+      ['no report', undefined],
+      ['too old', { bootID: 'boot-1', phase: 'Running', heartbeatTime: new Date(1_000_000 - 121_000).toISOString() }],
+      ['stopped', { bootID: 'boot-1', phase: 'Stopped', heartbeatTime: now }],
+    ];
+    for (const [what, previous] of cases) {
+      const h = speaker(previous);
+      await h.coldStart(booted('boot-1'), []);
+      assert.deepEqual(restarting(h), [false], what);
+    }
+  });
+
+  void test('a Node without a boot id: cold, and the previous report is not even read', async () => {
+    const h = speaker({ bootID: 'boot-1', phase: 'Running', heartbeatTime: now });
+    h.event(Resources.nodes, 'ADDED', node('10.0.0.5'));
+    await h.reconcile('table');
+    assert.deepEqual(restarting(h), [false]);
+    assert.deepEqual(h.writer.calls, []);
+  });
+});
+

@@ -34,7 +34,7 @@ import { isNotFound } from '../kube/apply';
 import { watch, type CacheReader, type Caches, type ControllerDefinition, type KeyRequest, type ReconcileContext } from '../kube/controllerDefinition';
 import type { ChangeType, Selector } from '../kube/informer';
 import type { KubeWriter } from '../kube/kubeWriter';
-import { objectKey, Resources } from '../kube/resources';
+import { objectKey, Resources, type KubeObject } from '../kube/resources';
 import { ExponentialRateLimiter, type Result } from '../kube/workqueue';
 import { errorFields, type Log } from '../util/log';
 import { LatencyTracker, metrics } from '../util/metrics';
@@ -51,6 +51,7 @@ import { announcesFromNode, pathsForNode, type NodePaths, type RefusedPrefix } f
 import { poolPolicy } from './poolFilter';
 import { peerConfigDiffers } from './peerConfig';
 import { PeerPasswords, PASSWORD_POLL_MS } from './peerPasswords';
+import { gracefulRestartOnAdd, type PreviousReport } from './gracefulRestart';
 import { passwordFingerprint } from '../util/fingerprint';
 import { indexAdjOut, missingPrefixes, nodeReport, reportChanged, reportUrgent, sessionReports, type AdjOutIndex } from './nodeReport';
 import { pruneAdded, settledWatermark, type Settled } from './settledWatermark';
@@ -182,6 +183,11 @@ class SpeakerReconciler {
   private writtenAt = 0;
   /** The VipSpeaker object exists with our metadata (created by this process or found). */
   private objectApplied = false;
+  /**
+   * This node's report as last written, by this process or (read back once at the first apply)
+   * the one before it: whether an added peer is a graceful restart. undefined: not known yet.
+   */
+  private lastReport: { status?: PreviousReport } | undefined;
   /** What gobgpd said at the last read; re-read after a table change or a peer event. */
   private sessions: { peers: GobgpPeer[] | undefined; adjOut: AdjOutIndex } | undefined;
   /** What the last table sync made gobgpd originate, per announcement. */
@@ -330,7 +336,7 @@ class SpeakerReconciler {
     this.fullNeeded = false;
     const started = full && (await this.syncGlobal(node, ctx.log));
     if (full) await this.syncImportPolicy(ctx.log);
-    if (full) await this.syncPeers(ctx.log);
+    if (full) await this.syncPeers(ctx.log, node, ctx.signal);
     if (started || !this.peerWatch) this.watchPeers();
     const eligible = nodeEligible(node);
     const desired = this.desiredPaths(eligible);
@@ -404,13 +410,21 @@ class SpeakerReconciler {
   }
 
   /** Step 3. */
-  private async syncPeers(log: Log): Promise<void> {
+  private async syncPeers(log: Log, node: V1Node | undefined, signal?: AbortSignal): Promise<void> {
     const running = await this.router.listPeers();
+    const bootID = node?.status?.nodeInfo?.bootID;
+    const previous = bootID ? await this.previousReport(running, log, signal) : undefined;
     const desired = this.cfg.peers.map((peer, i) => {
       const password = this.passwords.passwordOf(i);
-      return peerSpecOf({ ...peer, ...(password !== undefined ? { password } : {}) });
+      const spec = peerSpecOf({ ...peer, ...(password !== undefined ? { password } : {}) });
+      if (spec.gracefulRestart?.enabled) {
+        spec.gracefulRestart.restarting = gracefulRestartOnAdd(previous, bootID, this.now(), peer.gracefulRestart.restartTimeMs);
+      }
+      return spec;
     });
     const plan = planPeers(desired, running, this.appliedPasswords);
+    const graceful = [...plan.add, ...plan.recreate].filter((p) => p.gracefulRestart?.restarting === true).map((p) => p.address);
+    if (plan.add.length + plan.recreate.length > 0) log.info('graceful restart decided for the peers added', { restarting: graceful, bootID, previous });
     const config = new Map<string, GobgpPeer['config']>(running.map((p) => [p.address, p.config]));
     for (const spec of plan.recreate) {
       const have = config.get(spec.address);
@@ -428,6 +442,23 @@ class SpeakerReconciler {
       log.info('deleting peer not in the configuration', { peer: address });
       await this.deletePeer(address);
     }
+  }
+
+  /**
+   * The report the previous speaker of this node left, read back once by applying the object
+   * (server-side apply answers with the whole object; no `get` needed). Only read when a peer
+   * is missing from gobgpd and the Node tells its boot. Unreadable: treated as a cold boot.
+   */
+  private async previousReport(running: readonly GobgpPeer[], log: Log, signal?: AbortSignal): Promise<PreviousReport | undefined> {
+    if (this.lastReport === undefined && running.length < this.cfg.peers.length) {
+      try {
+        await this.applyObject(signal);
+      } catch (err) {
+        log.warn('could not read this node\'s previous report; peers are added as after a cold boot', errorFields(err));
+        this.lastReport = {};
+      }
+    }
+    return this.lastReport?.status;
   }
 
   private async addPeer(spec: PeerSpec): Promise<void> {
@@ -613,7 +644,14 @@ class SpeakerReconciler {
   private async writeReport(report: VipSpeakerStatus, signal?: AbortSignal): Promise<void> {
     const now = this.now();
     if (!this.objectApplied) await this.applyObject(signal);
-    const body = { apiVersion: API_VERSION, kind: SPEAKER_REPORT_KIND, metadata: { name: this.cfg.nodeName }, status: { ...report, heartbeatTime: kubeTime(new Date(now)) } };
+    // bootID: the next speaker of this node tells a restart from a cold boot by it (gracefulRestart.ts).
+    const bootID = this.node()?.status?.nodeInfo?.bootID;
+    const body = {
+      apiVersion: API_VERSION,
+      kind: SPEAKER_REPORT_KIND,
+      metadata: { name: this.cfg.nodeName },
+      status: { ...report, ...(bootID ? { bootID } : {}), heartbeatTime: kubeTime(new Date(now)) },
+    };
     try {
       await this.deps.writer.applyStatus(Resources.vipSpeakers, body, { signal });
     } catch (err) {
@@ -624,6 +662,7 @@ class SpeakerReconciler {
     metrics.statusWrites.inc({ role: 'speaker' });
     this.written = report;
     this.writtenAt = now;
+    this.lastReport = { status: body.status };
   }
 
   /** The object, owned by our Node (deleting the Node collects it). */
@@ -631,7 +670,8 @@ class SpeakerReconciler {
     const uid = this.node()?.metadata?.uid;
     const ownerReferences = uid ? [{ apiVersion: 'v1', kind: 'Node', name: this.cfg.nodeName, uid }] : undefined;
     const metadata = { name: this.cfg.nodeName, labels: { [MANAGED_BY_LABEL]: MANAGED_BY }, ...(ownerReferences ? { ownerReferences } : {}) };
-    await this.deps.writer.apply(Resources.vipSpeakers, { apiVersion: API_VERSION, kind: SPEAKER_REPORT_KIND, metadata }, { signal });
+    const applied = await this.deps.writer.apply<KubeObject & { status?: PreviousReport }>(Resources.vipSpeakers, { apiVersion: API_VERSION, kind: SPEAKER_REPORT_KIND, metadata }, { signal });
+    this.lastReport ??= { status: applied.status };
     // Without our Node in the cache, the owner is added by the next write.
     this.objectApplied = ownerReferences !== undefined;
   }

@@ -4,6 +4,15 @@
 // so only this host is allowed unless the caller explicitly allows remote targets (tests).
 import { parseIP } from './ip';
 
+/**
+ * Where gobgpd's API is unless the configuration names a target: a unix socket, as the rendered
+ * DaemonSet runs it (an emptyDir only the speaker and gobgpd mount). Not TCP on loopback, where
+ * every process of the node (and every hostNetwork Pod) could drive gobgpd's unauthenticated API.
+ */
+export const GOBGP_SOCKET_DIR = '/run/gobgp';
+export const GOBGP_SOCKET_FILE = 'gobgp.sock';
+export const DEFAULT_GOBGP_TARGET = `unix://${GOBGP_SOCKET_DIR}/${GOBGP_SOCKET_FILE}`;
+
 /** Accepted forms, for messages. */
 export const GOBGP_TARGET_FORMS = 'a loopback host:port (127.0.0.1:50051, [::1]:50051, localhost:50051) or unix:///absolute/path';
 

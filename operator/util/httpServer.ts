@@ -24,6 +24,7 @@ export type AccessDecision =
   | { status: 200; user: string }
   | { status: 401; reason: string }
   | { status: 403; user: string; reason: string }
+  | { status: 429; reason: string }
   | { status: 503; reason: string; error: unknown };
 
 export type AccessCheck = (authorization: string | undefined, path: string) => Promise<AccessDecision>;
@@ -39,7 +40,7 @@ export interface MetricsServing {
 
 export const METRICS_PATH = '/metrics';
 
-const ANSWERS: Record<number, string> = { 401: 'Unauthorized\n', 403: 'Forbidden\n', 404: 'Not Found\n', 405: 'Method Not Allowed\n', 500: 'Internal Server Error\n', 503: 'Service Unavailable\n' };
+const ANSWERS: Record<number, string> = { 401: 'Unauthorized\n', 403: 'Forbidden\n', 404: 'Not Found\n', 405: 'Method Not Allowed\n', 429: 'Too Many Requests\n', 500: 'Internal Server Error\n', 503: 'Service Unavailable\n' };
 
 function answer(res: http.ServerResponse, status: number, headers: Record<string, string> = {}): void {
   res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', ...headers });
@@ -63,7 +64,7 @@ function writeMetrics(res: http.ServerResponse, log: Log): void {
 function logDecision(d: AccessDecision, remote: string | undefined, log: Log): void {
   if (d.status === 503) log.warn('could not check a /metrics request; answered 503', { remote, reason: d.reason, ...errorFields(d.error) });
   else if (d.status === 403) log.debug('/metrics refused', { remote, status: d.status, user: d.user, reason: d.reason });
-  else if (d.status === 401) log.debug('/metrics refused', { remote, status: d.status, reason: d.reason });
+  else if (d.status === 401 || d.status === 429) log.debug('/metrics refused', { remote, status: d.status, reason: d.reason });
 }
 
 export function metricsHandler(serving: Pick<MetricsServing, 'access'>, log: Log): http.RequestListener {
@@ -77,7 +78,8 @@ export function metricsHandler(serving: Pick<MetricsServing, 'access'>, log: Log
       .then((d) => {
         logDecision(d, req.socket.remoteAddress, log);
         if (d.status === 200) writeMetrics(res, log);
-        else answer(res, d.status, d.status === 401 ? { 'WWW-Authenticate': 'Bearer realm="vip-announcer metrics"' } : {});
+        else if (d.status === 401) answer(res, 401, { 'WWW-Authenticate': 'Bearer realm="vip-announcer metrics"' });
+        else answer(res, d.status, d.status === 429 ? { 'Retry-After': '1' } : {});
       })
       .catch((err: unknown) => {
         log.warn('/metrics access check failed', errorFields(err));

@@ -23,3 +23,11 @@ void test('TokenBucket: a clock that goes back takes nothing away', () => {
   assert.equal(b.reserve(5_000), 0);
   assert.equal(b.reserve(4_000), 1_000);
 });
+
+void test('TokenBucket: tryTake takes a token only when one is there, and runs up no debt', () => {
+  const b = new TokenBucket(2, 2, 0);
+  assert.deepEqual([b.tryTake(0), b.tryTake(0), b.tryTake(0), b.tryTake(0)], [true, true, false, false]);
+  assert.equal(b.tryTake(499), false);
+  assert.equal(b.tryTake(500), true);
+  assert.equal(b.reserve(500), 500, 'the refused takes left no debt');
+});

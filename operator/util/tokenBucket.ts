@@ -15,12 +15,24 @@ export class TokenBucket {
     this.last = now;
   }
 
-  /** Takes one token; returns the milliseconds until it is due (0: now). */
-  reserve(now: number): number {
+  /** Takes one token if one is there now; false (and no debt) when not. */
+  tryTake(now: number): boolean {
+    this.refill(now);
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+
+  private refill(now: number): void {
     if (now > this.last) {
       this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.perSecond);
       this.last = now;
     }
+  }
+
+  /** Takes one token; returns the milliseconds until it is due (0: now). */
+  reserve(now: number): number {
+    this.refill(now);
     this.tokens -= 1;
     // A negative balance is debt the next tokens pay off, in reservation order.
     return this.tokens >= 0 ? 0 : Math.ceil((-this.tokens / this.perSecond) * 1000);

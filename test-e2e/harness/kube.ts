@@ -70,6 +70,13 @@ export async function deleteNamespace(name: string): Promise<void> {
   await ignoreNotFound(core().deleteNamespace(name));
 }
 
+/** The boot id ensureNode gives a lab node (a kubelet reports the kernel's); setNodeBootID simulates a reboot. */
+export const labBootID = (name: string): string => `lab-boot-${name}`;
+
+export async function setNodeBootID(name: string, bootID: string): Promise<void> {
+  await core().patchNodeStatus(name, { status: { nodeInfo: { bootID } } }, undefined, undefined, undefined, undefined, undefined, MERGE);
+}
+
 export async function ensureNode(name: string, address: string, labels: Record<string, string> = {}): Promise<void> {
   const body: k8s.V1Node = { metadata: { name, labels: { 'kubernetes.io/hostname': name, ...labels } } };
   try {
@@ -87,6 +94,8 @@ export async function ensureNode(name: string, address: string, labels: Record<s
           { type: 'Hostname', address: name },
         ],
         conditions: [{ type: 'Ready', status: 'True', reason: 'LabNode', message: 'simulated node', lastHeartbeatTime: new Date(), lastTransitionTime: new Date() }],
+        // Speakers announce a graceful restart only within one boot of their node.
+        nodeInfo: { bootID: labBootID(name) },
       },
     },
     undefined, undefined, undefined, undefined, undefined, MERGE,

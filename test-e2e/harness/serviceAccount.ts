@@ -3,7 +3,7 @@
 // applies), written into a kubeconfig the operator can be started with.
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { dump } from 'js-yaml';
+import { dump, load } from 'js-yaml';
 import { REPO_ROOT, kubectl, kubectlResult, lab, waitFor } from './lab';
 
 /** LAB_APISERVER and LAB_CA_FILE from the lab's env file. */
@@ -28,11 +28,68 @@ export function serviceAccountUser(namespace: string, name: string): string {
  */
 export async function serviceAccountKubeconfig(namespace: string, name: string, duration = '1h'): Promise<string> {
   const token = (await kubectl(['create', 'token', name, '-n', namespace, '--duration', duration])).trim();
+  return writeTokenKubeconfig(namespace, name, token, `sa-${namespace}-${name}`);
+}
+
+/** The Pod a node-bound token of namespace/name is bound to (podBoundKubeconfig). */
+export function boundPodName(name: string, node: string): string {
+  return `${name}-${node}`.slice(0, 63).replace(/-+$/, '');
+}
+
+/**
+ * A token of namespace/name bound to a Pod of that ServiceAccount on `node`, as the kubelet
+ * gives a DaemonSet's Pod: the API server then adds the claim
+ * authentication.kubernetes.io/node-name (userInfo.extra), which the shipped policy
+ * vip-announcer-node-reports checks. The lab has no kubelet: the Pod has spec.nodeName and
+ * never runs, which is all TokenRequest reads. Deleting the Pod revokes the token.
+ */
+export async function podBoundKubeconfig(namespace: string, name: string, node: string, duration = '1h'): Promise<string> {
+  const pod = boundPodName(name, node);
+  await kubectl(['apply', '-f', '-'], JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: pod, namespace, labels: { 'app.kubernetes.io/name': 'e2e-bound-token' } },
+    spec: { nodeName: node, serviceAccountName: name, automountServiceAccountToken: false, containers: [{ name: 'never-runs', image: 'registry.invalid/never-runs:lab' }] },
+  }));
+  const token = (await kubectl(['create', 'token', name, '-n', namespace, '--duration', duration, '--bound-object-kind', 'Pod', '--bound-object-name', pod])).trim();
+  return writeTokenKubeconfig(namespace, name, token, `sa-${namespace}-${pod}`);
+}
+
+/**
+ * Deletes the Pods podBoundKubeconfig made, which revokes their tokens. At once: no kubelet would
+ * ever confirm a graceful deletion, and a Pod left Terminating keeps its namespace from going.
+ */
+export function deleteBoundPods(namespace: string, name: string, nodes: readonly string[]): void {
+  const pods = nodes.map((n) => boundPodName(name, n));
+  kubectlResult(['delete', 'pod', ...pods, '-n', namespace, '--ignore-not-found', '--grace-period=0', '--force', '--wait=false']);
+}
+
+/** Waits while `namespace` is being deleted (ensureNamespace then makes it anew). */
+export async function untilNotTerminating(namespace: string): Promise<void> {
+  await waitFor(`namespace ${namespace} to finish terminating`, () => kubectlResult(['get', 'namespace', namespace, '-o', 'jsonpath={.status.phase}']).stdout !== 'Terminating', { timeoutMs: 120_000, intervalMs: 500 });
+}
+
+/** The claims the API server reads from a token (TokenReview, as the lab's admin). */
+export async function tokenUser(token: string): Promise<{ username: string; extra: Record<string, string[]> }> {
+  const review = JSON.parse(await kubectl(['create', '-o', 'json', '-f', '-'], JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } }))) as {
+    status?: { authenticated?: boolean; user?: { username?: string; extra?: Record<string, string[]> } };
+  };
+  if (!review.status?.authenticated) throw new Error('the token does not authenticate');
+  return { username: review.status.user?.username ?? '', extra: review.status.user?.extra ?? {} };
+}
+
+/** The bearer token in a kubeconfig written here. */
+export function kubeconfigToken(file: string): string {
+  const doc = load(readFileSync(file, 'utf8')) as { users: { user: { token: string } }[] };
+  return doc.users[0].user.token;
+}
+
+function writeTokenKubeconfig(namespace: string, name: string, token: string, fileStem: string): string {
   if (!token) throw new Error(`kubectl create token ${namespace}/${name} returned nothing`);
   const { server, caFile } = labApiServer();
   const dir = path.join(lab().dir, 'e2e');
   mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, `sa-${namespace}-${name}.kubeconfig`);
+  const file = path.join(dir, `${fileStem}.kubeconfig`);
   const user = serviceAccountUser(namespace, name);
   writeFileSync(
     file,

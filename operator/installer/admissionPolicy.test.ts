@@ -1,0 +1,50 @@
+// config/admission names in CEL what the code renders: the installer's policy must admit exactly
+// the DaemonSet render.ts makes, and the announcement policy must know our managed-by label.
+// The API server proves the policies (test-e2e/admission.test.ts, rbac.test.ts); this catches a
+// constant changed on one side only, without a lab.
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { test } from 'node:test';
+import { loadAll } from 'js-yaml';
+import { MANAGED_BY, MANAGED_BY_LABEL } from '../api/labels';
+import { DEFAULTS, GOBGP_API, GOBGPD_PRE_STOP, SPEAKER_NAME, SPEAKER_SERVICE_ACCOUNT, gobgpdCommand } from './render';
+
+function repoFile(...parts: string[]): string {
+  let dir = __dirname;
+  while (!existsSync(join(dir, 'config', 'admission'))) {
+    const up = dirname(dir);
+    assert.notEqual(up, dir, 'config/admission not found above the test');
+    dir = up;
+  }
+  return readFileSync(join(dir, ...parts), 'utf8');
+}
+
+/** Every CEL text of a policy file, joined: what the tests below look for. */
+function celOf(file: string): string {
+  const docs = loadAll(repoFile('config', 'admission', file)) as Array<{ kind?: string; spec?: Record<string, unknown> }>;
+  return JSON.stringify(docs.filter((d) => d?.kind === 'ValidatingAdmissionPolicy').map((d) => d.spec));
+}
+
+const quoted = (s: string): string => JSON.stringify(`'${s}'`).slice(1, -1);
+const list = (xs: readonly string[]): string => JSON.stringify(`[${xs.map((x) => `'${x}'`).join(', ')}]`).slice(1, -1);
+
+void test('the installer policy admits the rendered names, ServiceAccount, commands, hook and default images', () => {
+  const cel = celOf('installer_objects.yaml');
+  for (const s of [SPEAKER_NAME, SPEAKER_SERVICE_ACCOUNT, DEFAULTS.image]) assert.ok(cel.includes(quoted(s)), `the policy lacks ${s}`);
+  for (const port of [179, 1790]) {
+    const { command, args } = gobgpdCommand(port);
+    assert.ok(cel.includes(list(command)), `the policy lacks gobgpd's command ${command.join(' ')}`);
+    assert.ok(cel.includes(list(args)), `the policy lacks gobgpd's args ${args.join(' ')}`);
+  }
+  assert.ok(gobgpdCommand(179).args.includes(GOBGP_API), 'gobgpd serves the socket the speaker dials');
+  assert.ok(cel.includes(list(GOBGPD_PRE_STOP)), 'the policy lacks the preStop hook');
+  const crd = repoFile('crds', 'vipannouncers.vipannouncer.io.yaml');
+  const gobgpdDefault = /gobgpdImage:[\s\S]*?default: (\S+)/.exec(crd)?.[1];
+  assert.ok(gobgpdDefault && cel.includes(quoted(gobgpdDefault)), `the policy lacks the CRD's default gobgpd image ${gobgpdDefault}`);
+});
+
+void test('the announcement policy knows our managed-by label', () => {
+  const cel = celOf('service_backed_announcements.yaml');
+  assert.ok(cel.includes(quoted(MANAGED_BY_LABEL)) && cel.includes(quoted(MANAGED_BY)));
+});
