@@ -275,31 +275,42 @@ start_nodes() {
   done
 }
 
-# PIDs under a node's containerd state: runc shims and every container's init process.
+# PIDs of what a node runs: the runc shims (pid files under its containerd's state, one number
+# each without a newline, and their command lines) and every process in the kubelet's cgroup
+# root (the containers).
 node_task_pids() { # node
-  local state
+  local state f
   state="$(node_run "$1")/state"
-  [[ -d $state ]] || return 0
-  find "$state" \( -name init.pid -o -name shim.pid \) -exec cat {} + 2>/dev/null | sort -u
+  if [[ -d $state ]]; then
+    while IFS= read -r f; do cat "$f"; echo; done < <(find "$state" \( -name init.pid -o -name shim.pid \) 2>/dev/null)
+  fi
+  find "/sys/fs/cgroup/pids/$NET_TAG-$(node_name "$1")" -name cgroup.procs -exec cat {} + 2>/dev/null
+  # A shim names its containerd's socket: one whose pid file is gone already is found that way.
+  pgrep -f -- "-address $(containerd_sock "$1")\$" 2>/dev/null
+  return 0
 }
 
+kill_pids() { local pid; for pid in "$@"; do [[ $pid =~ ^[0-9]+$ && -d /proc/$pid ]] && kill -KILL "$pid" 2>/dev/null; done; return 0; }
+
 stop_node() { # node
-  local i="$1" name pids pid dir run m
+  local i="$1" name dir run m
   name="$(node_name "$i")"; dir="$(node_dir "$i")"; run="$(node_run "$i")"
   stop_proc "kubelet-$name"
   stop_proc "kube-proxy-$name"
-  # Containers first (their init, then the shims), then containerd itself.
-  pids="$(node_task_pids "$i")"
-  for pid in $pids; do [[ -d /proc/$pid ]] && kill -KILL "$pid" 2>/dev/null; done
+  # Containers and their shims first, then containerd itself, then whatever was still starting.
+  # shellcheck disable=SC2046
+  kill_pids $(node_task_pids "$i" | sort -u)
   stop_proc "containerd-$name"
   sleep 0.2
-  for pid in $pids; do [[ -d /proc/$pid ]] && kill -KILL "$pid" 2>/dev/null; done
+  # shellcheck disable=SC2046
+  kill_pids $(node_task_pids "$i" | sort -u)
   # Mounts of the node's containers and volumes, deepest first.
   for m in $(awk '{print $5}' /proc/self/mountinfo | grep -E "^($dir|$run)/" | sort -r); do umount -l "$m" 2>/dev/null || true; done
   ip netns del "$(node_netns "$i")" 2>/dev/null || true
   ip route del "$(node_pod_cidr "$i")" 2>/dev/null || true
   ip link del "${NET_TAG}h$i" 2>/dev/null || true
   # The kubelet's cgroups (empty once their processes are gone).
+  sleep 0.2
   find /sys/fs/cgroup/*/"$NET_TAG-$name" -depth -type d -exec rmdir {} + 2>/dev/null || true
   rm -rf "$run"
 }

@@ -38,9 +38,16 @@ describe('make demo', () => {
       // BIRD: web from node-1 and node-2, api and auto from all three.
       const birdPart = r.stdout.slice(r.stdout.indexOf('birdc show route'));
       assert.equal((birdPart.match(/\[node_\d/g) ?? []).length, 2 + 3 + 3, birdPart);
-      // Everything the demo started is gone.
-      const left = spawnSync('pgrep', ['-f', dir], { encoding: 'utf8' });
-      assert.equal(left.stdout.trim(), '', `processes left behind: ${left.stdout}`);
+      // Everything the demo started is gone: its processes, the runc shims (named by their
+      // containerd's socket), the containers (in the kubelets' cgroups) and the namespaces.
+      for (const mark of [dir, `/run/vipa-lab-${DEMO_PORT_BASE}/`]) {
+        const left = spawnSync('pgrep', ['-af', mark], { encoding: 'utf8' });
+        assert.equal(left.stdout.trim(), '', `processes left behind: ${left.stdout}`);
+      }
+      const cgroups = spawnSync('sh', ['-c', `ls -d /sys/fs/cgroup/pids/v${DEMO_PORT_BASE}-* 2>/dev/null`], { encoding: 'utf8' });
+      assert.equal(cgroups.stdout.trim(), '', 'the kubelets\' cgroups are gone (so are their containers)');
+      const netns = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' });
+      assert.doesNotMatch(netns.stdout, new RegExp(`^v${DEMO_PORT_BASE}-`, 'm'), 'the nodes\' network namespaces are gone');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
