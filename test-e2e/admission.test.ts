@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import yaml from 'js-yaml';
+import { gobgpdCommand } from '../operator/installer/render';
 import { REPO_ROOT, kubectl, kubectlResult, lab, waitFor } from './harness/lab';
 import { createReadyPod, createService, deleteNamespace, ensureNamespace, uniqueNamespace } from './harness/kube';
 import { installShippedAccess } from './harness/install';
@@ -246,7 +247,7 @@ describe('admission policies: the API server refuses forged announcements, repor
       hostNetwork: true,
       containers: [{ name: 'speaker', image, args: ['speaker', '--config', '/etc/vip-announcer/config.yaml'], securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } } }],
       initContainers: [{
-        name: 'gobgpd', image: GOBGPD_IMAGE, restartPolicy: 'Always', command: ['gobgpd'], args: ['--api-hosts', 'unix:///run/gobgp/gobgp.sock', '--pprof-disable'],
+        name: 'gobgpd', image: GOBGPD_IMAGE, restartPolicy: 'Always', ...gobgpdCommand(1790),
         securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
       }],
       volumes: [{ name: 'gobgp-api', emptyDir: { medium: 'Memory' } }],

@@ -9,6 +9,7 @@ import type { VipPoolSpec } from '../operator/api/pool';
 import { EXCLUDE_FROM_LB_LABEL } from '../operator/api/labels';
 import { kubectl, kubectlResult, lab, waitFor, waitUntilNoMismatch, type LabNode } from './harness/lab';
 import { core, createReadyPod, createService, deleteNamespace, ensureNode, prepareSuite, uniqueNamespace } from './harness/kube';
+import { OWN_POOLS_LABEL } from './harness/labPool';
 import { applyPool, removePools } from './harness/pools';
 import { controllerConfig, speakerConfig, startOperator, waitReady, type OperatorProcess } from './harness/operator';
 import { advertised, birdHolds, getSpeaker, getVA, listVAs, statusSays, truthMismatch, truthRow } from './harness/truth';
@@ -65,6 +66,8 @@ describe('status follows node eligibility, pools and peers', () => {
 
   before(async () => {
     await prepareSuite(NS, nodes);
+    // Only this suite's pool may cover its namespace: the pool edit below must leave an address uncovered.
+    await kubectl(['label', 'namespace', NS, '--overwrite', `${OWN_POOLS_LABEL}=true`]);
     await applyPool(POOL, POOL_SPEC);
     await createService({ namespace: NS, name: 'cluster', policy: 'Cluster', annotations: { 'vipannouncer.io/loadBalancerIPs': CLUSTER } });
     await createReadyPod({ namespace: NS, name: 'cluster-1', app: 'cluster', node: n2.name, ip: '10.41.0.1' });

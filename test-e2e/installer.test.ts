@@ -163,7 +163,8 @@ describe('installer', () => {
     assert.deepEqual(speaker?.securityContext?.capabilities, { drop: ['ALL'] });
     assert.equal(speaker?.securityContext?.runAsNonRoot, true);
     assert.equal(speaker?.securityContext?.readOnlyRootFilesystem, true);
-    assert.deepEqual(gobgpd?.args, ['--api-hosts', 'unix:///run/gobgp/gobgp.sock', '--pprof-disable']);
+    // The socket, and no pprof or metrics listener on the node's localhost.
+    assert.deepEqual(gobgpd?.args, ['--api-hosts', 'unix:///run/gobgp/gobgp.sock', '--pprof-disable', '--metrics-path=']);
     assert.deepEqual(gobgpd?.volumeMounts, [{ name: 'gobgp-api', mountPath: '/run/gobgp' }]);
     assert.deepEqual(gobgpd?.securityContext?.capabilities, { drop: ['ALL'], add: ['NET_BIND_SERVICE'] });
     const secretVolume = pod?.volumes?.find((vol) => vol.name === 'peer-passwords');
