@@ -12,7 +12,7 @@ import { core, createReadyPod, createService, deleteNamespace, ensureNode, prepa
 import { OWN_POOLS_LABEL } from './harness/labPool';
 import { applyPool, removePools } from './harness/pools';
 import { controllerConfig, speakerConfig, startOperator, waitReady, type OperatorProcess } from './harness/operator';
-import { advertised, birdHolds, getSpeaker, getVA, listVAs, statusSays, truthMismatch, truthRow } from './harness/truth';
+import { adjOutHolds, advertised, birdHolds, getSpeaker, getVA, listVAs, statusSays, truthMismatch, truthRow } from './harness/truth';
 
 const NS = uniqueNamespace('e2e-elig');
 const POOL = `${NS}-pool`;
@@ -114,15 +114,17 @@ describe('status follows node eligibility, pools and peers', () => {
     await kubectl(['annotate', '--overwrite', 'vipannouncement', '--all', '-n', NS, `e2e.vipannouncer.io/nudge=${Date.now()}`]);
     await waitUntilNoMismatch('status to show node 1 excluded before it is included', () => mismatch(nodes, rows([n2, n3])), { timeoutMs: 60_000 });
     await labelExcluded(n1, false);
-    // Status must never run ahead of the router: read status first, then BIRD, so a claim
-    // BIRD does not back (yet) cannot be excused by a later read.
+    // Status must never run ahead of the speakers: read status first, then what the nodes'
+    // gobgpd hold for the router, so a claim not backed yet cannot be excused by a later read.
+    // (gobgpd's adj-RIB-out, not BIRD: the UPDATE reaches BIRD some milliseconds after gobgpd
+    // lists it, and the step below waits for BIRD to hold every route anyway.)
     const ahead = new Set<string>();
     await step('status to list node 1 again once it is included', async () => {
       const says = statusSays(await listVAs(NS), OURS);
-      const holds = await birdHolds(nodes, OURS);
-      for (const r of says) if (!holds.has(r)) ahead.add(r);
+      const sent = await adjOutHolds(nodes, OURS);
+      for (const r of says) if (!sent.has(r)) ahead.add(r);
     }, rows(nodes));
-    assert.deepEqual([...ahead], [], 'status called node 1 advertising before BIRD held its routes');
+    assert.deepEqual([...ahead], [], 'status called node 1 advertising before its gobgpd had the routes to send');
     assert.equal((await getVA(NS, 'manual-1'))?.status?.advertisedBy, 3);
   });
 

@@ -32,6 +32,13 @@ void test('speakerEntries: per node and peer, what is advertised', () => {
       advertised: ['203.0.113.10/32'],
       refused: [{ prefix: '2001:db8::10/128', reason: 'NotInPool' }],
     },
+    {
+      // A hand-made address the controller judged outside every pool is left out of the spec it
+      // reads: the nodes' refusals of it are not listed (the node has nothing of it to show).
+      name: 'refused, and not asked',
+      r: report('a', { exceptions: [{ announcement: 'ns/web', prefix: '198.51.100.1/32', reason: 'NotInPool' }], exceptionsCount: 1 }),
+      advertised: ['203.0.113.10/32', '2001:db8::10/128'],
+    },
     { name: 'exceptions truncated: nothing vouched for', r: report('a', { exceptions: [], exceptionsCount: 70 }), advertised: [] },
   ];
   for (const c of cases) {
@@ -40,6 +47,9 @@ void test('speakerEntries: per node and peer, what is advertised', () => {
     assert.deepEqual(entries[0]?.peers[0]?.advertised, c.advertised, c.name);
     assert.deepEqual(entries[0]?.refused, c.refused, c.name);
   }
+  // Nothing left asked, only a refusal of what the controller already left out: the node is not listed.
+  const refusedOnly = report('a', { exceptions: [{ announcement: 'ns/web', prefix: '203.0.113.10/32', reason: 'NotInPool' }], exceptionsCount: 1 });
+  assert.deepEqual(speakerEntries({ va: va({ addresses: [] }), reports: [refusedOnly], eligible: all, sinceRv: 0 }).entries, []);
 });
 
 void test('speakerEntries: only nodes the spec asks, eligible ones, and only once they acted on the generation', () => {

@@ -74,8 +74,14 @@ function entryOf(va: VipAnnouncement, key: string, r: VipSpeaker): SpeakerStatus
   const st = r.status ?? {};
   const exceptions = (st.exceptions ?? []).filter((e) => e.announcement === key);
   const excluded = new Set(exceptions.map((e) => canonicalPrefix(e.prefix) ?? e.prefix));
-  const addresses = prefixesOf(va).filter((p) => !excluded.has(p));
-  const refused = exceptions.filter((e) => e.reason !== 'Invalid').map((e) => ({ prefix: canonicalPrefix(e.prefix) ?? e.prefix, reason: e.reason }));
+  const asked = prefixesOf(va);
+  const addresses = asked.filter((p) => !excluded.has(p));
+  // Only refusals of what the announcement (as the controller judged it) asks count: an address
+  // the controller already left out for want of a pool is its condition's news, not the nodes'.
+  const refused = exceptions
+    .filter((e) => e.reason !== 'Invalid')
+    .map((e) => ({ prefix: canonicalPrefix(e.prefix) ?? e.prefix, reason: e.reason }))
+    .filter((e) => asked.includes(e.prefix));
   if (addresses.length === 0 && refused.length === 0) return undefined;
   // Refusals past the report's cap are not listed: nothing of this node can be vouched for.
   const unlisted = (st.exceptionsCount ?? 0) > (st.exceptions?.length ?? 0);

@@ -4,6 +4,7 @@
 import type { VipAnnouncement } from '../../operator/api/types';
 import type { VipSpeaker } from '../../operator/api/vipSpeaker';
 import { birdRoutes } from './bird';
+import { labClient } from './gobgp';
 import { customObjects } from './kube';
 import { lab, type LabNode } from './lab';
 
@@ -52,6 +53,26 @@ export async function birdHolds(nodes: readonly LabNode[], ours: RegExp): Promis
   for (const r of await birdRoutes()) {
     const node = byAddress.get(r.from);
     if (node && ours.test(r.prefix)) rows.add(`${node} ${lab().routerAddress} ${r.prefix}`);
+  }
+  return rows;
+}
+
+/**
+ * "node peer prefix" for every prefix in each node's gobgpd adj-RIB-out towards the lab's
+ * router: what the speakers have handed to gobgpd to send. A status claim read before this is
+ * backed by the speaker's own action even if BIRD has not imported the UPDATE yet.
+ */
+export async function adjOutHolds(nodes: readonly LabNode[], ours: RegExp): Promise<Set<string>> {
+  const rows = new Set<string>();
+  for (const n of nodes) {
+    const client = labClient(n.gobgpTarget);
+    try {
+      for (const p of await client.listPath('ipv4-unicast', 'adj-out', lab().routerAddress)) {
+        if (ours.test(p.prefix)) rows.add(`${n.name} ${lab().routerAddress} ${p.prefix}`);
+      }
+    } finally {
+      client.close();
+    }
   }
   return rows;
 }
