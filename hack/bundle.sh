@@ -12,11 +12,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 
 CONFIG_DIR="${VIPA_CONFIG_DIR:-$VIPA_ROOT/config}"
-KUBECTL="${KUBECTL:-$K8S_BIN/kubectl}"
-if [[ ! -x "$KUBECTL" ]]; then
-  KUBECTL="$(command -v kubectl || true)"
-  [[ -n "$KUBECTL" ]] || die "kubectl not found (run hack/build-k8s.sh, or set KUBECTL)"
-fi
+KUBECTL="$(find_kubectl)"
 for d in rbac manager manifests samples; do
   [[ -d "$CONFIG_DIR/$d" ]] || die "$CONFIG_DIR/$d is missing"
 done

@@ -318,6 +318,12 @@ bird_conf() {
       # The last node's session: a router without graceful restart (tests use it as such).
       # (Real nodes: every session keeps graceful restart, as rollouts must not withdraw.)
       if [[ $i == "$NODES" && $LAB_MODE != nodes ]]; then echo "  graceful restart off;"; fi
+      # Real nodes: a file of the node's own session settings (empty at start), which a test
+      # may rewrite and load with `birdc configure` (the MD5 password rotation of nodes/install).
+      if [[ $LAB_MODE == nodes ]]; then
+        : >"$LAB/bird-$(node_name "$i").conf"
+        echo "  include \"$LAB/bird-$(node_name "$i").conf\";"
+      fi
       echo "}"
     done
     [[ $LAB_MODE == nodes ]] && return 0

@@ -89,3 +89,20 @@ void test('readPackageVersion reads the repository package.json', () => {
   assert.match(pkg.version, /^\d+\.\d+\.\d+/);
   assert.equal(readPackageVersion(), pkg.version);
 });
+
+void test('parseCommandLine: prepare-uninstall (the chart\'s pre-delete hook)', () => {
+  const ok = parseCommandLine(['prepare-uninstall'], '1.0.0', { POD_NAMESPACE: 'lb-system' });
+  assert.deepEqual(ok, { kind: 'prepare-uninstall', namespace: 'lb-system', timeoutMs: 120_000, flags: {} });
+  assert.deepEqual(parseCommandLine(['prepare-uninstall', '--namespace', 'vip-announcer', '--timeout', '90s'], '1.0.0'), { kind: 'prepare-uninstall', namespace: 'vip-announcer', timeoutMs: 90_000, flags: {} });
+  assert.equal((parseCommandLine(['prepare-uninstall'], '1.0.0') as { namespace?: string }).namespace, 'vip-announcer');
+  for (const [argv, says] of [
+    [['prepare-uninstall', '--timeout', 'soon'], /--timeout must be a positive duration/],
+    [['prepare-uninstall', '--namespace', 'Not_A_Name'], /--namespace must be a namespace name/],
+    [['prepare-uninstall', 'extra'], /unexpected argument extra/],
+    [['controller', '--namespace', 'x'], /unknown option --namespace/],
+  ] as const) {
+    const r = parseCommandLine(argv, '1.0.0');
+    assert.equal(r.kind, 'error', argv.join(' '));
+    assert.match(r.kind === 'error' ? r.message : '', says, argv.join(' '));
+  }
+});

@@ -3,6 +3,7 @@
 // over anything else on the line and the error text is ours, stable across node versions.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { parseDuration } from './config/duration';
 import type { Role } from './config/types';
 import { ipFamily, splitHostPort } from './util/ip';
 import type { LogLevel } from './util/log';
@@ -20,6 +21,7 @@ export type CommandLine =
   | { kind: 'help'; text: string }
   | { kind: 'version'; text: string }
   | { kind: 'validate-config'; file: string }
+  | { kind: 'prepare-uninstall'; namespace: string; timeoutMs: number; flags: RunFlags }
   | { kind: 'run'; role: Role; flags: RunFlags }
   | { kind: 'error'; message: string };
 
@@ -46,6 +48,14 @@ const ROLE_USAGE: Record<Role, string> = {
   --config FILE              configuration (required)`,
 };
 
+const PREPARE_UNINSTALL_USAGE = `usage: vip-announcer prepare-uninstall [--namespace NS] [--timeout DURATION] [options]
+  What the Helm chart's pre-delete hook runs: annotates NS (default $POD_NAMESPACE, else
+  vip-announcer) for uninstall, deletes the VipAnnouncers whose speakers run there, and waits
+  (default 120s) until no speaker Pod is left and no VipPool holds the controller's finalizer.
+  Exit 1 when something is still there at the timeout.
+  --namespace NS             the product's namespace
+  --timeout DURATION         how long to wait, e.g. 90s, 2m`;
+
 const VALIDATE_USAGE = `usage: vip-announcer validate-config FILE
   Checks a configuration file and prints it with defaults filled in; exit 2 when invalid.`;
 
@@ -54,13 +64,16 @@ export const USAGE = `usage:
   vip-announcer speaker --config FILE [options]
   vip-announcer all --config FILE [options]     (both roles, one process)
   vip-announcer validate-config FILE
+  vip-announcer prepare-uninstall [--namespace NS] [--timeout DURATION]
   vip-announcer --version
   vip-announcer <command> --help
 ${COMMON_OPTIONS}`;
 
 const LOG_LEVELS: readonly string[] = ['debug', 'info', 'warn', 'error'] satisfies LogLevel[];
 const HELP = new Set(['-h', '--help']);
-const VALUE_FLAGS = new Set(['kubeconfig', 'context', 'config', 'log-level', 'metrics-address', 'metrics-bind-address', 'health-probe-bind-address']);
+const VALUE_FLAGS = new Set(['kubeconfig', 'context', 'config', 'log-level', 'metrics-address', 'metrics-bind-address', 'health-probe-bind-address', 'namespace', 'timeout']);
+/** Flags of prepare-uninstall only. */
+const UNINSTALL_FLAGS = ['namespace', 'timeout'] as const;
 
 type Scanned = { values: Map<string, string>; positionals: string[]; help: boolean; error?: string };
 
@@ -129,8 +142,25 @@ function parseRole(role: Role, args: readonly string[]): CommandLine {
   if (s.help) return { kind: 'help', text: usage };
   if (s.error) return usageError(s.error, usage);
   if (s.positionals.length > 0) return usageError(`unexpected argument ${s.positionals[0]}`, usage);
+  const only = UNINSTALL_FLAGS.find((f) => s.values.has(f));
+  if (only) return usageError(`unknown option --${only}`, usage);
   const flags = runFlags(s.values);
   return typeof flags === 'string' ? usageError(flags, usage) : { kind: 'run', role, flags };
+}
+
+function parsePrepareUninstall(args: readonly string[], env: Readonly<Record<string, string | undefined>>): CommandLine {
+  const usage = `${PREPARE_UNINSTALL_USAGE}\n${COMMON_OPTIONS}`;
+  const s = scan(args);
+  if (s.help) return { kind: 'help', text: usage };
+  if (s.error) return usageError(s.error, usage);
+  if (s.positionals.length > 0) return usageError(`unexpected argument ${s.positionals[0]}`, usage);
+  const namespace = s.values.get('namespace') ?? env.POD_NAMESPACE ?? 'vip-announcer';
+  if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace)) return usageError(`--namespace must be a namespace name, not "${namespace}"`, usage);
+  const timeout = s.values.get('timeout') ?? '120s';
+  const timeoutMs = parseDuration(timeout);
+  if (timeoutMs === undefined || timeoutMs <= 0) return usageError(`--timeout must be a positive duration such as 90s or 2m, not "${timeout}"`, usage);
+  const flags = runFlags(s.values);
+  return typeof flags === 'string' ? usageError(flags, usage) : { kind: 'prepare-uninstall', namespace, timeoutMs, flags };
 }
 
 function parseValidateConfig(args: readonly string[]): CommandLine {
@@ -140,12 +170,13 @@ function parseValidateConfig(args: readonly string[]): CommandLine {
 }
 
 /** What the command line asks for. `argv` excludes node and the script (process.argv.slice(2)). */
-export function parseCommandLine(argv: readonly string[], version: string): CommandLine {
+export function parseCommandLine(argv: readonly string[], version: string, env: Readonly<Record<string, string | undefined>> = {}): CommandLine {
   const [command, ...rest] = argv;
   if (command === undefined) return usageError('no command given');
   if (HELP.has(command) || command === 'help') return { kind: 'help', text: USAGE };
   if (command === '--version' || command === '-v' || command === 'version') return { kind: 'version', text: `vip-announcer ${version}` };
   if (command === 'validate-config') return parseValidateConfig(rest);
+  if (command === 'prepare-uninstall') return parsePrepareUninstall(rest, env);
   if (command === 'controller' || command === 'speaker' || command === 'all') return parseRole(command, rest);
   return usageError(command.startsWith('-') ? `unknown option ${command}` : `unknown command ${command}`);
 }

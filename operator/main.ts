@@ -8,6 +8,7 @@ import { parseCommandLine, readPackageVersion, type CommandLine } from './cli';
 import { ConfigError, describeConfig, loadConfig, runValidateConfig, type VipAnnouncerConfig } from './config';
 import { describeKubeConfig, loadKubeConfig } from './kube/client';
 import { Manager } from './kube/manager';
+import { prepareUninstall } from './installer/prepareUninstall';
 import { addControllerRole, addSpeakerRole } from './roles';
 import { createLogger, errorFields, type Log } from './util/log';
 
@@ -21,7 +22,7 @@ function fail(code: number, message: string): never {
 }
 
 async function main(argv: string[]): Promise<void> {
-  const cmd = parseCommandLine(argv, readPackageVersion());
+  const cmd = parseCommandLine(argv, readPackageVersion(), process.env);
   if (cmd.kind === 'help' || cmd.kind === 'version') {
     process.stdout.write(cmd.text.endsWith('\n') ? cmd.text : cmd.text + '\n');
     process.exit(0);
@@ -33,6 +34,10 @@ async function main(argv: string[]): Promise<void> {
     process.exit(r.ok ? 0 : 2);
   }
   const log = createLogger({ name: 'vip-announcer', level: cmd.flags.logLevel });
+  if (cmd.kind === 'prepare-uninstall') {
+    const kubeConfig = loadKubeConfig({ kubeconfig: cmd.flags.kubeconfig, context: cmd.flags.context });
+    process.exit((await prepareUninstall(kubeConfig, { namespace: cmd.namespace, timeoutMs: cmd.timeoutMs, log })) ? 0 : 1);
+  }
   const config = readConfig(cmd, log);
   const manager = buildManager(cmd, config, log);
   manager.handleSignals();

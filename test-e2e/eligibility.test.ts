@@ -64,6 +64,23 @@ describe('status follows node eligibility, pools and peers', () => {
     }, { timeoutMs: STEP_DEADLINE_MS, intervalMs: 20 });
   };
 
+  /**
+   * Node 1 comes back: waits for status and BIRD to list every node, and checks that status never
+   * ran ahead of the speakers on the way: status is read first, then what the nodes' gobgpd hold
+   * for the router, so a claim not backed yet cannot be excused by a later read. (gobgpd's
+   * adj-RIB-out, not BIRD: the UPDATE reaches BIRD some milliseconds after gobgpd lists it, and
+   * the step waits for BIRD to hold every route anyway.)
+   */
+  const stepNeverAhead = async (what: string): Promise<void> => {
+    const ahead = new Set<string>();
+    await step(what, async () => {
+      const says = statusSays(await listVAs(NS), OURS);
+      const sent = await adjOutHolds(nodes, OURS);
+      for (const r of says) if (!sent.has(r)) ahead.add(r);
+    }, rows(nodes));
+    assert.deepEqual([...ahead], [], 'status called node 1 advertising before its gobgpd had the routes to send');
+  };
+
   before(async () => {
     await prepareSuite(NS, nodes);
     // Only this suite's pool may cover its namespace: the pool edit below must leave an address uncovered.
@@ -86,6 +103,7 @@ describe('status follows node eligibility, pools and peers', () => {
 
   after(async () => {
     kubectlResult(['label', 'node', n1.name, `${EXCLUDE_FROM_LB_LABEL}-`]);
+    kubectlResult(['uncordon', n1.name]);
     await ensureNode(n1.name, n1.address);
     await deleteNamespace(NS);
     // The other suites run without pools: gone before the controller that releases their finalizer stops.
@@ -114,17 +132,7 @@ describe('status follows node eligibility, pools and peers', () => {
     await kubectl(['annotate', '--overwrite', 'vipannouncement', '--all', '-n', NS, `e2e.vipannouncer.io/nudge=${Date.now()}`]);
     await waitUntilNoMismatch('status to show node 1 excluded before it is included', () => mismatch(nodes, rows([n2, n3])), { timeoutMs: 60_000 });
     await labelExcluded(n1, false);
-    // Status must never run ahead of the speakers: read status first, then what the nodes'
-    // gobgpd hold for the router, so a claim not backed yet cannot be excused by a later read.
-    // (gobgpd's adj-RIB-out, not BIRD: the UPDATE reaches BIRD some milliseconds after gobgpd
-    // lists it, and the step below waits for BIRD to hold every route anyway.)
-    const ahead = new Set<string>();
-    await step('status to list node 1 again once it is included', async () => {
-      const says = statusSays(await listVAs(NS), OURS);
-      const sent = await adjOutHolds(nodes, OURS);
-      for (const r of says) if (!sent.has(r)) ahead.add(r);
-    }, rows(nodes));
-    assert.deepEqual([...ahead], [], 'status called node 1 advertising before its gobgpd had the routes to send');
+    await stepNeverAhead('status to list node 1 again once it is included');
     assert.equal((await getVA(NS, 'manual-1'))?.status?.advertisedBy, 3);
   });
 
@@ -136,6 +144,14 @@ describe('status follows node eligibility, pools and peers', () => {
   it('node 1 back: its routes come back and status lists it again', async () => {
     await ensureNode(n1.name, n1.address);
     await step('status to list node 1 again once its Node is back', rows(nodes));
+  });
+
+  it('node 1 cordoned (kubectl drain\'s first step): its Cluster-policy routes go and status drops it; uncordoned, both come back, status never ahead', async () => {
+    await kubectl(['cordon', n1.name]);
+    await step('status to drop node 1 once it is cordoned', rows([n2, n3]));
+    await waitFor('node 1 to report its table synced draining', async () => (await getSpeaker(n1.name)).status?.draining === true, { timeoutMs: STEP_DEADLINE_MS });
+    await kubectl(['uncordon', n1.name]);
+    await stepNeverAhead('status to list node 1 again once it is uncordoned');
   });
 
   it('a pool edit that leaves a hand-made address out: its route goes and its status says so; restored, both come back', async () => {

@@ -23,6 +23,14 @@ with_heartbeat() {
   return $rc
 }
 
+# kubectl for rendering kustomizations: $KUBECTL, else the lab's, else the one on PATH.
+find_kubectl() {
+  local k="${KUBECTL:-$K8S_BIN/kubectl}"
+  [[ -x $k ]] || k="$(command -v kubectl || true)"
+  [[ -n $k ]] || die "kubectl not found (run hack/build-k8s.sh, or set KUBECTL)"
+  echo "$k"
+}
+
 # Boots a fresh lab for the calling script and tears it down when the script
 # exits, also on failure or Ctrl-C.
 fresh_lab() {

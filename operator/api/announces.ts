@@ -2,7 +2,7 @@
 // decides its table with it, the controller decides which nodes' reports an announcement's
 // status is made of, and both must agree.
 import type { V1Node } from '@kubernetes/client-node';
-import { EXCLUDE_FROM_LB_LABEL } from './labels';
+import { EXCLUDE_FROM_LB_LABEL, TO_BE_DELETED_TAINT } from './labels';
 import type { VipAnnouncement } from './types';
 
 export interface NodeInfo {
@@ -13,11 +13,22 @@ export interface NodeInfo {
    * announce even a Local Service that still has an endpoint on it.
    */
   eligible: boolean;
+  /**
+   * Cordoned (kubectl drain's first step) or about to be removed by the cluster autoscaler: it
+   * stops attracting Cluster-policy traffic, which every other node can take, before its Pods
+   * are evicted; Local-policy routes follow their endpoints as the evictions move them.
+   */
+  draining?: boolean;
 }
 
 /** Whether a Node may announce at all: it exists and does not carry the exclusion label. */
 export function nodeEligible(node: Pick<V1Node, 'metadata'> | undefined): boolean {
   return node !== undefined && !(EXCLUDE_FROM_LB_LABEL in (node.metadata?.labels ?? {}));
+}
+
+/** Whether a Node is being drained: cordoned, or tainted for removal by the cluster autoscaler. */
+export function nodeDraining(node: Pick<V1Node, 'spec'> | undefined): boolean {
+  return node?.spec?.unschedulable === true || (node?.spec?.taints ?? []).some((t) => t.key === TO_BE_DELETED_TAINT);
 }
 
 /** Whether the announcement's spec says this node announces its addresses. */
@@ -30,6 +41,7 @@ export function announcesFromNode(a: VipAnnouncement, node: NodeInfo): boolean {
       return (a.spec.nodes ?? []).includes(node.name);
     case 'Cluster':
       // No endpoint counts (a hand-made announcement, no Service behind it): not gated.
+      if (node.draining === true) return false;
       return a.spec.endpoints === undefined || a.spec.endpoints.serving > 0;
     default:
       return false; // an unknown policy must not attract traffic

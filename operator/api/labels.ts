@@ -3,6 +3,8 @@
 
 /** Nodes carrying this label (any value) never announce, as for cloud load balancers. */
 export const EXCLUDE_FROM_LB_LABEL = 'node.kubernetes.io/exclude-from-external-load-balancers';
+/** The cluster autoscaler's taint on a node it is about to remove (kube-proxy fails its LB health check for it too). */
+export const TO_BE_DELETED_TAINT = 'ToBeDeletedByClusterAutoscaler';
 
 /** Set by the EndpointSlice controller: the Service a slice belongs to. */
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';

@@ -57,6 +57,8 @@ export interface VipSpeakerStatus {
    * ahead of a node that was just included; absent (an older speaker): eligible.
    */
   eligible?: boolean;
+  /** Whether that sync ran with the node draining (cordoned): Cluster-policy prefixes withdrawn. Absent: false. */
+  draining?: boolean;
   sessions?: SessionReport[];
   sessionsTotal?: number;
   sessionsEstablished?: number;

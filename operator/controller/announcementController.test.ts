@@ -273,6 +273,9 @@ describe('announcement controller', () => {
     assert.deepEqual(keys('DELETED', included), ['ops/manual', 'shop/web']);
     assert.deepEqual(keys('ADDED', node('node-c')), ['ops/manual', 'shop/web']);
     assert.deepEqual(keys('MODIFIED', node('node-a', { other: 'x' }), included), []);
+    const cordoned: V1Node = { ...included, spec: { unschedulable: true } };
+    assert.deepEqual(keys('MODIFIED', cordoned, included), ['ops/manual', 'shop/web'], 'cordoned');
+    assert.deepEqual(keys('MODIFIED', included, cordoned), ['ops/manual', 'shop/web'], 'uncordoned');
   });
 
   it('times events only while leading: a standby keeps no latency entries, and a stopped term forgets them', () => {

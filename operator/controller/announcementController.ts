@@ -16,7 +16,7 @@ import { isInvalid, isNotFound } from '../kube/request';
 import { objectKey, Resources } from '../kube/resources';
 import { errorMessage } from '../util/log';
 import { LatencyTracker, metrics } from '../util/metrics';
-import { nodeEligible } from '../api/announces';
+import { nodeDraining, nodeEligible } from '../api/announces';
 import { AllocationTable } from './allocationTable';
 import { isServiceAnnouncement, planAnnouncement, type AnnouncementAction } from './planAnnouncement';
 import { rebuildTable, type PoolView } from './poolAllocation';
@@ -273,7 +273,7 @@ function planned(va: VipAnnouncement): string {
  * exclusion label did. Heartbeats and other edits would otherwise requeue everything.
  */
 export function eligibilityChanged(type: ChangeType, node: V1Node, old: V1Node | undefined): boolean {
-  return type !== 'MODIFIED' || nodeEligible(node) !== nodeEligible(old);
+  return type !== 'MODIFIED' || nodeEligible(node) !== nodeEligible(old) || nodeDraining(node) !== nodeDraining(old);
 }
 
 interface ExecutionScope {

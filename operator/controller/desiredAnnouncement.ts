@@ -7,7 +7,7 @@ import { compareIPs, parseAnnounceableIP, type ParsedIP } from '../util/ip';
 import type { Problem } from './problem';
 import { sortedUnique } from '../util/lists';
 import { SERVICE_NAME_LABEL } from '../api/labels';
-import { nodeEligible } from '../api/announces';
+import { nodeDraining, nodeEligible } from '../api/announces';
 
 export interface ControllerSelection {
   /** loadBalancerClass values handled; '' stands for Services without a class. */
@@ -87,6 +87,16 @@ export function desiredAnnouncement(input: DesiredAnnouncementInput): DesiredAnn
   if (values.localPref !== undefined) spec.localPref = values.localPref;
 
   return { kind: 'announce', spec, problems, ingressIPs: [...addresses], mode: chosen.mode, ...(chosen.requested ? { requested: chosen.requested } : {}) };
+}
+
+/** Names of nodes a Cluster-policy announcement is expected from: eligible and not draining, sorted. */
+export function clusterNodeNames(nodes: readonly V1Node[]): string[] {
+  return eligibleNodeNames(nodes.filter((n) => !nodeDraining(n)));
+}
+
+/** Names of draining (cordoned) nodes, sorted. */
+export function drainingNodeNames(nodes: readonly V1Node[]): string[] {
+  return sortedUnique(nodes.filter((n) => n.metadata?.name && nodeDraining(n)).map((n) => n.metadata?.name ?? ''));
 }
 
 /** Names of nodes a speaker may announce from: known and not excluded, sorted. */

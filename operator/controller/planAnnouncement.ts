@@ -11,7 +11,7 @@ import type { V1EndpointSlice, V1Node, V1Service } from '@kubernetes/client-node
 import { condition } from '../api/conditions';
 import { ALLOCATION_ANNOTATION, API_VERSION, CONDITION_TYPES, KIND, type AllocationMode, type Condition, type VipAnnouncement, type VipAnnouncementSpec } from '../api/types';
 import { conditionsEqual, summarizeAnnouncement } from './conditions';
-import { desiredAnnouncement, eligibleNodeNames, specsEqual, type ControllerSelection } from './desiredAnnouncement';
+import { clusterNodeNames, desiredAnnouncement, drainingNodeNames, eligibleNodeNames, specsEqual, type ControllerSelection } from './desiredAnnouncement';
 import type { Problem } from './problem';
 import type { KubeObject } from '../kube/resources';
 import type { ParsedIP } from '../util/ip';
@@ -129,7 +129,7 @@ function planService(s: AnnouncementSnapshot, svc: V1Service, va: VipAnnouncemen
   const actions: AnnouncementAction[] = [{ kind: 'serviceProblems', problems }];
   // While a refused spec stands, the ingress keeps listing what is really announced.
   if (!refused && !sameList(ingressIPsOf(svc), desired.ingressIPs)) actions.push({ kind: 'setIngress', ips: desired.ingressIPs });
-  return va ? [...actions, ...planSummary(s, va, problems, eligibleNodeNames(s.nodes))] : actions;
+  return va ? [...actions, ...planSummary(s, va, problems, clusterNodeNames(s.nodes))] : actions;
 }
 
 /** A hand-made announcement: its summary; with pools, only the addresses a pool allows it count. */
@@ -161,7 +161,8 @@ function planWithdraw(va: VipAnnouncement, svc: V1Service | undefined, reason: s
 function planSummary(s: AnnouncementSnapshot, va: VipAnnouncement, problems: readonly Problem[], eligibleNodes: readonly string[] | undefined): AnnouncementAction[] {
   const seen = s.speakers?.generation;
   const eligible = new Set(eligibleNodeNames(s.nodes));
-  const derived = speakerEntries({ va, reports: s.speakers?.reports ?? [], eligible: (n) => eligible.has(n), sinceRv: seen?.rv ?? 0 });
+  const draining = new Set(drainingNodeNames(s.nodes));
+  const derived = speakerEntries({ va, reports: s.speakers?.reports ?? [], eligible: (n) => eligible.has(n), draining: (n) => draining.has(n), sinceRv: seen?.rv ?? 0 });
   const waiting: AnnouncementAction[] = derived.waitingFor.length > 0 && seen ? [{ kind: 'awaiting', rv: seen.rv }] : [];
   const holdLeft = seen ? seen.at + ACT_HOLD_MS - s.now.getTime() : 0;
   if (waiting.length > 0 && holdLeft > 0) return [...waiting, { kind: 'requeue', afterMs: holdLeft }];

@@ -1,4 +1,5 @@
 // The pool controller driven through its definition over fakes: finalizer, counts, conditions.
+import { UNINSTALL_ANNOTATION } from '../api/uninstall';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { V1Namespace } from '@kubernetes/client-node';
@@ -84,6 +85,8 @@ describe('pool controller', () => {
     const nsWatch = def.watches.find((w) => w.resource.plural === 'namespaces');
     assert.deepEqual([...(nsWatch?.toKeys('MODIFIED', { metadata: { name: 'vip-announcer', deletionTimestamp: NOW } } as V1Namespace, undefined) ?? [])], ['a', 'b']);
     assert.deepEqual([...(nsWatch?.toKeys('MODIFIED', { metadata: { name: 'vip-announcer' } }, undefined) ?? [])], []);
+    // helm uninstall keeps the namespace: its pre-delete hook annotates it instead.
+    assert.deepEqual([...(nsWatch?.toKeys('MODIFIED', { metadata: { name: 'vip-announcer', annotations: { [UNINSTALL_ANNOTATION]: 'true' } } }, undefined) ?? [])], ['a', 'b']);
     assert.deepEqual([...(nsWatch?.toKeys('MODIFIED', { metadata: { name: 'shop', deletionTimestamp: NOW } } as V1Namespace, undefined) ?? [])], []);
   });
 

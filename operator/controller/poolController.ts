@@ -3,6 +3,7 @@
 // computed from the caches on every reconcile.
 //
 //   reconcile(name): read caches → planPool() → execute the actions in order
+import { namespaceUninstalling } from '../api/uninstall';
 import type { V1Namespace } from '@kubernetes/client-node';
 import type { VipPool } from '../api/pool';
 import type { VipAnnouncement } from '../api/types';
@@ -29,7 +30,7 @@ export function poolController(deps: PoolControllerDeps): ControllerDefinition {
   const pools = deps.caches.informer<VipPool>(Resources.vipPools);
   const announcements = deps.caches.informer<VipAnnouncement>(Resources.vipAnnouncements);
   const namespaces = deps.caches.informer<V1Namespace>(Resources.namespaces);
-  const uninstalling = (): boolean => deps.systemNamespace !== undefined && Boolean(namespaces.get(deps.systemNamespace)?.metadata?.deletionTimestamp);
+  const uninstalling = (): boolean => deps.systemNamespace !== undefined && namespaceUninstalling(namespaces.get(deps.systemNamespace));
   return {
     name: 'pool',
     leaderElected: true,
@@ -47,7 +48,7 @@ export function poolController(deps: PoolControllerDeps): ControllerDefinition {
       // An uninstall: every pool lets go of its finalizer before the controller is gone.
       watch<V1Namespace>({
         resource: Resources.namespaces,
-        toKeys: (_t, ns) => (ns.metadata?.name === deps.systemNamespace && ns.metadata?.deletionTimestamp ? [...pools.keys()] : []),
+        toKeys: (_t, ns) => (ns.metadata?.name === deps.systemNamespace && namespaceUninstalling(ns) ? [...pools.keys()] : []),
       }),
     ],
     fullSyncKeys: () => pools.keys(),

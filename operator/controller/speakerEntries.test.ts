@@ -83,3 +83,15 @@ void test('capEntries: those not advertising first, then by node; the rest count
   assert.deepEqual([bounded.shown.length, bounded.omitted], [3, 1], 'the byte budget binds before the count');
   assert.equal(speakersEqual(shown, [entry('n2', true), entry('n1', true)]), false);
 });
+
+void test('speakerEntries: a draining node counts for Local only; uncordoned, for Cluster once its own sync says so', () => {
+  const cluster = va();
+  const local = va({ externalTrafficPolicy: 'Local', nodes: ['a', 'b'] });
+  const reports = [report('a'), report('b', { draining: true })];
+  const nodes = (v: VipAnnouncement, draining: (n: string) => boolean): string[] => speakerEntries({ va: v, reports, eligible: all, draining, sinceRv: 0 }).entries.map((e) => e.node);
+  // b's last sync ran cordoned: not counted for Cluster even though its Node is uncordoned by now.
+  assert.deepEqual(nodes(cluster, () => false), ['a']);
+  // a is cordoned by its Node: out at once.
+  assert.deepEqual(nodes(cluster, (n) => n === 'a'), []);
+  assert.deepEqual(nodes(local, (n) => n === 'a'), ['a', 'b']);
+});

@@ -27,6 +27,8 @@ export interface SpeakerEntriesInput {
   reports: readonly VipSpeaker[];
   /** Whether a node may announce at all (its Node exists and is not excluded). */
   eligible: (node: string) => boolean;
+  /** Whether a node's Node says it is draining (cordoned); absent: none is. */
+  draining?: (node: string) => boolean;
   /** The revision at which the announcement's generation was first seen; 0: every node has acted on it. */
   sinceRv: number;
 }
@@ -48,7 +50,9 @@ export function speakerEntries(input: SpeakerEntriesInput): SpeakerEntries {
     // Both the Node and the node's own last table sync must allow it: a node just included has
     // not originated anything yet, one just excluded has been dropped already.
     const eligible = input.eligible(node) && r.status?.eligible !== false;
-    if (!announcesFromNode(input.va, { name: node, eligible })) continue;
+    // Likewise a node just uncordoned counts for Cluster policy once its own sync says so.
+    const draining = (input.draining?.(node) ?? false) || r.status?.draining === true;
+    if (!announcesFromNode(input.va, { name: node, eligible, draining })) continue;
     if (watermarkOf(r) < input.sinceRv) {
       waitingFor.push(node);
       continue;

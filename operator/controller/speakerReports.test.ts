@@ -22,6 +22,7 @@ void test('reportDelta: which announcements a report change concerns', () => {
     { name: 'a peer\'s ASN changed (status lists each peer\'s ASN)', after: { ...base, sessions: [{ ...base.sessions![0], asn: 65001 }] }, want: { all: true, prefixes: [], keys: [] } },
     { name: 'a peer added', after: { ...base, sessions: [...base.sessions!, { address: '192.0.2.2', asn: 65000, state: 'Active', missing: [], missingCount: 0 }] }, want: { all: true, prefixes: [], keys: [] } },
     { name: 'the table synced with the node excluded (or included again)', after: { ...base, eligible: false }, want: { all: true, prefixes: [], keys: [] } },
+    { name: 'the table synced with the node draining (or uncordoned again)', after: { ...base, draining: true }, want: { all: true, prefixes: [], keys: [] } },
     { name: 'stopped', after: { ...base, phase: 'Stopped' }, want: { all: true, prefixes: [], keys: [] } },
     { name: 'gone', after: undefined, want: { all: true, prefixes: [], keys: [] } },
     { name: 'a prefix missing', after: { ...base, sessions: [{ ...base.sessions![0], missing: ['203.0.113.10/32'], missingCount: 1 }] }, want: { all: false, prefixes: ['203.0.113.10/32'], keys: [] } },

@@ -19,7 +19,7 @@ export const LIVENESS_PREFIX = 'vipspeaker:';
 
 /** What changed between two reports, as the announcements it concerns. */
 export interface ReportDelta {
-  /** Sessions (any field status shows per peer), reachability, phase, or the report came or went: every announcement the node originates. */
+  /** Sessions (any field status shows per peer), reachability, phase, eligibility or draining, or the report came or went: every announcement the node originates. */
   all: boolean;
   /** Prefixes whose missing state changed on some session. */
   prefixes: string[];
@@ -31,7 +31,7 @@ export interface ReportDelta {
 
 export function reportDelta(before: VipSpeakerStatus | undefined, after: VipSpeakerStatus | undefined): ReportDelta {
   if (!before || !after) return { all: true, prefixes: [], keys: [] };
-  const states = (s: VipSpeakerStatus): string => JSON.stringify([s.phase, s.gobgpReachable, s.eligible, (s.sessions ?? []).map((x) => [x.address, x.asn, x.state, x.bfd, x.families, (x.missingCount ?? 0) > (x.missing ?? []).length]), (s.exceptionsCount ?? 0) > (s.exceptions ?? []).length]);
+  const states = (s: VipSpeakerStatus): string => JSON.stringify([s.phase, s.gobgpReachable, s.eligible, s.draining === true, (s.sessions ?? []).map((x) => [x.address, x.asn, x.state, x.bfd, x.families, (x.missingCount ?? 0) > (x.missing ?? []).length]), (s.exceptionsCount ?? 0) > (s.exceptions ?? []).length]);
   if (states(before) !== states(after)) return { all: true, prefixes: [], keys: [] };
   const missing = (s: VipSpeakerStatus): Set<string> => new Set((s.sessions ?? []).flatMap((x) => (x.missing ?? []).map((p) => `${x.address} ${canonicalPrefix(p) ?? p}`)));
   const prefixes = symmetricDifference(missing(before), missing(after)).map((x) => x.split(' ')[1] ?? x);

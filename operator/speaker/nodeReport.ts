@@ -35,6 +35,8 @@ export interface ReportInput {
   watermark: number;
   /** Whether the table sync that made `current` ran with the node allowed to announce. */
   eligible: boolean;
+  /** Whether it ran with the node draining (no Cluster-policy prefix). */
+  draining?: boolean;
   /** Prefixes not listed as missing: their announcements are past the watermark (settledWatermark.ts). */
   leaveOut?: ReadonlySet<string>;
 }
@@ -56,6 +58,7 @@ export function nodeReport(input: ReportInput, all: readonly SessionReport[] = s
     phase: 'Running',
     gobgpReachable: input.peers !== undefined,
     eligible: input.eligible,
+    ...(input.draining ? { draining: true } : {}),
     sessions: sessions.slice(0, REPORT_LIMITS.sessions),
     sessionsTotal: sessions.length,
     sessionsEstablished: sessions.filter((s) => s.state === 'Established').length,

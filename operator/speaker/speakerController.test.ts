@@ -8,6 +8,7 @@ import type { VipAnnouncement, VipAnnouncementSpec } from '../api/types';
 import type { VipSpeakerStatus } from '../api/vipSpeaker';
 import { Secret, type PeerConfig, type SpeakerConfig } from '../config/types';
 import { EXCLUDE_FROM_LB_LABEL } from '../api/labels';
+import { UNINSTALL_ANNOTATION } from '../api/uninstall';
 import { GobgpError } from '../gobgp/client';
 import { FakeRouter } from '../gobgp/fakeRouter';
 import type { PathSpec } from '../gobgp/types';
@@ -329,6 +330,26 @@ void describe('speaker table: BGP instance → import policy → peers → paths
     assert.deepEqual(h.localPrefixes(), []);
   });
 
+  void test('a cordoned node withdraws its Cluster-policy prefixes, keeps its Local ones, says so in its report, and takes them back when uncordoned', async () => {
+    const anns = [va('a', ['203.0.113.10']), va('b', ['203.0.113.11'], { externalTrafficPolicy: 'Local', nodes: [NODE] })];
+    const cordoned: V1Node = { ...node('10.0.0.5'), spec: { unschedulable: true } };
+    const fresh = new Harness();
+    await fresh.coldStart(cordoned, anns);
+    assert.deepEqual(fresh.localPrefixes(), ['203.0.113.11/32']);
+    assert.equal(fresh.lastReport().draining, true, 'the report says the table was synced draining');
+
+    const h = new Harness();
+    await h.coldStart(node('10.0.0.5'), anns);
+    assert.deepEqual(h.localPrefixes(), ['203.0.113.10/32', '203.0.113.11/32']);
+    assert.equal(h.lastReport().draining, undefined);
+    assert.deepEqual(h.event(Resources.nodes, 'MODIFIED', cordoned, node('10.0.0.5')), ['table']);
+    await h.reconcile('table');
+    assert.deepEqual(h.localPrefixes(), ['203.0.113.11/32']);
+    h.event(Resources.nodes, 'MODIFIED', node('10.0.0.5'), cordoned);
+    await h.reconcile('table');
+    assert.deepEqual(h.localPrefixes(), ['203.0.113.10/32', '203.0.113.11/32']);
+  });
+
   void test('gobgpd unavailable: the reconcile fails, readiness drops, the stream is re-opened once it answers', async () => {
     const h = new Harness();
     await h.coldStart(node('10.0.0.5'), [va('a', ['203.0.113.10'])]);
@@ -524,14 +545,17 @@ void describe('speaker shutdown', () => {
     assert.equal(h.router.closed, true);
   });
 
-  for (const [what, deletionTimestamp, withdrawn] of [
-    ['its namespace being deleted (uninstall): withdrawn, though no withdrawOnShutdown', '2026-12-07T12:00:00Z', true],
-    ['its namespace alive (a rollout): kept', undefined, false],
+  for (const [what, deletionTimestamp, annotation, withdrawn] of [
+    ['its namespace being deleted (uninstall): withdrawn, though no withdrawOnShutdown', '2026-12-07T12:00:00Z', undefined, true],
+    ['its namespace annotated for uninstall (helm uninstall\'s hook): withdrawn', undefined, 'true', true],
+    ['its namespace alive (a rollout): kept', undefined, undefined, false],
+    ['its namespace annotated with another value: kept', undefined, 'false', false],
   ] as const) {
     void test(`a speaker stopped with ${what}`, async () => {
       const h = new Harness(config({ withdrawOnShutdown: false }), new FakeRouter(), { podNamespace: 'vip-announcer' });
       await h.coldStart(node('10.0.0.5'), [va('a', ['203.0.113.10'])]);
-      h.caches.informer<V1Namespace>(Resources.namespaces).put({ metadata: { name: 'vip-announcer', ...(deletionTimestamp ? { deletionTimestamp: new Date(deletionTimestamp) } : {}) } });
+      const annotations = annotation ? { [UNINSTALL_ANNOTATION]: annotation } : undefined;
+      h.caches.informer<V1Namespace>(Resources.namespaces).put({ metadata: { name: 'vip-announcer', ...(deletionTimestamp ? { deletionTimestamp: new Date(deletionTimestamp) } : {}), ...(annotations ? { annotations } : {}) } });
       h.caches.informer<V1Namespace>(Resources.namespaces).put({ metadata: { name: 'other', deletionTimestamp: new Date('2026-12-07T12:00:00Z') } });
       await h.role.shutdown();
       assert.deepEqual(h.localPrefixes(), withdrawn ? [] : ['203.0.113.10/32']);

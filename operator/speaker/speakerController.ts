@@ -25,7 +25,8 @@ import { kubeTime } from '../api/time';
 import { globalSpecOf, peerSpecOf } from './gobgpSpecs';
 import type { SpeakerConfig } from '../config/types';
 import { MANAGED_BY, MANAGED_BY_LABEL } from '../api/labels';
-import { nodeEligible } from '../api/announces';
+import { nodeDraining, nodeEligible } from '../api/announces';
+import { namespaceUninstalling } from '../api/uninstall';
 import { GobgpError } from '../gobgp/client';
 import type { BgpRouter } from '../gobgp/router';
 import { FAMILIES } from '../api/families';
@@ -132,9 +133,9 @@ export function speakerRole(deps: SpeakerDeps): SpeakerRole {
   };
 }
 
-/** Only an exclusion or router-id change of our Node matters to the table. */
+/** Only an exclusion, drain or router-id change of our Node matters to the table. */
 export function nodeKeys(type: ChangeType, node: V1Node, old: V1Node | undefined): KeyRequest[] {
-  const matters = type !== 'MODIFIED' || nodeEligible(node) !== nodeEligible(old) || internalIPv4(node) !== internalIPv4(old);
+  const matters = type !== 'MODIFIED' || nodeEligible(node) !== nodeEligible(old) || nodeDraining(node) !== nodeDraining(old) || internalIPv4(node) !== internalIPv4(old);
   return matters ? [TABLE] : [];
 }
 
@@ -194,6 +195,7 @@ class SpeakerReconciler {
   private current: NodePaths | undefined;
   /** Whether that sync ran with this node allowed to announce (the report says so). */
   private currentEligible = false;
+  private currentDraining = false;
   /** gobgpd's local paths by pathKey, as the last table sync left them; undefined: list them. */
   private known: Map<string, ObservedPath> | undefined;
   /** The next table sync runs every step and lists gobgpd's paths (see the header). */
@@ -339,7 +341,8 @@ class SpeakerReconciler {
     if (full) await this.syncPeers(ctx.log, node, ctx.signal);
     if (started || !this.peerWatch) this.watchPeers();
     const eligible = nodeEligible(node);
-    const desired = this.desiredPaths(eligible);
+    const draining = nodeDraining(node);
+    const desired = this.desiredPaths(eligible, draining);
     for (const c of desired.conflicts) ctx.log.warn('announcements share an address with different attributes; merged', { ...c });
     for (const v of desired.invalid) ctx.log.warn('value not announced', { ...v });
     for (const r of newlyRefused(desired.refused, this.current?.refused ?? [])) ctx.log.warn('prefix refused: no VipPool allows it here, or another namespace claims it', { ...r });
@@ -357,6 +360,7 @@ class SpeakerReconciler {
     this.recordLatency(desired, changed);
     this.current = desired;
     this.currentEligible = eligible;
+    this.currentDraining = draining;
     this.watermark.syncDone(token);
     this.sessions = undefined;
     for (const f of FAMILIES) {
@@ -367,11 +371,11 @@ class SpeakerReconciler {
     ctx.enqueue(changed ? { key: STATUS, afterMs: SETTLE_CHECK_MS } : STATUS);
   }
 
-  private desiredPaths(eligible: boolean): NodePaths {
+  private desiredPaths(eligible: boolean, draining: boolean): NodePaths {
     const announcements = this.announcements().list();
     const namespaces = this.deps.caches.informer<V1Namespace>(Resources.namespaces);
     const policy = poolPolicy(this.deps.caches.informer<VipPool>(Resources.vipPools).list(), (ns) => namespaces.get(ns)?.metadata?.labels, announcements, this.cfg.addressOwnership);
-    const paths = pathsForNode(announcements, { name: this.cfg.nodeName, eligible }, this.cfg.nextHop, policy);
+    const paths = pathsForNode(announcements, { name: this.cfg.nodeName, eligible, draining }, this.cfg.nextHop, policy);
     // No policy: no pool and Unenforced; every prefix goes out unchecked, and says so.
     metrics.unenforcedPrefixes.set({ node: this.cfg.nodeName }, policy ? 0 : paths.paths.length);
     return paths;
@@ -572,7 +576,7 @@ class SpeakerReconciler {
     // One read of the sessions serves both the settle decision and the report.
     const sessionFacts = sessionReports(read);
     const settled = this.settled(sessionFacts, current, now);
-    const report = nodeReport({ ...read, watermark: settled.watermark, leaveOut: settled.leaveOut, eligible: this.currentEligible }, sessionFacts);
+    const report = nodeReport({ ...read, watermark: settled.watermark, leaveOut: settled.leaveOut, eligible: this.currentEligible, draining: this.currentDraining }, sessionFacts);
     // Held back by prefixes gobgpd is still sending: read the adj-RIB-outs again shortly.
     const unsettled = settled.holdReport || (settled.watermark < this.watermark.value() && this.addedAt.size > 0);
     if (unsettled) this.sessions = undefined;
@@ -685,7 +689,7 @@ class SpeakerReconciler {
     const deadline = scopedSignal(systemClock, ms, []);
     try {
       const uninstalling = this.uninstalling();
-      if (uninstalling) this.log.info('the speaker\'s namespace is being deleted (uninstall): withdrawing routes on shutdown', { namespace: this.deps.podNamespace });
+      if (uninstalling) this.log.info('the speaker\'s namespace is being uninstalled (deleted, or annotated vipannouncer.io/uninstall): withdrawing routes on shutdown', { namespace: this.deps.podNamespace });
       if (!withdrawsOnStop(this.cfg.withdrawOnShutdown, uninstalling)) {
         // gobgpd keeps the routes and the router holds them: the report stays true as it is.
         this.log.info('keeping routes in gobgpd on shutdown (graceful restart); this node counts until its report goes stale');
@@ -705,7 +709,7 @@ class SpeakerReconciler {
   private uninstalling(): boolean {
     const ns = this.deps.podNamespace;
     if (!ns) return false;
-    return Boolean(this.deps.caches.informer<V1Namespace>(Resources.namespaces).get(ns)?.metadata?.deletionTimestamp);
+    return namespaceUninstalling(this.deps.caches.informer<V1Namespace>(Resources.namespaces).get(ns));
   }
 
   /** Rejects when the routes could not all be withdrawn (the process then exits non-zero). */

@@ -7,10 +7,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { birdLogOffset, birdLogSince, birdNextHops } from '../harness/bird';
+import { birdc, birdLogOffset, birdLogSince, birdNextHops, birdProtocolState } from '../harness/bird';
 import { REPO_ROOT, kubectl, kubectlResult, lab, waitFor, waitUntilNoMismatch } from '../harness/lab';
 
 const execFileP = promisify(execFile);
@@ -94,6 +94,28 @@ async function listeners(node: string): Promise<string> {
   assert.ok(n?.netns);
   const { stdout } = await execFileP('nsenter', [`--net=/run/netns/${n.netns}`, 'ss', '-Hltnp']);
   return stdout;
+}
+
+/** The Pod's Ready condition: 'True', 'False' or '' (gone). */
+async function podReady(name: string): Promise<string> {
+  const out = await kubectl(['get', 'pod', name, '-n', SYSTEM_NS, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']).catch(() => '');
+  return out.trim();
+}
+
+/** BIRD's sessions with the nodes take this TCP MD5 password ('' none): the lab's per-node include files, reloaded. */
+async function birdPassword(password: string): Promise<void> {
+  for (const n of lab().nodes) writeFileSync(path.join(lab().dir, `bird-${n.name}.conf`), password ? `password "${password}";\n` : '');
+  await birdc('configure');
+}
+
+/** '' once BIRD's session with every node is Established, else which are not. */
+async function sessionsDown(): Promise<string> {
+  const down: string[] = [];
+  for (const n of lab().nodes) {
+    const state = await birdProtocolState(n.name.replace(/-/g, '_'));
+    if (state !== 'Established') down.push(`${n.name}: ${state}`);
+  }
+  return down.join(', ');
 }
 
 function applyApp(name: string, policy: 'Cluster' | 'Local', replicas: number): Promise<string> {
@@ -274,6 +296,49 @@ describe('installed as the README says, on real nodes', { timeout: 30 * 60_000 }
     assert.equal(va.status?.advertisedBy, nodes.length);
   });
 
+  it('a wedged gobgpd turns its Pod unready (the kubelet runs the readiness probe); resumed, Ready again and its route back', async () => {
+    const pod = (await speakerPods())[1];
+    const node = pod.spec.nodeName ?? '';
+    const gobgpd = pod.status.initContainerStatuses?.find((c) => c.name === 'gobgpd');
+    const pid = await containerPid(node, gobgpd?.containerID ?? '');
+    assert.equal(await podReady(pod.metadata.name), 'True');
+    process.kill(pid, 'SIGSTOP');
+    try {
+      // The speaker's calls time out (10 s), /readyz fails, and after three probes (10 s apart) the kubelet marks the Pod unready.
+      await waitFor(`${pod.metadata.name} unready while gobgpd is stopped`, async () => (await podReady(pod.metadata.name)) === 'False', { timeoutMs: 180_000, intervalMs: 1_000 });
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    await waitFor(`${pod.metadata.name} Ready once gobgpd runs again`, async () => (await podReady(pod.metadata.name)) === 'True', { timeoutMs: 180_000, intervalMs: 1_000 });
+    await waitUntilNoMismatch(`${clusterVip}/32 from every node after gobgpd resumed`, () => routeMismatch(`${clusterVip}/32`, allHops), { timeoutMs: 180_000 });
+  });
+
+  it('TCP MD5 from a Secret: the sessions key with it, and a rotation of the Secret re-keys them without restarting a Pod', async () => {
+    const secret = (password: string): string => JSON.stringify({
+      apiVersion: 'v1', kind: 'Secret', metadata: { name: 'bgp-md5', namespace: SYSTEM_NS }, type: 'Opaque', stringData: { password },
+    });
+    await kubectl(['apply', '-f', '-'], secret('md5-first-9c1e'));
+    const announcer = await json<{ spec: { peers: Record<string, unknown>[] } }>(['get', 'vipannouncer', 'default']);
+    const peers = announcer.spec.peers.map((p) => ({ ...p, passwordSecretRef: { name: 'bgp-md5', key: 'password' } }));
+    await kubectl(['patch', 'vipannouncer', 'default', '--type=merge', '-p', JSON.stringify({ spec: { peers } })]);
+    await birdPassword('md5-first-9c1e');
+    // The password volume changes the Pod template: one rollout, then every session keyed.
+    await waitFor('the DaemonSet to mount the password', async () => (await kubectl(['get', 'daemonset', SPEAKERS, '-n', SYSTEM_NS, '-o', 'jsonpath={.spec.template.spec.volumes[*].name}'])).includes('peer-passwords'), { timeoutMs: 120_000 });
+    await kubectl(['-n', SYSTEM_NS, 'rollout', 'status', `daemonset/${SPEAKERS}`, '--timeout=300s']);
+    await waitUntilNoMismatch('every session Established with the first password', sessionsDown, { timeoutMs: 180_000 });
+    await waitUntilNoMismatch(`${clusterVip}/32 from every node, keyed`, () => routeMismatch(`${clusterVip}/32`, allHops), { timeoutMs: 120_000 });
+    const pods = (await speakerPods()).map((p) => `${p.metadata.uid}:${p.status.containerStatuses?.map((c) => c.restartCount).join(',')}`).sort();
+
+    // Rotation: the Secret and the router change; BIRD now accepts only the new key, so an
+    // Established session proves the kubelet's refresh of the volume reached the speaker.
+    await kubectl(['apply', '-f', '-'], secret('md5-second-4b7d'));
+    await birdPassword('md5-second-4b7d');
+    await waitUntilNoMismatch('every session Established again with the rotated password', sessionsDown, { timeoutMs: 300_000, intervalMs: 1_000 });
+    await waitUntilNoMismatch(`${clusterVip}/32 from every node, re-keyed`, () => routeMismatch(`${clusterVip}/32`, allHops), { timeoutMs: 120_000 });
+    const after = (await speakerPods()).map((p) => `${p.metadata.uid}:${p.status.containerStatuses?.map((c) => c.restartCount).join(',')}`).sort();
+    assert.deepEqual(after, pods, 'no speaker Pod was replaced or restarted by the rotation');
+  });
+
   it('two controller replicas: deleting the leader Pod moves the Lease; no address moves, no route flaps', async () => {
     const prefixes = [`${clusterVip}/32`];
     const addressesBefore = [await ingressOf('web'), await ingressOf('local')];
@@ -328,6 +393,55 @@ describe('installed as the README says, on real nodes', { timeout: 30 * 60_000 }
     for (const p of selected) assert.ok(p.spec.containers.some((c) => c.ports?.some((port) => port.name === 'metrics')), `${p.metadata.name} has a port named metrics`);
     // Monitoring is not part of config/default: its cluster-scoped objects go with it, not with the uninstall.
     await kubectl(['delete', '-f', '-'], wanted.join('\n---\n'));
+  });
+
+  it('kubectl drain: the node\'s Cluster routes leave before its Pods are evicted, Local ones follow their endpoints, the PodDisruptionBudget holds, uncordon brings it back', async () => {
+    const localVip = (await ingressOf('local'))[0];
+    assert.ok(localVip, 'the Local Service has an address');
+    // Drain the node of the Local Service's endpoint, so its route has to move.
+    const [target] = await appNodes('local');
+    assert.ok(target, 'the Local app runs somewhere');
+    const others = nodeNames.filter((n) => n !== target);
+    // The shipped PodDisruptionBudget selects the two controller Pods.
+    const pdb = await json<{ status?: { expectedPods?: number; currentHealthy?: number } }>(['get', 'pdb', CONTROLLER, '-n', SYSTEM_NS]);
+    assert.equal(pdb.status?.expectedPods, 2, 'the PodDisruptionBudget covers both controller replicas');
+    // The app's own budget: evictions keep one of its two replicas serving, so the Cluster VIP always has an endpoint.
+    await kubectl(['apply', '-f', '-'], JSON.stringify({
+      apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'web', namespace: APP_NS }, spec: { minAvailable: 1, selector: { matchLabels: { app: 'web' } } },
+    }));
+    // Sampled throughout: the Cluster VIP always has a next hop at BIRD (no blackhole), and a controller replica stays Ready.
+    const gaps: string[] = [];
+    let minReady = Infinity;
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        if (((await birdNextHops()).get(`${clusterVip}/32`) ?? []).length === 0) gaps.push(new Date().toISOString());
+        const dep = await json<{ status: { readyReplicas?: number } }>(['get', 'deployment', CONTROLLER, '-n', SYSTEM_NS]);
+        minReady = Math.min(minReady, dep.status.readyReplicas ?? 0);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    try {
+      // drain's first step, alone: the cordoned node's Cluster route leaves BIRD while its Pods still run.
+      await kubectl(['cordon', target]);
+      await waitUntilNoMismatch(`${clusterVip}/32 from every node but the cordoned ${target}`, () => routeMismatch(`${clusterVip}/32`, others.map(addressOfNode)), { timeoutMs: 120_000 });
+      assert.deepEqual(await appNodes('local'), [target], 'nothing evicted yet: the Local endpoint is still on the node');
+      assert.equal(await routeMismatch(`${localVip}/32`, [addressOfNode(target)]), '', 'its Local route stays while its endpoint serves');
+      await kubectl(['drain', target, '--ignore-daemonsets', '--delete-emptydir-data', '--timeout=300s']);
+      const moved = await waitFor('the Local app Ready on another node', async () => {
+        const where = await appNodes('local');
+        return where.length === 1 && where[0] !== target ? where : false;
+      }, { timeoutMs: 180_000 });
+      await waitUntilNoMismatch(`${localVip}/32 from the endpoint's new node`, () => routeMismatch(`${localVip}/32`, moved.map(addressOfNode)), { timeoutMs: 120_000 });
+      await kubectl(['uncordon', target]);
+      await waitUntilNoMismatch(`${clusterVip}/32 from every node once ${target} is uncordoned`, () => routeMismatch(`${clusterVip}/32`, allHops), { timeoutMs: 120_000 });
+    } finally {
+      sampling = false;
+      await sampler;
+      kubectlResult(['uncordon', target]);
+    }
+    assert.deepEqual(gaps, [], 'the Cluster VIP had no next hop at BIRD during the drain');
+    assert.ok(minReady >= 1, `a controller replica stayed Ready throughout (fewest Ready: ${minReady})`);
   });
 
   it('uninstall (kubectl delete -k config/default) withdraws every route and leaves nothing behind', async () => {
