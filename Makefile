@@ -7,11 +7,12 @@
 #   make install deploy         CRDs, then RBAC + controller, into the cluster of $KUBECONFIG
 #   make manifests              copy crds/ into config/crd/bases (kustomize needs it there)
 #   make bundle bundle-validate the OLM bundle in bundle/, and its validation (operatorframework suite)
+#   make chart                  the Helm chart dist/chart/vip-announcer, from config/
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 NODE_TEST := node --test --test-reporter=spec
 
-.PHONY: help deps build images lint typecheck unit rules e2e test lab-up lab-down bench demo clean manifests install deploy bundle bundle-validate
+.PHONY: help deps build images chart lint typecheck unit rules e2e test lab-up lab-down bench demo clean manifests install deploy bundle bundle-validate
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -71,6 +72,10 @@ install:
 
 deploy:
 	$(KUBECTL) apply -k config/default
+
+# The Helm chart, dist/chart/vip-announcer, from config/ (helm itself: hack/build-helm.sh).
+chart: deps
+	@hack/chart.sh
 
 bundle: deps
 	@hack/bundle.sh

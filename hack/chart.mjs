@@ -8,8 +8,9 @@
 // What becomes a value is what users of MetalLB's and Cilium's charts set: images, replicas,
 // resources, nodeSelector, tolerations, affinity, priorityClassName, crds.enabled, and the
 // monitoring toggles. Everything else is config/ as it is. The speakers are not in the chart:
-// the controller's installer runs them for a VipAnnouncer, which the chart creates when
-// announcer.create is true (its spec from announcer.spec, with the speaker values merged in).
+// the controller's installer runs them for the VipAnnouncer the user applies afterwards (a
+// custom resource cannot share a first install with the CRD it needs, as MetalLB's pools and
+// peers cannot).
 import { createRequire } from 'node:module';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -64,8 +65,6 @@ if (!deployment) fail(`no Deployment ${CONTROLLER} in ${defaultFile}`);
 const container = deployment.spec.template.spec.containers.find((c) => c.name === 'controller');
 if (!container) fail('the controller Deployment has no container named controller');
 const [repository, tag] = container.image.split(/:(?=[^:/]+$)/);
-const crdDefault = docs.find((d) => d.kind === 'CustomResourceDefinition' && d.spec.names.kind === 'VipAnnouncer');
-const speakerSchema = crdDefault?.spec.versions[0].schema.openAPIV3Schema.properties.spec.properties.speaker.properties ?? {};
 
 // --- values.yaml -------------------------------------------------------------------------------
 const podSpec = deployment.spec.template.spec;
@@ -81,14 +80,6 @@ const values = {
     priorityClassName: podSpec.priorityClassName ?? '',
     logLevel: container.env.find((e) => e.name === 'LOG_LEVEL')?.value ?? 'info',
   },
-  speaker: {
-    image: speakerSchema.image?.default ?? '',
-    gobgpdImage: speakerSchema.gobgpdImage?.default ?? '',
-    resources: {},
-    nodeSelector: {},
-    tolerations: [],
-  },
-  announcer: { create: false, spec: {} },
   uninstall: { hook: true, timeout: '120s' },
   prometheus: {
     serviceMonitor: { enabled: false },
@@ -97,7 +88,8 @@ const values = {
   },
 };
 const valuesDoc = `${HEADER}# crds.keep: uninstalling the release leaves the CRDs (and every VipPool and VipAnnouncer) in place.
-# speaker.*: merged into the spec of the VipAnnouncer the chart creates (announcer.create).
+# The speakers are not here: the controller runs them for the VipAnnouncer you apply (its
+# spec.speaker holds their images, resources, nodeSelector and tolerations).
 # uninstall.hook: before helm deletes the controller, a Job deletes the VipAnnouncers of this
 # namespace (their speakers withdraw every route) and waits for the pools to be released.
 # The chart installs into the namespace ${NAMESPACE} only (the admission policies name it).
@@ -125,22 +117,6 @@ const docsText = (list) => list.map((d) => `---\n${fill(literal(dump(d)))}`).joi
 
 const guard = `{{- if ne .Release.Namespace "${NAMESPACE}" }}
 {{- fail "vip-announcer installs into the namespace ${NAMESPACE} (helm install -n ${NAMESPACE}); its admission policies name it" }}
-{{- end }}
-`;
-const announcer = `{{- if .Values.announcer.create }}
-{{- $speaker := dict "image" .Values.speaker.image "gobgpdImage" .Values.speaker.gobgpdImage }}
-{{- with .Values.speaker.resources }}{{ $_ := set $speaker "resources" . }}{{ end }}
-{{- with .Values.speaker.nodeSelector }}{{ $_ := set $speaker "nodeSelector" . }}{{ end }}
-{{- with .Values.speaker.tolerations }}{{ $_ := set $speaker "tolerations" . }}{{ end }}
-{{- $spec := mergeOverwrite (dict "speaker" $speaker) (deepCopy .Values.announcer.spec) }}
-apiVersion: vipannouncer.io/v1alpha1
-kind: VipAnnouncer
-metadata:
-  name: default
-  labels:
-    app.kubernetes.io/name: vip-announcer
-    app.kubernetes.io/part-of: vip-announcer
-spec: {{- toYaml $spec | nindent 2 }}
 {{- end }}
 `;
 // helm uninstall keeps the namespace: this pre-delete hook gives the uninstall signal instead
@@ -231,7 +207,6 @@ const files = {
   'values.yaml': valuesDoc,
   'templates/crds.yaml': `${HEADER}${guard}${when('.Values.crds.enabled', docsText(crds))}`,
   'templates/manifests.yaml': `${HEADER}${guard}${docsText(rest)}`,
-  'templates/announcer.yaml': `${HEADER}${announcer}`,
   'templates/uninstall-hook.yaml': `${HEADER}${uninstallHook}`,
   'templates/monitoring.yaml': `${HEADER}${when(anyMonitor, docsText(scraper))}${when('.Values.prometheus.serviceMonitor.enabled', docsText(monitorOf('ServiceMonitor')))}${when('.Values.prometheus.podMonitor.enabled', docsText(monitorOf('PodMonitor')))}${when('.Values.prometheus.prometheusRule.enabled', docsText(monitorOf('PrometheusRule')))}`,
 };
