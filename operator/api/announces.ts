@@ -1,7 +1,6 @@
 // Whether an announcement's spec asks a node to originate its addresses. Shared: the speaker
 // decides its table with it, the controller decides which nodes' reports an announcement's
 // status is made of, and both must agree.
-import type { V1Node } from '@kubernetes/client-node';
 import { EXCLUDE_FROM_LB_LABEL } from './labels';
 import type { VipAnnouncement } from './types';
 
@@ -16,12 +15,12 @@ export interface NodeInfo {
 }
 
 /** Whether a Node may announce at all: it exists and does not carry the exclusion label. */
-export function nodeEligible(node: Pick<V1Node, 'metadata'> | undefined): boolean {
+export function nodeEligible(node: { metadata?: { labels?: { readonly [EXCLUDE_FROM_LB_LABEL]?: string } } } | undefined): boolean {
   return node !== undefined && !(EXCLUDE_FROM_LB_LABEL in (node.metadata?.labels ?? {}));
 }
 
-/** Whether the announcement's spec says this node announces its addresses. */
-export function announcesFromNode(a: VipAnnouncement, node: NodeInfo): boolean {
+/** Whether the announcement's spec says this node announces its addresses (its status is not read: speakers do not cache it). */
+export function announcesFromNode(a: Pick<VipAnnouncement, 'metadata' | 'spec'>, node: NodeInfo): boolean {
   // A terminating announcement announces nothing: withdraw before the object is gone.
   if (a.metadata.deletionTimestamp) return false;
   if (!node.eligible) return false;

@@ -1,6 +1,7 @@
 // Helpers for tests of the plumbing (not loaded by the program).
 import type { DeleteOutcome, KubeWriter } from './kubeWriter';
 import type { EventSink, Problem } from './eventSink';
+import type { CacheShape } from './cacheShape';
 import type { Caches, CacheReader } from './controllerDefinition';
 import { objectKey, type KubeObject, type ResourceRef } from './resources';
 import type { Lease, LeaseClient } from './leader';
@@ -113,10 +114,14 @@ export class MapCache<T extends KubeObject> implements CacheReader<T> {
   }
 }
 
-/** Caches for unit tests: one MapCache per resource plural (selectors are ignored). */
+/**
+ * Caches for unit tests: one MapCache per resource plural, whatever the shape (selectors are
+ * ignored, objects are kept as put). Tests fill them by resource with whole objects.
+ */
 export class FakeCaches implements Caches {
   private readonly byResource = new Map<string, MapCache<KubeObject>>();
-  informer<T extends KubeObject>(resource: ResourceRef): MapCache<T> {
+  informer<T extends KubeObject>(source: CacheShape<T> | ResourceRef): MapCache<T> {
+    const resource = 'resource' in source ? source.resource : source;
     let c = this.byResource.get(resource.plural);
     if (!c) this.byResource.set(resource.plural, (c = new MapCache<KubeObject>()));
     return c as unknown as MapCache<T>;
