@@ -6,7 +6,7 @@
 // a decision reads them (./cachedKinds.ts says which, kind by kind).
 //
 // The trimmed shape is a type as well: a cache hands out `Trimmed<T, Labels>`, so code that reads
-// a field the cache dropped does not compile (cachedKinds.typecheck.ts holds the proof).
+// a field the cache dropped does not compile (cachedKinds.test.ts holds the proof).
 import { ANNOTATION_PREFIX } from '../api/types';
 import type { KubeObject, ResourceRef } from './resources';
 

@@ -7,7 +7,7 @@
 //   EndpointSlice    kubernetes.io/service-name (the slice's Service without an ownerReference);
 //                    the rest are its Service's labels, copied by the EndpointSlice controller
 //   Node             the exclusion label (node.kubernetes.io/exclude-from-external-load-balancers)
-//   VipPool, VipSpeaker  none
+//   VipPool, VipSpeaker  none (a VipSpeaker keeps only the metadata api/vipSpeaker.ts declares)
 // The speaker never reads an announcement's status (the controller's summary of the speakers'
 // reports, per node and peer: most of the object), so its cache holds metadata and spec alone.
 import type { V1EndpointSlice, V1Namespace, V1Node, V1NodeStatus, V1Service } from '@kubernetes/client-node';
