@@ -255,7 +255,7 @@ start_apiserver() {
 # real nodes get the controllers a cluster runs for workloads.
 kcm_controllers() {
   local c=endpointslice-controller,garbage-collector-controller,namespace-controller,serviceaccount-controller,daemonset-controller
-  [[ $LAB_MODE == nodes ]] && c+=,deployment-controller,replicaset-controller,node-lifecycle-controller,disruption-controller,pod-garbage-collector-controller,root-ca-certificate-publisher-controller,taint-eviction-controller,endpointslice-mirroring-controller
+  [[ $LAB_MODE == nodes ]] && c+=,deployment-controller,replicaset-controller,node-lifecycle-controller,disruption-controller,pod-garbage-collector-controller,root-ca-certificate-publisher-controller,taint-eviction-controller,endpointslice-mirroring-controller,job-controller,ttl-after-finished-controller
   echo "$c"
 }
 

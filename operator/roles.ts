@@ -9,7 +9,7 @@ import { installerController, INSTALLER_FIELD_MANAGER } from './installer/instal
 import { EventRecorder } from './kube/events';
 import { KubeListWatcher, listFresh } from './kube/informer';
 import { Resources } from './kube/resources';
-import type { VipAnnouncement } from './api/types';
+import { Cached } from './kube/cachedKinds';
 import { apiKubeWriter } from './kube/kubeWriter';
 import type { Manager } from './kube/manager';
 import { speakerFieldManager } from './speaker/nodeIdentity';
@@ -37,7 +37,8 @@ export function addControllerRole(ctx: RoleContext, config: ControllerConfig): v
       writer: apiKubeWriter(kubeConfig, CONTROLLER_FIELD_MANAGER),
       events: announcementEvents,
       config,
-      listAnnouncements: (signal) => listFresh(new KubeListWatcher<VipAnnouncement>(kubeConfig, Resources.vipAnnouncements), signal),
+      // Trimmed as the announcement cache is: the term's table reads the same shape.
+      listAnnouncements: (signal) => listFresh(new KubeListWatcher(kubeConfig, Resources.vipAnnouncements, {}, undefined, Cached.announcements.trim), signal),
     }),
   );
   manager.add(poolController({ caches: manager, writer: apiKubeWriter(kubeConfig, CONTROLLER_FIELD_MANAGER), resyncPeriodMs: config.resyncPeriodMs, systemNamespace: process.env.POD_NAMESPACE }));

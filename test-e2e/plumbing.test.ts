@@ -22,6 +22,7 @@ import { microTime } from '../operator/api/time';
 import { LeaderElector } from '../operator/kube/leader';
 import { Manager, type ManagerOptions } from '../operator/kube/manager';
 import { watch } from '../operator/kube/controllerDefinition';
+import { slimShape } from '../operator/kube/cacheShape';
 import { createLogger, nullLogger } from '../operator/util/log';
 import { REPO_ROOT, kubectl, labCommand, waitFor, waitUntilNoMismatch } from './harness/lab';
 import { core, deleteNamespace, discovery, ensureNamespace, kubeConfig, uniqueNamespace } from './harness/kube';
@@ -597,16 +598,16 @@ describe('kube plumbing against the real API server', () => {
         this.manager = new Manager({ kubeConfig: kubeConfig(), logger: nullLogger(), identity, leaderElection, exit: () => undefined });
         const svcSel = { namespace: NS, labelSelector: SVC_LABEL };
         const sliceSel = { namespace: NS, labelSelector: 'endpointslice.kubernetes.io/managed-by=e2e.vipannouncer.io' };
-        const services = this.manager.informer<KubeObject>(Resources.services, svcSel);
-        const slices = this.manager.informer<Slice>(Resources.endpointSlices, sliceSel);
+        const services = this.manager.informer(slimShape<KubeObject>(Resources.services), svcSel);
+        const slices = this.manager.informer(slimShape<Slice>(Resources.endpointSlices), sliceSel);
         this.manager.add({
           name: 'toy',
           leaderElected: true,
           concurrency: 2,
           watches: [
-            watch<KubeObject>({ resource: Resources.services, selector: svcSel, toKeys: (_t, svc) => [objectKey(svc)] }),
-            watch<Slice>({
-              resource: Resources.endpointSlices,
+            watch({ shape: slimShape<KubeObject>(Resources.services), selector: svcSel, toKeys: (_t, svc) => [objectKey(svc)] }),
+            watch({
+              shape: slimShape<Slice>(Resources.endpointSlices),
               selector: sliceSel,
               toKeys: (_t, slice) => {
                 const svc = slice.metadata.labels?.['kubernetes.io/service-name'];

@@ -1,11 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { V1Node } from '@kubernetes/client-node';
 import { announcesFromNode, nodeDraining, nodeEligible } from './announces';
 import { EXCLUDE_FROM_LB_LABEL, TO_BE_DELETED_TAINT } from './labels';
 import type { VipAnnouncement } from './types';
 
 void test('nodeEligible: the speaker and the controller read a Node the same way', () => {
-  const cases: Array<{ name: string; node: Parameters<typeof nodeEligible>[0]; want: boolean }> = [
+  const cases: Array<{ name: string; node: V1Node | undefined; want: boolean }> = [
     { name: 'no Node (deleted, or not in the cache)', node: undefined, want: false },
     { name: 'no labels', node: { metadata: { name: 'a' } }, want: true },
     { name: 'other labels', node: { metadata: { name: 'a', labels: { 'kubernetes.io/hostname': 'a' } } }, want: true },

@@ -22,7 +22,7 @@ export interface NodeInfo {
 }
 
 /** Whether a Node may announce at all: it exists and does not carry the exclusion label. */
-export function nodeEligible(node: Pick<V1Node, 'metadata'> | undefined): boolean {
+export function nodeEligible(node: { metadata?: { labels?: { readonly [EXCLUDE_FROM_LB_LABEL]?: string } } } | undefined): boolean {
   return node !== undefined && !(EXCLUDE_FROM_LB_LABEL in (node.metadata?.labels ?? {}));
 }
 
@@ -31,8 +31,8 @@ export function nodeDraining(node: Pick<V1Node, 'spec'> | undefined): boolean {
   return node?.spec?.unschedulable === true || (node?.spec?.taints ?? []).some((t) => t.key === TO_BE_DELETED_TAINT);
 }
 
-/** Whether the announcement's spec says this node announces its addresses. */
-export function announcesFromNode(a: VipAnnouncement, node: NodeInfo): boolean {
+/** Whether the announcement's spec says this node announces its addresses (its status is not read: speakers do not cache it). */
+export function announcesFromNode(a: Pick<VipAnnouncement, 'metadata' | 'spec'>, node: NodeInfo): boolean {
   // A terminating announcement announces nothing: withdraw before the object is gone.
   if (a.metadata.deletionTimestamp) return false;
   if (!node.eligible) return false;

@@ -7,12 +7,12 @@
 //   no request → per family the Service needs: what it holds already while a selecting pool
 //       still covers it; else an address a Service with the same sharing key holds; else the
 //       lowest free address of the first selecting autoAssign pool (priority order)
-import type { V1Service } from '@kubernetes/client-node';
 import { comparePools, poolContains, poolSelects, type CompiledPool, type PoolSubject } from '../api/pool';
 import { ANNOTATIONS } from '../api/types';
 import { formatIP, type IPFamily, type ParsedIP } from '../util/ip';
 import { NO_POOL_MESSAGE } from './problem';
 import { HANDMADE_PREFIX, holderNamespace, type AllocationTable, type Holder, type SharingTerms } from './allocationTable';
+import type { CachedService } from '../kube/cachedKinds';
 
 export type AllocationReason = 'NoVipPool' | 'AddressNotAllowed' | 'PoolExhausted' | 'AddressInUse' | 'NoPoolSelects';
 export type FamilyPolicy = 'SingleStack' | 'PreferDualStack' | 'RequireDualStack';
@@ -159,7 +159,7 @@ function poolNamed(claim: AllocationClaim): string {
 }
 
 /** The sharing terms of a Service, from its spec and the allow-shared-ip annotation. */
-export function sharingTermsOf(svc: V1Service): SharingTerms {
+export function sharingTermsOf(svc: CachedService): SharingTerms {
   const spec = svc.spec ?? {};
   const key = svc.metadata?.annotations?.[ANNOTATIONS.allowSharedIP]?.trim();
   const selector = Object.entries(spec.selector ?? {})
@@ -176,7 +176,7 @@ export function sharingTermsOf(svc: V1Service): SharingTerms {
 }
 
 /** A Service's claim; `requested` and `kept` come from desiredAnnouncement and the stored announcement. */
-export function claimOf(svc: V1Service, namespaceLabels: Readonly<Record<string, string>> | undefined, requested: readonly ParsedIP[] | undefined, kept: readonly ParsedIP[]): AllocationClaim {
+export function claimOf(svc: CachedService, namespaceLabels: Readonly<Record<string, string>> | undefined, requested: readonly ParsedIP[] | undefined, kept: readonly ParsedIP[]): AllocationClaim {
   const meta = svc.metadata ?? {};
   const pool = meta.annotations?.[ANNOTATIONS.pool]?.trim();
   const policy = svc.spec?.ipFamilyPolicy;

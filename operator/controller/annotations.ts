@@ -5,6 +5,7 @@ import { communityParts, compareCommunities, type CommunityKind } from '../api/c
 import { ANNOTATIONS, SPEC_LIMITS } from '../api/types';
 import { compareIPs, parseAnnounceableIP, type ParsedIP } from '../util/ip';
 import type { Problem } from './problem';
+import type { CachedAnnotations, VipAnnotationKey } from '../kube/cacheShape';
 
 /**
  * RFC 1997 / 3765 / 7999 well-known communities, accepted by name (case-insensitive,
@@ -38,12 +39,13 @@ export interface ParsedServiceAnnotations {
   problems: Problem[];
 }
 
+/** Reads only keys under vipannouncer.io/: the caches keep no other annotation. */
 export function parseServiceAnnotations(
-  annotations: Readonly<Record<string, string>> | undefined,
+  annotations: CachedAnnotations | undefined,
 ): ParsedServiceAnnotations {
   const problems: Problem[] = [];
   const values: ServiceAnnotationValues = {};
-  const get = (key: string): string | undefined => {
+  const get = (key: VipAnnotationKey): string | undefined => {
     const v = annotations?.[key];
     return v === undefined || v.trim() === '' ? undefined : v;
   };

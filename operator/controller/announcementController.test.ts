@@ -96,7 +96,7 @@ class Rig {
   /** A report arrives through the watch; returns the keys it enqueued. */
   report(r: VipSpeaker, type: 'ADDED' | 'MODIFIED' = 'ADDED', old?: VipSpeaker): KeyRequest[] {
     this.caches.informer<VipSpeaker>(Resources.vipSpeakers).put(r);
-    const w = this.def.watches.find((x) => x.resource.plural === 'vipspeakers');
+    const w = this.def.watches.find((x) => x.shape.resource.plural === 'vipspeakers');
     assert.ok(w);
     return [...w.toKeys(type, r, old)];
   }
@@ -104,7 +104,7 @@ class Rig {
   /** An announcement event through the watch. */
   announcementEvent(va: VipAnnouncement, type: 'ADDED' | 'MODIFIED' = 'ADDED', old?: VipAnnouncement): KeyRequest[] {
     this.caches.informer<VipAnnouncement>(Resources.vipAnnouncements).put(va);
-    const w = this.def.watches.find((x) => x.resource.plural === 'vipannouncements');
+    const w = this.def.watches.find((x) => x.shape.resource.plural === 'vipannouncements');
     assert.ok(w);
     return [...w.toKeys(type, va, old)];
   }
@@ -263,7 +263,7 @@ describe('announcement controller', () => {
     const rig = new Rig();
     rig.put(service());
     rig.caches.informer<VipAnnouncement>(Resources.vipAnnouncements).put({ apiVersion: 'vipannouncer.io/v1alpha1', kind: 'VipAnnouncement', metadata: { name: 'manual', namespace: 'ops', generation: 1 }, spec: { addresses: ['203.0.113.20'], externalTrafficPolicy: 'Cluster' } });
-    const nodes = rig.def.watches.find((w) => w.resource.plural === 'nodes');
+    const nodes = rig.def.watches.find((w) => w.shape.resource.plural === 'nodes');
     assert.ok(nodes);
     const keys = (type: 'ADDED' | 'MODIFIED' | 'DELETED', n: V1Node, old?: V1Node): string[] => [...nodes.toKeys(type, n, old)].map((k) => (typeof k === 'string' ? k : k.key)).sort();
     const included = node('node-a');

@@ -4,9 +4,8 @@
 // VipAnnouncement events arrive cannot change the outcome.
 //
 //   reconcile(key): read caches → planAnnouncement() → execute the actions in order
-import type { V1EndpointSlice, V1Namespace, V1Node, V1Service } from '@kubernetes/client-node';
-import { compilePool, type VipPool } from '../api/pool';
-import { CONDITION_TYPES, type Condition, type VipAnnouncement, type VipAnnouncementSpec } from '../api/types';
+import { compilePool } from '../api/pool';
+import { CONDITION_TYPES, type Condition, type VipAnnouncementSpec } from '../api/types';
 import type { AddressOwnership, ControllerConfig } from '../config/types';
 import type { CacheReader, Caches, ControllerDefinition, ReconcileContext, Watch } from '../kube/controllerDefinition';
 import { watch } from '../kube/controllerDefinition';
@@ -22,9 +21,9 @@ import { isServiceAnnouncement, planAnnouncement, type AnnouncementAction } from
 import { rebuildTable, type PoolView } from './poolAllocation';
 import { SliceIndex } from './sliceIndex';
 import { LIVENESS_PREFIX, SpeakerReports } from './speakerReports';
-import type { VipSpeaker } from '../api/vipSpeaker';
 import type { Result } from '../kube/workqueue';
 import type { ChangeType } from '../kube/informer';
+import { Cached, type CachedService, type CachedNode, type CachedAnnouncement } from '../kube/cachedKinds';
 
 export const CONTROLLER_FIELD_MANAGER = 'vip-announcer-controller';
 /** How long an announcement waits after a node's report concerned it, for the other nodes' reports. */
@@ -36,7 +35,7 @@ export interface AnnouncementControllerDeps {
   events: EventSink;
   config: Pick<ControllerConfig, 'loadBalancerClasses' | 'resyncPeriodMs' | 'addressOwnership'>;
   /** Every VipAnnouncement as the API server holds it now (a consistent LIST): each term's table starts from it. */
-  listAnnouncements: (signal: AbortSignal) => Promise<VipAnnouncement[]>;
+  listAnnouncements: (signal: AbortSignal) => Promise<CachedAnnouncement[]>;
   now?: () => Date;
   /** Times event-to-announcement latency (tests look into it; default a new one). */
   latency?: LatencyTracker;
@@ -71,7 +70,7 @@ class TermState {
   }
 
   /** After a reconcile: the latency, Advertised and Unenforced bookkeeping of its key. */
-  recordOutcome(key: string, va: VipAnnouncement | undefined, actions: readonly AnnouncementAction[], unenforced: boolean): void {
+  recordOutcome(key: string, va: CachedAnnouncement | undefined, actions: readonly AnnouncementAction[], unenforced: boolean): void {
     if (!actions.some((a) => a.kind === 'applySpec')) this.latency.forget(key);
     this.recordAdvertised(key, advertisedNow(va, actions));
     if (unenforced && va !== undefined) this.unenforced.add(key);
@@ -87,7 +86,7 @@ class TermState {
   };
 
   /** The table as `announcements` (a fresh LIST) records it. */
-  rebuild(announcements: readonly VipAnnouncement[], services: CacheReader<V1Service>): void {
+  rebuild(announcements: readonly CachedAnnouncement[], services: CacheReader<CachedService>): void {
     rebuildTable(this.table, announcements, (key) => services.get(key), isServiceAnnouncement);
     this.tableBuilt = true;
   }
@@ -108,7 +107,7 @@ class TermState {
 }
 
 /** Whether the announcement is Advertised, after this reconcile's summary (if any) is written. */
-function advertisedNow(va: VipAnnouncement | undefined, actions: readonly AnnouncementAction[]): boolean | undefined {
+function advertisedNow(va: CachedAnnouncement | undefined, actions: readonly AnnouncementAction[]): boolean | undefined {
   if (!va || actions.some((a) => a.kind === 'delete')) return undefined;
   const summary = actions.find((a) => a.kind === 'applySummary');
   const status = (summary?.kind === 'applySummary' ? summary.body.status : va.status) as { conditions?: Condition[] } | undefined;
@@ -116,11 +115,11 @@ function advertisedNow(va: VipAnnouncement | undefined, actions: readonly Announ
 }
 
 export function announcementController(deps: AnnouncementControllerDeps): ControllerDefinition {
-  const services = deps.caches.informer<V1Service>(Resources.services);
-  const slices = deps.caches.informer<V1EndpointSlice>(Resources.endpointSlices);
-  const nodes = deps.caches.informer<V1Node>(Resources.nodes);
-  const announcements = deps.caches.informer<VipAnnouncement>(Resources.vipAnnouncements);
-  const reports = new SpeakerReports(deps.caches.informer<VipSpeaker>(Resources.vipSpeakers), () => (deps.now?.() ?? new Date()).getTime());
+  const services = deps.caches.informer(Cached.services);
+  const slices = deps.caches.informer(Cached.endpointSlices);
+  const nodes = deps.caches.informer(Cached.nodes);
+  const announcements = deps.caches.informer(Cached.announcements);
+  const reports = new SpeakerReports(deps.caches.informer(Cached.speakerReports), () => (deps.now?.() ?? new Date()).getTime());
   const index = new SliceIndex();
   const term = new TermState(deps.latency ?? new LatencyTracker());
   const poolView = poolViewOf(deps.caches, services, announcements, term, deps.config.addressOwnership);
@@ -134,7 +133,7 @@ export function announcementController(deps: AnnouncementControllerDeps): Contro
     watches: [...announcementWatches({ services, announcements }, index, touched, reports), speakerWatch(reports, announcements)],
     fullSyncKeys: () => {
       term.active = true;
-      return [...allKeys(services, announcements), ...deps.caches.informer<VipSpeaker>(Resources.vipSpeakers).keys()].map((k) => (k.includes('/') ? k : `${LIVENESS_PREFIX}${k}`));
+      return [...allKeys(services, announcements), ...deps.caches.informer(Cached.speakerReports).keys()].map((k) => (k.includes('/') ? k : `${LIVENESS_PREFIX}${k}`));
     },
     reconcile: async (key, ctx) => {
       if (key.startsWith(LIVENESS_PREFIX)) return checkLiveness(key.slice(LIVENESS_PREFIX.length), reports, announcements, ctx);
@@ -164,22 +163,22 @@ export function announcementController(deps: AnnouncementControllerDeps): Contro
   };
 }
 
-function allKeys(services: CacheReader<V1Service>, announcements: CacheReader<VipAnnouncement>): Set<string> {
+function allKeys(services: CacheReader<CachedService>, announcements: CacheReader<CachedAnnouncement>): Set<string> {
   return new Set([...services.keys(), ...announcements.keys()]);
 }
 
 interface WatchedCaches {
-  services: CacheReader<V1Service>;
-  announcements: CacheReader<VipAnnouncement>;
+  services: CacheReader<CachedService>;
+  announcements: CacheReader<CachedAnnouncement>;
 }
 
 /**
  * The pools as the plan reads them. No pool: an empty view (nothing is allowed: closed by
  * default), or undefined when addressOwnership is Unenforced (nothing is checked).
  */
-function poolViewOf(caches: Caches, services: CacheReader<V1Service>, announcements: CacheReader<VipAnnouncement>, term: TermState, ownership: AddressOwnership): () => PoolView | undefined {
-  const pools = caches.informer<VipPool>(Resources.vipPools);
-  const namespaces = caches.informer<V1Namespace>(Resources.namespaces);
+function poolViewOf(caches: Caches, services: CacheReader<CachedService>, announcements: CacheReader<CachedAnnouncement>, term: TermState, ownership: AddressOwnership): () => PoolView | undefined {
+  const pools = caches.informer(Cached.pools);
+  const namespaces = caches.informer(Cached.namespaces);
   return () => {
     const list = pools.list();
     if (list.length === 0 && ownership === 'Unenforced') {
@@ -200,16 +199,16 @@ function recordAwaiting(reports: SpeakerReports, key: string, actions: readonly 
 }
 
 /** A node's report: the announcements whose status it changes, and the node's liveness check. */
-function speakerWatch(reports: SpeakerReports, announcements: CacheReader<VipAnnouncement>): Watch {
-  return watch<VipSpeaker>({
-    resource: Resources.vipSpeakers,
+function speakerWatch(reports: SpeakerReports, announcements: CacheReader<CachedAnnouncement>): Watch {
+  return watch({
+    shape: Cached.speakerReports,
     // A moment's wait lets the reports of several nodes about one announcement make one write.
     toKeys: (type, r, old) => [`${LIVENESS_PREFIX}${r.metadata.name}`, ...reports.reportKeys(type, r, old, announcements).map((key) => ({ key, afterMs: REPORT_COALESCE_MS }))],
   });
 }
 
 /** A node whose heartbeat went stale stops counting for every announcement it originates. */
-function checkLiveness(node: string, reports: SpeakerReports, announcements: CacheReader<VipAnnouncement>, ctx: ReconcileContext): Result {
+function checkLiveness(node: string, reports: SpeakerReports, announcements: CacheReader<CachedAnnouncement>, ctx: ReconcileContext): Result {
   const { changed, recheckInMs } = reports.liveness(node);
   if (changed) {
     ctx.log.info('speaker report counts no more or again', { node });
@@ -222,18 +221,18 @@ function checkLiveness(node: string, reports: SpeakerReports, announcements: Cac
 function announcementWatches(caches: WatchedCaches, index: SliceIndex, touched: (key: string | undefined) => string[], reports: SpeakerReports): Watch[] {
   const { services } = caches;
   return [
-    watch<V1Service>({ resource: Resources.services, toKeys: (_t, svc) => touched(objectKey(svc)) }),
-    watch<V1EndpointSlice>({
-      resource: Resources.endpointSlices,
+    watch({ shape: Cached.services, toKeys: (_t, svc) => touched(objectKey(svc)) }),
+    watch({
+      shape: Cached.endpointSlices,
       toKeys: (type, slice, old) => index.update(type, slice, old).flatMap(touched),
     }),
-    watch<V1Node>({
-      resource: Resources.nodes,
+    watch({
+      shape: Cached.nodes,
       // Every announcement, hand-made ones too: their status counts only eligible nodes.
       toKeys: (type, node, old) => (eligibilityChanged(type, node, old) ? allKeys(services, caches.announcements) : []),
     }),
-    watch<VipAnnouncement>({
-      resource: Resources.vipAnnouncements,
+    watch({
+      shape: Cached.announcements,
       // Our own status writes come back here: nothing to do for them.
       toKeys: (type, va, old) => {
         reports.observeAnnouncement(type, va);
@@ -251,19 +250,19 @@ function announcementWatches(caches: WatchedCaches, index: SliceIndex, touched: 
 function poolWatches({ services, announcements }: WatchedCaches): Watch[] {
   const inNamespace = (ns: string): string[] => [...allKeys(services, announcements)].filter((k) => k.startsWith(`${ns}/`));
   return [
-    watch<VipPool>({
-      resource: Resources.vipPools,
+    watch({
+      shape: Cached.pools,
       toKeys: (type, pool, old) => (type === 'MODIFIED' && pool.metadata.generation === old?.metadata.generation && pool.metadata.deletionTimestamp === old?.metadata.deletionTimestamp ? [] : allKeys(services, announcements)),
     }),
-    watch<V1Namespace>({
-      resource: Resources.namespaces,
+    watch({
+      shape: Cached.namespaces,
       toKeys: (type, ns, old) => (type === 'MODIFIED' && JSON.stringify(ns.metadata?.labels ?? {}) === JSON.stringify(old?.metadata?.labels ?? {}) ? [] : inNamespace(ns.metadata?.name ?? '')),
     }),
   ];
 }
 
 /** What of an announcement a plan reads besides its status. */
-function planned(va: VipAnnouncement): string {
+function planned(va: CachedAnnouncement): string {
   const m = va.metadata;
   return JSON.stringify([m.generation, m.uid, m.deletionTimestamp, m.labels, m.annotations, m.ownerReferences]);
 }
@@ -272,15 +271,15 @@ function planned(va: VipAnnouncement): string {
  * Whether a Node event can change which nodes may announce: a Node came or went, or its
  * exclusion label did. Heartbeats and other edits would otherwise requeue everything.
  */
-export function eligibilityChanged(type: ChangeType, node: V1Node, old: V1Node | undefined): boolean {
+export function eligibilityChanged(type: ChangeType, node: CachedNode, old: CachedNode | undefined): boolean {
   return type !== 'MODIFIED' || nodeEligible(node) !== nodeEligible(old) || nodeDraining(node) !== nodeDraining(old);
 }
 
 interface ExecutionScope {
   key: string;
-  announcement?: VipAnnouncement;
+  announcement?: CachedAnnouncement;
   ctx: ReconcileContext;
-  service: V1Service | undefined;
+  service: CachedService | undefined;
   writer: KubeWriter;
   events: EventSink;
   term: TermState;

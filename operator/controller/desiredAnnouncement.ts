@@ -1,6 +1,6 @@
 // Service + its EndpointSlices + Nodes → the VipAnnouncement spec the controller
 // wants. Computed from scratch on every call, so event order cannot matter.
-import type { V1EndpointConditions, V1EndpointSlice, V1Node, V1Service } from '@kubernetes/client-node';
+import type { V1EndpointConditions } from '@kubernetes/client-node';
 import { SPEC_LIMITS, type AllocationMode, type TrafficPolicy, type VipAnnouncementSpec } from '../api/types';
 import { parseAddressList, parseServiceAnnotations } from './annotations';
 import { compareIPs, parseAnnounceableIP, type ParsedIP } from '../util/ip';
@@ -8,6 +8,7 @@ import type { Problem } from './problem';
 import { sortedUnique } from '../util/lists';
 import { SERVICE_NAME_LABEL } from '../api/labels';
 import { nodeDraining, nodeEligible } from '../api/announces';
+import type { CachedService, CachedEndpointSlice, CachedNode } from '../kube/cachedKinds';
 
 export interface ControllerSelection {
   /** loadBalancerClass values handled; '' stands for Services without a class. */
@@ -15,9 +16,9 @@ export interface ControllerSelection {
 }
 
 export interface DesiredAnnouncementInput {
-  service: V1Service;
-  endpointSlices: readonly V1EndpointSlice[];
-  nodes: readonly V1Node[];
+  service: CachedService;
+  endpointSlices: readonly CachedEndpointSlice[];
+  nodes: readonly CachedNode[];
   config: ControllerSelection;
   /**
    * How the addresses of this Service's announcement were chosen last time (its
@@ -90,17 +91,17 @@ export function desiredAnnouncement(input: DesiredAnnouncementInput): DesiredAnn
 }
 
 /** Names of nodes a Cluster-policy announcement is expected from: eligible and not draining, sorted. */
-export function clusterNodeNames(nodes: readonly V1Node[]): string[] {
+export function clusterNodeNames(nodes: readonly CachedNode[]): string[] {
   return eligibleNodeNames(nodes.filter((n) => !nodeDraining(n)));
 }
 
 /** Names of draining (cordoned) nodes, sorted. */
-export function drainingNodeNames(nodes: readonly V1Node[]): string[] {
+export function drainingNodeNames(nodes: readonly CachedNode[]): string[] {
   return sortedUnique(nodes.filter((n) => n.metadata?.name && nodeDraining(n)).map((n) => n.metadata?.name ?? ''));
 }
 
 /** Names of nodes a speaker may announce from: known and not excluded, sorted. */
-export function eligibleNodeNames(nodes: readonly V1Node[]): string[] {
+export function eligibleNodeNames(nodes: readonly CachedNode[]): string[] {
   const names = nodes
     .filter((n) => n.metadata?.name && nodeEligible(n))
     .map((n) => n.metadata?.name ?? '');
@@ -120,7 +121,7 @@ export interface EndpointSummary {
  * serving when ready, or serving while terminating (graceful drain keeps the route).
  * A dual-stack pod appears in one slice per family; it is counted once.
  */
-export function endpointsOf(service: V1Service, slices: readonly V1EndpointSlice[]): EndpointSummary {
+export function endpointsOf(service: CachedService, slices: readonly CachedEndpointSlice[]): EndpointSummary {
   const byEndpoint = new Map<string, { ready: boolean; serving: boolean; node?: string }>();
   for (const slice of slices) {
     if (!sliceBelongsTo(slice, service)) continue;
@@ -156,7 +157,7 @@ export function endpointsOf(service: V1Service, slices: readonly V1EndpointSlice
 }
 
 /** A slice is the Service's by its controlling ownerReference, else by the service-name label. */
-export function sliceBelongsTo(slice: V1EndpointSlice, service: V1Service): boolean {
+export function sliceBelongsTo(slice: CachedEndpointSlice, service: CachedService): boolean {
   const svcMeta = service.metadata;
   const meta = slice.metadata;
   if (!svcMeta?.name) return false;
@@ -175,7 +176,7 @@ interface ChosenAddresses {
   mode: AllocationMode;
 }
 
-function announcedAddresses(service: V1Service, annotated: ParsedIP[] | undefined, previousMode: AllocationMode | undefined, problems: Problem[]): ChosenAddresses {
+function announcedAddresses(service: CachedService, annotated: ParsedIP[] | undefined, previousMode: AllocationMode | undefined, problems: Problem[]): ChosenAddresses {
   const requested = requestedAddresses(service, annotated, problems);
   if (requested) {
     const valid = limited(ofServiceFamilies(service, requested, problems), problems);
@@ -203,7 +204,7 @@ function limited(chosen: ParsedIP[], problems: Problem[]): ParsedIP[] {
 }
 
 /** The addresses the Service asks for (annotation ∪ spec.loadBalancerIP), or undefined when it asks for none. */
-function requestedAddresses(service: V1Service, annotated: ParsedIP[] | undefined, problems: Problem[]): ParsedIP[] | undefined {
+function requestedAddresses(service: CachedService, annotated: ParsedIP[] | undefined, problems: Problem[]): ParsedIP[] | undefined {
   const lbIP = service.spec?.loadBalancerIP?.trim();
   if (!lbIP) return annotated;
   const requested = [...(annotated ?? [])];
@@ -214,7 +215,7 @@ function requestedAddresses(service: V1Service, annotated: ParsedIP[] | undefine
 }
 
 /** kube-proxy only forwards a VIP of a family the Service has; announcing another is a black hole. */
-function ofServiceFamilies(service: V1Service, ips: ParsedIP[], problems: Problem[]): ParsedIP[] {
+function ofServiceFamilies(service: CachedService, ips: ParsedIP[], problems: Problem[]): ParsedIP[] {
   const families = service.spec?.ipFamilies;
   if (!families || families.length === 0) return ips;
   return ips.filter((ip) => {

@@ -7,7 +7,7 @@
 //   spec as wanted → Service ingress, the Service's problems, the summary conditions
 //   Service gone or not ours → delete our announcement (uid precondition), clear our ingress
 //   hand-made announcement → its summary only
-import type { V1EndpointSlice, V1Node, V1Service } from '@kubernetes/client-node';
+import type { V1Service } from '@kubernetes/client-node';
 import { condition } from '../api/conditions';
 import { ALLOCATION_ANNOTATION, API_VERSION, CONDITION_TYPES, KIND, type AllocationMode, type Condition, type VipAnnouncement, type VipAnnouncementSpec } from '../api/types';
 import { conditionsEqual, summarizeAnnouncement } from './conditions';
@@ -20,18 +20,18 @@ import { sharingTermsOf } from './allocator';
 import { allocateService, allocationModeOf, handmadeOwner, judgeHandmade, keptAddresses, withAllocation, type Announce, type PoolView } from './poolAllocation';
 import { sameList } from '../util/lists';
 import { MANAGED_BY, MANAGED_BY_LABEL } from '../api/labels';
-import type { VipSpeaker } from '../api/vipSpeaker';
 import { capEntries, speakerEntries, speakersEqual } from './speakerEntries';
 import type { GenerationSeen } from './speakerReports';
+import type { CachedService, CachedEndpointSlice, CachedNode, CachedAnnouncement, CachedSpeakerReport } from '../kube/cachedKinds';
 
 
 export interface AnnouncementSnapshot {
   /** The reconciled key ("namespace/name"): what to release when both objects are gone. */
   key?: string;
-  service?: V1Service;
-  endpointSlices: readonly V1EndpointSlice[];
-  nodes: readonly V1Node[];
-  announcement?: VipAnnouncement;
+  service?: CachedService;
+  endpointSlices: readonly CachedEndpointSlice[];
+  nodes: readonly CachedNode[];
+  announcement?: CachedAnnouncement;
   config: ControllerSelection;
   /** The API server refused this exact spec before (422): its message. Not sent again. */
   rejected?: { spec: VipAnnouncementSpec; message: string };
@@ -48,7 +48,7 @@ export interface AnnouncementSnapshot {
 }
 
 export interface SpeakerView {
-  reports: readonly VipSpeaker[];
+  reports: readonly CachedSpeakerReport[];
   /** Undefined: never seen by this controller's watch (then every node counts as having acted). */
   generation?: GenerationSeen;
 }
@@ -78,11 +78,11 @@ export type AnnouncementAction =
   | { kind: 'announcementProblems'; problems: Problem[] };
 
 /** Whether an announcement was made by this controller for a Service (vs. by hand). */
-export function isServiceAnnouncement(va: VipAnnouncement): boolean {
+export function isServiceAnnouncement(va: CachedAnnouncement): boolean {
   return (va.metadata.ownerReferences ?? []).some((o) => o.kind === 'Service' && o.controller === true) || va.spec.serviceRef !== undefined;
 }
 
-export function ingressIPsOf(svc: V1Service): string[] {
+export function ingressIPsOf(svc: CachedService): string[] {
   return (svc.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? '').filter(Boolean);
 }
 
@@ -118,7 +118,7 @@ function movedWarning(computed: Announce, kept: readonly ParsedIP[], now: readon
   return [{ kind: 'warning', reason: 'AddressReleased', message: `${dropped.join(', ')} is in no VipPool that selects this Service any more; now ${to}` }];
 }
 
-function planService(s: AnnouncementSnapshot, svc: V1Service, va: VipAnnouncement | undefined, desired: Announce): AnnouncementAction[] {
+function planService(s: AnnouncementSnapshot, svc: CachedService, va: CachedAnnouncement | undefined, desired: Announce): AnnouncementAction[] {
   const problems = [...desired.problems];
   const stale = !va || !specsEqual(va.spec, desired.spec) || !ownedBy(va, svc) || allocationModeOf(va) !== desired.mode;
   const refused = s.rejected !== undefined && specsEqual(s.rejected.spec, desired.spec);
@@ -133,7 +133,7 @@ function planService(s: AnnouncementSnapshot, svc: V1Service, va: VipAnnouncemen
 }
 
 /** A hand-made announcement: its summary; with pools, only the addresses a pool allows it count. */
-function planHandmade(s: AnnouncementSnapshot, va: VipAnnouncement): AnnouncementAction[] {
+function planHandmade(s: AnnouncementSnapshot, va: CachedAnnouncement): AnnouncementAction[] {
   if (!s.pools) return planSummary(s, va, [], undefined);
   const verdict = judgeHandmade(va, s.pools);
   const judged: VipAnnouncement = { ...va, spec: { ...va.spec, addresses: verdict.allowed.map((ip) => ip.address) } };
@@ -148,7 +148,7 @@ function keyOf(meta: { namespace?: string; name?: string } | undefined): string 
   return meta?.name ? `${meta.namespace ?? ''}/${meta.name}` : '';
 }
 
-function planWithdraw(va: VipAnnouncement, svc: V1Service | undefined, reason: string): AnnouncementAction[] {
+function planWithdraw(va: CachedAnnouncement, svc: CachedService | undefined, reason: string): AnnouncementAction[] {
   const actions: AnnouncementAction[] = [{ kind: 'delete', namespace: va.metadata.namespace, name: va.metadata.name, uid: va.metadata.uid, reason }];
   if (!svc) return actions;
   // Another class's controller owns the ingress now; clear only what we wrote.
@@ -158,7 +158,7 @@ function planWithdraw(va: VipAnnouncement, svc: V1Service | undefined, reason: s
 }
 
 /** The summary conditions, advertisedBy and speakers, when they differ from what is stored. */
-function planSummary(s: AnnouncementSnapshot, va: VipAnnouncement, problems: readonly Problem[], eligibleNodes: readonly string[] | undefined): AnnouncementAction[] {
+function planSummary(s: AnnouncementSnapshot, va: CachedAnnouncement, problems: readonly Problem[], eligibleNodes: readonly string[] | undefined): AnnouncementAction[] {
   const seen = s.speakers?.generation;
   const eligible = new Set(eligibleNodeNames(s.nodes));
   const draining = new Set(drainingNodeNames(s.nodes));
@@ -207,7 +207,7 @@ function unenforcedCondition(previous: readonly Condition[], generation: number 
   );
 }
 
-function ownedBy(va: VipAnnouncement, svc: V1Service): boolean {
+function ownedBy(va: CachedAnnouncement, svc: CachedService): boolean {
   return (va.metadata.ownerReferences ?? []).some((o) => o.uid === svc.metadata?.uid && o.controller === true && o.blockOwnerDeletion === true);
 }
 

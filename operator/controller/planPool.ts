@@ -7,15 +7,16 @@
 //   status differs from what is stored → apply it (counts per family, Ready, DeletionBlocked)
 import { condition, conditionsEqual } from '../api/conditions';
 import { compilePool, poolContains, poolSelects, POOL_CONDITION_TYPES, POOL_FINALIZER, POOL_KIND, rangeSize, type CompiledPool, type VipPool, type VipPoolStatus } from '../api/pool';
-import { API_VERSION, type Condition, type VipAnnouncement } from '../api/types';
+import { API_VERSION, type Condition } from '../api/types';
 import { parseIP } from '../util/ip';
 import { isServiceAnnouncement } from './planAnnouncement';
+import type { CachedAnnouncement, CachedPool } from '../kube/cachedKinds';
 
 export interface PoolSnapshot {
-  pool: VipPool;
+  pool: CachedPool;
   /** Every pool (overlaps are reported on both). */
-  pools: readonly VipPool[];
-  announcements: readonly VipAnnouncement[];
+  pools: readonly CachedPool[];
+  announcements: readonly CachedAnnouncement[];
   /** A namespace's labels (the pool's namespaceSelector decides which hand-made announcements it allows). */
   namespaceLabels?: (namespace: string) => Readonly<Record<string, string>> | undefined;
   now: Date;
@@ -65,7 +66,7 @@ export function planPool(s: PoolSnapshot): PoolAction[] {
  * pool does not allow (it does not select it, or a Service's announcement carries the address),
  * so a refused claim neither blocks the pool's deletion nor inflates its counts.
  */
-function holdersIn(pool: CompiledPool, announcements: readonly VipAnnouncement[], namespaceLabels: (ns: string) => Readonly<Record<string, string>> | undefined): Map<string, string[]> {
+function holdersIn(pool: CompiledPool, announcements: readonly CachedAnnouncement[], namespaceLabels: (ns: string) => Readonly<Record<string, string>> | undefined): Map<string, string[]> {
   const live = announcements.filter((va) => va.metadata.deletionTimestamp === undefined);
   const serviceHeld = new Set(live.filter(isServiceAnnouncement).flatMap((va) => (va.spec.addresses ?? []).flatMap((t) => parsedAddress(t) ?? [])));
   const out = new Map<string, string[]>();
@@ -121,7 +122,7 @@ function readiness(s: PoolSnapshot, pool: CompiledPool): ConditionFields {
   return { status: 'True', reason: 'Ready', message: `${pool.ranges.length} address range${pool.ranges.length === 1 ? '' : 's'}` };
 }
 
-function overlapping(pool: CompiledPool, pools: readonly VipPool[], texts: readonly string[]): string[] {
+function overlapping(pool: CompiledPool, pools: readonly CachedPool[], texts: readonly string[]): string[] {
   const found: string[] = [];
   for (const other of pools.filter((p) => p.metadata.name !== pool.name).map(compilePool)) {
     for (const r of pool.ranges) {

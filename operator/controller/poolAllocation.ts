@@ -3,13 +3,14 @@
 // pool allows it, and the table is rebuilt from the announcements when a term starts.
 import type { V1Service } from '@kubernetes/client-node';
 import { acceptedAttributes, poolContains, poolOf, poolSelects, type CompiledPool, type OwnAttributes } from '../api/pool';
-import { type AllocationMode, type VipAnnouncement, type VipAnnouncementSpec } from '../api/types';
+import { type AllocationMode, type VipAnnouncementSpec } from '../api/types';
 import { parseIP, type ParsedIP } from '../util/ip';
 import type { AllocationTable} from './allocationTable';
 import { HANDMADE_PREFIX, holderNamespace, type Holder } from './allocationTable';
 import { allocate, claimOf, mayShare, sharingTermsOf, type Allocation } from './allocator';
 import type { DesiredAnnouncement } from './desiredAnnouncement';
 import { NO_POOL_MESSAGE, type Problem } from './problem';
+import type { CachedService, CachedAnnouncement } from '../kube/cachedKinds';
 
 export interface PoolView {
   /** Every pool, compiled; empty: nothing is allowed (closed by default). */
@@ -25,7 +26,7 @@ export function handmadeOwner(key: string): string {
   return `${HANDMADE_PREFIX}${key}`;
 }
 
-export function allocationModeOf(va: VipAnnouncement | undefined): AllocationMode | undefined {
+export function allocationModeOf(va: CachedAnnouncement | undefined): AllocationMode | undefined {
   const v = va?.metadata.annotations?.['vipannouncer.io/allocation'];
   return v === 'Requested' || v === 'Automatic' || v === 'Adopted' ? v : undefined;
 }
@@ -36,7 +37,7 @@ export function allocationModeOf(va: VipAnnouncement | undefined): AllocationMod
  * addresses; else (no announcement yet: an upgrade, or a Service that had its address from
  * another implementation) its ingress.
  */
-export function keptAddresses(svc: V1Service, va: VipAnnouncement | undefined, table: AllocationTable): ParsedIP[] {
+export function keptAddresses(svc: CachedService, va: CachedAnnouncement | undefined, table: AllocationTable): ParsedIP[] {
   const key = `${svc.metadata?.namespace ?? ''}/${svc.metadata?.name ?? ''}`;
   const known = table.holderOf(key);
   if (known?.kind === 'service') return known.requested ? [] : [...table.addressesOf(key)];
@@ -45,7 +46,7 @@ export function keptAddresses(svc: V1Service, va: VipAnnouncement | undefined, t
   return parsedAll(texts);
 }
 
-export function allocateService(svc: V1Service, desired: Announce, va: VipAnnouncement | undefined, view: PoolView): Allocation {
+export function allocateService(svc: CachedService, desired: Announce, va: CachedAnnouncement | undefined, view: PoolView): Allocation {
   const ns = svc.metadata?.namespace ?? '';
   const claim = claimOf(svc, view.namespaceLabels(ns), desired.requested, keptAddresses(svc, va, view.table));
   return allocate(view.pools, view.table, claim);
@@ -99,7 +100,7 @@ export interface HandmadeVerdict {
  * no Service and no other namespace's announcement holds it (one owner, whatever the source).
  * No pool at all: nothing (closed by default).
  */
-export function judgeHandmade(va: VipAnnouncement, view: PoolView): HandmadeVerdict {
+export function judgeHandmade(va: CachedAnnouncement, view: PoolView): HandmadeVerdict {
   const ns = va.metadata.namespace ?? '';
   const owner = handmadeOwner(keyOf(va));
   const subject = { namespace: ns, namespaceLabels: view.namespaceLabels(ns), labels: va.metadata.labels };
@@ -125,7 +126,7 @@ export function judgeHandmade(va: VipAnnouncement, view: PoolView): HandmadeVerd
  * other gets AddressInUse when reconciled), then hand-made ones, oldest first, each keeping only
  * what no Service and no other namespace holds.
  */
-export function rebuildTable(table: AllocationTable, announcements: readonly VipAnnouncement[], serviceOf: (key: string) => V1Service | undefined, isService: (va: VipAnnouncement) => boolean): void {
+export function rebuildTable(table: AllocationTable, announcements: readonly CachedAnnouncement[], serviceOf: (key: string) => V1Service | undefined, isService: (va: CachedAnnouncement) => boolean): void {
   table.clear();
   const ordered = [...announcements].sort((a, b) => Number(isService(b)) - Number(isService(a)) || cmp(a.metadata.creationTimestamp ?? '', b.metadata.creationTimestamp ?? '') || cmp(keyOf(a), keyOf(b)));
   for (const va of ordered) {
@@ -154,7 +155,7 @@ function parsedAll(texts: readonly string[]): ParsedIP[] {
   });
 }
 
-function keyOf(va: VipAnnouncement): string {
+function keyOf(va: CachedAnnouncement): string {
   return `${va.metadata.namespace ?? ''}/${va.metadata.name}`;
 }
 

@@ -82,7 +82,7 @@ describe('pool controller', () => {
     const caches = new FakeCaches();
     caches.informer<VipPool>(Resources.vipPools).put(pool('a', [])).put(pool('b', []));
     const def = poolController({ caches, writer: new FakeKubeWriter(), resyncPeriodMs: 0, systemNamespace: 'vip-announcer' });
-    const nsWatch = def.watches.find((w) => w.resource.plural === 'namespaces');
+    const nsWatch = def.watches.find((w) => w.shape.resource.plural === 'namespaces');
     assert.deepEqual([...(nsWatch?.toKeys('MODIFIED', { metadata: { name: 'vip-announcer', deletionTimestamp: NOW } } as V1Namespace, undefined) ?? [])], ['a', 'b']);
     assert.deepEqual([...(nsWatch?.toKeys('MODIFIED', { metadata: { name: 'vip-announcer' } }, undefined) ?? [])], []);
     // helm uninstall keeps the namespace: its pre-delete hook annotates it instead.
@@ -107,7 +107,7 @@ describe('pool controller', () => {
     const caches = new FakeCaches();
     caches.informer<VipPool>(Resources.vipPools).put(pool('a', [])).put(pool('b', []));
     const def = poolController({ caches, writer: new FakeKubeWriter(), resyncPeriodMs: 0 });
-    const vaWatch = def.watches.find((w) => w.resource.plural === 'vipannouncements');
+    const vaWatch = def.watches.find((w) => w.shape.resource.plural === 'vipannouncements');
     const before = { ...va('x', []), metadata: { ...va('x', []).metadata, generation: 1 } };
     assert.deepEqual([...(vaWatch?.toKeys('MODIFIED', { ...before, metadata: { ...before.metadata, generation: 2 } }, before) ?? [])], [{ key: 'a', afterMs: 1000 }, { key: 'b', afterMs: 1000 }]);
     assert.deepEqual([...(vaWatch?.toKeys('MODIFIED', before, before) ?? [])], []);

@@ -4,15 +4,13 @@
 //
 //   reconcile(name): read caches → planPool() → execute the actions in order
 import { namespaceUninstalling } from '../api/uninstall';
-import type { V1Namespace } from '@kubernetes/client-node';
-import type { VipPool } from '../api/pool';
-import type { VipAnnouncement } from '../api/types';
 import { watch, type Caches, type ControllerDefinition } from '../kube/controllerDefinition';
 import type { KubeWriter } from '../kube/kubeWriter';
 import { isNotFound } from '../kube/request';
 import { Resources } from '../kube/resources';
 import { metrics } from '../util/metrics';
 import { planPool, type PoolAction } from './planPool';
+import { Cached } from '../kube/cachedKinds';
 
 /** How long a pool's counts wait for more allocations before its status is written. */
 const COUNT_COALESCE_MS = 1_000;
@@ -27,9 +25,9 @@ export interface PoolControllerDeps {
 }
 
 export function poolController(deps: PoolControllerDeps): ControllerDefinition {
-  const pools = deps.caches.informer<VipPool>(Resources.vipPools);
-  const announcements = deps.caches.informer<VipAnnouncement>(Resources.vipAnnouncements);
-  const namespaces = deps.caches.informer<V1Namespace>(Resources.namespaces);
+  const pools = deps.caches.informer(Cached.pools);
+  const announcements = deps.caches.informer(Cached.announcements);
+  const namespaces = deps.caches.informer(Cached.namespaces);
   const uninstalling = (): boolean => deps.systemNamespace !== undefined && namespaceUninstalling(namespaces.get(deps.systemNamespace));
   return {
     name: 'pool',
@@ -37,17 +35,17 @@ export function poolController(deps: PoolControllerDeps): ControllerDefinition {
     concurrency: 2,
     requeueAllPeriodMs: deps.resyncPeriodMs,
     watches: [
-      watch<VipPool>({ resource: Resources.vipPools, toKeys: (_t, pool) => [pool.metadata.name] }),
+      watch({ shape: Cached.pools, toKeys: (_t, pool) => [pool.metadata.name] }),
       // Only a spec change (or an announcement coming or going) moves the counts; speakers' reports
       // do not. Counts wait a moment, so a burst of allocations is one status write per pool.
-      watch<VipAnnouncement>({
-        resource: Resources.vipAnnouncements,
+      watch({
+        shape: Cached.announcements,
         toKeys: (type, va, old) =>
           type === 'MODIFIED' && va.metadata.generation === old?.metadata.generation && va.metadata.deletionTimestamp === old?.metadata.deletionTimestamp ? [] : [...pools.keys()].map((key) => ({ key, afterMs: COUNT_COALESCE_MS })),
       }),
       // An uninstall: every pool lets go of its finalizer before the controller is gone.
-      watch<V1Namespace>({
-        resource: Resources.namespaces,
+      watch({
+        shape: Cached.namespaces,
         toKeys: (_t, ns) => (ns.metadata?.name === deps.systemNamespace && namespaceUninstalling(ns) ? [...pools.keys()] : []),
       }),
     ],

@@ -1,14 +1,14 @@
 // EndpointSlice → Service, kept by the slice watch, so a reconcile reads a Service's slices
 // without scanning every slice in the cluster. Sets are removed once empty: the index holds
 // only slices that exist.
-import type { V1EndpointSlice } from '@kubernetes/client-node';
 import type { CacheReader } from '../kube/controllerDefinition';
 import type { ChangeType } from '../kube/informer';
 import { objectKey } from '../kube/resources';
 import { SERVICE_NAME_LABEL } from '../api/labels';
+import type { CachedEndpointSlice } from '../kube/cachedKinds';
 
 /** The Service an EndpointSlice belongs to: its controller ownerReference, else its label. */
-export function serviceKeyOfSlice(slice: V1EndpointSlice): string | undefined {
+export function serviceKeyOfSlice(slice: CachedEndpointSlice): string | undefined {
   const ns = slice.metadata?.namespace;
   if (!ns) return undefined;
   const owner = (slice.metadata?.ownerReferences ?? []).find((o) => o.kind === 'Service' && o.apiVersion === 'v1');
@@ -20,7 +20,7 @@ export class SliceIndex {
   private readonly byService = new Map<string, Set<string>>();
 
   /** Records a slice event; returns the Service keys it concerns (before and after). */
-  update(type: ChangeType, slice: V1EndpointSlice, old: V1EndpointSlice | undefined): string[] {
+  update(type: ChangeType, slice: CachedEndpointSlice, old: CachedEndpointSlice | undefined): string[] {
     const sliceKey = objectKey(slice);
     const before = old ? serviceKeyOfSlice(old) : undefined;
     const after = serviceKeyOfSlice(slice);
@@ -32,8 +32,8 @@ export class SliceIndex {
     return [...new Set([before, after].filter((k): k is string => k !== undefined))];
   }
 
-  slicesOf(serviceKey: string, cache: CacheReader<V1EndpointSlice>): V1EndpointSlice[] {
-    const out: V1EndpointSlice[] = [];
+  slicesOf(serviceKey: string, cache: CacheReader<CachedEndpointSlice>): CachedEndpointSlice[] {
+    const out: CachedEndpointSlice[] = [];
     for (const k of this.byService.get(serviceKey) ?? []) {
       const s = cache.get(k);
       if (s) out.push(s);

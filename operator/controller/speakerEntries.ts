@@ -8,10 +8,11 @@
 // waitingFor and never counted as advertising: the status cannot run ahead of the speakers.
 import { announcesFromNode } from '../api/announces';
 import { FAMILIES, type Family } from '../api/families';
-import type { SpeakerStatus, VipAnnouncement } from '../api/types';
-import type { SessionReport, VipSpeaker } from '../api/vipSpeaker';
+import type { SpeakerStatus } from '../api/types';
+import type { SessionReport } from '../api/vipSpeaker';
 import { objectKey } from '../kube/resources';
 import { canonicalPrefix, comparePrefix, hostPrefix, isIpv4Mapped } from '../util/ip';
+import type { CachedAnnouncement, CachedSpeakerReport } from '../kube/cachedKinds';
 
 /** status.speakers holds at most this many entries; speakersOmitted counts the rest. */
 export const MAX_SPEAKER_ENTRIES = 16;
@@ -22,9 +23,9 @@ export const MAX_SPEAKER_ENTRIES = 16;
 export const MAX_SPEAKERS_BYTES = 128 * 1024;
 
 export interface SpeakerEntriesInput {
-  va: VipAnnouncement;
+  va: CachedAnnouncement;
   /** The reports that count now. */
-  reports: readonly VipSpeaker[];
+  reports: readonly CachedSpeakerReport[];
   /** Whether a node may announce at all (its Node exists and is not excluded). */
   eligible: (node: string) => boolean;
   /** Whether a node's Node says it is draining (cordoned); absent: none is. */
@@ -63,18 +64,18 @@ export function speakerEntries(input: SpeakerEntriesInput): SpeakerEntries {
   return { entries, waitingFor };
 }
 
-function watermarkOf(r: VipSpeaker): number {
+function watermarkOf(r: CachedSpeakerReport): number {
   const n = Number(r.status?.announcementsResourceVersion ?? 0);
   return Number.isFinite(n) ? n : 0;
 }
 
 /** The prefixes an announcement asks for, as the speaker originates them (invalid ones aside). */
-export function prefixesOf(va: VipAnnouncement): string[] {
+export function prefixesOf(va: CachedAnnouncement): string[] {
   const prefixes = (va.spec.addresses ?? []).flatMap((a) => (isIpv4Mapped(a) ? [] : (hostPrefix(a) ?? [])));
   return [...new Set(prefixes)].sort(comparePrefix);
 }
 
-function entryOf(va: VipAnnouncement, key: string, r: VipSpeaker): SpeakerStatus | undefined {
+function entryOf(va: CachedAnnouncement, key: string, r: CachedSpeakerReport): SpeakerStatus | undefined {
   const st = r.status ?? {};
   const exceptions = (st.exceptions ?? []).filter((e) => e.announcement === key);
   const excluded = new Set(exceptions.map((e) => canonicalPrefix(e.prefix) ?? e.prefix));

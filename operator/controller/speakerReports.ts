@@ -5,13 +5,13 @@
 // STALE_AFTER_HEARTBEATS heartbeats (by the controller's clock: the time an event arrived;
 // for the initial list, the report's heartbeatTime).
 import { announcesFromNode } from '../api/announces';
-import type { VipAnnouncement } from '../api/types';
-import { HEARTBEAT_SECONDS, STALE_AFTER_HEARTBEATS, type VipSpeaker, type VipSpeakerStatus } from '../api/vipSpeaker';
+import { HEARTBEAT_SECONDS, STALE_AFTER_HEARTBEATS, type VipSpeakerStatus } from '../api/vipSpeaker';
 import type { CacheReader } from '../kube/controllerDefinition';
 import type { ChangeType } from '../kube/informer';
 import { objectKey } from '../kube/resources';
 import { canonicalPrefix } from '../util/ip';
 import { prefixesOf } from './speakerEntries';
+import type { CachedAnnouncement, CachedSpeakerReport } from '../kube/cachedKinds';
 
 export const STALE_MS = HEARTBEAT_SECONDS * STALE_AFTER_HEARTBEATS * 1_000;
 /** Keys of the liveness checks: node names cannot hold ':' next to no '/', announcement keys always hold a '/'. */
@@ -54,7 +54,7 @@ export interface GenerationSeen {
 }
 
 /** Whether a stored status says a previous controller saw this generation advertised. */
-function advertisedForGeneration(va: VipAnnouncement): boolean {
+function advertisedForGeneration(va: CachedAnnouncement): boolean {
   const g = va.metadata.generation;
   return va.status?.observedGeneration === g && (va.status?.conditions ?? []).some((c) => c.type === 'Advertised' && c.status === 'True');
 }
@@ -70,20 +70,20 @@ export class SpeakerReports {
   readonly awaiting = new Map<string, number>();
 
   constructor(
-    private readonly reports: CacheReader<VipSpeaker>,
+    private readonly reports: CacheReader<CachedSpeakerReport>,
     private readonly now: () => number,
   ) {}
 
   /** The reports that count now. */
-  counting(): VipSpeaker[] {
+  counting(): CachedSpeakerReport[] {
     return this.reports.list().filter((r) => this.counts(r));
   }
 
-  private counts(r: VipSpeaker): boolean {
+  private counts(r: CachedSpeakerReport): boolean {
     return r.status?.phase !== 'Stopped' && this.now() - this.heard(r) < STALE_MS;
   }
 
-  private heard(r: VipSpeaker): number {
+  private heard(r: CachedSpeakerReport): number {
     const at = this.heardAt.get(r.metadata.name);
     if (at !== undefined) return at;
     const beat = Date.parse(r.status?.heartbeatTime ?? '');
@@ -95,7 +95,7 @@ export class SpeakerReports {
   }
 
   /** An announcement event: record when its generation was first seen, index its prefixes. */
-  observeAnnouncement(type: ChangeType, va: VipAnnouncement): void {
+  observeAnnouncement(type: ChangeType, va: CachedAnnouncement): void {
     const key = objectKey(va);
     if (type === 'DELETED') {
       this.seen.delete(key);
@@ -121,7 +121,7 @@ export class SpeakerReports {
   }
 
   /** A report event: the announcements it concerns. */
-  reportKeys(type: ChangeType, r: VipSpeaker, old: VipSpeaker | undefined, announcements: CacheReader<VipAnnouncement>): string[] {
+  reportKeys(type: ChangeType, r: CachedSpeakerReport, old: CachedSpeakerReport | undefined, announcements: CacheReader<CachedAnnouncement>): string[] {
     const node = r.metadata.name;
     if (type === 'DELETED') this.heardAt.delete(node);
     else if (type === 'MODIFIED' || this.heardAt.has(node)) this.heardAt.set(node, this.now());
@@ -140,7 +140,7 @@ export class SpeakerReports {
   }
 
   /** Every announcement that asks the node to originate (eligibility aside: a superset is harmless). */
-  originatedBy(node: string, announcements: CacheReader<VipAnnouncement>): string[] {
+  originatedBy(node: string, announcements: CacheReader<CachedAnnouncement>): string[] {
     return announcements.list().filter((va) => announcesFromNode(va, { name: node, eligible: true })).map(objectKey);
   }
 

@@ -67,7 +67,7 @@ describe('installerController: the definition', () => {
       assert.deepEqual([...w.toKeys('MODIFIED', labelled('new'), labelled('old'))], ['new', 'old']);
       assert.deepEqual([...w.toKeys('ADDED', labelled(), undefined)], []);
     }
-    assert.deepEqual(def.watches.map((w) => w.resource.plural), ['vipannouncers', 'configmaps', 'daemonsets']);
+    assert.deepEqual(def.watches.map((w) => w.shape.resource.plural), ['vipannouncers', 'configmaps', 'daemonsets']);
   });
 });
 

@@ -9,16 +9,16 @@
 //   DaemonSet ────┘    apply ConfigMap, then DaemonSet (config hash in the pod template rolls
 //                      it), Events, status; an apply failure reports ApplyFailed and rethrows
 import type { V1ConfigMap, V1DaemonSet } from '@kubernetes/client-node';
-import { INSTALLER_KIND, type VipAnnouncer } from '../api/types';
+import { type VipAnnouncer } from '../api/types';
 import { isNotFound } from '../kube/apply';
 import { watch, type Caches, type ControllerDefinition, type ReconcileContext } from '../kube/controllerDefinition';
 import type { EventSink } from '../kube/eventSink';
 import type { KubeWriter } from '../kube/kubeWriter';
 import type { Selector } from '../kube/informer';
-import type { ResourceRef } from '../kube/resources';
 import type { Log } from '../util/log';
 import { errorMessage } from '../util/log';
 import { planApplyFailed, planInstaller, type InstallerAction, type InstallerSnapshot } from './planInstaller';
+import { InstallerCached } from './installerCaches';
 import { CONFIG_HASH_ANNOTATION, namespaceOf, OWNER_LABEL, SPEAKER_NAME } from './render';
 
 export { APPLIED_HASH_ANNOTATION } from './planInstaller';
@@ -26,11 +26,8 @@ export { APPLIED_HASH_ANNOTATION } from './planInstaller';
 /** The field manager of the installer's writes: build its KubeWriter with this name. */
 export const INSTALLER_FIELD_MANAGER = 'vip-announcer-installer';
 
-export const InstallerResources = {
-  vipAnnouncers: { group: 'vipannouncer.io', version: 'v1alpha1', plural: 'vipannouncers', kind: INSTALLER_KIND, namespaced: false },
-  configMaps: { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap', namespaced: true },
-  daemonSets: { group: 'apps', version: 'v1', plural: 'daemonsets', kind: 'DaemonSet', namespaced: true },
-} as const satisfies Record<string, ResourceRef>;
+import { InstallerResources } from './installerCaches';
+export { InstallerResources };
 
 /** Only the speaker objects a VipAnnouncer rendered (they carry its name in this label), in the one namespace it may write to. */
 const owned = (namespace: string): Selector => ({ namespace, labelSelector: OWNER_LABEL });
@@ -50,7 +47,7 @@ export interface InstallerDeps {
 }
 
 export function installerController(deps: InstallerDeps): ControllerDefinition {
-  const announcers = () => deps.caches.informer<VipAnnouncer>(InstallerResources.vipAnnouncers);
+  const announcers = () => deps.caches.informer(InstallerCached.vipAnnouncers);
   const byOwner = (...objs: Array<{ metadata?: { labels?: Record<string, string> } } | undefined>): string[] =>
     objs.flatMap((o) => o?.metadata?.labels?.[OWNER_LABEL] ?? []);
   return {
@@ -60,9 +57,9 @@ export function installerController(deps: InstallerDeps): ControllerDefinition {
     requeueAllPeriodMs: deps.requeueAllPeriodMs,
     watches: [
       // Which announcer is in effect depends on all of them: any change re-checks every one.
-      watch<VipAnnouncer>({ resource: InstallerResources.vipAnnouncers, toKeys: () => [...announcers().keys()] }),
-      watch<V1ConfigMap>({ resource: InstallerResources.configMaps, selector: owned(deps.speakerNamespace), toKeys: (_t, obj, old) => byOwner(obj, old) }),
-      watch<V1DaemonSet>({ resource: InstallerResources.daemonSets, selector: owned(deps.speakerNamespace), toKeys: (_t, obj, old) => byOwner(obj, old) }),
+      watch({ shape: InstallerCached.vipAnnouncers, toKeys: () => [...announcers().keys()] }),
+      watch({ shape: InstallerCached.configMaps, selector: owned(deps.speakerNamespace), toKeys: (_t, obj, old) => byOwner(obj, old) }),
+      watch({ shape: InstallerCached.daemonSets, selector: owned(deps.speakerNamespace), toKeys: (_t, obj, old) => byOwner(obj, old) }),
     ],
     fullSyncKeys: () => announcers().keys(),
     reconcile: async (name, ctx) => {
@@ -74,14 +71,14 @@ export function installerController(deps: InstallerDeps): ControllerDefinition {
 
 /** What planInstaller needs, read from the caches. */
 export function installerSnapshot(caches: Caches, name: string, speakerNamespace: string, now: Date): InstallerSnapshot {
-  const vas = caches.informer<VipAnnouncer>(InstallerResources.vipAnnouncers);
+  const vas = caches.informer(InstallerCached.vipAnnouncers);
   const announcer = vas.get(name);
   const key = announcer ? `${namespaceOf(announcer)}/${SPEAKER_NAME}` : undefined;
   return {
     announcer,
     announcers: vas.list(),
-    configMap: key ? caches.informer<V1ConfigMap>(InstallerResources.configMaps, owned(speakerNamespace)).get(key) : undefined,
-    daemonSet: key ? caches.informer<V1DaemonSet>(InstallerResources.daemonSets, owned(speakerNamespace)).get(key) : undefined,
+    configMap: key ? caches.informer(InstallerCached.configMaps, owned(speakerNamespace)).get(key) : undefined,
+    daemonSet: key ? caches.informer(InstallerCached.daemonSets, owned(speakerNamespace)).get(key) : undefined,
     speakerNamespace,
     now,
   };

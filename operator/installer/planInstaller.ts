@@ -9,6 +9,7 @@
 //                                      ConfigurationApplied Event for a new config, status
 // Every status is written only when it differs from the stored one.
 import type { V1ConfigMap, V1DaemonSet } from '@kubernetes/client-node';
+import type { CachedAnnouncer, CachedConfigMap, CachedDaemonSet } from './installerCaches';
 import { condition, conditionsEqual } from '../api/conditions';
 import { API_VERSION, INSTALLER_CONDITION_TYPES, INSTALLER_KIND, type Condition, type VipAnnouncer, type VipAnnouncerStatus } from '../api/types';
 import { appliedFieldsHold } from './appliedFields';
@@ -33,12 +34,12 @@ export const APPLIED_HASH_ANNOTATION = 'vipannouncer.io/applied-hash';
 
 export interface InstallerSnapshot {
   /** The VipAnnouncer being reconciled; undefined once it is gone from the cache. */
-  announcer: VipAnnouncer | undefined;
+  announcer: CachedAnnouncer | undefined;
   /** Every VipAnnouncer: which one is in effect depends on all of them. */
-  announcers: readonly VipAnnouncer[];
+  announcers: readonly CachedAnnouncer[];
   /** The cached <namespace>/vip-announcer-speaker objects, whoever owns them. */
-  configMap: V1ConfigMap | undefined;
-  daemonSet: V1DaemonSet | undefined;
+  configMap: CachedConfigMap | undefined;
+  daemonSet: CachedDaemonSet | undefined;
   /** The one namespace the installer may write to (its RBAC is a Role there). */
   speakerNamespace: string;
   now: Date;

@@ -1,37 +1,35 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { slimForCache } from './cacheShape';
+import { slimMetadata, slimShape } from './cacheShape';
+import { Resources } from './resources';
 
-void test('cached objects lose managedFields, and Nodes their image and volume inventory, nothing else', () => {
-  const node = slimForCache({
-    apiVersion: 'v1',
-    kind: 'Node',
-    metadata: { name: 'n', labels: { a: 'b' }, managedFields: [{ manager: 'kubelet' }] },
-    status: { addresses: [{ type: 'InternalIP', address: '10.0.0.1' }], images: [{ names: ['x'] }], volumesInUse: ['v'], volumesAttached: [] },
+void test('slimMetadata drops managedFields and annotations outside vipannouncer.io/, and labels as told', () => {
+  const big = 'x'.repeat(256 * 1024);
+  const served = () => ({
+    kind: 'Service',
+    metadata: {
+      name: 's',
+      managedFields: [{ manager: 'kubectl' }],
+      labels: { app: 'web', tier: 'front' },
+      annotations: { 'vipannouncer.io/loadBalancerIPs': '192.0.2.1', 'kubectl.kubernetes.io/last-applied-configuration': big, 'example.com/blob': big },
+    },
+    status: { images: 'kept: only metadata is touched' },
   });
-  assert.deepEqual(node, {
-    apiVersion: 'v1',
-    kind: 'Node',
-    metadata: { name: 'n', labels: { a: 'b' } },
-    status: { addresses: [{ type: 'InternalIP', address: '10.0.0.1' }] },
+  assert.deepEqual(slimMetadata(served(), 'all'), {
+    kind: 'Service',
+    metadata: { name: 's', labels: { app: 'web', tier: 'front' }, annotations: { 'vipannouncer.io/loadBalancerIPs': '192.0.2.1' } },
+    status: { images: 'kept: only metadata is touched' },
   });
-  const svc = slimForCache({ kind: 'Service', metadata: { name: 's', managedFields: [] }, status: { images: 'kept: not a Node' } });
-  assert.deepEqual(svc, { kind: 'Service', metadata: { name: 's' }, status: { images: 'kept: not a Node' } });
+  assert.deepEqual(slimMetadata(served(), ['tier']).metadata?.labels, { tier: 'front' });
+  assert.deepEqual(slimMetadata(served(), ['other']).metadata, { name: 's', annotations: { 'vipannouncer.io/loadBalancerIPs': '192.0.2.1' } });
+  assert.deepEqual(slimMetadata(served(), 'none').metadata, { name: 's', annotations: { 'vipannouncer.io/loadBalancerIPs': '192.0.2.1' } });
+  // No annotation of ours: no annotations at all (not an empty map).
+  assert.deepEqual(slimMetadata({ kind: 'Service', metadata: { name: 't', annotations: { 'example.com/blob': big } } }, 'all').metadata, { name: 't' });
+  assert.deepEqual(slimMetadata({ kind: 'Service' }, 'none'), { kind: 'Service' });
 });
 
-void test('annotations outside vipannouncer.io/ and the Service labels copied onto EndpointSlices are dropped', () => {
-  const big = 'x'.repeat(256 * 1024);
-  const svc = slimForCache({
-    kind: 'Service',
-    metadata: { name: 's', labels: { app: 'web', tier: 'front' }, annotations: { 'vipannouncer.io/loadBalancerIPs': '192.0.2.1', 'kubectl.kubernetes.io/last-applied-configuration': big, 'example.com/blob': big } },
-  });
-  assert.deepEqual(svc.metadata, { name: 's', labels: { app: 'web', tier: 'front' }, annotations: { 'vipannouncer.io/loadBalancerIPs': '192.0.2.1' } });
-  assert.deepEqual(slimForCache({ kind: 'Service', metadata: { name: 't', annotations: { 'example.com/blob': big } } }).metadata, { name: 't' });
-  const slice = slimForCache({
-    kind: 'EndpointSlice',
-    metadata: { name: 's-abc', labels: { 'kubernetes.io/service-name': 's', 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io', app: 'web', blob: 'y'.repeat(63) } },
-  });
-  assert.deepEqual(slice.metadata, { name: 's-abc', labels: { 'kubernetes.io/service-name': 's' } });
-  // Labels of other kinds stay: pools select Services and Namespaces by them.
-  assert.deepEqual(slimForCache({ kind: 'Namespace', metadata: { name: 'ns', labels: { team: 'a' } } }).metadata, { name: 'ns', labels: { team: 'a' } });
+void test('slimShape: bookkeeping dropped, labels kept, one name for every resource', () => {
+  const shape = slimShape(Resources.namespaces);
+  assert.equal(shape.resource, Resources.namespaces);
+  assert.deepEqual(shape.trim({ kind: 'Namespace', metadata: { name: 'ns', labels: { team: 'a' }, annotations: { 'example.com/x': 'y' } } }).metadata, { name: 'ns', labels: { team: 'a' } });
 });

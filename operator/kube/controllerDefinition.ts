@@ -3,16 +3,18 @@
 // full sync enqueues, and how one key is reconciled. The manager (./manager.ts) turns each
 // definition into informers it shares with every other controller and one keyed work queue.
 import type { Log } from '../util/log';
+import type { CacheShape } from './cacheShape';
 import type { ChangeType, Selector } from './informer';
-import type { KubeObject, ResourceRef } from './resources';
+import type { KubeObject } from './resources';
 import type { RateLimiter, Result } from './workqueue';
 
 /** A key to reconcile, now or after a delay (coalesces bursts, e.g. speakers' reports). */
 export type KeyRequest = string | { key: string; afterMs: number };
 
 export interface Watch<T extends KubeObject = KubeObject> {
-  resource: ResourceRef;
-  /** Label and field selectors; one informer is shared per (resource, selector). */
+  /** The resource, and what its cache keeps of each object (the type `toKeys` gets). */
+  shape: CacheShape<T>;
+  /** Label and field selectors; one informer is shared per (resource, shape, selector). */
   selector?: Selector;
   /** The keys an event of this watch concerns. `old` is the previous object on MODIFIED. */
   toKeys(type: ChangeType, obj: T, old: T | undefined): Iterable<KeyRequest>;
@@ -52,14 +54,17 @@ export interface ControllerDefinition {
   onStop?(): void | Promise<void>;
 }
 
-/** Typed helper: a watch for one kind with its own object type. */
+/** Typed helper: a watch for one kind, its objects typed by the watch's shape. */
 export function watch<T extends KubeObject>(w: Watch<T>): Watch {
   return w;
 }
 
-/** Read access to the manager's shared caches: one informer per (resource, selector). */
+/**
+ * Read access to the manager's shared caches: one informer per (resource, shape, selector).
+ * A reader gets the shape's type (./cachedKinds.ts), never more than the cache keeps.
+ */
 export interface Caches {
-  informer<T extends KubeObject>(resource: ResourceRef, selector?: Selector): CacheReader<T>;
+  informer<T extends KubeObject>(shape: CacheShape<T>, selector?: Selector): CacheReader<T>;
 }
 
 /** What a controller reads from a cache (an Informer satisfies it; tests use a Map). */

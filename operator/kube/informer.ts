@@ -26,7 +26,7 @@ import { KubeApiError, asStatus, isGone, kubeRequest, kubeStream } from './reque
 import type { Log } from '../util/log';
 import { errorFields, errorMessage, nullLogger } from '../util/log';
 import type { BackoffOptions } from '../util/backoff';
-import { slimForCache } from './cacheShape';
+import { slimMetadata } from './cacheShape';
 import { Backoff, sleep } from '../util/backoff';
 import { isRecord } from '../util/records';
 import { IdleTimer } from '../util/idleTimer';
@@ -94,6 +94,8 @@ export class KubeListWatcher<T extends KubeObject> implements ListWatcher<T> {
     private readonly resource: ResourceRef,
     private readonly selector: Selector = {},
     private readonly connectTimeoutMs = 30_000,
+    /** Keeps what the cache keeps of each object (default: only managedFields and foreign annotations dropped). */
+    private readonly trim: (obj: KubeObject) => KubeObject = (obj) => slimMetadata(obj, 'all'),
   ) {
     this.path = resourcePath(resource, resource.namespaced ? selector.namespace : undefined);
     this.apiVersion = apiVersionOf(resource);
@@ -176,13 +178,13 @@ export class KubeListWatcher<T extends KubeObject> implements ListWatcher<T> {
 
   /**
    * Objects of built-in kinds come without apiVersion/kind: fill them in for the handlers, and
-   * keep only what decisions read (slimForCache).
+   * keep only what decisions read (`trim`, page by page as they arrive).
    */
   private withTypeMeta<O extends { apiVersion?: unknown; kind?: unknown }>(phase: WatchEventType, obj: O): O {
     if (phase === 'BOOKMARK') return obj;
     if (obj.apiVersion === undefined) obj.apiVersion = this.apiVersion;
     if (obj.kind === undefined) obj.kind = this.resource.kind;
-    return slimForCache(obj as unknown as KubeObject) as unknown as O;
+    return this.trim(obj as unknown as KubeObject) as unknown as O;
   }
 }
 
@@ -266,7 +268,7 @@ export interface InformerHandlers<T> {
 
 /**
  * Objects per LIST page. A page is held whole (the response, then the parsed objects) before
- * slimForCache trims it, and a tenant's Service may carry 256 KiB of annotations: 100 of them
+ * the cache's shape trims it, and a tenant's Service may carry 256 KiB of annotations: 100 of them
  * bound that transient to some 25 MiB of annotations per page, where client-go's 500 would reach
  * 125 MiB, a third of the controller's shipped memory limit. More pages cost little: a LIST runs
  * at start and on relists, not per event.
@@ -296,6 +298,8 @@ export interface InformerOptions<T> extends Selector {
   watchIdleTimeoutMs?: number;
   /** Replace the API transport (tests). */
   listWatcher?: ListWatcher<T>;
+  /** What the API transport keeps of each object (a CacheShape's trim); see KubeListWatcher. */
+  trim?: (obj: KubeObject) => T;
 }
 
 /** See InformerOptions.watchIdleTimeoutMs. */
@@ -330,7 +334,7 @@ export class Informer<T extends KubeObject> {
   constructor(kc: KubeConfig | undefined, resource: ResourceRef, opts: InformerOptions<T> = {}) {
     this.resource = resource;
     if (opts.listWatcher) this.lw = opts.listWatcher;
-    else if (kc) this.lw = new KubeListWatcher<T>(kc, resource, opts);
+    else if (kc) this.lw = new KubeListWatcher<T>(kc, resource, opts, undefined, opts.trim);
     else throw new Error('Informer needs a KubeConfig or a listWatcher');
     this.log = (opts.logger ?? nullLogger()).child({ informer: this.lw.description });
     this.pageSize = opts.pageSize ?? LIST_PAGE_SIZE;

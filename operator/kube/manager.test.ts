@@ -11,6 +11,7 @@ import { Resources, objectKey, type KubeObject, type ResourceRef } from './resou
 import type { Log, LogFields } from '../util/log';
 import { metrics } from '../util/metrics';
 import { Gate, settlesWithin, waitFor } from './testing';
+import { slimShape } from './cacheShape';
 
 const obj = (name: string, namespace?: string): KubeObject => ({ metadata: { name, ...(namespace ? { namespace } : {}) } });
 
@@ -102,7 +103,7 @@ class Recorder {
 
   private watch(resource: ResourceRef, selector?: Selector): Watch {
     return {
-      resource,
+      shape: slimShape(resource),
       selector,
       toKeys: (type, o, old) => {
         this.mapped.push(`${type} ${objectKey(o)}${old ? ` old@${old.metadata?.resourceVersion}` : ''}`);
@@ -122,7 +123,7 @@ void test('informers are shared per (resource, selector): one LIST per informer,
   const c = new Recorder('c', [{ resource: Resources.services, selector: { labelSelector: 'app=web' } }]);
   for (const r of [a, b, c]) h.mgr.add(r.def);
   assert.deepEqual([...h.fakes.keys()].sort(), ['nodes?', 'services?', 'services?app=web']);
-  assert.equal(h.mgr.informer(Resources.services), h.mgr.informer(Resources.services, {}));
+  assert.equal(h.mgr.informer(slimShape(Resources.services)), h.mgr.informer(slimShape(Resources.services), {}));
 
   await h.mgr.start();
   await waitFor(() => [...h.fakes.values()].every((f) => f.openWatches() === 1), 5_000, 'every watch');
@@ -135,13 +136,13 @@ void test('informers are shared per (resource, selector): one LIST per informer,
 
 void test('no reconcile before every cache has synced; then every fullSyncKeys() key exactly once', async (t) => {
   const h = new Harness(t, { services: [obj('a', 'ns'), obj('b', 'ns')], nodes: [obj('n1')] });
-  const ctl = new Recorder('full-sync', [services, nodes], () => [...h.mgr.informer(Resources.services).keys(), ...h.mgr.informer(Resources.nodes).keys()]);
+  const ctl = new Recorder('full-sync', [services, nodes], () => [...h.mgr.informer(slimShape(Resources.services)).keys(), ...h.mgr.informer(slimShape(Resources.nodes)).keys()]);
   h.mgr.add(ctl.def);
   const gate = new Gate();
   h.fake(Resources.nodes).listGate = gate.wait;
 
   const started = h.mgr.start();
-  await waitFor(() => h.mgr.informer(Resources.services).hasSynced(), 5_000, 'the services cache');
+  await waitFor(() => h.mgr.informer(slimShape(Resources.services)).hasSynced(), 5_000, 'the services cache');
   assert.equal(await settlesWithin(started, 50), false, 'start() waits for every cache');
   assert.deepEqual(ctl.reconciled, []);
   gate.open();

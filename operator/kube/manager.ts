@@ -19,6 +19,7 @@ import type { Log } from '../util/log';
 import { errorFields } from '../util/log';
 import { metrics } from '../util/metrics';
 import { startHealthServer, startMetricsServer } from '../util/httpServer';
+import type { CacheShape } from './cacheShape';
 import type { Caches, ControllerDefinition } from './controllerDefinition';
 import { ControllerRunner } from './controllerRunner';
 import { Informer, waitForCacheSync, type Selector } from './informer';
@@ -42,7 +43,7 @@ export interface ManagerOptions {
   /** How the process ends (tests replace it). */
   exit?: (code: number) => void;
   /** Build informers (tests replace the transport). */
-  newInformer?: (resource: ResourceRef, selector: Selector) => Informer<KubeObject>;
+  newInformer?: (resource: ResourceRef, selector: Selector, shape: CacheShape<KubeObject>) => Informer<KubeObject>;
 }
 
 type Hook = () => void | Promise<void>;
@@ -74,12 +75,17 @@ export class Manager extends Operator implements Caches {
     this.log = opts.logger;
   }
 
-  /** The shared informer of (resource, selector); created on first use, started by start(). */
-  informer<T extends KubeObject>(resource: ResourceRef, selector: Selector = {}): Informer<T> {
-    const id = informerId(resource, selector);
+  /**
+   * The shared informer of (resource, shape, selector); created on first use, started by
+   * start(). Its objects are trimmed to the shape as they arrive, page by page.
+   */
+  informer<T extends KubeObject>(shape: CacheShape<T>, selector: Selector = {}): Informer<T> {
+    const { resource } = shape;
+    const id = informerId(shape, selector);
     let inf = this.informers.get(id);
     if (!inf) {
-      inf = this.opts.newInformer?.(resource, selector) ?? new Informer<KubeObject>(this.kubeConfig, resource, { ...selector, logger: this.log });
+      const generic = shape as unknown as CacheShape<KubeObject>;
+      inf = this.opts.newInformer?.(resource, selector, generic) ?? new Informer<KubeObject>(this.kubeConfig, resource, { ...selector, logger: this.log, trim: generic.trim });
       this.informers.set(id, inf);
       // One asked for after start (a cache read nobody declared) must still fill.
       if (this.started) inf.start();
@@ -89,7 +95,7 @@ export class Manager extends Operator implements Caches {
 
   /** Declare a controller: its watches' informers are shared with every other controller. */
   add(def: ControllerDefinition): ControllerRunner {
-    const sources = def.watches.map((w) => this.informer(w.resource, w.selector ?? {}));
+    const sources = def.watches.map((w) => this.informer(w.shape, w.selector ?? {}));
     const runner = new ControllerRunner(def, sources, this.log);
     this.runners.push(runner);
     return runner;
@@ -268,6 +274,6 @@ export class Manager extends Operator implements Caches {
   }
 }
 
-function informerId(resource: ResourceRef, selector: Selector): string {
-  return [resource.group, resource.version, resource.plural, selector.namespace ?? '', selector.labelSelector ?? '', selector.fieldSelector ?? ''].join('|');
+function informerId({ resource, name }: CacheShape<KubeObject>, selector: Selector): string {
+  return [resource.group, resource.version, resource.plural, name, selector.namespace ?? '', selector.labelSelector ?? '', selector.fieldSelector ?? ''].join('|');
 }

@@ -1,6 +1,7 @@
 // Helpers for tests of the plumbing (not loaded by the program).
 import type { DeleteOutcome, KubeWriter } from './kubeWriter';
 import type { EventSink, Problem } from './eventSink';
+import type { CacheShape } from './cacheShape';
 import type { Caches, CacheReader } from './controllerDefinition';
 import { objectKey, type KubeObject, type ResourceRef } from './resources';
 import type { Lease, LeaseClient } from './leader';
@@ -113,13 +114,52 @@ export class MapCache<T extends KubeObject> implements CacheReader<T> {
   }
 }
 
-/** Caches for unit tests: one MapCache per resource plural (selectors are ignored). */
+/**
+ * A cache read through a shape: each object as the shape trims it (a trimmed copy, made once per
+ * object put), so code under test sees what a real cache of that shape would hold.
+ */
+class ShapedCache<T extends KubeObject> implements CacheReader<T> {
+  private readonly trimmed = new WeakMap<KubeObject, T>();
+  constructor(
+    private readonly raw: MapCache<KubeObject>,
+    private readonly shape: CacheShape<T>,
+  ) {}
+  get(key: string): T | undefined {
+    const obj = this.raw.get(key);
+    return obj && this.view(obj);
+  }
+  list(): T[] {
+    return this.raw.list().map((obj) => this.view(obj));
+  }
+  keys(): string[] {
+    return this.raw.keys();
+  }
+  private view(obj: KubeObject): T {
+    let t = this.trimmed.get(obj);
+    if (!t) this.trimmed.set(obj, (t = this.shape.trim(structuredClone(obj))));
+    return t;
+  }
+}
+
+/**
+ * Caches for unit tests: one MapCache per resource plural (selectors are ignored). Tests fill
+ * them by resource with whole objects; code reads them through its shapes, trimmed as a real
+ * cache would keep them.
+ */
 export class FakeCaches implements Caches {
   private readonly byResource = new Map<string, MapCache<KubeObject>>();
-  informer<T extends KubeObject>(resource: ResourceRef): MapCache<T> {
+  private readonly views = new Map<string, ShapedCache<KubeObject>>();
+  informer<T extends KubeObject>(source: ResourceRef): MapCache<T>;
+  informer<T extends KubeObject>(source: CacheShape<T>): CacheReader<T>;
+  informer<T extends KubeObject>(source: CacheShape<T> | ResourceRef): MapCache<T> | CacheReader<T> {
+    const resource = 'trim' in source ? source.resource : source;
     let c = this.byResource.get(resource.plural);
     if (!c) this.byResource.set(resource.plural, (c = new MapCache<KubeObject>()));
-    return c as unknown as MapCache<T>;
+    if (!('trim' in source)) return c as unknown as MapCache<T>;
+    const id = `${resource.plural}|${source.name}`;
+    let view = this.views.get(id);
+    if (!view) this.views.set(id, (view = new ShapedCache(c, source)));
+    return view as unknown as CacheReader<T>;
   }
 }
 

@@ -2,7 +2,6 @@
 // originate. It is recomputed from scratch from what exists (level-triggered),
 // so a deleted announcement's paths go whether or not its delete event was seen.
 import { comparePrefix, hostPrefix, ipFamily, isIpv4Mapped } from '../util/ip';
-import type { VipAnnouncement } from '../api/types';
 import { announcesFromNode, type NodeInfo } from '../api/announces';
 
 export { announcesFromNode, type NodeInfo };
@@ -11,6 +10,7 @@ import type { PathSpec } from '../gobgp/types';
 import { canonicalCommunity, canonicalLargeCommunity, sortCommunities } from '../api/communities';
 import { comparePaths } from './pathAttributes';
 import { objectKey } from '../kube/resources';
+import type { SpeakerAnnouncement } from '../kube/cachedKinds';
 
 /** Absent family: 0.0.0.0 / ::, which gobgpd replaces with the session's local address. */
 export interface NextHops {
@@ -65,7 +65,7 @@ export interface RefusedPrefix {
  * attributes its pool gives it. Undefined: no pool exists, everything valid is announced.
  */
 export interface PrefixPolicy {
-  judge(a: VipAnnouncement, address: string, asked: Contribution): { ok: true; contribution: Contribution } | { ok: false; reason: string };
+  judge(a: SpeakerAnnouncement, address: string, asked: Contribution): { ok: true; contribution: Contribution } | { ok: false; reason: string };
 }
 
 interface Collected {
@@ -75,7 +75,7 @@ interface Collected {
   refused: RefusedPrefix[];
 }
 
-export function pathsForNode(announcements: readonly VipAnnouncement[], node: NodeInfo, nextHop: NextHops, policy?: PrefixPolicy): NodePaths {
+export function pathsForNode(announcements: readonly SpeakerAnnouncement[], node: NodeInfo, nextHop: NextHops, policy?: PrefixPolicy): NodePaths {
   const c: Collected = { byPrefix: new Map(), prefixesByKey: new Map(), invalid: [], refused: [] };
   // Sorting by key makes every result independent of the order of the input list.
   const sorted = announcements.map((a) => ({ a, key: objectKey(a) })).sort((x, y) => cmp(x.key, y.key));
@@ -86,7 +86,7 @@ export function pathsForNode(announcements: readonly VipAnnouncement[], node: No
   return { paths, prefixesByAnnouncement, conflicts, invalid: c.invalid, refused: c.refused };
 }
 
-function collect(a: VipAnnouncement, c: Collected, policy: PrefixPolicy | undefined): void {
+function collect(a: SpeakerAnnouncement, c: Collected, policy: PrefixPolicy | undefined): void {
   const key = objectKey(a);
   const asked: Contribution = {
     key,

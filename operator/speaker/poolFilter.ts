@@ -7,11 +7,11 @@
 // A hand-made announcement (no serviceRef) must also match the pool's serviceSelector with its
 // own labels, and never gets an address a Service's announcement carries. An address that
 // announcements of two namespaces claim is announced for neither.
-import { acceptedAttributes, comparePools, compilePool, poolContains, selectorMatches, type CompiledPool, type VipPool } from '../api/pool';
-import type { VipAnnouncement } from '../api/types';
+import { acceptedAttributes, comparePools, compilePool, poolContains, selectorMatches, type CompiledPool } from '../api/pool';
 import { parseIP } from '../util/ip';
 import { sortCommunities } from '../api/communities';
 import type { Contribution, PrefixPolicy } from './pathsForNode';
+import type { SpeakerAnnouncement, CachedPool } from '../kube/cachedKinds';
 
 export const REFUSED = {
   notInPool: 'NotInPool',
@@ -33,9 +33,9 @@ type Verdict = { ok: true; pool: CompiledPool } | { ok: false; reason: string };
  * ownership is Unenforced (the speaker then announces what it is asked, as before pools).
  */
 export function poolPolicy(
-  pools: readonly VipPool[],
+  pools: readonly CachedPool[],
   namespaceLabels: (namespace: string) => Readonly<Record<string, string>> | undefined,
-  announcements: readonly VipAnnouncement[],
+  announcements: readonly SpeakerAnnouncement[],
   ownership: AddressOwnership = 'Enforced',
 ): PrefixPolicy | undefined {
   if (pools.length === 0) {
@@ -44,7 +44,7 @@ export function poolPolicy(
   }
   const compiled = pools.map(compilePool).sort(comparePools);
   const serviceHeld = new Set(announcements.filter((a) => a.spec.serviceRef !== undefined).flatMap((a) => (a.spec.addresses ?? []).map(canonical)));
-  const base = (a: VipAnnouncement, address: string): Verdict => {
+  const base = (a: SpeakerAnnouncement, address: string): Verdict => {
     const ip = parseIP(address);
     if (!ip.ok) return { ok: false, reason: REFUSED.notInPool };
     const containing = compiled.filter((p) => poolContains(p, ip.ip));
@@ -71,7 +71,7 @@ export function poolPolicy(
  * forged or stale spec, and the speakers announce neither (only passing claims count, so a
  * namespace no pool selects cannot knock another one's route out).
  */
-export function claimingNamespaces(announcements: readonly VipAnnouncement[], judge: (a: VipAnnouncement, address: string) => { ok: boolean }): Map<string, Set<string>> {
+export function claimingNamespaces(announcements: readonly SpeakerAnnouncement[], judge: (a: SpeakerAnnouncement, address: string) => { ok: boolean }): Map<string, Set<string>> {
   const out = new Map<string, Set<string>>();
   for (const a of announcements) {
     for (const address of a.spec.addresses ?? []) {
@@ -85,7 +85,7 @@ export function claimingNamespaces(announcements: readonly VipAnnouncement[], ju
   return out;
 }
 
-function selects(pool: CompiledPool, a: VipAnnouncement, namespaceLabels: (namespace: string) => Readonly<Record<string, string>> | undefined, handmade: boolean): boolean {
+function selects(pool: CompiledPool, a: SpeakerAnnouncement, namespaceLabels: (namespace: string) => Readonly<Record<string, string>> | undefined, handmade: boolean): boolean {
   const ns = a.metadata.namespace ?? '';
   if (pool.namespaces && !pool.namespaces.includes(ns)) return false;
   if (!selectorMatches(pool.namespaceSelector, namespaceLabels(ns))) return false;

@@ -98,7 +98,7 @@ class Harness {
     const cache = this.caches.informer<T>(resource);
     if (type === 'DELETED') cache.remove(`${obj.metadata?.namespace ? obj.metadata.namespace + '/' : ''}${obj.metadata?.name}`);
     else cache.put(obj);
-    const w = this.role.controller.watches.find((x) => x.resource.plural === resource.plural);
+    const w = this.role.controller.watches.find((x) => x.shape.resource.plural === resource.plural);
     assert.ok(w, `a watch on ${resource.plural}`);
     return [...w.toKeys(type, obj, old)];
   }
@@ -147,7 +147,7 @@ void describe('speaker definition', () => {
     assert.equal(def.requeueAllPeriodMs, 45_000);
     assert.deepEqual([...def.fullSyncKeys()], ['table', 'status']);
     assert.deepEqual(
-      def.watches.map((w) => [w.resource.plural, w.selector]),
+      def.watches.map((w) => [w.shape.resource.plural, w.selector]),
       [
         ['vipannouncements', undefined],
         ['nodes', { fieldSelector: `metadata.name=${NODE}` }],

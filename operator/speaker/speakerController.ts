@@ -17,9 +17,7 @@
 //             status when it changed (at most one write per MIN_REPORT_GAP_MS), or a heartbeat
 // Triggers: announcement or Node events, GoBGP peer events, a broken GoBGP stream
 // (gobgpd restarted), a changed peer password file (peerPasswords.ts), and the drift-check period.
-import type { V1Namespace, V1Node } from '@kubernetes/client-node';
-import type { VipPool } from '../api/pool';
-import { API_VERSION, type VipAnnouncement } from '../api/types';
+import { API_VERSION } from '../api/types';
 import { HEARTBEAT_SECONDS, SPEAKER_REPORT_KIND, type SessionReport, type VipSpeakerStatus } from '../api/vipSpeaker';
 import { kubeTime } from '../api/time';
 import { globalSpecOf, peerSpecOf } from './gobgpSpecs';
@@ -56,6 +54,7 @@ import { gracefulRestartOnAdd, type PreviousReport } from './gracefulRestart';
 import { passwordFingerprint } from '../util/fingerprint';
 import { indexAdjOut, missingPrefixes, nodeReport, reportChanged, reportUrgent, sessionReports, type AdjOutIndex } from './nodeReport';
 import { pruneAdded, settledWatermark, type Settled } from './settledWatermark';
+import { Cached, type CachedNode, type SpeakerAnnouncement } from '../kube/cachedKinds';
 
 export const TABLE = 'table';
 export const STATUS = 'status';
@@ -134,7 +133,7 @@ export function speakerRole(deps: SpeakerDeps): SpeakerRole {
 }
 
 /** Only an exclusion, drain or router-id change of our Node matters to the table. */
-export function nodeKeys(type: ChangeType, node: V1Node, old: V1Node | undefined): KeyRequest[] {
+export function nodeKeys(type: ChangeType, node: CachedNode, old: CachedNode | undefined): KeyRequest[] {
   const matters = type !== 'MODIFIED' || nodeEligible(node) !== nodeEligible(old) || nodeDraining(node) !== nodeDraining(old) || internalIPv4(node) !== internalIPv4(old);
   return matters ? [TABLE] : [];
 }
@@ -238,12 +237,12 @@ class SpeakerReconciler {
       // The drift check: compare gobgpd's table and our report with the desired state.
       requeueAllPeriodMs: this.cfg.driftCheckPeriodMs,
       watches: [
-        watch<VipAnnouncement>({ resource: Resources.vipAnnouncements, toKeys: (type, va, old) => this.announcementKeys(type, va, old) }),
-        watch<V1Node>({ resource: Resources.nodes, selector: this.nodeSelector, toKeys: (type, n, old) => this.full(nodeKeys(type, n, old)) }),
+        watch({ shape: Cached.speakerAnnouncements, toKeys: (type, va, old) => this.announcementKeys(type, va, old) }),
+        watch({ shape: Cached.nodes, selector: this.nodeSelector, toKeys: (type, n, old) => this.full(nodeKeys(type, n, old)) }),
         // What the pools allow: every change of a pool, and a namespace's labels (selectors).
         // (The controller's status writes to a pool change nothing here.)
-        watch<VipPool>({ resource: Resources.vipPools, toKeys: (type, pool, old) => (type === 'MODIFIED' && pool.metadata.generation === old?.metadata.generation ? [] : [TABLE]) }),
-        watch<V1Namespace>({ resource: Resources.namespaces, toKeys: (type, ns, old) => (type === 'MODIFIED' && JSON.stringify(ns.metadata?.labels ?? {}) === JSON.stringify(old?.metadata?.labels ?? {}) ? [] : [TABLE]) }),
+        watch({ shape: Cached.pools, toKeys: (type, pool, old) => (type === 'MODIFIED' && pool.metadata.generation === old?.metadata.generation ? [] : [TABLE]) }),
+        watch({ shape: Cached.namespaces, toKeys: (type, ns, old) => (type === 'MODIFIED' && JSON.stringify(ns.metadata?.labels ?? {}) === JSON.stringify(old?.metadata?.labels ?? {}) ? [] : [TABLE]) }),
       ],
       fullSyncKeys: () => this.full([TABLE, STATUS]),
       reconcile: (key, ctx) => this.reconcile(key, ctx),
@@ -256,7 +255,7 @@ class SpeakerReconciler {
    * announcements this node never originates) waits for the next write or heartbeat: no one
    * waits for it, and writing it at once would make every status write a report write.
    */
-  private announcementKeys(type: ChangeType, va: VipAnnouncement, old: VipAnnouncement | undefined): KeyRequest[] {
+  private announcementKeys(type: ChangeType, va: SpeakerAnnouncement, old: SpeakerAnnouncement | undefined): KeyRequest[] {
     const specChanged = type !== 'MODIFIED' || JSON.stringify(va.spec) !== JSON.stringify(old?.spec) || va.metadata.deletionTimestamp !== old?.metadata.deletionTimestamp;
     this.watermark.observe(va.metadata.resourceVersion, specChanged);
     if (!specChanged) return [];
@@ -315,12 +314,12 @@ class SpeakerReconciler {
     return undefined;
   }
 
-  private announcements(): CacheReader<VipAnnouncement> {
-    return this.deps.caches.informer<VipAnnouncement>(Resources.vipAnnouncements);
+  private announcements(): CacheReader<SpeakerAnnouncement> {
+    return this.deps.caches.informer(Cached.speakerAnnouncements);
   }
 
-  private node(): V1Node | undefined {
-    return this.deps.caches.informer<V1Node>(Resources.nodes, this.nodeSelector).get(this.cfg.nodeName);
+  private node(): CachedNode | undefined {
+    return this.deps.caches.informer(Cached.nodes, this.nodeSelector).get(this.cfg.nodeName);
   }
 
   // --- table: BGP instance → peers → paths ------------------------------------------------
@@ -373,8 +372,8 @@ class SpeakerReconciler {
 
   private desiredPaths(eligible: boolean, draining: boolean): NodePaths {
     const announcements = this.announcements().list();
-    const namespaces = this.deps.caches.informer<V1Namespace>(Resources.namespaces);
-    const policy = poolPolicy(this.deps.caches.informer<VipPool>(Resources.vipPools).list(), (ns) => namespaces.get(ns)?.metadata?.labels, announcements, this.cfg.addressOwnership);
+    const namespaces = this.deps.caches.informer(Cached.namespaces);
+    const policy = poolPolicy(this.deps.caches.informer(Cached.pools).list(), (ns) => namespaces.get(ns)?.metadata?.labels, announcements, this.cfg.addressOwnership);
     const paths = pathsForNode(announcements, { name: this.cfg.nodeName, eligible, draining }, this.cfg.nextHop, policy);
     // No policy: no pool and Unenforced; every prefix goes out unchecked, and says so.
     metrics.unenforcedPrefixes.set({ node: this.cfg.nodeName }, policy ? 0 : paths.paths.length);
@@ -382,7 +381,7 @@ class SpeakerReconciler {
   }
 
   /** Step 1. True when BGP was (re)started: gobgpd then holds no peer and no path. */
-  private async syncGlobal(node: V1Node | undefined, log: Log): Promise<boolean> {
+  private async syncGlobal(node: CachedNode | undefined, log: Log): Promise<boolean> {
     const running = await this.router.getBgp();
     const nodeRouterId = internalIPv4(node);
     // The Node lost its address (or is gone from the cache): keep what runs rather than fail.
@@ -414,7 +413,7 @@ class SpeakerReconciler {
   }
 
   /** Step 3. */
-  private async syncPeers(log: Log, node: V1Node | undefined, signal?: AbortSignal): Promise<void> {
+  private async syncPeers(log: Log, node: CachedNode | undefined, signal?: AbortSignal): Promise<void> {
     const running = await this.router.listPeers();
     const bootID = node?.status?.nodeInfo?.bootID;
     const previous = bootID ? await this.previousReport(running, log, signal) : undefined;
@@ -709,7 +708,7 @@ class SpeakerReconciler {
   private uninstalling(): boolean {
     const ns = this.deps.podNamespace;
     if (!ns) return false;
-    return namespaceUninstalling(this.deps.caches.informer<V1Namespace>(Resources.namespaces).get(ns));
+    return namespaceUninstalling(this.deps.caches.informer(Cached.namespaces).get(ns));
   }
 
   /** Rejects when the routes could not all be withdrawn (the process then exits non-zero). */
