@@ -13,10 +13,10 @@ import { promisify } from 'node:util';
 import yaml from 'js-yaml';
 import { birdLogOffset, birdLogSince, birdNextHops } from '../harness/bird';
 import { REPO_ROOT, kubectl, kubectlResult, lab, waitFor, waitUntilNoMismatch } from '../harness/lab';
+import { SYSTEM_NS, labAnnouncerObject, labPoolObject } from '../harness/nodesInstall';
 
 const execFileP = promisify(execFile);
 
-const SYSTEM_NS = 'vip-announcer';
 const APP_NS = 'e2e-helm';
 const POOL = 'e2e-helm';
 const POOL_RANGE = '203.0.113.48/28';
@@ -128,21 +128,10 @@ describe('the Helm chart, installed with helm v4 on real nodes', { timeout: 30 *
     const [install] = readmeBlocks('Install with Helm');
     assert.ok(install.includes('make chart'), `the README builds the chart with make chart; it says: ${install.join('; ')}`);
     assert.ok(install.some((l) => l.startsWith('helm install vip-announcer dist/chart/vip-announcer -n vip-announcer')), 'the README installs with helm install');
-    const l = lab();
     const values = path.join(tmp, 'my-values.yaml');
     writeFileSync(values, yaml.dump({ controller: { logLevel: 'info' } }));
-    const pool = { apiVersion: 'vipannouncer.io/v1alpha1', kind: 'VipPool', metadata: { name: POOL }, spec: { addresses: [POOL_RANGE], serviceAllocation: { namespaces: [APP_NS] } } };
-    const announcer = {
-      apiVersion: 'vipannouncer.io/v1alpha1',
-      kind: 'VipAnnouncer',
-      metadata: { name: 'default' },
-      spec: {
-        asn: l.nodeAsn,
-        routerIdPolicy: 'NodeInternalIP',
-        namespace: SYSTEM_NS,
-        peers: [{ address: l.routerAddress, asn: l.routerAsn, holdTime: '9s', keepaliveInterval: '3s', gracefulRestart: { enabled: true, restartTime: '120s' } }],
-      },
-    };
+    const pool = labPoolObject(POOL, POOL_RANGE, APP_NS);
+    const announcer = labAnnouncerObject();
     // The README's lines in order: make chart ran in before(); the samples become this lab's pool and BGP settings.
     for (const line of install) {
       if (line === 'make chart') continue;

@@ -12,10 +12,10 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { birdc, birdLogOffset, birdLogSince, birdNextHops, birdProtocolState } from '../harness/bird';
 import { REPO_ROOT, kubectl, kubectlResult, lab, waitFor, waitUntilNoMismatch } from '../harness/lab';
+import { SYSTEM_NS, labAnnouncerObject, labPoolObject } from '../harness/nodesInstall';
 
 const execFileP = promisify(execFile);
 
-const SYSTEM_NS = 'vip-announcer';
 const APP_NS = 'e2e-install';
 const POOL = 'e2e-install';
 const POOL_RANGE = '203.0.113.16/28';
@@ -196,24 +196,8 @@ describe('installed as the README says, on real nodes', { timeout: 30 * 60_000 }
   });
 
   it('a VipPool and a VipAnnouncer: the speaker DaemonSet rolls out on every node, sessions up', async () => {
-    const l = lab();
-    await kubectl(['apply', '-f', '-'], JSON.stringify({
-      apiVersion: 'vipannouncer.io/v1alpha1',
-      kind: 'VipPool',
-      metadata: { name: POOL },
-      spec: { addresses: [POOL_RANGE], serviceAllocation: { namespaces: [APP_NS] } },
-    }));
-    await kubectl(['apply', '-f', '-'], JSON.stringify({
-      apiVersion: 'vipannouncer.io/v1alpha1',
-      kind: 'VipAnnouncer',
-      metadata: { name: 'default' },
-      spec: {
-        asn: l.nodeAsn,
-        routerIdPolicy: 'NodeInternalIP',
-        namespace: SYSTEM_NS,
-        peers: [{ address: l.routerAddress, asn: l.routerAsn, holdTime: '9s', keepaliveInterval: '3s', gracefulRestart: { enabled: true, restartTime: '120s' } }],
-      },
-    }));
+    await kubectl(['apply', '-f', '-'], JSON.stringify(labPoolObject(POOL, POOL_RANGE, APP_NS)));
+    await kubectl(['apply', '-f', '-'], JSON.stringify(labAnnouncerObject()));
     await waitFor(`DaemonSet ${SPEAKERS}`, () => kubectlResult(['get', 'daemonset', SPEAKERS, '-n', SYSTEM_NS]).status === 0, { timeoutMs: 120_000 });
     await kubectl(['-n', SYSTEM_NS, 'rollout', 'status', `daemonset/${SPEAKERS}`, '--timeout=300s']);
     const pods = await speakerPods();
