@@ -486,7 +486,10 @@ describe('kube plumbing against the real API server', () => {
       });
       for (let i = 0; i < 5; i++) r.normal(obj, 'AnnouncementCreated', `event ${i}`);
       // The first takes the one token at once; the rest wait two seconds a token.
-      await waitFor('the first Event', async () => (await eventsAbout('ev-close')).length === 1);
+      await waitFor('the first Event', async () => (await eventsAbout('ev-close')).length === 1).catch((err: unknown) => {
+        // What the recorder said, so a failure here says why the write did not land.
+        throw new Error(`${err instanceof Error ? err.message : String(err)}; the recorder logged: ${lines.join(' | ')}`);
+      });
       await r.close();
       const evs = await eventsAbout('ev-close');
       assert.deepEqual(evs.map((e) => e.message), ['event 0']);

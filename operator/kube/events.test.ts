@@ -199,6 +199,23 @@ void test('a failed write is counted and does not stop the queue', async () => {
   assert.equal(rec.stats().lost.failed, 1);
 });
 
+void test('a create that meets a dropped connection or a 503 is sent again; AlreadyExists after a retry is success; a 4xx is not retried', async () => {
+  const { rec, t } = recorder();
+  const failures = new Map<string, Error[]>([
+    ['reset', [new KubeApiError(0, 'NetworkError', 'socket hang up', 'POST', '/')]],
+    ['landed', [new KubeApiError(503, 'ServiceUnavailable', 'busy', 'POST', '/'), new KubeApiError(409, 'AlreadyExists', 'exists', 'POST', '/')]],
+    ['refused', [new KubeApiError(422, 'Invalid', 'no', 'POST', '/')]],
+  ]);
+  t.fail = (req) => failures.get((req.body as { message: string }).message)?.shift();
+  for (const m of failures.keys()) rec.warning(svc(m), 'Broken', m);
+  await rec.flush();
+  const sent = t.posts().map((b) => b.message);
+  assert.deepEqual(sent.filter((m) => m === 'reset'), ['reset', 'reset'], 'a dropped connection: sent again');
+  assert.deepEqual(sent.filter((m) => m === 'landed'), ['landed', 'landed'], '503, then AlreadyExists on the retry: it had landed');
+  assert.deepEqual(sent.filter((m) => m === 'refused'), ['refused'], 'a 422 is final');
+  assert.equal(rec.stats().lost.failed, 1, 'only the refused one is lost');
+});
+
 void test('rate limit: writes beyond the burst wait for tokens', async () => {
   const { rec, t } = recorder({ perSecond: 20, burst: 2 });
   const start = Date.now();

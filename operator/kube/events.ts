@@ -20,7 +20,7 @@ import * as os from 'node:os';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { KubeObject } from './resources';
 import { Resources, objectKey, resourcePath } from './resources';
-import { isNotFound, kubeRequest, type KubeRequestOptions } from './request';
+import { isAlreadyExists, isKubeApiError, isNotFound, kubeRequest, type KubeRequestOptions } from './request';
 import { MERGE_PATCH } from './apply';
 import type { EventSink, Problem } from './eventSink';
 import { EventQueue, type DropCause, type EventType, type InvolvedObject, type QueuedEvent } from './eventQueue';
@@ -82,6 +82,13 @@ interface Aggregate {
 const MAX_MESSAGE = 1024;
 const CAMEL_CASE = /^[A-Z][A-Za-z0-9]*$/;
 const WRITE_TIMEOUT_MS = 30_000;
+/** Transient failures of a create are retried this many times, RETRY_DELAY_MS, then twice that, apart. */
+const CREATE_RETRIES = 2;
+const RETRY_DELAY_MS = 500;
+
+function transient(err: unknown): boolean {
+  return isKubeApiError(err) && (err.statusCode === 0 || err.statusCode === 429 || err.statusCode >= 500);
+}
 
 function truncate(message: string): string {
   return message.length > MAX_MESSAGE ? message.slice(0, MAX_MESSAGE - 3) + '...' : message;
@@ -317,7 +324,7 @@ export class EventRecorder implements EventSink {
     const namespace = e.involvedObject.namespace || 'default';
     const stamp = (BigInt(e.firstAt.getTime()) * 1_000_000n + BigInt(this.seq++ % 1_000_000)).toString(16);
     const eventName = `${e.involvedObject.name.slice(0, 253 - stamp.length - 1)}.${stamp}`;
-    await this.send({
+    await this.createWithRetries(signal, {
       method: 'POST',
       path: resourcePath(Resources.events, namespace),
       body: {
@@ -339,6 +346,28 @@ export class EventRecorder implements EventSink {
       signal,
     });
     this.cache.set(e.key, { eventName, namespace, count: e.repeats, lastSeenMs: e.lastAt.getTime() });
+    this.trimCache();
+  }
+
+  /**
+   * A create that met a transient failure (the connection dropped, as a keep-alive socket does
+   * across an API server restart; 429; 5xx) is sent again, twice at most, as client-go's
+   * broadcaster retries. The name is fixed, so AlreadyExists after a retry means the earlier
+   * attempt landed.
+   */
+  private async createWithRetries(signal: AbortSignal, req: KubeRequestOptions): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.send(req);
+        return;
+      } catch (err) {
+        if (attempt > 0 && isAlreadyExists(err)) return;
+        if (attempt >= CREATE_RETRIES || !transient(err) || !(await sleep(RETRY_DELAY_MS * 2 ** attempt, signal))) throw err;
+      }
+    }
+  }
+
+  private trimCache(): void {
     while (this.cache.size > this.maxEntries) {
       const oldest = this.cache.keys().next();
       if (oldest.done) break;
