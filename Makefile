@@ -2,7 +2,7 @@
 #   make demo    boot the lab and run vip-announcer against it (local, no cluster needed)
 #   make test    lint, typecheck, unit tests, alert rules (promtool), then end-to-end tests on the real lab
 #   make images  the OCI images (vip-announcer, gobgpd; linux/amd64 + arm64) into .images/, with their sizes
-#   make bench   benchmark figures on the lab (1,000 Services × 3 nodes; BENCH_SERVICES=10000, LAB_NODE_COUNT=20)
+#   make bench   benchmark figures on the lab (1,000 Services × 3 nodes; BENCH_SERVICES=10000, LAB_NODE_COUNT=20), then speaker Pod start → all routes on real nodes (BENCH_PODS=0 skips, =only alone)
 #   make lab-up / lab-down      the lab alone (source .lab/env to drive it); LAB_MODE=nodes: real nodes (.lab-nodes/env)
 #   make install deploy         CRDs, then RBAC + controller, into the cluster of $KUBECONFIG
 #   make manifests              copy crds/ into config/crd/bases (kustomize needs it there)

@@ -61,7 +61,7 @@ async function main(): Promise<void> {
     await sleep(500);
   }
   console.log(`bench-pods: every Service has its address, ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  await apply([labAnnouncerObject()]);
+  await kubectl(['apply', '-f', '-'], JSON.stringify(labAnnouncerObject()));
   const done = new Map<string, number>();
   const deadline = Date.now() + 15 * 60_000;
   while (done.size < lab().nodes.length && Date.now() < deadline) {
