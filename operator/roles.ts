@@ -1,6 +1,7 @@
 // Which controllers each role adds to the process's manager, and the clients they write
 // through. The only place that knows both the manager and the roles' concrete adapters.
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig, V1Namespace } from '@kubernetes/client-node';
+import type { NamespaceLookup } from './api/uninstall';
 import type { ControllerConfig, SpeakerConfig } from './config';
 import { announcementController, CONTROLLER_FIELD_MANAGER } from './controller/announcementController';
 import { poolController } from './controller/poolController';
@@ -11,6 +12,7 @@ import { KubeListWatcher, listFresh } from './kube/informer';
 import { Resources } from './kube/resources';
 import { Cached } from './kube/cachedKinds';
 import { apiKubeWriter } from './kube/kubeWriter';
+import { isKubeApiError, kubeRequest } from './kube/request';
 import type { Manager } from './kube/manager';
 import { speakerFieldManager } from './speaker/nodeIdentity';
 import { speakerRole } from './speaker/speakerController';
@@ -68,8 +70,20 @@ export function addSpeakerRole(ctx: RoleContext, config: SpeakerConfig): void {
     config,
     log: log.child({ node: config.nodeName }),
     podNamespace: process.env.POD_NAMESPACE,
+    readNamespace: (name, signal) => readNamespace(kubeConfig, name, signal),
   });
   manager.add(speaker.controller);
   manager.addReadyCheck('gobgpd not answering', () => speaker.gobgpReachable());
   manager.onStop(() => speaker.shutdown());
+}
+
+/** The namespace by a LIST with a field selector (the speaker may list namespaces, not get them). */
+async function readNamespace(kc: KubeConfig, name: string, signal: AbortSignal): Promise<NamespaceLookup> {
+  try {
+    const list = (await kubeRequest(kc, { method: 'GET', path: '/api/v1/namespaces', query: { fieldSelector: `metadata.name=${name}` }, signal, timeoutMs: 2_000 })) as { items?: V1Namespace[] } | undefined;
+    const found = list?.items?.[0];
+    return found ? { kind: 'found', namespace: found } : { kind: 'gone' };
+  } catch (err) {
+    return isKubeApiError(err) && (err.statusCode === 401 || err.statusCode === 403) ? { kind: 'forbidden' } : { kind: 'unknown' };
+  }
 }

@@ -11,3 +11,16 @@ export const UNINSTALL_ANNOTATION = 'vipannouncer.io/uninstall';
 export function namespaceUninstalling(ns: Pick<V1Namespace, 'metadata'> | undefined): boolean {
   return Boolean(ns?.metadata?.deletionTimestamp) || ns?.metadata?.annotations?.[UNINSTALL_ANNOTATION] === 'true';
 }
+
+/** A live read of the product's namespace at shutdown (the speaker's permissions: list). */
+export type NamespaceLookup = { kind: 'found'; namespace: Pick<V1Namespace, 'metadata'> } | { kind: 'gone' } | { kind: 'forbidden' } | { kind: 'unknown' };
+
+/**
+ * Whether a live read says the product is being uninstalled. The namespace gone, or this
+ * identity's permissions revoked (uninstalling deletes the ClusterRoles; a rollout never
+ * does): yes. An error or no answer: no, so an API outage during a rollout keeps the routes.
+ */
+export function uninstallingByLookup(lookup: NamespaceLookup): boolean {
+  if (lookup.kind === 'found') return namespaceUninstalling(lookup.namespace);
+  return lookup.kind === 'gone' || lookup.kind === 'forbidden';
+}

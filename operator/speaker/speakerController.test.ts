@@ -20,7 +20,7 @@ import { FakeCaches, FakeKubeWriter, type WriterCall } from '../kube/testing';
 import { secretFingerprint } from '../util/fingerprint';
 import { nullLogger } from '../util/log';
 import { LatencyTracker, metrics } from '../util/metrics';
-import { speakerRole, withdrawsOnStop, type SpeakerRole } from './speakerController';
+import { speakerRole, withdrawsOnStop, type SpeakerDeps, type SpeakerRole } from './speakerController';
 import { VANISHED_HOLD_MS } from './vanishedHold';
 
 const NODE = 'node-a';
@@ -78,12 +78,12 @@ class Harness {
   clock = 1_000_000;
   private rv = 100;
 
-  constructor(cfg: SpeakerConfig = config(), router = new FakeRouter(), opts: { writer?: FakeKubeWriter; shutdownDeadlineMs?: number; readPasswordFile?: (file: string) => string; podNamespace?: string } = {}) {
+  constructor(cfg: SpeakerConfig = config(), router = new FakeRouter(), opts: { writer?: FakeKubeWriter; shutdownDeadlineMs?: number; readPasswordFile?: (file: string) => string; podNamespace?: string; readNamespace?: SpeakerDeps['readNamespace'] } = {}) {
     this.router = router;
     this.writer = opts.writer ?? new FakeKubeWriter();
     const deps = { caches: this.caches, router, writer: this.writer, config: cfg, log: nullLogger(), now: () => this.clock, latency: this.latency };
     const passwords = opts.readPasswordFile ? { readPasswordFile: opts.readPasswordFile, passwordPollMs: 0 } : {};
-    this.role = speakerRole({ ...deps, shutdownDeadlineMs: opts.shutdownDeadlineMs, podNamespace: opts.podNamespace, ...passwords });
+    this.role = speakerRole({ ...deps, shutdownDeadlineMs: opts.shutdownDeadlineMs, podNamespace: opts.podNamespace, readNamespace: opts.readNamespace, ...passwords });
     // The API server answers a status apply with a new resourceVersion.
     this.writer.respond = (call) => (call.op === 'applyStatus' ? this.withNewVersion(call) : undefined);
   }
@@ -560,6 +560,23 @@ void describe('speaker shutdown', () => {
       await h.role.shutdown();
       assert.deepEqual(h.localPrefixes(), withdrawn ? [] : ['203.0.113.10/32']);
       assert.equal(h.statusWrites().some((c) => (c.body as { status?: { phase?: string } }).status?.phase === 'Stopped'), withdrawn, 'an uninstall marks the report Stopped; a rollout leaves it Running');
+    });
+  }
+
+  for (const [what, lookup, withdrawn] of [
+    ['the namespace already gone (kubectl delete -k raced the cache)', { kind: 'gone' }, true],
+    ['its permissions revoked (the uninstall deleted the ClusterRoles)', { kind: 'forbidden' }, true],
+    ['the namespace read live as being deleted', { kind: 'found', namespace: { metadata: { name: 'vip-announcer', deletionTimestamp: new Date('2026-12-07T12:00:00Z') } } }, true],
+    ['the namespace alive (a rollout)', { kind: 'found', namespace: { metadata: { name: 'vip-announcer' } } }, false],
+    ['no answer (an API outage during a rollout)', { kind: 'unknown' }, false],
+    ['a read that never returns', 'hang', false],
+  ] as const) {
+    void test(`a speaker stopped while its cache says nothing of an uninstall, and a live read finds ${what}`, async () => {
+      const readNamespace: SpeakerDeps['readNamespace'] = lookup === 'hang' ? () => new Promise(() => undefined) : () => Promise.resolve(lookup);
+      const h = new Harness(config({ withdrawOnShutdown: false }), new FakeRouter(), { podNamespace: 'vip-announcer', readNamespace, shutdownDeadlineMs: 5_000 });
+      await h.coldStart(node('10.0.0.5'), [va('a', ['203.0.113.10'])]);
+      await h.role.shutdown();
+      assert.deepEqual(h.localPrefixes(), withdrawn ? [] : ['203.0.113.10/32']);
     });
   }
 

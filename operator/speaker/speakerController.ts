@@ -24,7 +24,7 @@ import { globalSpecOf, peerSpecOf } from './gobgpSpecs';
 import type { SpeakerConfig } from '../config/types';
 import { MANAGED_BY, MANAGED_BY_LABEL } from '../api/labels';
 import { nodeDraining, nodeEligible } from '../api/announces';
-import { namespaceUninstalling } from '../api/uninstall';
+import { namespaceUninstalling, uninstallingByLookup, type NamespaceLookup } from '../api/uninstall';
 import { GobgpError } from '../gobgp/client';
 import type { BgpRouter } from '../gobgp/router';
 import { FAMILIES } from '../api/families';
@@ -76,6 +76,8 @@ const SETTLE_MAX_MS = 5_000;
 const SETTLE_CHECK_MS = 250;
 /** At most one report write per node this often: a burst of changes is one write. */
 export const MIN_REPORT_GAP_MS = 250;
+/** How long the shutdown's live read of the speaker's namespace may take. */
+const UNINSTALL_CHECK_MS = 2_000;
 /** A report that only moves the watermark (a cold start's progress) at most this often. */
 export const PROGRESS_GAP_MS = 500;
 /** Revisions awaited by the controller kept at most (past it, only the latest). */
@@ -104,6 +106,12 @@ export interface SpeakerDeps {
    * the product is being uninstalled: a stop then withdraws, graceful restart or not.
    */
   podNamespace?: string;
+  /**
+   * Reads that namespace from the API server at shutdown: `kubectl delete -k` removes the
+   * ClusterRoles and the VipAnnouncer with the namespace, so the DaemonSet's Pods may stop
+   * before the namespace cache heard of the deletion.
+   */
+  readNamespace?: (name: string, signal: AbortSignal) => Promise<NamespaceLookup>;
 }
 
 export interface SpeakerRole {
@@ -687,7 +695,7 @@ class SpeakerReconciler {
     const ms = this.deps.shutdownDeadlineMs ?? SHUTDOWN_DEADLINE_MS;
     const deadline = scopedSignal(systemClock, ms, []);
     try {
-      const uninstalling = this.uninstalling();
+      const uninstalling = this.uninstalling() || (await this.uninstallingLive(deadline.signal));
       if (uninstalling) this.log.info('the speaker\'s namespace is being uninstalled (deleted, or annotated vipannouncer.io/uninstall): withdrawing routes on shutdown', { namespace: this.deps.podNamespace });
       if (!withdrawsOnStop(this.cfg.withdrawOnShutdown, uninstalling)) {
         // gobgpd keeps the routes and the router holds them: the report stays true as it is.
@@ -709,6 +717,21 @@ class SpeakerReconciler {
     const ns = this.deps.podNamespace;
     if (!ns) return false;
     return namespaceUninstalling(this.deps.caches.informer(Cached.namespaces).get(ns));
+  }
+
+  /** The cache did not say so: ask the API server (at most UNINSTALL_CHECK_MS of the deadline). */
+  private async uninstallingLive(signal: AbortSignal): Promise<boolean> {
+    const ns = this.deps.podNamespace;
+    const read = this.deps.readNamespace;
+    if (!ns || !read) return false;
+    const check = scopedSignal(systemClock, UNINSTALL_CHECK_MS, [signal]);
+    try {
+      const lookup = await untilAborted(read(ns, check.signal), check.signal).catch((): NamespaceLookup => ({ kind: 'unknown' }));
+      if (lookup.kind !== 'found') this.log.info('the speaker\'s namespace read at shutdown', { namespace: ns, result: lookup.kind });
+      return uninstallingByLookup(lookup);
+    } finally {
+      check.dispose();
+    }
   }
 
   /** Rejects when the routes could not all be withdrawn (the process then exits non-zero). */
