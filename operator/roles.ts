@@ -15,7 +15,9 @@ import { apiKubeWriter } from './kube/kubeWriter';
 import { isKubeApiError, kubeRequest } from './kube/request';
 import type { Manager } from './kube/manager';
 import { speakerFieldManager } from './speaker/nodeIdentity';
+import { clearDoneFile, writeDoneFile } from './speaker/doneFile';
 import { speakerRole } from './speaker/speakerController';
+import { speakerDonePath } from './util/gobgpTarget';
 import type { Log } from './util/log';
 
 export interface RoleContext {
@@ -74,7 +76,16 @@ export function addSpeakerRole(ctx: RoleContext, config: SpeakerConfig): void {
   });
   manager.add(speaker.controller);
   manager.addReadyCheck('gobgpd not answering', () => speaker.gobgpReachable());
-  manager.onStop(() => speaker.shutdown());
+  // The done file is written whatever shutdown did, so gobgpd's preStop hook never waits for nothing.
+  const donePath = speakerDonePath(config.gobgp.target);
+  clearDoneFile(donePath, log);
+  manager.onStop(async () => {
+    try {
+      await speaker.shutdown();
+    } finally {
+      writeDoneFile(donePath, log);
+    }
+  });
 }
 
 /** The namespace by a LIST with a field selector (the speaker may list namespaces, not get them). */

@@ -132,7 +132,6 @@ describe('admission policies: the API server refuses forged announcements, repor
     kubectlResult(['patch', 'vippool', ANNOUNCER, '--type=merge', '-p', '{"metadata":{"finalizers":null}}']);
     kubectlResult(['delete', 'vippool', ANNOUNCER, '--ignore-not-found', '--wait=false']);
     deleteBoundPods(SYSTEM_NS, SPEAKER_SA, nodes.map((n) => n.name));
-    // The reports made here have no owner: a speaker adding its Node as owner later would need `delete` on them.
     kubectlResult(['delete', 'vipspeakers.vipannouncer.io', ...nodes.slice(0, 2).map((n) => n.name), 'e2e-admission-ghost', '--ignore-not-found', '--wait=false']);
     kubectlResult(['delete', 'daemonset,configmap', 'vip-announcer-speaker', 'e2e-admission-rogue', '-n', SYSTEM_NS, '--ignore-not-found', '--wait=false']);
     kubectlResult(['delete', 'vipannouncers.vipannouncer.io', ANNOUNCER, '--ignore-not-found', '--wait=false']);
@@ -229,6 +228,28 @@ describe('admission policies: the API server refuses forged announcements, repor
       message: new RegExp(`only the speaker of node ${two.name} may write VipSpeaker ${two.name} .*is from node ${one.name}`),
     });
     assert.equal(phase(), 'Running');
+    // Its own report, made ownerless above, gets its Node as owner (the API server wants
+    // `delete` for that: OwnerReferencesPermissionEnforcement).
+    const nodeUid = await kubectl(['get', 'node', one.name, '-o', 'jsonpath={.metadata.uid}']);
+    const owned = withKubeconfig(oneKubeconfig, ['apply', '--server-side', `--field-manager=e2e-speaker-${one.name}`, '-f', '-'], JSON.stringify({
+      apiVersion: 'vipannouncer.io/v1alpha1', kind: 'VipSpeaker', metadata: { name: one.name, ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: one.name, uid: nodeUid }] },
+    }));
+    assert.equal(owned.status, 0, `${one.name}'s speaker could not add its Node as owner of its report: ${owned.stderr}`);
+    // Deleting another node's report: refused.
+    const exists = (node: string): boolean => kubectlResult(['get', 'vipspeaker', node]).status === 0;
+    await proveRefused({
+      policy: REPORTS_POLICY,
+      what: `${one.name}'s speaker deletes ${two.name}'s report`,
+      attempt: (dryRun) => withKubeconfig(oneKubeconfig, ['delete', 'vipspeaker', two.name, '--wait=false', ...dry(dryRun)]),
+      undo: () => {
+        assert.equal(exists(two.name), false, 'the delete without the policy did not take');
+        const back = withKubeconfig(twoKubeconfig, ['apply', '--server-side', `--field-manager=e2e-speaker-${two.name}`, '-f', '-'], report(two.name));
+        assert.equal(back.status, 0, back.stderr);
+        return Promise.resolve();
+      },
+      message: new RegExp(`only the speaker of node ${two.name} may write VipSpeaker ${two.name} .*is from node ${one.name}`),
+    });
+    assert.equal(exists(two.name), true, `${two.name}'s report is still there`);
     // Creating another node's report, and a speaker token bound to no Pod (no node claim): refused.
     const other = withKubeconfig(oneKubeconfig, ['apply', '--server-side', '--field-manager=forger', '-f', '-'], report('e2e-admission-ghost'));
     assert.notEqual(other.status, 0, 'a speaker created a report for a node that is not its own');

@@ -373,6 +373,16 @@ describe('RBAC: the shipped roles are enough, and each verb is needed', () => {
       },
     },
     { sa: SPEAKER_SA, role: speakerRole, group: 'vipannouncer.io', resource: 'vipspeakers', verb: 'patch' },
+    {
+      // A report with no owner (made before the speaker saw its Node, or by an earlier version):
+      // only who may delete it may add the Node as owner (OwnerReferencesPermissionEnforcement).
+      sa: SPEAKER_SA, role: speakerRole, group: 'vipannouncer.io', resource: 'vipspeakers', verb: 'delete',
+      marker: 'cannot set an ownerRef on a resource you can\'t delete',
+      setup: async () => {
+        await kubectl(['delete', 'vipspeakers.vipannouncer.io', nodes[0].name, '--ignore-not-found', '--wait=true']);
+        await kubectl(['create', '-f', '-'], JSON.stringify({ apiVersion: 'vipannouncer.io/v1alpha1', kind: 'VipSpeaker', metadata: { name: nodes[0].name } }));
+      },
+    },
     { sa: SPEAKER_SA, role: speakerRole, group: 'vipannouncer.io', resource: 'vipspeakers/status', verb: 'patch' },
     { sa: SPEAKER_SA, role: speakerRole, group: '', resource: 'nodes', verb: 'list' },
     { sa: SPEAKER_SA, role: speakerRole, group: '', resource: 'nodes', verb: 'watch' },

@@ -10,6 +10,7 @@ import {
   desiredConfigMap,
   desiredDaemonSet,
   desiredSpeakerConfig,
+  GOBGPD_PRE_STOP,
   passwordFileOf,
   speakersRolledOut,
   specPathOf,
@@ -260,8 +261,12 @@ describe('desiredDaemonSet', () => {
     assert.equal(pod?.terminationGracePeriodSeconds, 30);
   });
 
-  it('gobgpd stops by SIGQUIT to its PID 1 (no Cease to the peers), before the kubelet\'s SIGTERM', () => {
-    assert.deepEqual(container(announcer(), 'gobgpd').lifecycle, { preStop: { exec: { command: ['/bin/sh', '-c', 'kill -QUIT 1'] } } });
+  it('gobgpd stops by SIGQUIT to its PID 1 (no Cease to the peers), once the speaker says it is done, before the kubelet\'s SIGTERM', () => {
+    const command = container(announcer(), 'gobgpd').lifecycle?.preStop?.exec?.command ?? [];
+    assert.deepEqual(command, [...GOBGPD_PRE_STOP]);
+    assert.deepEqual(command.slice(0, 2), ['/bin/sh', '-c']);
+    assert.ok(command[2]?.includes('[ ! -e /run/gobgp/speaker.done ]'), `the hook waits for the speaker's done file: ${command[2]}`);
+    assert.ok(command[2]?.endsWith('; kill -QUIT 1'), `the hook ends gobgpd by SIGQUIT: ${command[2]}`);
     assert.equal(container(announcer(), 'speaker').lifecycle, undefined);
   });
 

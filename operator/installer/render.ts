@@ -15,7 +15,7 @@ import {
 } from '../api/types';
 import { validateConfigText } from '../config';
 import { MANAGED_BY, MANAGED_BY_LABEL } from '../api/labels';
-import { DEFAULT_GOBGP_TARGET, GOBGP_SOCKET_DIR, GOBGP_SOCKET_FILE } from '../util/gobgpTarget';
+import { DEFAULT_GOBGP_TARGET, GOBGP_SOCKET_DIR, GOBGP_SOCKET_FILE, SPEAKER_DONE_FILE } from '../util/gobgpTarget';
 
 export const SPEAKER_NAME = 'vip-announcer-speaker';
 export const SPEAKER_SERVICE_ACCOUNT = 'vip-announcer-speaker';
@@ -269,11 +269,21 @@ export function gobgpdSecurityContext(listenPort: number): V1SecurityContext {
  * gobgpd 3.10 answers SIGTERM with StopBgp, which sends every peer a Cease, and a router
  * without RFC 8538 then drops the node's routes at once, graceful restart or not. Go's default
  * SIGQUIT ends gobgpd without a word: the sessions just close and the routers hold the routes
- * for the restart time (both proven against BIRD in test-e2e/restarts.test.ts). As a sidecar
- * this runs only after the speaker exited (withdrawOnShutdown has withdrawn by then). Needs a
- * shell in the gobgpd image; without one the hook fails and the SIGTERM stop applies.
+ * for the restart time (both proven against BIRD in test-e2e/restarts.test.ts).
+ *
+ * The kubelet runs a sidecar's preStop hook at once, beside the speaker's SIGTERM; only the
+ * SIGTERM that follows the hook waits for the speaker to exit. So the hook first waits for
+ * the speaker's done file (written at the end of its shutdown: withdrawn on an uninstall or
+ * with withdrawOnShutdown, or decided to keep the routes), at most 25 s of the Pod's 30 s
+ * grace period; a gobgpd ended earlier would take an uninstall's withdrawal with it, and the
+ * router would hold every route for the restart time. Needs a shell in the gobgpd image;
+ * without one the hook fails and the SIGTERM stop applies.
  */
-export const GOBGPD_PRE_STOP = ['/bin/sh', '-c', 'kill -QUIT 1'] as const;
+export const GOBGPD_PRE_STOP = [
+  '/bin/sh',
+  '-c',
+  `i=0; while [ ! -e ${GOBGP_SOCKET_DIR}/${SPEAKER_DONE_FILE} ] && [ $i -lt 250 ]; do sleep 0.1; i=$((i+1)); done; kill -QUIT 1`,
+] as const;
 
 export function desiredDaemonSet(announcer: VipAnnouncer, configHash: string): V1DaemonSet {
   const spec = announcer.spec;

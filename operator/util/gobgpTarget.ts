@@ -13,6 +13,20 @@ export const GOBGP_SOCKET_DIR = '/run/gobgp';
 export const GOBGP_SOCKET_FILE = 'gobgp.sock';
 export const DEFAULT_GOBGP_TARGET = `unix://${GOBGP_SOCKET_DIR}/${GOBGP_SOCKET_FILE}`;
 
+/**
+ * Beside the socket, the speaker's word to gobgpd's preStop hook that it is done with gobgpd
+ * (withdrawn, or decided to keep the routes). The kubelet runs a sidecar's preStop at once,
+ * together with the speaker's SIGTERM, not after the speaker exited; the hook waits for this.
+ */
+export const SPEAKER_DONE_FILE = 'speaker.done';
+
+/** Where the speaker leaves SPEAKER_DONE_FILE for a unix target; none for a TCP one. */
+export function speakerDonePath(target: string): string | undefined {
+  const path = /^unix:\/\/(\/.*)$/.exec(target)?.[1];
+  if (path === undefined) return undefined;
+  return `${path.slice(0, path.lastIndexOf('/'))}/${SPEAKER_DONE_FILE}`;
+}
+
 /** Accepted forms, for messages. */
 export const GOBGP_TARGET_FORMS = 'a loopback host:port (127.0.0.1:50051, [::1]:50051, localhost:50051) or unix:///absolute/path';
 
