@@ -7,7 +7,6 @@
 //   spec as wanted → Service ingress, the Service's problems, the summary conditions
 //   Service gone or not ours → delete our announcement (uid precondition), clear our ingress
 //   hand-made announcement → its summary only
-import type { V1Service } from '@kubernetes/client-node';
 import { condition } from '../api/conditions';
 import { ALLOCATION_ANNOTATION, API_VERSION, CONDITION_TYPES, KIND, type AllocationMode, type Condition, type VipAnnouncement, type VipAnnouncementSpec } from '../api/types';
 import { conditionsEqual, summarizeAnnouncement } from './conditions';
@@ -211,7 +210,7 @@ function ownedBy(va: CachedAnnouncement, svc: CachedService): boolean {
   return (va.metadata.ownerReferences ?? []).some((o) => o.uid === svc.metadata?.uid && o.controller === true && o.blockOwnerDeletion === true);
 }
 
-function announcementFor(svc: V1Service, spec: VipAnnouncementSpec, mode: AllocationMode): VipAnnouncement {
+function announcementFor(svc: CachedService, spec: VipAnnouncementSpec, mode: AllocationMode): VipAnnouncement {
   const meta = svc.metadata ?? {};
   return {
     apiVersion: API_VERSION,

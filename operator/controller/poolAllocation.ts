@@ -1,7 +1,6 @@
 // The announcement controller's decisions over the pools (pure; the table is only read): a
 // Service's addresses come from allocate(), a hand-made announcement keeps only addresses a
 // pool allows it, and the table is rebuilt from the announcements when a term starts.
-import type { V1Service } from '@kubernetes/client-node';
 import { acceptedAttributes, poolContains, poolOf, poolSelects, type CompiledPool, type OwnAttributes } from '../api/pool';
 import { type AllocationMode, type VipAnnouncementSpec } from '../api/types';
 import { parseIP, type ParsedIP } from '../util/ip';
@@ -126,7 +125,7 @@ export function judgeHandmade(va: CachedAnnouncement, view: PoolView): HandmadeV
  * other gets AddressInUse when reconciled), then hand-made ones, oldest first, each keeping only
  * what no Service and no other namespace holds.
  */
-export function rebuildTable(table: AllocationTable, announcements: readonly CachedAnnouncement[], serviceOf: (key: string) => V1Service | undefined, isService: (va: CachedAnnouncement) => boolean): void {
+export function rebuildTable(table: AllocationTable, announcements: readonly CachedAnnouncement[], serviceOf: (key: string) => CachedService | undefined, isService: (va: CachedAnnouncement) => boolean): void {
   table.clear();
   const ordered = [...announcements].sort((a, b) => Number(isService(b)) - Number(isService(a)) || cmp(a.metadata.creationTimestamp ?? '', b.metadata.creationTimestamp ?? '') || cmp(keyOf(a), keyOf(b)));
   for (const va of ordered) {

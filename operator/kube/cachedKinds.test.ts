@@ -9,7 +9,19 @@ import type { V1EndpointSlice, V1Namespace, V1Node, V1Service } from '@kubernete
 import type { VipPool } from '../api/pool';
 import type { VipAnnouncement } from '../api/types';
 import type { VipSpeaker } from '../api/vipSpeaker';
-import { Cached, type CachedAnnouncement, type CachedEndpointSlice, type CachedNode, type CachedNodeStatus, type CachedPool, type CachedService, type CachedSpeakerReport, type SpeakerAnnouncement } from './cachedKinds';
+import {
+  Cached,
+  type CachedAnnouncement,
+  type CachedEndpointSlice,
+  type CachedNode,
+  type CachedNodeStatus,
+  type CachedPool,
+  type CachedService,
+  type CachedServiceSpec,
+  type CachedServiceStatus,
+  type CachedSpeakerReport,
+  type SpeakerAnnouncement,
+} from './cachedKinds';
 import type { CacheShape } from './cacheShape';
 import type { CacheReader } from './controllerDefinition';
 import type { KubeObject } from './resources';
@@ -39,6 +51,12 @@ const NODE_LABEL_KEYS = { 'node.kubernetes.io/exclude-from-external-load-balance
 const NODE_STATUS_KEYS = {
   addresses: true, allocatable: true, capacity: true, conditions: true, config: true, daemonEndpoints: true, nodeInfo: true, phase: true,
 } satisfies Keys<CachedNodeStatus>;
+const SERVICE_SPEC_KEYS = {
+  type: true, loadBalancerClass: true, loadBalancerIP: true, ipFamilies: true, ipFamilyPolicy: true, externalTrafficPolicy: true, selector: true, ports: true,
+} satisfies Keys<CachedServiceSpec>;
+const SERVICE_PORT_KEYS = { port: true, protocol: true } satisfies Keys<NonNullable<CachedServiceSpec['ports']>[number]>;
+const SERVICE_STATUS_KEYS = { loadBalancer: true } satisfies Keys<CachedServiceStatus>;
+const SERVICE_INGRESS_KEYS = { ip: true } satisfies Keys<NonNullable<NonNullable<CachedServiceStatus['loadBalancer']>['ingress']>[number]>;
 
 interface Declared {
   top: Record<string, true>;
@@ -79,6 +97,40 @@ function trimmed<T extends KubeObject>(shape: CacheShape<T>, served: KubeObject)
 }
 
 const service: V1Service = { apiVersion: 'v1', kind: 'Service', metadata: servedMeta('web', 'shop'), spec: { type: 'LoadBalancer', ports: [{ port: 80 }] }, status: { loadBalancer: { ingress: [{ ip: '192.0.2.1' }] } } };
+/** The spec fields of `fullService` that decisions read, ports aside: kept as they are. */
+const readSpec = {
+  type: 'LoadBalancer',
+  loadBalancerClass: 'vipannouncer.io/bgp',
+  loadBalancerIP: '192.0.2.9',
+  ipFamilies: ['IPv4', 'IPv6'],
+  ipFamilyPolicy: 'PreferDualStack',
+  externalTrafficPolicy: 'Local',
+  selector: { app: 'shop', tier: 'front', blob: BIG },
+};
+/** A Service as a tenant may write it: every spec and status field filled, most of them read by nothing. */
+const fullService: V1Service = {
+  apiVersion: 'v1',
+  kind: 'Service',
+  metadata: servedMeta('shop-front', 'shop'),
+  spec: {
+    ...readSpec,
+    ports: Array.from({ length: 50 }, (_, i) => ({ name: `p${i}`, protocol: 'TCP', port: 8000 + i, targetPort: `http-${i}`, nodePort: 30000 + i, appProtocol: 'http' })),
+    externalIPs: Array.from({ length: 100 }, (_, i) => `198.51.100.${i}`),
+    sessionAffinity: 'ClientIP',
+    sessionAffinityConfig: { clientIP: { timeoutSeconds: 60 } },
+    clusterIP: '10.96.0.9',
+    clusterIPs: ['10.96.0.9', 'fd00::9'],
+    loadBalancerSourceRanges: ['0.0.0.0/0'],
+    allocateLoadBalancerNodePorts: true,
+    healthCheckNodePort: 32000,
+    internalTrafficPolicy: 'Cluster',
+    publishNotReadyAddresses: false,
+  },
+  status: {
+    loadBalancer: { ingress: [{ ip: '192.0.2.9', hostname: 'shop.example.com', ports: [{ port: 8000, protocol: 'TCP', error: BIG }] }] },
+    conditions: [{ type: 'Blob', status: 'True', reason: 'Tenant', message: BIG, lastTransitionTime: new Date(0) }],
+  },
+};
 const slice: V1EndpointSlice = { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: servedMeta('web-abc', 'shop'), addressType: 'IPv4', endpoints: [{ addresses: ['10.0.0.1'], nodeName: 'n1' }] };
 const node: V1Node = {
   apiVersion: 'v1',
@@ -99,7 +151,13 @@ const pool: VipPool = { apiVersion: 'vipannouncer.io/v1alpha1', kind: 'VipPool',
 const report: VipSpeaker = { apiVersion: 'vipannouncer.io/v1alpha1', kind: 'VipSpeaker', metadata: servedMeta('n1') };
 
 void test('every shape keeps no key outside its declared type', () => {
-  assertWithin('Service', trimmed(Cached.services, service), { top: { apiVersion: true, kind: true, metadata: true, spec: true, status: true } satisfies Keys<CachedService>, meta: META_KEYS });
+  const svc = trimmed(Cached.services, fullService);
+  assertWithin('Service', svc, { top: { apiVersion: true, kind: true, metadata: true, spec: true, status: true } satisfies Keys<CachedService>, meta: META_KEYS });
+  const outside = (o: object | undefined, keys: Record<string, true>): string[] => Object.keys(o ?? {}).filter((k) => !keys[k]);
+  assert.deepEqual(outside(svc.spec, SERVICE_SPEC_KEYS), [], 'Service spec kept outside its declared type');
+  assert.deepEqual((svc.spec?.ports ?? []).flatMap((p) => outside(p, SERVICE_PORT_KEYS)), [], 'Service ports kept outside their declared type');
+  assert.deepEqual(outside(svc.status, SERVICE_STATUS_KEYS), [], 'Service status kept outside its declared type');
+  assert.deepEqual((svc.status?.loadBalancer?.ingress ?? []).flatMap((i) => outside(i, SERVICE_INGRESS_KEYS)), [], 'Service ingress kept outside its declared type');
   assertWithin('Namespace', trimmed(Cached.namespaces, namespace), { top: { apiVersion: true, kind: true, metadata: true, spec: true, status: true }, meta: META_KEYS });
   assertWithin('EndpointSlice', trimmed(Cached.endpointSlices, slice), {
     top: { apiVersion: true, kind: true, metadata: true, addressType: true, endpoints: true, ports: true } satisfies Keys<CachedEndpointSlice>,
@@ -121,6 +179,11 @@ void test('what decisions read survives the trim', () => {
   assert.equal(svc.metadata?.annotations?.['vipannouncer.io/loadBalancerIPs'], '192.0.2.1');
   assert.deepEqual(svc.spec, service.spec);
   assert.deepEqual(svc.status, service.status);
+  // What allocation, sharing and the ingress read, and nothing else a tenant wrote. The selector
+  // stays whole: Local Services share an address only with the same selector (allocator.ts mayShare).
+  const full = trimmed(Cached.services, fullService);
+  assert.deepEqual(full.spec, { ...readSpec, ports: Array.from({ length: 50 }, (_, i) => ({ protocol: 'TCP', port: 8000 + i })) });
+  assert.deepEqual(full.status, { loadBalancer: { ingress: [{ ip: '192.0.2.9' }] } });
   assert.deepEqual(trimmed(Cached.endpointSlices, slice).metadata?.labels, { 'kubernetes.io/service-name': 'web' });
   const n = trimmed(Cached.nodes, node);
   assert.deepEqual(n.metadata?.labels, { 'node.kubernetes.io/exclude-from-external-load-balancers': '' });
@@ -141,7 +204,7 @@ void test('reading a field a cache drops does not compile (and is undefined anyw
   const speakerCache: CacheReader<SpeakerAnnouncement> = caches.informer(Cached.speakerAnnouncements);
   const va = speakerCache.get('shop/web');
   assert.ok(va);
-  const svc = trimmed(Cached.services, service);
+  const svc = trimmed(Cached.services, fullService);
   const sl = trimmed(Cached.endpointSlices, slice);
   const n = trimmed(Cached.nodes, node);
   const p = trimmed(Cached.pools, pool);
@@ -156,6 +219,16 @@ void test('reading a field a cache drops does not compile (and is undefined anyw
     svc.metadata?.annotations?.['example.com/blob'],
     // @ts-expect-error ...kubectl's last-applied copy too
     va.metadata.annotations?.['kubectl.kubernetes.io/last-applied-configuration'],
+    // @ts-expect-error a Service keeps the spec fields decisions read: not externalIPs
+    svc.spec?.externalIPs,
+    // @ts-expect-error ...nor sessionAffinity
+    svc.spec?.sessionAffinity,
+    // @ts-expect-error ...nor a port's targetPort (sharing compares protocol and port)
+    svc.spec?.ports?.[0]?.targetPort,
+    // @ts-expect-error ...nor the status conditions
+    svc.status?.conditions,
+    // @ts-expect-error ...nor an ingress entry's hostname (only its ip)
+    svc.status?.loadBalancer?.ingress?.[0]?.hostname,
     // @ts-expect-error an EndpointSlice keeps only the service-name label
     sl.metadata?.labels?.app,
     // @ts-expect-error a Node keeps only the exclusion label

@@ -10,7 +10,9 @@
 //   VipPool, VipSpeaker  none (a VipSpeaker keeps only the metadata api/vipSpeaker.ts declares)
 // The speaker never reads an announcement's status (the controller's summary of the speakers'
 // reports, per node and peer: most of the object), so its cache holds metadata and spec alone.
-import type { V1EndpointSlice, V1Namespace, V1Node, V1NodeStatus, V1Service } from '@kubernetes/client-node';
+// A Service keeps only the spec and status fields the controller's decisions read (tenants write
+// the rest: externalIPs, sessionAffinityConfig, port names and targetPorts, status.conditions).
+import type { V1EndpointSlice, V1LoadBalancerIngress, V1Namespace, V1Node, V1NodeStatus, V1Service, V1ServicePort, V1ServiceSpec } from '@kubernetes/client-node';
 import { EXCLUDE_FROM_LB_LABEL, SERVICE_NAME_LABEL } from '../api/labels';
 import type { VipPool } from '../api/pool';
 import type { VipAnnouncement } from '../api/types';
@@ -25,7 +27,22 @@ export const NODE_LABELS_READ = [EXCLUDE_FROM_LB_LABEL] as const;
 /** Node status fields no decision reads (kubelet's inventory of images and volumes). */
 export const NODE_STATUS_UNUSED = ['images', 'volumesInUse', 'volumesAttached'] as const;
 
-export type CachedService = Trimmed<V1Service, AllLabels>;
+/**
+ * Service spec fields that decisions read: whether it is ours (type, loadBalancerClass), what it
+ * asks for (loadBalancerIP, ipFamilies, ipFamilyPolicy), where it is announced from
+ * (externalTrafficPolicy), and whom it may share an address with (selector, ports).
+ */
+export const SERVICE_SPEC_READ = ['type', 'loadBalancerClass', 'loadBalancerIP', 'ipFamilies', 'ipFamilyPolicy', 'externalTrafficPolicy', 'selector', 'ports'] as const;
+/** Of each port, what address sharing compares ("TCP/80"). */
+export const SERVICE_PORT_READ = ['port', 'protocol'] as const;
+/** Service status fields that decisions read: the ingress, adopted or compared with what we write. */
+export const SERVICE_STATUS_READ = ['loadBalancer'] as const;
+/** Of each ingress entry, its address alone. */
+export const SERVICE_INGRESS_READ = ['ip'] as const;
+
+export type CachedServiceSpec = Omit<Pick<V1ServiceSpec, (typeof SERVICE_SPEC_READ)[number]>, 'ports'> & { ports?: Pick<V1ServicePort, (typeof SERVICE_PORT_READ)[number]>[] };
+export type CachedServiceStatus = { [K in (typeof SERVICE_STATUS_READ)[number]]?: { ingress?: Pick<V1LoadBalancerIngress, (typeof SERVICE_INGRESS_READ)[number]>[] } };
+export type CachedService = Trimmed<Omit<V1Service, 'spec' | 'status'> & { spec?: CachedServiceSpec; status?: CachedServiceStatus }, AllLabels>;
 export type CachedNamespace = Trimmed<V1Namespace, AllLabels>;
 export type CachedEndpointSlice = Trimmed<V1EndpointSlice, OnlyLabels<(typeof SLICE_LABELS_READ)[number]>>;
 export type CachedNodeStatus = Omit<V1NodeStatus, (typeof NODE_STATUS_UNUSED)[number]>;
@@ -40,10 +57,28 @@ export type CachedSpeakerReport = Trimmed<VipSpeaker, NoLabels>;
 /** The metadata of a VipSpeaker its readers know (api/vipSpeaker.ts): the rest goes. */
 const REPORT_META_KEPT: readonly string[] = ['name', 'uid', 'resourceVersion', 'ownerReferences', 'annotations'] satisfies (keyof NonNullable<CachedSpeakerReport['metadata']>)[];
 
+/** Drops, in place, every key of `obj` (when an object) outside `kept`. */
+function keepOnly(obj: unknown, kept: readonly string[]): void {
+  if (typeof obj !== 'object' || obj === null) return;
+  for (const key of Object.keys(obj)) if (!kept.includes(key)) delete (obj as Record<string, unknown>)[key];
+}
+
+/** `keepOnly` on each element of `list`, when it is an array. */
+function keepOnlyEach(list: unknown, kept: readonly string[]): void {
+  if (Array.isArray(list)) for (const item of list) keepOnly(item, kept);
+}
+
 function keepReportMeta(report: Record<string, unknown>): void {
-  const meta = report.metadata;
-  if (typeof meta !== 'object' || meta === null) return;
-  for (const key of Object.keys(meta)) if (!REPORT_META_KEPT.includes(key)) delete (meta as Record<string, unknown>)[key];
+  keepOnly(report.metadata, REPORT_META_KEPT);
+}
+
+function keepServiceReads(svc: Record<string, unknown>): void {
+  const { spec, status } = svc as { spec?: { ports?: unknown }; status?: { loadBalancer?: { ingress?: unknown } } };
+  keepOnly(spec, SERVICE_SPEC_READ);
+  keepOnlyEach(spec?.ports, SERVICE_PORT_READ);
+  keepOnly(status, SERVICE_STATUS_READ);
+  keepOnly(status?.loadBalancer, ['ingress']);
+  keepOnlyEach(status?.loadBalancer?.ingress, SERVICE_INGRESS_READ);
 }
 
 function dropNodeInventory(node: Record<string, unknown>): void {
@@ -54,7 +89,7 @@ function dropNodeInventory(node: Record<string, unknown>): void {
 
 /** The shapes the controllers read their caches through. */
 export const Cached = {
-  services: cacheShape<CachedService>(Resources.services, 'service', 'all'),
+  services: cacheShape<CachedService>(Resources.services, 'service', 'all', keepServiceReads),
   namespaces: cacheShape<CachedNamespace>(Resources.namespaces, 'namespace', 'all'),
   endpointSlices: cacheShape<CachedEndpointSlice>(Resources.endpointSlices, 'slice', SLICE_LABELS_READ),
   nodes: cacheShape<CachedNode>(Resources.nodes, 'node', NODE_LABELS_READ, dropNodeInventory),
