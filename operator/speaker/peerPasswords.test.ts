@@ -4,20 +4,9 @@ import { Secret, type PeerConfig } from '../config';
 import { nullLogger, type Log, type LogFields } from '../util/log';
 import { metrics } from '../util/metrics';
 import { PeerPasswords } from './peerPasswords';
+import { testPeer } from './testFixtures';
 
-const peer = (address: string, extra: Partial<PeerConfig>): PeerConfig => ({
-  address,
-  asn: 64512,
-  port: 179,
-  holdTimeMs: 9_000,
-  keepaliveIntervalMs: 3_000,
-  connectRetryMs: 1_000,
-  gracefulRestart: { enabled: false, restartTimeMs: 120_000 },
-  families: ['ipv4-unicast'],
-  passive: false,
-  bfd: { enabled: false, multihop: false },
-  ...extra,
-});
+const peer = (address: string, extra: Partial<PeerConfig>): PeerConfig => testPeer(address, { families: ['ipv4-unicast'], ...extra });
 
 /** A logger that keeps every line, to check what is said and that no password is. */
 function recordingLog(lines: string[]): Log {

@@ -6,7 +6,7 @@ import type { V1Namespace, V1Node, V1NodeSystemInfo } from '@kubernetes/client-n
 import type { VipPool } from '../api/pool';
 import type { VipAnnouncement, VipAnnouncementSpec } from '../api/types';
 import type { VipSpeakerStatus } from '../api/vipSpeaker';
-import { Secret, type PeerConfig, type SpeakerConfig } from '../config/types';
+import { Secret, type SpeakerConfig } from '../config/types';
 import { EXCLUDE_FROM_LB_LABEL } from '../api/labels';
 import { UNINSTALL_ANNOTATION } from '../api/uninstall';
 import { GobgpError } from '../gobgp/client';
@@ -22,41 +22,11 @@ import { nullLogger } from '../util/log';
 import { LatencyTracker, metrics } from '../util/metrics';
 import { speakerRole, withdrawsOnStop, type SpeakerDeps, type SpeakerRole } from './speakerController';
 import { VANISHED_HOLD_MS } from './vanishedHold';
+import { TEST_NODE, testPeer, testSpeakerConfig } from './testFixtures';
 
-const NODE = 'node-a';
-
-function peer(address: string, extra: Partial<PeerConfig> = {}): PeerConfig {
-  return {
-    address,
-    asn: 64512,
-    port: 179,
-    holdTimeMs: 9_000,
-    keepaliveIntervalMs: 3_000,
-    connectRetryMs: 1_000,
-    gracefulRestart: { enabled: false, restartTimeMs: 120_000 },
-    families: ['ipv4-unicast', 'ipv6-unicast'],
-    passive: false,
-    bfd: { enabled: false, multihop: false },
-    ...extra,
-  };
-}
-
-/** Unenforced: these tests are about the table, not ownership (the pool filter tests set Enforced). */
-function config(extra: Partial<SpeakerConfig> = {}): SpeakerConfig {
-  return {
-    nodeName: NODE,
-    addressOwnership: 'Unenforced',
-    asn: 65001,
-    listenPort: 179,
-    listenAddresses: [],
-    gobgp: { target: '127.0.0.1:50051', timeoutMs: 1_000, api: 'v4' },
-    nextHop: {},
-    withdrawOnShutdown: true,
-    driftCheckPeriodMs: 60_000,
-    peers: [peer('192.0.2.1')],
-    ...extra,
-  };
-}
+const NODE = TEST_NODE;
+const peer = testPeer;
+const config = testSpeakerConfig;
 
 function node(ip: string, labels: Record<string, string> = {}): V1Node {
   return { metadata: { name: NODE, labels }, status: { addresses: [{ type: 'InternalIP', address: ip }] } };

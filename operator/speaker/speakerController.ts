@@ -2,64 +2,56 @@
 // originate exactly the paths the VipAnnouncements ask of this node, and reports back what
 // GoBGP says in this node's VipSpeaker (sessions, prefixes missing from an adj-RIB-out, how far
 // it has acted on the announcements). The controller folds the reports into each announcement.
+// This file orchestrates; each step is a module of its own, a pure plan and a small executor:
 //
 // Two keys, both level-triggered and coalesced by the queue:
-//   "table"   ordered steps, each a pure plan and a small executor over the BgpRouter:
-//             BGP instance (start, or restart when ASN / router id / listen changed)
-//             → import policy (every route from peers rejected; kept by the drift check)
-//             → peers (add, re-create changed ones, delete unknown ones)
-//             → paths (pathsForNode of all announcements vs gobgpd's local paths)
+//   "table"   ordered steps over the BgpRouter:
+//             1. BGP instance (start, or restart when ASN / router id / listen changed)   instanceStep.ts
+//             2. import policy (every route from peers rejected; kept by the drift check)  instanceStep.ts
+//             3. peers (add, re-create changed ones, delete unknown ones)                   peerStep.ts
+//             4. paths (pathsForNode of all announcements, held ones, vs gobgpd's)          pathStep.ts
 //             A sync after only announcements, pools or namespaces changed does the paths step
 //             alone, against the table the previous sync left (a Service change then costs no
 //             gobgpd listing); the start, the drift check, a Node or password change, a broken
 //             GoBGP stream and any failure make the next sync a full one.
 //   "status"  read peers and adj-RIB-outs, and server-side apply this node's VipSpeaker
-//             status when it changed (at most one write per MIN_REPORT_GAP_MS), or a heartbeat
+//             status when it changed (at most one write per MIN_REPORT_GAP_MS), or a
+//             heartbeat                                                                     reportWriter.ts
 // Triggers: announcement or Node events, GoBGP peer events, a broken GoBGP stream
 // (gobgpd restarted), a changed peer password file (peerPasswords.ts), and the drift-check period.
-import { API_VERSION } from '../api/types';
-import { HEARTBEAT_SECONDS, SPEAKER_REPORT_KIND, type SessionReport, type VipSpeakerStatus } from '../api/vipSpeaker';
-import { kubeTime } from '../api/time';
-import { globalSpecOf, peerSpecOf } from './gobgpSpecs';
+import type { SessionReport } from '../api/vipSpeaker';
 import type { SpeakerConfig } from '../config/types';
-import { MANAGED_BY, MANAGED_BY_LABEL } from '../api/labels';
 import { nodeDraining, nodeEligible } from '../api/announces';
 import { namespaceUninstalling, uninstallingByLookup, type NamespaceLookup } from '../api/uninstall';
 import { GobgpError } from '../gobgp/client';
 import type { BgpRouter } from '../gobgp/router';
 import { FAMILIES } from '../api/families';
-import type { ObservedPath, PathSpec, PeerEvent, PeerSpec, GobgpPeer } from '../gobgp/types';
-import { isNotFound } from '../kube/apply';
+import type { PeerEvent, GobgpPeer } from '../gobgp/types';
 import { watch, type CacheReader, type Caches, type ControllerDefinition, type KeyRequest, type ReconcileContext } from '../kube/controllerDefinition';
 import type { ChangeType, Selector } from '../kube/informer';
 import type { KubeWriter } from '../kube/kubeWriter';
-import { objectKey, Resources, type KubeObject } from '../kube/resources';
+import { objectKey } from '../kube/resources';
 import { ExponentialRateLimiter, type Result } from '../kube/workqueue';
 import { errorFields, type Log } from '../util/log';
 import { LatencyTracker, metrics } from '../util/metrics';
 import { scopedSignal, systemClock } from '../util/clock';
-import { canonicalIp } from '../util/ip';
-import { inParallel } from '../util/parallel';
-import { REJECT_PEER_ROUTES, planGlobal, planImportPolicy, planPeers } from './bgpPlan';
-import { diffTable } from './diffTable';
-import { pathKey } from './pathAttributes';
 import { internalIPv4 } from './nodeIdentity';
 import { ActedWatermark } from './actedWatermark';
 import { holdVanished, type HeldPath } from './vanishedHold';
 import { announcesFromNode, pathsForNode, type NodePaths, type RefusedPrefix } from './pathsForNode';
 import { poolPolicy } from './poolFilter';
-import { peerConfigDiffers } from './peerConfig';
 import { PeerPasswords, PASSWORD_POLL_MS } from './peerPasswords';
-import { gracefulRestartOnAdd, type PreviousReport } from './gracefulRestart';
-import { passwordFingerprint } from '../util/fingerprint';
-import { indexAdjOut, missingPrefixes, nodeReport, reportChanged, reportUrgent, sessionReports, type AdjOutIndex } from './nodeReport';
+import { indexAdjOut, missingPrefixes, nodeReport, sessionReports, type AdjOutIndex } from './nodeReport';
 import { pruneAdded, settledWatermark, type Settled } from './settledWatermark';
 import { Cached, type CachedNode, type SpeakerAnnouncement } from '../kube/cachedKinds';
+import { syncImportPolicy, syncInstance } from './instanceStep';
+import { PeerStep } from './peerStep';
+import { PathStep } from './pathStep';
+import { HEARTBEAT_MS, ReportWriter } from './reportWriter';
+import { SessionSeries } from './sessionSeries';
 
 export const TABLE = 'table';
 export const STATUS = 'status';
-/** Concurrent DeletePath calls to gobgpd. */
-const GOBGP_CONCURRENCY = 32;
 /**
  * How long withdrawing on shutdown may take in all: under the manager's own stop deadline
  * (20 s) and the Pod's grace period (30 s), so a stuck gobgpd ends in a logged failure and a
@@ -74,15 +66,10 @@ export const SHUTDOWN_DEADLINE_MS = 15_000;
 const SETTLE_MAX_MS = 5_000;
 /** After a table change, when the adj-RIB-outs are read (gobgpd sends updates asynchronously). */
 const SETTLE_CHECK_MS = 250;
-/** At most one report write per node this often: a burst of changes is one write. */
-export const MIN_REPORT_GAP_MS = 250;
 /** How long the shutdown's live read of the speaker's namespace may take. */
 const UNINSTALL_CHECK_MS = 2_000;
-/** A report that only moves the watermark (a cold start's progress) at most this often. */
-export const PROGRESS_GAP_MS = 500;
 /** Revisions awaited by the controller kept at most (past it, only the latest). */
 const MAX_AWAITED = 4_096;
-const HEARTBEAT_MS = HEARTBEAT_SECONDS * 1_000;
 
 export interface SpeakerDeps {
   caches: Caches;
@@ -168,34 +155,16 @@ class SpeakerReconciler {
   private readonly latency: LatencyTracker;
   /** Paths of vanished announcements still originated, by prefix (vanishedHold.ts). */
   private held = new Map<string, HeldPath>();
-  /** Canonical addresses of the peers the configuration names. */
-  private readonly configuredPeers: ReadonlySet<string>;
-  /** Canonical address → the label value its session-up series was published under. */
-  private readonly sessionLabels = new Map<string, string>();
-  /**
-   * Peer address → fingerprint of the password this process gave gobgpd (null: none). The
-   * peer plan compares with it, so a changed password re-creates the peer and an unchanged
-   * one touches nothing (peerConfig.ts).
-   */
-  private readonly appliedPasswords = new Map<string, string | null>();
+  private readonly sessionSeries: SessionSeries;
+  private readonly peers: PeerStep;
+  private readonly paths: PathStep;
+  private readonly reports: ReportWriter;
   /** How far gobgpd's table reflects the announcements (actedWatermark.ts). */
   private readonly watermark = new ActedWatermark();
   /** Spec changes of announcements this node originates (or did), not reported acted on yet: the controller waits for them. */
   private readonly awaited = new Set<number>();
   /** Announcement key → the revision of its latest spec change. */
   private readonly specRvs = new Map<string, number>();
-  /** Prefix → when the last table sync added or changed it in gobgpd (only the last SETTLE_MAX_MS). */
-  private readonly addedAt = new Map<string, number>();
-  /** The report as last written, and when (ms); undefined: not written by this process. */
-  private written: VipSpeakerStatus | undefined;
-  private writtenAt = 0;
-  /** The VipSpeaker object exists with our metadata (created by this process or found). */
-  private objectApplied = false;
-  /**
-   * This node's report as last written, by this process or (read back once at the first apply)
-   * the one before it: whether an added peer is a graceful restart. undefined: not known yet.
-   */
-  private lastReport: { status?: PreviousReport } | undefined;
   /** What gobgpd said at the last read; re-read after a table change or a peer event. */
   private sessions: { peers: GobgpPeer[] | undefined; adjOut: AdjOutIndex } | undefined;
   /** What the last table sync made gobgpd originate, per announcement. */
@@ -203,8 +172,6 @@ class SpeakerReconciler {
   /** Whether that sync ran with this node allowed to announce (the report says so). */
   private currentEligible = false;
   private currentDraining = false;
-  /** gobgpd's local paths by pathKey, as the last table sync left them; undefined: list them. */
-  private known: Map<string, ObservedPath> | undefined;
   /** The next table sync runs every step and lists gobgpd's paths (see the header). */
   private fullNeeded = true;
   /** The open peer-event stream; undefined: open one at the next table sync. */
@@ -222,7 +189,7 @@ class SpeakerReconciler {
     this.log = deps.log.child({ node: deps.config.nodeName });
     this.now = deps.now ?? Date.now;
     this.latency = deps.latency ?? new LatencyTracker();
-    this.configuredPeers = new Set(deps.config.peers.map((p) => canonicalIp(p.address) ?? p.address));
+    this.sessionSeries = new SessionSeries(deps.config.nodeName, deps.config.peers);
     this.nodeSelector = { fieldSelector: `metadata.name=${deps.config.nodeName}` };
     this.passwords = new PeerPasswords({
       peers: deps.config.peers,
@@ -233,6 +200,9 @@ class SpeakerReconciler {
       ...(deps.readPasswordFile ? { read: deps.readPasswordFile } : {}),
     });
     if (deps.passwordPollMs !== 0) this.passwords.start(deps.passwordPollMs ?? PASSWORD_POLL_MS);
+    this.peers = new PeerStep(deps.router, this.cfg, this.passwords, this.now);
+    this.paths = new PathStep(deps.router, this.cfg.nodeName, this.now);
+    this.reports = new ReportWriter(deps.writer, this.cfg.nodeName, () => this.node(), this.now);
   }
 
   definition(): ControllerDefinition {
@@ -335,17 +305,17 @@ class SpeakerReconciler {
   /** What gobgpd holds is not known any more: the next sync lists it and runs every step. */
   private forgetTable(): void {
     this.fullNeeded = true;
-    this.known = undefined;
+    this.paths.forget();
   }
 
   private async syncTable(ctx: ReconcileContext): Promise<void> {
     const token = this.watermark.syncStarted();
     const node = this.node();
-    const full = this.fullNeeded || this.known === undefined;
+    const full = this.fullNeeded || this.paths.unknown;
     this.fullNeeded = false;
-    const started = full && (await this.syncGlobal(node, ctx.log));
-    if (full) await this.syncImportPolicy(ctx.log);
-    if (full) await this.syncPeers(ctx.log, node, ctx.signal);
+    const started = full && (await syncInstance(this.router, this.cfg, node, ctx.log));
+    if (full) await syncImportPolicy(this.router, ctx.log);
+    if (full) await this.peers.sync(node, (running) => this.reports.previousReport(running, this.cfg.peers.length, ctx.log, ctx.signal), ctx.log);
     if (started || !this.peerWatch) this.watchPeers();
     const eligible = nodeEligible(node);
     const draining = nodeDraining(node);
@@ -363,7 +333,7 @@ class SpeakerReconciler {
     });
     this.held = hold.held;
     if (hold.recheckInMs !== undefined) ctx.enqueue({ key: TABLE, afterMs: hold.recheckInMs });
-    const changed = await this.syncPaths(hold.paths, full, ctx.log);
+    const changed = await this.paths.sync(hold.paths, full, ctx.log);
     this.recordLatency(desired, changed);
     this.current = desired;
     this.currentEligible = eligible;
@@ -388,100 +358,6 @@ class SpeakerReconciler {
     return paths;
   }
 
-  /** Step 1. True when BGP was (re)started: gobgpd then holds no peer and no path. */
-  private async syncGlobal(node: CachedNode | undefined, log: Log): Promise<boolean> {
-    const running = await this.router.getBgp();
-    const nodeRouterId = internalIPv4(node);
-    // The Node lost its address (or is gone from the cache): keep what runs rather than fail.
-    if (running && this.cfg.routerId === undefined && nodeRouterId === undefined) return false;
-    const desired = globalSpecOf(this.cfg, nodeRouterId);
-    const plan = planGlobal(desired, running);
-    if (plan === 'none') return false;
-    if (plan === 'restart') {
-      log.info('BGP global configuration changed; restarting BGP in gobgpd', { running, wanted: desired });
-      await this.router.stopBgp();
-    }
-    log.info('starting BGP in gobgpd', { asn: desired.asn, routerId: desired.routerId, port: desired.listenPort });
-    await this.router.startBgp(desired);
-    return true;
-  }
-
-  /** Step 2: the global RIB holds only what we originate. */
-  private async syncImportPolicy(log: Log): Promise<void> {
-    const [assigned, defined] = await Promise.all([this.router.getImportPolicy(), this.router.listPolicies()]);
-    const plan = planImportPolicy(REJECT_PEER_ROUTES, assigned, defined);
-    if (!plan.assign) return;
-    log.info('setting the import policy: routes from peers are rejected', { was: assigned.defaultAction, redefined: plan.remove });
-    if (plan.detach) await this.router.setImportPolicy([], 'reject');
-    for (const name of plan.remove) await this.router.deletePolicy(name);
-    for (const policy of plan.add) await this.router.addPolicy(policy);
-    await this.router.setImportPolicy(REJECT_PEER_ROUTES.policies.map((p) => p.name), REJECT_PEER_ROUTES.defaultAction);
-    // A policy applies to routes received from now on: flush what the old one let in.
-    await this.router.softResetIn();
-  }
-
-  /** Step 3. */
-  private async syncPeers(log: Log, node: CachedNode | undefined, signal?: AbortSignal): Promise<void> {
-    const running = await this.router.listPeers();
-    const bootID = node?.status?.nodeInfo?.bootID;
-    const previous = bootID ? await this.previousReport(running, log, signal) : undefined;
-    const desired = this.cfg.peers.map((peer, i) => {
-      const password = this.passwords.passwordOf(i);
-      const spec = peerSpecOf({ ...peer, ...(password !== undefined ? { password } : {}) });
-      if (spec.gracefulRestart?.enabled) {
-        spec.gracefulRestart.restarting = gracefulRestartOnAdd(previous, bootID, this.now(), peer.gracefulRestart.restartTimeMs);
-      }
-      return spec;
-    });
-    const plan = planPeers(desired, running, this.appliedPasswords);
-    const graceful = [...plan.add, ...plan.recreate].filter((p) => p.gracefulRestart?.restarting === true).map((p) => p.address);
-    if (plan.add.length + plan.recreate.length > 0) log.info('graceful restart decided for the peers added', { restarting: graceful, bootID, previous });
-    const config = new Map<string, GobgpPeer['config']>(running.map((p) => [p.address, p.config]));
-    for (const spec of plan.recreate) {
-      const have = config.get(spec.address);
-      // gobgpd has no in-place update for these: re-create the peer (its session restarts).
-      const fields = have ? peerConfigDiffers(spec, have, this.appliedPasswords.get(spec.address)) : [];
-      log.info('peer configuration changed; re-creating it', { peer: spec.address, fields });
-      await this.deletePeer(spec.address);
-      await this.addPeer(spec);
-    }
-    for (const spec of plan.add) {
-      log.info('adding peer', { peer: spec.address, asn: spec.asn, port: spec.port });
-      await this.addPeer(spec);
-    }
-    for (const address of plan.remove) {
-      log.info('deleting peer not in the configuration', { peer: address });
-      await this.deletePeer(address);
-    }
-  }
-
-  /**
-   * The report the previous speaker of this node left, read back once by applying the object
-   * (server-side apply answers with the whole object; no `get` needed). Only read when a peer
-   * is missing from gobgpd and the Node tells its boot. Unreadable: treated as a cold boot.
-   */
-  private async previousReport(running: readonly GobgpPeer[], log: Log, signal?: AbortSignal): Promise<PreviousReport | undefined> {
-    if (this.lastReport === undefined && running.length < this.cfg.peers.length) {
-      try {
-        await this.applyObject(signal);
-      } catch (err) {
-        log.warn('could not read this node\'s previous report; peers are added as after a cold boot', errorFields(err));
-        this.lastReport = {};
-      }
-    }
-    return this.lastReport?.status;
-  }
-
-  private async addPeer(spec: PeerSpec): Promise<void> {
-    await this.router.addPeer(spec);
-    this.appliedPasswords.set(spec.address, passwordFingerprint(spec.password) ?? null);
-  }
-
-  private async deletePeer(address: string): Promise<void> {
-    this.appliedPasswords.delete(address);
-    await this.router.deletePeer(address);
-  }
-
   private watchPeers(): void {
     this.stopPeerWatch();
     const w = { cancel: (): void => undefined };
@@ -498,20 +374,6 @@ class SpeakerReconciler {
     );
   }
 
-  /** session-up of a configured peer; a peer we do not configure (being deleted) has no series. */
-  private publishSession(peer: { address: string; state: string }): void {
-    const address = canonicalIp(peer.address) ?? peer.address;
-    if (!this.configuredPeers.has(address)) return this.dropSession(address);
-    metrics.sessionUp.set({ node: this.cfg.nodeName, peer: peer.address }, peer.state === 'Established' ? 1 : 0);
-    this.sessionLabels.set(address, peer.address);
-  }
-
-  private dropSession(address: string): void {
-    const label = this.sessionLabels.get(address) ?? address;
-    metrics.sessionUp.remove({ node: this.cfg.nodeName, peer: label });
-    this.sessionLabels.delete(address);
-  }
-
   private stopPeerWatch(): void {
     this.peerWatch?.cancel();
     this.peerWatch = undefined;
@@ -520,42 +382,12 @@ class SpeakerReconciler {
   private onPeerEvent(event: PeerEvent): void {
     if (event.type === 'end-of-init') return;
     const peer = event.peer;
-    this.publishSession(peer);
+    this.sessionSeries.publish(peer);
     this.log.info('peer state', { peer: peer.address, state: peer.state });
     this.sessions = undefined;
     this.enqueue(STATUS);
     // The adj-RIB-out fills just after a session comes up.
     if (peer.state === 'Established') this.enqueue({ key: STATUS, afterMs: 1_000 });
-  }
-
-  private async localPaths(): Promise<ObservedPath[]> {
-    return (await Promise.all(FAMILIES.map((f) => this.router.listPath(f, 'global')))).flat();
-  }
-
-  /** Step 4, against gobgpd's listing (full) or the table the last sync left. True when gobgpd's table changed. */
-  private async syncPaths(desired: readonly PathSpec[], full: boolean, log: Log): Promise<boolean> {
-    const known = full || !this.known ? new Map((await this.localPaths()).filter((p) => p.local).map((p) => [pathKey(p), p])) : this.known;
-    this.known = undefined; // until the operations below all succeeded
-    const diff = diffTable(desired, [...known.values()]);
-    // One streaming call for all additions: unary calls cost the speaker about
-    // a millisecond of CPU each, seconds per node on a cold start.
-    await this.router.addPaths(diff.add);
-    metrics.gobgpOperations.inc({ node: this.cfg.nodeName, op: 'add' }, diff.add.length);
-    // gobgpd serves API calls concurrently; one at a time would make withdrawing
-    // thousands of VIPs take seconds per node.
-    await inParallel(diff.remove, GOBGP_CONCURRENCY, async (p) => {
-      await this.router.deletePath(p);
-      metrics.gobgpOperations.inc({ node: this.cfg.nodeName, op: 'delete' });
-    });
-    const changed = diff.add.length + diff.remove.length > 0;
-    for (const p of diff.remove) known.delete(pathKey(p));
-    for (const p of diff.add) known.set(pathKey(p), { ...p, local: true });
-    this.known = known;
-    for (const p of diff.add) this.addedAt.set(p.prefix, this.now());
-    if (changed) {
-      log.info('gobgpd table updated', { added: diff.add.length, removed: diff.remove.length, paths: desired.length });
-    }
-    return changed;
   }
 
   private recordLatency(desired: NodePaths, changed: boolean): void {
@@ -585,57 +417,38 @@ class SpeakerReconciler {
     const settled = this.settled(sessionFacts, current, now);
     const report = nodeReport({ ...read, watermark: settled.watermark, leaveOut: settled.leaveOut, eligible: this.currentEligible, draining: this.currentDraining }, sessionFacts);
     // Held back by prefixes gobgpd is still sending: read the adj-RIB-outs again shortly.
-    const unsettled = settled.holdReport || (settled.watermark < this.watermark.value() && this.addedAt.size > 0);
+    const unsettled = settled.holdReport || (settled.watermark < this.watermark.value() && this.paths.addedAt.size > 0);
     if (unsettled) this.sessions = undefined;
-    const wait = this.reportWait(report, now, settled.holdReport);
-    if (wait.ms > 0) {
-      ctx.enqueue({ key: STATUS, afterMs: unsettled ? Math.min(wait.ms, SETTLE_CHECK_MS) : wait.ms });
+    const wait = this.reports.wait(report, now, settled.holdReport, this.awaited, SETTLE_CHECK_MS);
+    if (wait > 0) {
+      ctx.enqueue({ key: STATUS, afterMs: unsettled ? Math.min(wait, SETTLE_CHECK_MS) : wait });
       return;
     }
-    await this.writeReport(report, ctx.signal);
+    await this.reports.write(report, ctx.signal);
     for (const rv of this.awaited) if (rv <= settled.watermark) this.awaited.delete(rv);
     ctx.enqueue({ key: STATUS, afterMs: unsettled ? SETTLE_CHECK_MS : HEARTBEAT_MS });
   }
 
   private settled(sessions: readonly SessionReport[], current: NodePaths, now: number): Settled {
-    pruneAdded(this.addedAt, now, SETTLE_MAX_MS);
+    pruneAdded(this.paths.addedAt, now, SETTLE_MAX_MS);
     return settledWatermark({
       acted: this.watermark.value(),
-      written: Number(this.written?.announcementsResourceVersion ?? 0),
+      written: Number(this.reports.written?.announcementsResourceVersion ?? 0),
       missing: missingPrefixes(sessions),
       prefixesByAnnouncement: current.prefixesByAnnouncement,
       specRv: (key) => this.specRvs.get(key) ?? (Number(this.announcements().get(key)?.metadata.resourceVersion) || 0),
-      addedAt: this.addedAt,
+      addedAt: this.paths.addedAt,
       now,
       settleMs: SETTLE_MAX_MS,
     });
-  }
-
-  /**
-   * How long the report waits: not at all when nothing was written yet; until the heartbeat
-   * when nothing changed (or only the watermark, past nothing awaited); a moment while gobgpd
-   * is still sending a prefix of an announcement already reported (unless a session changed);
-   * else the rest of the gap since the last write (longer when only the watermark moved).
-   */
-  private reportWait(report: VipSpeakerStatus, now: number, holdReport: boolean): { ms: number } {
-    if (!this.written) return { ms: 0 };
-    const since = now - this.writtenAt;
-    if (!reportChanged(this.written, report)) return { ms: Math.max(0, HEARTBEAT_MS - since) };
-    const sessionsMoved = sessionStates(this.written) !== sessionStates(report);
-    if (!sessionsMoved && holdReport) return { ms: SETTLE_CHECK_MS };
-    // Only the watermark moved, past nothing the controller waits for: carried by the heartbeat.
-    if (!reportUrgent(this.written, report, this.awaited)) return { ms: Math.max(0, HEARTBEAT_MS - since) };
-    const onlyWatermark = !reportChanged({ ...this.written, announcementsResourceVersion: undefined }, { ...report, announcementsResourceVersion: undefined });
-    return { ms: Math.max(0, (onlyWatermark ? PROGRESS_GAP_MS : MIN_REPORT_GAP_MS) - since) };
   }
 
   /** Sessions and adj-RIB-outs; no peers when gobgpd does not answer (every session Unknown). */
   private async readSessions(): Promise<{ peers: GobgpPeer[] | undefined; adjOut: AdjOutIndex }> {
     try {
       const peers = await this.router.listPeers();
-      const listed = new Set(peers.map((p) => canonicalIp(p.address) ?? p.address));
-      for (const address of this.sessionLabels.keys()) if (!listed.has(address)) this.dropSession(address);
-      for (const p of peers) this.publishSession(p);
+      this.sessionSeries.retainListed(peers);
+      for (const p of peers) this.sessionSeries.publish(p);
       const adjOut = new Map<string, string[]>();
       for (const p of peers) {
         if (p.state !== 'Established') continue;
@@ -649,42 +462,6 @@ class SpeakerReconciler {
       this.gobgpOk = false;
       return { peers: undefined, adjOut: new Map() };
     }
-  }
-
-  /** Server-side apply of our report (status subresource), creating the object first if needed. */
-  private async writeReport(report: VipSpeakerStatus, signal?: AbortSignal): Promise<void> {
-    const now = this.now();
-    if (!this.objectApplied) await this.applyObject(signal);
-    // bootID: the next speaker of this node tells a restart from a cold boot by it (gracefulRestart.ts).
-    const bootID = this.node()?.status?.nodeInfo?.bootID;
-    const body = {
-      apiVersion: API_VERSION,
-      kind: SPEAKER_REPORT_KIND,
-      metadata: { name: this.cfg.nodeName },
-      status: { ...report, ...(bootID ? { bootID } : {}), heartbeatTime: kubeTime(new Date(now)) },
-    };
-    try {
-      await this.deps.writer.applyStatus(Resources.vipSpeakers, body, { signal });
-    } catch (err) {
-      // Deleted meanwhile: create it again with the next write.
-      if (isNotFound(err)) this.objectApplied = false;
-      throw err;
-    }
-    metrics.statusWrites.inc({ role: 'speaker' });
-    this.written = report;
-    this.writtenAt = now;
-    this.lastReport = { status: body.status };
-  }
-
-  /** The object, owned by our Node (deleting the Node collects it). */
-  private async applyObject(signal?: AbortSignal): Promise<void> {
-    const uid = this.node()?.metadata?.uid;
-    const ownerReferences = uid ? [{ apiVersion: 'v1', kind: 'Node', name: this.cfg.nodeName, uid }] : undefined;
-    const metadata = { name: this.cfg.nodeName, labels: { [MANAGED_BY_LABEL]: MANAGED_BY }, ...(ownerReferences ? { ownerReferences } : {}) };
-    const applied = await this.deps.writer.apply<KubeObject & { status?: PreviousReport }>(Resources.vipSpeakers, { apiVersion: API_VERSION, kind: SPEAKER_REPORT_KIND, metadata }, { signal });
-    this.lastReport ??= { status: applied.status };
-    // Without our Node in the cache, the owner is added by the next write.
-    this.objectApplied = ownerReferences !== undefined;
   }
 
   // --- shutdown -------------------------------------------------------------------------
@@ -703,7 +480,7 @@ class SpeakerReconciler {
         return;
       }
       await this.withdrawWithinDeadline(deadline.signal, ms);
-      await untilAborted(this.markStopped(deadline.signal), deadline.signal).catch((err: unknown) => {
+      await untilAborted(this.reports.markStopped(deadline.signal), deadline.signal).catch((err: unknown) => {
         this.log.warn('could not mark this node\'s VipSpeaker Stopped; the controller stops counting it once its heartbeat is stale', { deadlineMs: ms, ...errorFields(err) });
       });
     } finally {
@@ -736,30 +513,10 @@ class SpeakerReconciler {
 
   /** Rejects when the routes could not all be withdrawn (the process then exits non-zero). */
   private async withdrawWithinDeadline(signal: AbortSignal, ms: number): Promise<void> {
-    await untilAborted(this.withdrawPaths(signal), signal).catch((err: unknown) => {
+    await untilAborted(this.paths.withdrawAll(signal, this.log), signal).catch((err: unknown) => {
       this.log.error('could not withdraw routes on shutdown', { deadlineMs: ms, ...errorFields(err) });
       throw err;
     });
-  }
-
-  private async withdrawPaths(signal: AbortSignal): Promise<void> {
-    const diff = diffTable([], await this.localPaths());
-    await inParallel(diff.remove, GOBGP_CONCURRENCY, async (p) => {
-      signal.throwIfAborted();
-      await this.router.deletePath(p).catch(unlessNotFound);
-    });
-    this.log.info('withdrew routes on shutdown', { removed: diff.remove.length });
-  }
-
-  /**
-   * Only after the withdrawal: until then the report truthfully says "advertised". A stop
-   * that keeps the routes (graceful restart, a rollout) leaves the report Running instead:
-   * gobgpd still originates them and the router holds them; the next speaker takes the report
-   * over, and a speaker that never comes back goes stale after three heartbeats.
-   */
-  private async markStopped(signal: AbortSignal): Promise<void> {
-    if (!this.written) return;
-    await this.writeReport({ ...this.written, phase: 'Stopped' }, signal);
   }
 }
 
@@ -771,16 +528,6 @@ class SpeakerReconciler {
  */
 export function withdrawsOnStop(withdrawOnShutdown: boolean, uninstalling: boolean): boolean {
   return withdrawOnShutdown || uninstalling;
-}
-
-/** The sessions' states as one comparable string. */
-function sessionStates(report: VipSpeakerStatus): string {
-  return JSON.stringify({ reachable: report.gobgpReachable, sessions: (report.sessions ?? []).map((x) => [x.address, x.state, x.bfd]) });
-}
-
-/** A path already gone from gobgpd is withdrawn. */
-function unlessNotFound(err: unknown): void {
-  if (!(err instanceof GobgpError && err.kind === 'not-found')) throw err;
 }
 
 /** `work`, or the signal's reason as soon as it aborts (gRPC calls take no signal). */
