@@ -368,4 +368,26 @@ describe('admission policies: the API server refuses forged announcements, repor
     const owners = (managed.metadata.managedFields ?? []).filter((m) => m.fieldsV1?.['f:spec']?.['f:addresses'] !== undefined).map((m) => m.manager);
     assert.deepEqual(owners, ['vip-announcer-controller'], 'the controller alone owns spec.addresses');
   });
+
+  it('the VipAnnouncer says whether the API server enforces the policies: a binding deleted, False naming it; restored, True', async () => {
+    controllerProcess ??= await startOperator('admission-controller', 'controller', controllerConfig());
+    await waitReady(controllerProcess);
+    const enforced = (): string => {
+      const va = JSON.parse(kubectlResult(['get', 'vipannouncers.vipannouncer.io', ANNOUNCER, '-o', 'json']).stdout || '{}') as { status?: { conditions?: { type: string; status: string; message: string }[] } };
+      const c = va.status?.conditions?.find((x) => x.type === 'AdmissionPoliciesEnforced');
+      return c ? `${c.status} ${c.message}` : 'none';
+    };
+    await waitFor('AdmissionPoliciesEnforced=True with config/admission applied', () => enforced().startsWith('True '), { timeoutMs: 60_000 });
+    await kubectl(['delete', 'validatingadmissionpolicybinding', REPORTS_POLICY]);
+    try {
+      await waitFor(`AdmissionPoliciesEnforced=False naming ${REPORTS_POLICY}`, () => enforced().startsWith(`False tenant isolation is not enforced by the API server: ValidatingAdmissionPolicy ${REPORTS_POLICY} has no binding`), { timeoutMs: 60_000 });
+      await waitFor('a Warning Event saying it too', () => {
+        const events = kubectlResult(['get', 'events', '-A', '--field-selector', `reason=PoliciesMissing,involvedObject.name=${ANNOUNCER}`, '-o', 'jsonpath={.items[*].message}']).stdout;
+        return events.includes(`${REPORTS_POLICY} has no binding`);
+      }, { timeoutMs: 60_000 });
+    } finally {
+      await restoreBinding(REPORTS_POLICY);
+    }
+    await waitFor('AdmissionPoliciesEnforced=True again', () => enforced().startsWith('True '), { timeoutMs: 60_000 });
+  });
 });

@@ -362,6 +362,10 @@ describe('RBAC: the shipped roles are enough, and each verb is needed', () => {
     { sa: CONTROLLER_SA, role: installerNsRole, group: 'apps', resource: 'daemonsets', verb: 'watch' },
     { sa: CONTROLLER_SA, role: installerNsRole, group: 'apps', resource: 'daemonsets', verb: 'create', setup: withoutSpeakerObjects },
     { sa: CONTROLLER_SA, role: installerNsRole, group: 'apps', resource: 'daemonsets', verb: 'patch' },
+    { sa: CONTROLLER_SA, role: installerRole, group: 'admissionregistration.k8s.io', resource: 'validatingadmissionpolicies', verb: 'list' },
+    { sa: CONTROLLER_SA, role: installerRole, group: 'admissionregistration.k8s.io', resource: 'validatingadmissionpolicies', verb: 'watch' },
+    { sa: CONTROLLER_SA, role: installerRole, group: 'admissionregistration.k8s.io', resource: 'validatingadmissionpolicybindings', verb: 'list' },
+    { sa: CONTROLLER_SA, role: installerRole, group: 'admissionregistration.k8s.io', resource: 'validatingadmissionpolicybindings', verb: 'watch' },
     { sa: SPEAKER_SA, role: speakerRole, group: 'vipannouncer.io', resource: 'vipannouncements', verb: 'list' },
     { sa: SPEAKER_SA, role: speakerRole, group: 'vipannouncer.io', resource: 'vipannouncements', verb: 'watch' },
     // The node's VipSpeaker: server-side apply of the object (PATCH, then create when it is

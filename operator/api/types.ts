@@ -266,4 +266,6 @@ export const INSTALLER_CONDITION_TYPES = {
   ready: 'Ready',
   /** From the DaemonSet status: every scheduled speaker is updated and ready. */
   speakersRolledOut: 'SpeakersRolledOut',
+  /** The API server enforces tenant isolation: config/admission's policies, bound with Deny. */
+  admissionPolicies: 'AdmissionPoliciesEnforced',
 } as const;

@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { loadAll } from 'js-yaml';
 import { MANAGED_BY, MANAGED_BY_LABEL } from '../api/labels';
+import { admissionGaps, SHIPPED_ADMISSION_POLICIES } from '../api/admissionPolicies';
 import { DEFAULTS, GOBGP_API, GOBGPD_PRE_STOP, SPEAKER_NAME, SPEAKER_SERVICE_ACCOUNT, gobgpdCommand } from './render';
 
 function repoFile(...parts: string[]): string {
@@ -47,4 +48,25 @@ void test('the installer policy admits the rendered names, ServiceAccount, comma
 void test('the announcement policy knows our managed-by label', () => {
   const cel = celOf('service_backed_announcements.yaml');
   assert.ok(cel.includes(quoted(MANAGED_BY_LABEL)) && cel.includes(quoted(MANAGED_BY)));
+});
+
+void test('the installer knows every policy config/admission ships, each with a Deny binding', () => {
+  const docs = ['service_backed_announcements.yaml', 'node_reports.yaml', 'installer_objects.yaml'].flatMap(
+    (f) => loadAll(repoFile('config', 'admission', f)) as Array<{ kind?: string; metadata?: { name?: string }; spec?: { policyName?: string; validationActions?: string[] } }>,
+  );
+  const policies = docs.filter((d) => d?.kind === 'ValidatingAdmissionPolicy').map((d) => d.metadata?.name ?? '');
+  assert.deepEqual([...SHIPPED_ADMISSION_POLICIES].sort(), [...policies].sort());
+  const bindings = docs.filter((d) => d?.kind === 'ValidatingAdmissionPolicyBinding').map((d) => ({ name: d.metadata?.name ?? '', ...d.spec }));
+  assert.deepEqual(admissionGaps(policies, bindings), [], 'config/admission as shipped counts as enforced');
+});
+
+void test('admission gaps: a policy missing, unbound, or bound only to warn or audit', () => {
+  const all = [...SHIPPED_ADMISSION_POLICIES];
+  const deny = all.map((p) => ({ name: p, policyName: p, validationActions: ['Deny'] }));
+  assert.deepEqual(admissionGaps(all, deny), []);
+  assert.deepEqual(admissionGaps(all.slice(1), deny), [`ValidatingAdmissionPolicy ${all[0]} is missing`]);
+  assert.deepEqual(admissionGaps(all, deny.slice(1)), [`ValidatingAdmissionPolicy ${all[0]} has no binding`]);
+  const warnOnly = [{ name: 'w', policyName: all[0], validationActions: ['Warn', 'Audit'] }, ...deny.slice(1)];
+  assert.deepEqual(admissionGaps(all, warnOnly), [`ValidatingAdmissionPolicy ${all[0]} is bound without Deny (w)`]);
+  assert.equal(admissionGaps([], []).length, all.length, 'nothing installed: every policy is a gap');
 });

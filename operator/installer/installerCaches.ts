@@ -1,22 +1,46 @@
-// What the installer caches, and as what: VipAnnouncers, and the speakers' ConfigMap and
-// DaemonSet it rendered (labels kept: the owner label maps them back to their announcer).
-import type { V1ConfigMap, V1DaemonSet } from '@kubernetes/client-node';
+// What the installer caches, and as what: VipAnnouncers, the speakers' ConfigMap and
+// DaemonSet it rendered (labels kept: the owner label maps them back to their announcer), and
+// the admission policies and their bindings, by name only (api/admissionPolicies.ts).
+import type { V1ConfigMap, V1DaemonSet, V1ObjectMeta } from '@kubernetes/client-node';
 import { INSTALLER_KIND, type VipAnnouncer } from '../api/types';
-import { cacheShape, type AllLabels, type Trimmed } from '../kube/cacheShape';
+import { cacheShape, keepOnly, type AllLabels, type CachedMeta, type NoLabels, type Trimmed } from '../kube/cacheShape';
 import type { ResourceRef } from '../kube/resources';
 
 export const InstallerResources = {
   vipAnnouncers: { group: 'vipannouncer.io', version: 'v1alpha1', plural: 'vipannouncers', kind: INSTALLER_KIND, namespaced: false },
   configMaps: { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap', namespaced: true },
   daemonSets: { group: 'apps', version: 'v1', plural: 'daemonsets', kind: 'DaemonSet', namespaced: true },
+  admissionPolicies: { group: 'admissionregistration.k8s.io', version: 'v1', plural: 'validatingadmissionpolicies', kind: 'ValidatingAdmissionPolicy', namespaced: false },
+  admissionPolicyBindings: { group: 'admissionregistration.k8s.io', version: 'v1', plural: 'validatingadmissionpolicybindings', kind: 'ValidatingAdmissionPolicyBinding', namespaced: false },
 } as const satisfies Record<string, ResourceRef>;
 
 export type CachedAnnouncer = Trimmed<VipAnnouncer, AllLabels>;
 export type CachedConfigMap = Trimmed<V1ConfigMap, AllLabels>;
 export type CachedDaemonSet = Trimmed<V1DaemonSet, AllLabels>;
 
+/** A policy: its name is all that is read. */
+export type CachedAdmissionPolicy = { metadata: CachedMeta<Pick<V1ObjectMeta, 'name' | 'uid' | 'resourceVersion' | 'deletionTimestamp'>, NoLabels> };
+/** A binding: which policy, with which actions. */
+export type CachedPolicyBinding = CachedAdmissionPolicy & { spec?: { policyName?: string; validationActions?: string[] } };
+
+const POLICY_META_KEPT: readonly string[] = ['name', 'uid', 'resourceVersion', 'deletionTimestamp'];
+
+function keepPolicyName(obj: Record<string, unknown>): void {
+  keepOnly(obj.metadata, POLICY_META_KEPT);
+  delete obj.spec;
+  delete obj.status;
+}
+
+function keepBindingTarget(obj: Record<string, unknown>): void {
+  const spec = obj.spec as { policyName?: unknown; validationActions?: unknown } | undefined;
+  keepPolicyName(obj);
+  if (spec) obj.spec = { policyName: spec.policyName, validationActions: spec.validationActions };
+}
+
 export const InstallerCached = {
   vipAnnouncers: cacheShape<CachedAnnouncer>(InstallerResources.vipAnnouncers, 'announcer', 'all'),
   configMaps: cacheShape<CachedConfigMap>(InstallerResources.configMaps, 'configmap', 'all'),
   daemonSets: cacheShape<CachedDaemonSet>(InstallerResources.daemonSets, 'daemonset', 'all'),
+  admissionPolicies: cacheShape<CachedAdmissionPolicy>(InstallerResources.admissionPolicies, 'admission-policy', 'none', keepPolicyName),
+  admissionPolicyBindings: cacheShape<CachedPolicyBinding>(InstallerResources.admissionPolicyBindings, 'admission-binding', 'none', keepBindingTarget),
 } as const;

@@ -9,6 +9,8 @@ import { nullLogger } from '../util/log';
 import { installerController, InstallerResources } from './installerController';
 import { announcer, NOW, served, servedConfigMap } from './installerTesting';
 import { INSTALLER_REASONS, OWNER_LABEL } from './render';
+import { SHIPPED_ADMISSION_POLICIES } from '../api/admissionPolicies';
+import type { KubeObject } from '../kube/resources';
 
 interface Harness {
   caches: FakeCaches;
@@ -20,6 +22,11 @@ interface Harness {
 function harness(vas: VipAnnouncer[] = [announcer()]): Harness {
   const caches = new FakeCaches();
   for (const va of vas) caches.informer<VipAnnouncer>(InstallerResources.vipAnnouncers).put(va);
+  // config/admission as shipped: every policy, bound with Deny.
+  for (const name of SHIPPED_ADMISSION_POLICIES) {
+    caches.informer<KubeObject>(InstallerResources.admissionPolicies).put({ metadata: { name } });
+    caches.informer<KubeObject & { spec: object }>(InstallerResources.admissionPolicyBindings).put({ metadata: { name }, spec: { policyName: name, validationActions: ['Deny'] } });
+  }
   const writer = new FakeKubeWriter();
   const events = new FakeEventSink();
   return { caches, writer, events, def: installerController({ caches, writer, events, log: nullLogger(), speakerNamespace: 'vip-announcer', now: () => NOW }) };
@@ -62,12 +69,12 @@ describe('installerController: the definition', () => {
   void it('ConfigMap and DaemonSet events enqueue the owner label of the object and of its previous state', () => {
     const { def } = harness();
     const labelled = (owner?: string): V1ConfigMap => ({ metadata: { name: 'x', namespace: 'ns', labels: owner ? { [OWNER_LABEL]: owner } : {} } });
-    for (const w of def.watches.slice(1)) {
+    for (const w of def.watches.slice(1, 3)) {
       assert.equal(w.selector?.labelSelector, OWNER_LABEL);
       assert.deepEqual([...w.toKeys('MODIFIED', labelled('new'), labelled('old'))], ['new', 'old']);
       assert.deepEqual([...w.toKeys('ADDED', labelled(), undefined)], []);
     }
-    assert.deepEqual(def.watches.map((w) => w.shape.resource.plural), ['vipannouncers', 'configmaps', 'daemonsets']);
+    assert.deepEqual(def.watches.map((w) => w.shape.resource.plural), ['vipannouncers', 'configmaps', 'daemonsets', 'validatingadmissionpolicies', 'validatingadmissionpolicybindings']);
   });
 });
 
@@ -139,5 +146,36 @@ describe('installerController: reconcile', () => {
       return undefined;
     };
     await assert.rejects(h.def.reconcile('default', ctx()), /down/);
+  });
+});
+
+describe('installerController: admission policies', () => {
+  void it('a policy or binding event re-checks every VipAnnouncer', () => {
+    const { def } = harness([announcer('a'), announcer('b')]);
+    for (const w of def.watches.slice(3)) assert.deepEqual([...w.toKeys('DELETED', { metadata: { name: 'p' } }, undefined)].sort(), ['a', 'b']);
+  });
+
+  void it('a binding deleted: the status says which policy is not enforced, with one Warning; restored, True again', async () => {
+    const h = harness();
+    await h.def.reconcile('default', ctx());
+    feedBack(h, h.writer.calls);
+    const condition = (): string => {
+      const va = h.caches.informer<VipAnnouncer>(InstallerResources.vipAnnouncers).get('default');
+      const c = va?.status?.conditions?.find((x) => x.type === 'AdmissionPoliciesEnforced');
+      return `${c?.status} ${c?.message}`;
+    };
+    assert.match(condition(), /^True /);
+    h.caches.informer<KubeObject>(InstallerResources.admissionPolicyBindings).remove('vip-announcer-node-reports');
+    h.writer.calls.length = 0;
+    await h.def.reconcile('default', ctx());
+    feedBack(h, h.writer.calls);
+    assert.match(condition(), /^False .*ValidatingAdmissionPolicy vip-announcer-node-reports has no binding/);
+    assert.equal(h.events.events.filter((e) => e.reason === 'PoliciesMissing').length, 1);
+    h.caches.informer<KubeObject & { spec: object }>(InstallerResources.admissionPolicyBindings).put({ metadata: { name: 'vip-announcer-node-reports' }, spec: { policyName: 'vip-announcer-node-reports', validationActions: ['Deny'] } });
+    h.writer.calls.length = 0;
+    await h.def.reconcile('default', ctx());
+    feedBack(h, h.writer.calls);
+    assert.match(condition(), /^True /);
+    assert.equal(h.events.events.filter((e) => e.reason === 'PoliciesMissing').length, 1, 'warned again');
   });
 });

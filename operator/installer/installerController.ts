@@ -6,8 +6,9 @@
 //
 //   VipAnnouncer ─┐
 //   ConfigMap ────┼─ enqueue name ─> reconcile(name): snapshot → planInstaller() → execute:
-//   DaemonSet ────┘    apply ConfigMap, then DaemonSet (config hash in the pod template rolls
-//                      it), Events, status; an apply failure reports ApplyFailed and rethrows
+//   DaemonSet ────┤    apply ConfigMap, then DaemonSet (config hash in the pod template rolls
+//   admission ────┘    it), Events, status; an apply failure reports ApplyFailed and rethrows
+//   policies, bindings (every name: each status says whether they are enforced)
 import type { V1ConfigMap, V1DaemonSet } from '@kubernetes/client-node';
 import { type VipAnnouncer } from '../api/types';
 import { isNotFound } from '../kube/apply';
@@ -19,6 +20,7 @@ import type { Log } from '../util/log';
 import { errorMessage } from '../util/log';
 import { planApplyFailed, planInstaller, type InstallerAction, type InstallerSnapshot } from './planInstaller';
 import { InstallerCached } from './installerCaches';
+import { admissionGaps } from '../api/admissionPolicies';
 import { CONFIG_HASH_ANNOTATION, namespaceOf, OWNER_LABEL, SPEAKER_NAME } from './render';
 
 export { APPLIED_HASH_ANNOTATION } from './planInstaller';
@@ -60,6 +62,9 @@ export function installerController(deps: InstallerDeps): ControllerDefinition {
       watch({ shape: InstallerCached.vipAnnouncers, toKeys: () => [...announcers().keys()] }),
       watch({ shape: InstallerCached.configMaps, selector: owned(deps.speakerNamespace), toKeys: (_t, obj, old) => byOwner(obj, old) }),
       watch({ shape: InstallerCached.daemonSets, selector: owned(deps.speakerNamespace), toKeys: (_t, obj, old) => byOwner(obj, old) }),
+      // Every announcer's status says whether the admission policies are enforced.
+      watch({ shape: InstallerCached.admissionPolicies, toKeys: () => [...announcers().keys()] }),
+      watch({ shape: InstallerCached.admissionPolicyBindings, toKeys: () => [...announcers().keys()] }),
     ],
     fullSyncKeys: () => announcers().keys(),
     reconcile: async (name, ctx) => {
@@ -80,6 +85,10 @@ export function installerSnapshot(caches: Caches, name: string, speakerNamespace
     configMap: key ? caches.informer(InstallerCached.configMaps, owned(speakerNamespace)).get(key) : undefined,
     daemonSet: key ? caches.informer(InstallerCached.daemonSets, owned(speakerNamespace)).get(key) : undefined,
     speakerNamespace,
+    admissionGaps: admissionGaps(
+      caches.informer(InstallerCached.admissionPolicies).list().map((p) => p.metadata.name ?? ''),
+      caches.informer(InstallerCached.admissionPolicyBindings).list().map((b) => ({ name: b.metadata.name ?? '', ...b.spec })),
+    ),
     now,
   };
 }

@@ -162,3 +162,39 @@ describe('planApplyFailed', () => {
     assert.deepEqual(kinds(planInstaller(snapshot(va, { speakerNamespace: 'kube-system' }))).slice(0, 2), ['applyConfigMap', 'applyDaemonSet']);
   });
 });
+
+describe('whether the API server enforces the admission policies', () => {
+  const admission = (actions: readonly InstallerAction[]): string => {
+    const c = statusOf(actions).conditions?.find((x) => x.type === 'AdmissionPoliciesEnforced');
+    return `${c?.status} ${c?.reason}: ${c?.message}`;
+  };
+
+  void it('enforced: a True condition, no Warning', () => {
+    const actions = planInstaller(snapshot(announcer(), { admissionGaps: [] }));
+    assert.match(admission(actions), /^True PoliciesEnforced: the API server enforces the 4 admission policies/);
+    assert.ok(!kinds(actions).includes('Warning PoliciesMissing'));
+  });
+
+  void it('not enforced: a False condition naming each gap and the fix, and one Warning until it changes', () => {
+    const gaps = ['ValidatingAdmissionPolicy vip-announcer-node-reports has no binding'];
+    const s = afterWrites(announcer(), ROLLED_OUT);
+    const first = planInstaller({ ...s, admissionGaps: gaps });
+    assert.deepEqual(kinds(first), ['Warning PoliciesMissing', 'applyStatus']);
+    assert.match(admission(first), /^False PoliciesMissing: tenant isolation is not enforced by the API server: ValidatingAdmissionPolicy vip-announcer-node-reports has no binding; apply them with kubectl apply -k config\/admission/);
+    const again = withStatus(s.announcer as VipAnnouncer, first);
+    assert.deepEqual(planInstaller({ ...s, announcer: again, announcers: [again], admissionGaps: gaps }), [], 'the same gap warned again');
+    const fixed = planInstaller({ ...s, announcer: again, announcers: [again], admissionGaps: [] });
+    assert.deepEqual(kinds(fixed), ['applyStatus']);
+    assert.match(admission(fixed), /^True/);
+  });
+
+  void it('also on a status that reports a problem (an invalid configuration)', () => {
+    const broken = announcer('default', { speaker: {} });
+    assert.match(admission(planInstaller(snapshot(broken, { admissionGaps: ['x'] }))), /^False PoliciesMissing/);
+  });
+
+  void it('not known (no snapshot of the policies): no condition written', () => {
+    const actions = planInstaller(snapshot(announcer()));
+    assert.equal(statusOf(actions).conditions?.some((c) => c.type === 'AdmissionPoliciesEnforced'), false);
+  });
+});

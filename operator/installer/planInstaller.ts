@@ -7,12 +7,15 @@
 //                                      else written, the speakers keep the last good config
 //   otherwise                        → ConfigMap, DaemonSet (each only when it would change),
 //                                      ConfigurationApplied Event for a new config, status
+// Every status also says whether the API server enforces the admission policies (a Warning
+// Event when they stop being enforced, or are not from the start).
 // Every status is written only when it differs from the stored one.
 import type { V1ConfigMap, V1DaemonSet } from '@kubernetes/client-node';
 import type { CachedAnnouncer, CachedConfigMap, CachedDaemonSet } from './installerCaches';
 import { condition, conditionsEqual } from '../api/conditions';
 import { API_VERSION, INSTALLER_CONDITION_TYPES, INSTALLER_KIND, type Condition, type VipAnnouncer, type VipAnnouncerStatus } from '../api/types';
 import { appliedFieldsHold } from './appliedFields';
+import { SHIPPED_ADMISSION_POLICIES } from '../api/admissionPolicies';
 import {
   activeAnnouncer,
   CONFIG_HASH_ANNOTATION,
@@ -42,6 +45,11 @@ export interface InstallerSnapshot {
   daemonSet: CachedDaemonSet | undefined;
   /** The one namespace the installer may write to (its RBAC is a Role there). */
   speakerNamespace: string;
+  /**
+   * What keeps the shipped admission policies from being enforced (admissionGaps); empty:
+   * enforced. undefined: not known, and no AdmissionPoliciesEnforced condition is written.
+   */
+  admissionGaps?: readonly string[];
   now: Date;
 }
 
@@ -68,18 +76,18 @@ export function planInstaller(s: InstallerSnapshot): InstallerAction[] {
   const active = activeAnnouncer(s.announcers);
   if (active && active.metadata.name !== announcer.metadata.name) {
     const message = `VipAnnouncer ${active.metadata.name} is in effect (the oldest); this one is ignored`;
-    return planReport(announcer, s.now, { status: 'False', reason: INSTALLER_REASONS.superseded, message }, speakersRolledOut(currentDs), true);
+    return planReport(announcer, s.admissionGaps, s.now, { status: 'False', reason: INSTALLER_REASONS.superseded, message }, speakersRolledOut(currentDs), true);
   }
 
   if (namespaceOf(announcer) !== s.speakerNamespace) {
     const message = `spec.namespace ${namespaceOf(announcer)} is not the speakers' namespace ${s.speakerNamespace} (controller.speakerNamespace); nothing applied`;
-    return planReport(announcer, s.now, { status: 'False', reason: INSTALLER_REASONS.namespaceNotAllowed, message }, speakersRolledOut(currentDs), true);
+    return planReport(announcer, s.admissionGaps, s.now, { status: 'False', reason: INSTALLER_REASONS.namespaceNotAllowed, message }, speakersRolledOut(currentDs), true);
   }
 
   const rendered = desiredSpeakerConfig(announcer);
   if (!rendered.ok) {
     const message = `invalid configuration, nothing applied: ${rendered.problems.join('; ')}`;
-    return planReport(announcer, s.now, { status: 'False', reason: INSTALLER_REASONS.invalidConfiguration, message }, speakersRolledOut(currentDs), true);
+    return planReport(announcer, s.admissionGaps, s.now, { status: 'False', reason: INSTALLER_REASONS.invalidConfiguration, message }, speakersRolledOut(currentDs), true);
   }
 
   const writes: InstallerAction[] = [];
@@ -103,7 +111,7 @@ export function planInstaller(s: InstallerSnapshot): InstallerAction[] {
     rollout.condition.status === 'True'
       ? { status: 'True', reason: INSTALLER_REASONS.ready, message: `configuration ${short} runs on ${rollout.desired} speakers` }
       : { status: 'False', reason: rollout.condition.reason, message: rollout.condition.message };
-  return [...writes, ...events, ...planReport(announcer, s.now, ready, rollout, false, rendered.hash)];
+  return [...writes, ...events, ...planReport(announcer, s.admissionGaps, s.now, ready, rollout, false, rendered.hash)];
 }
 
 /** What to do when applying the ConfigMap or DaemonSet failed with `error`. */
@@ -111,7 +119,7 @@ export function planApplyFailed(s: InstallerSnapshot, error: string): InstallerA
   const announcer = s.announcer;
   if (!announcer) return [];
   const message = `applying the speaker ConfigMap/DaemonSet in namespace ${namespaceOf(announcer)} failed: ${error}`;
-  return planReport(announcer, s.now, { status: 'False', reason: INSTALLER_REASONS.applyFailed, message }, speakersRolledOut(ownedBy(s.daemonSet, announcer)), true);
+  return planReport(announcer, s.admissionGaps, s.now, { status: 'False', reason: INSTALLER_REASONS.applyFailed, message }, speakersRolledOut(ownedBy(s.daemonSet, announcer)), true);
 }
 
 /** The object if it carries the controller ownerReference of this VipAnnouncer incarnation. */
@@ -144,17 +152,31 @@ function afterApply(live: V1DaemonSet | undefined, body: V1DaemonSet): DaemonSet
  * The status (written only when it changed) and, for a problem (`warn`) that differs from the
  * stored Ready condition, a Warning Event first.
  */
-function planReport(announcer: VipAnnouncer, now: Date, ready: Ready, rollout: RolloutState, warn: boolean, configHash = announcer.status?.configHash): InstallerAction[] {
+function planReport(
+  announcer: VipAnnouncer,
+  gaps: readonly string[] | undefined,
+  now: Date,
+  ready: Ready,
+  rollout: RolloutState,
+  warn: boolean,
+  configHash = announcer.status?.configHash,
+): InstallerAction[] {
   const gen = announcer.metadata.generation;
   const previous = announcer.status?.conditions;
+  const admission = gaps === undefined ? undefined : admissionCondition(gaps);
   const conditions = [
     condition(INSTALLER_CONDITION_TYPES.ready, ready, gen, previous, now),
     condition(INSTALLER_CONDITION_TYPES.speakersRolledOut, rollout.condition, gen, previous, now),
+    ...(admission ? [condition(INSTALLER_CONDITION_TYPES.admissionPolicies, admission, gen, previous, now)] : []),
   ];
   const actions: InstallerAction[] = [];
   const prevReady = previous?.find((c) => c.type === INSTALLER_CONDITION_TYPES.ready);
   if (warn && (prevReady?.reason !== ready.reason || prevReady.message !== ready.message)) {
     actions.push({ kind: 'event', type: 'Warning', reason: ready.reason, message: ready.message });
+  }
+  const prevAdmission = previous?.find((c) => c.type === INSTALLER_CONDITION_TYPES.admissionPolicies);
+  if (admission?.status === 'False' && (prevAdmission?.status !== 'False' || prevAdmission.message !== admission.message)) {
+    actions.push({ kind: 'event', type: 'Warning', reason: admission.reason, message: admission.message });
   }
   const status: VipAnnouncerStatus = {
     ...(gen !== undefined ? { observedGeneration: gen } : {}),
@@ -168,6 +190,15 @@ function planReport(announcer: VipAnnouncer, now: Date, ready: Ready, rollout: R
     actions.push({ kind: 'applyStatus', body: { apiVersion: API_VERSION, kind: INSTALLER_KIND, metadata: { name: announcer.metadata.name }, status } });
   }
   return actions;
+}
+
+/** Enforced, or what keeps the policies from it and how to fix it. */
+export function admissionCondition(gaps: readonly string[]): Ready {
+  if (gaps.length === 0) {
+    return { status: 'True', reason: INSTALLER_REASONS.policiesEnforced, message: `the API server enforces the ${SHIPPED_ADMISSION_POLICIES.length} admission policies of config/admission` };
+  }
+  const message = `tenant isolation is not enforced by the API server: ${gaps.join('; ')}; apply them with kubectl apply -k config/admission (README, Security)`;
+  return { status: 'False', reason: INSTALLER_REASONS.policiesMissing, message };
 }
 
 function statusEqual(old: VipAnnouncerStatus, status: VipAnnouncerStatus): boolean {

@@ -60,6 +60,8 @@ export const INSTALLER_REASONS = {
   noNodes: 'NoNodes',
   daemonSetMissing: 'DaemonSetMissing',
   generationNotObserved: 'GenerationNotObserved',
+  policiesEnforced: 'PoliciesEnforced',
+  policiesMissing: 'PoliciesMissing',
 } as const;
 
 export type RenderedConfig =

@@ -66,6 +66,12 @@ export function slimMetadata<T extends KubeObject>(obj: T, labels: LabelPolicy):
   return obj;
 }
 
+/** Drops, in place, every key of `obj` (when an object) outside `kept`. */
+export function keepOnly(obj: unknown, kept: readonly string[]): void {
+  if (typeof obj !== 'object' || obj === null) return;
+  for (const key of Object.keys(obj)) if (!kept.includes(key)) delete (obj as Record<string, unknown>)[key];
+}
+
 /**
  * A shape of `resource` that trims metadata as `labels` says, then `more` (e.g. a status the
  * reader never looks at). The type parameter is what the trimming leaves: keep them in step

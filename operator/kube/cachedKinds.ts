@@ -17,7 +17,7 @@ import { EXCLUDE_FROM_LB_LABEL, SERVICE_NAME_LABEL } from '../api/labels';
 import type { VipPool } from '../api/pool';
 import type { VipAnnouncement } from '../api/types';
 import type { VipSpeaker } from '../api/vipSpeaker';
-import { cacheShape, type AllLabels, type NoLabels, type OnlyLabels, type Trimmed } from './cacheShape';
+import { cacheShape, keepOnly, type AllLabels, type NoLabels, type OnlyLabels, type Trimmed } from './cacheShape';
 import { Resources } from './resources';
 
 /** Labels of an EndpointSlice that decisions read. */
@@ -56,12 +56,6 @@ export type CachedSpeakerReport = Trimmed<VipSpeaker, NoLabels>;
 
 /** The metadata of a VipSpeaker its readers know (api/vipSpeaker.ts): the rest goes. */
 const REPORT_META_KEPT: readonly string[] = ['name', 'uid', 'resourceVersion', 'ownerReferences', 'annotations'] satisfies (keyof NonNullable<CachedSpeakerReport['metadata']>)[];
-
-/** Drops, in place, every key of `obj` (when an object) outside `kept`. */
-function keepOnly(obj: unknown, kept: readonly string[]): void {
-  if (typeof obj !== 'object' || obj === null) return;
-  for (const key of Object.keys(obj)) if (!kept.includes(key)) delete (obj as Record<string, unknown>)[key];
-}
 
 /** `keepOnly` on each element of `list`, when it is an array. */
 function keepOnlyEach(list: unknown, kept: readonly string[]): void {
