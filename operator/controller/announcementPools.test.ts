@@ -320,6 +320,27 @@ describe('communities by allowlist', () => {
     assert.ok(said.some((m) => /4294967295/.test(m) && /allowedLocalPref/.test(m)), said.join(' | '));
     assert.ok(said.some((m) => /64512:1:1/.test(m)), said.join(' | '));
   });
+
+  it('a hand-made spec\'s own attributes the pool does not list are reported on it (AttributeNotAllowed); its address stays', async () => {
+    const advertisement = { allowServiceOverrides: true, allowedCommunities: ['64512:*'] };
+    const rig = new Rig(pool('web', ['192.0.2.0/24'], { advertisement }));
+    const va = handMade('shop', 'dns', '192.0.2.53');
+    va.spec = { ...va.spec, communities: ['64512:7', '3356:666'], localPref: 4000 };
+    rig.caches.informer<VipAnnouncement>(Resources.vipAnnouncements).put(va);
+    const calls = await rig.reconcile('shop/dns');
+    const ready = (calls.find((c) => c.op === 'applyStatus' && c.name === 'dns')?.body as VipAnnouncement | undefined)?.status?.conditions?.find((c) => c.type === 'Ready');
+    assert.equal(ready?.reason, 'AttributeNotAllowed', JSON.stringify(ready));
+    assert.match(ready?.message ?? '', /spec\.communities.*3356:666/);
+    const said = rig.events.events.filter((e) => e.object === 'shop/dns' && e.reason === 'AttributeNotAllowed').map((e) => e.message);
+    assert.ok(said.some((m) => /3356:666/.test(m) && /allowedCommunities/.test(m)), said.join(' | '));
+    assert.ok(said.some((m) => /4000/.test(m) && /allowedLocalPref/.test(m)), said.join(' | '));
+    assert.ok(!said.some((m) => /64512:7/.test(m)), 'a listed community was reported');
+    // The address is still its own: an automatic allocation does not take it.
+    rig.caches.informer<VipPool>(Resources.vipPools).put(pool('web', ['192.0.2.53/32', '192.0.2.54/32'], { advertisement }));
+    rig.put(service('next'));
+    await rig.settle('shop/next');
+    assert.deepEqual(rig.announced('shop/next'), ['192.0.2.54']);
+  });
 });
 
 describe('a new leader starts from the truth', () => {

@@ -20,6 +20,7 @@ export const ANNOUNCEMENT_REASONS = {
   noAddresses: 'NoAddresses',
   invalidAddress: 'InvalidAddress',
   invalidAnnotation: 'InvalidAnnotation',
+  attributeNotAllowed: 'AttributeNotAllowed',
   announcementRejected: 'AnnouncementRejected',
 } as const;
 
@@ -28,7 +29,8 @@ function readyReason(problems: readonly Problem[]): string {
   if (problems.some((p) => p.reason === 'AnnouncementRejected')) return ANNOUNCEMENT_REASONS.announcementRejected;
   const refused = allocationProblem(problems);
   if (refused) return refused.reason;
-  return problems.some((p) => p.reason === 'InvalidAddress') ? ANNOUNCEMENT_REASONS.invalidAddress : ANNOUNCEMENT_REASONS.invalidAnnotation;
+  if (problems.some((p) => p.reason === 'InvalidAddress')) return ANNOUNCEMENT_REASONS.invalidAddress;
+  return problems.some((p) => p.reason === 'AttributeNotAllowed') ? ANNOUNCEMENT_REASONS.attributeNotAllowed : ANNOUNCEMENT_REASONS.invalidAnnotation;
 }
 
 export interface AnnouncementSummaryInput {

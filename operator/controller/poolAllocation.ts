@@ -59,14 +59,17 @@ export function withAllocation(desired: Announce, allocation: Allocation, pools:
   return { ...desired, spec, problems, ingressIPs: addresses, mode: allocation.mode };
 }
 
-const ATTRIBUTE_SOURCES = { communities: 'vipannouncer.io/communities', largeCommunities: 'vipannouncer.io/largeCommunities', localPref: 'vipannouncer.io/localPref' } as const;
+/** Where a Service's own attributes come from (its annotations), and a hand-made spec's (its fields). */
+const SERVICE_ATTRIBUTES = { reason: 'InvalidAnnotation', communities: 'vipannouncer.io/communities', largeCommunities: 'vipannouncer.io/largeCommunities', localPref: 'vipannouncer.io/localPref' } as const;
+const HANDMADE_ATTRIBUTES = { reason: 'AttributeNotAllowed', communities: 'spec.communities', largeCommunities: 'spec.largeCommunities', localPref: 'spec.localPref' } as const;
+type AttributeSources = typeof SERVICE_ATTRIBUTES | typeof HANDMADE_ATTRIBUTES;
 
 /**
- * A Service's own communities, large communities and local-pref apply only as far as every
- * pool it has addresses from accepts them (acceptedAttributes: overrides allowed, and named by
- * the pool's allowlists); the rest is left out and reported. The speakers enforce the same rule.
+ * Own communities, large communities and local-pref apply only as far as every pool the
+ * addresses come from accepts them (acceptedAttributes: overrides allowed, and named by the
+ * pool's allowlists); the rest is left out and reported. The speakers enforce the same rule.
  */
-function withPoolRules(spec: VipAnnouncementSpec, addresses: readonly ParsedIP[], pools: readonly CompiledPool[], problems: Problem[]): VipAnnouncementSpec {
+function poolAcceptedAttributes(spec: VipAnnouncementSpec, addresses: readonly ParsedIP[], pools: readonly CompiledPool[], problems: Problem[], sources: AttributeSources): OwnAttributes {
   const used = [...new Set(addresses.map((ip) => poolOf(pools, ip)).filter((p): p is CompiledPool => p !== undefined))];
   let own: OwnAttributes = { communities: spec.communities ?? [], largeCommunities: spec.largeCommunities ?? [], ...(spec.localPref !== undefined ? { localPref: spec.localPref } : {}) };
   for (const pool of used) {
@@ -75,10 +78,16 @@ function withPoolRules(spec: VipAnnouncementSpec, addresses: readonly ParsedIP[]
       const mine = refused.filter((r) => r.field === field);
       if (mine.length === 0) continue;
       const values = mine.map((r) => r.value).join(',');
-      problems.push({ reason: 'InvalidAnnotation', source: ATTRIBUTE_SOURCES[field], value: values, message: `VipPool ${pool.name} does not accept ${values}: ${[...new Set(mine.map((r) => r.why))].join('; ')}` });
+      problems.push({ reason: sources.reason, source: sources[field], value: values, message: `VipPool ${pool.name} does not accept ${values}: ${[...new Set(mine.map((r) => r.why))].join('; ')}` });
     }
     own = accepted;
   }
+  return own;
+}
+
+/** A Service's spec with only the attributes its pools accept (poolAcceptedAttributes). */
+function withPoolRules(spec: VipAnnouncementSpec, addresses: readonly ParsedIP[], pools: readonly CompiledPool[], problems: Problem[]): VipAnnouncementSpec {
+  const own = poolAcceptedAttributes(spec, addresses, pools, problems, SERVICE_ATTRIBUTES);
   const out: VipAnnouncementSpec = { ...spec };
   delete out.communities;
   delete out.largeCommunities;
@@ -116,6 +125,8 @@ export function judgeHandmade(va: CachedAnnouncement, view: PoolView): HandmadeV
     else if (foreign) problems.push({ reason: 'AddressInUse', source: 'spec.addresses', value: ip.address, message: `${ip.address} is held by VipAnnouncement ${foreign.owner.slice(HANDMADE_PREFIX.length)}` });
     else allowed.push(ip);
   }
+  // The speakers leave out what the pools do not accept; the announcement says so.
+  poolAcceptedAttributes(va.spec, allowed, view.pools, problems, HANDMADE_ATTRIBUTES);
   return { allowed, problems };
 }
 

@@ -5,8 +5,12 @@
 export const ALLOCATION_REASONS = ['NoVipPool', 'AddressNotAllowed', 'AddressInUse', 'PoolExhausted', 'NoPoolSelects'] as const;
 export type AllocationProblemReason = (typeof ALLOCATION_REASONS)[number];
 
-/** AnnouncementRejected: the API server refused the VipAnnouncement this Service needs (422). */
-export type ProblemReason = 'InvalidAddress' | 'InvalidAnnotation' | 'AnnouncementRejected' | AllocationProblemReason;
+/**
+ * AnnouncementRejected: the API server refused the VipAnnouncement this Service needs (422).
+ * AttributeNotAllowed: a hand-made spec's communities or local-pref that its pool does not
+ * accept (a Service's own come from annotations: InvalidAnnotation).
+ */
+export type ProblemReason = 'InvalidAddress' | 'InvalidAnnotation' | 'AttributeNotAllowed' | 'AnnouncementRejected' | AllocationProblemReason;
 
 /** Why nothing is allocated or announced while no pool exists. */
 export const NO_POOL_MESSAGE = 'no VipPool exists: addresses are announced only from pools (closed by default; see controller.addressOwnership)';
