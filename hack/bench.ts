@@ -13,6 +13,8 @@
 // The controller and the speakers run as in a cluster: with tokens of their own
 // ServiceAccounts under the shipped config/rbac, not as the lab's admin, and the speakers keep
 // their routes on SIGTERM (withdrawOnShutdown false, what the installer renders for a rollout).
+// They run with the V8 heap flags the shipped manifests set (NODE_OPTIONS, heapFlags.ts) for the
+// controller's 384Mi limit and the sample VipAnnouncer's 256Mi; BENCH_V8_FLAGS=0: V8's defaults.
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import path from 'node:path';
@@ -26,6 +28,7 @@ import { Informer } from '../operator/kube/informer';
 import { Resources } from '../operator/kube/resources';
 import { auditBetween, auditMark, describeDelta, finalSample, recordFinal, snapshot, statusWrites, type AuditMark, type Snapshot } from './benchProfile';
 import { serviceAccountKubeconfig } from '../test-e2e/harness/serviceAccount';
+import { nodeOptionsFor } from '../operator/installer/heapFlags';
 
 const N = Number(process.env.BENCH_SERVICES ?? 1000);
 const CHANGES = Number(process.env.BENCH_CHANGES ?? 100);
@@ -34,6 +37,8 @@ const CREATE_CONCURRENCY = Number(process.env.BENCH_CREATE_CONCURRENCY ?? 32);
 /** BENCH_CPU_PROFILE_DIR=dir: the operator processes write V8 CPU profiles there on exit. */
 const PROFILE = process.env.BENCH_CPU_PROFILE_DIR ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE_DIR}`] } : {};
 const NS = `bench-${Date.now().toString(36)}`;
+const V8_FLAGS = process.env.BENCH_V8_FLAGS !== '0';
+const heapEnv = (memoryLimit: string): { env?: Record<string, string> } => (V8_FLAGS ? { env: { NODE_OPTIONS: nodeOptionsFor(memoryLimit) } } : {});
 const POOLS = process.env.BENCH_POOLS === '1';
 const vip = (i: number): string => `198.18.${Math.floor(i / 250)}.${(i % 250) + 1}`;
 const moved = (i: number): string => `198.19.${Math.floor(i / 250)}.${(i % 250) + 1}`;
@@ -162,9 +167,9 @@ let speakerCreds: { kubeconfig: string };
 /** The controller and one speaker per node, started together (suffix names a restart's processes). */
 async function startAll(nodes: LabNode[], suffix: string): Promise<OperatorProcess[]> {
   return Promise.all([
-    startOperator(`bench-controller${suffix}`, 'controller', controllerConfig(), { ...PROFILE, ...controllerCreds }),
+    startOperator(`bench-controller${suffix}`, 'controller', controllerConfig(), { ...PROFILE, ...controllerCreds, ...heapEnv('384Mi') }),
     ...nodes.map((n) => startOperator(`bench-speaker-${n.name}${suffix}`, 'speaker',
-      speakerConfig(n, { driftCheckPeriod: '30s', withdrawOnShutdown: false }), { ...PROFILE, ...speakerCreds })),
+      speakerConfig(n, { driftCheckPeriod: '30s', withdrawOnShutdown: false }), { ...PROFILE, ...speakerCreds, ...heapEnv('256Mi') })),
   ]);
 }
 
@@ -198,7 +203,7 @@ async function main(): Promise<void> {
   const l = lab();
   const nodes = l.nodes;
   const shape = `${N.toLocaleString('en')} × ${nodes.length}`;
-  console.log(`bench ${shape}${POOLS ? ' (addresses from a VipPool)' : ''}; load average at start ${loadavg()}`);
+  console.log(`bench ${shape}${POOLS ? ' (addresses from a VipPool)' : ''}; V8 ${V8_FLAGS ? `heap flags as shipped (speakers: ${nodeOptionsFor('256Mi')})` : 'defaults (BENCH_V8_FLAGS=0)'}; load average at start ${loadavg()}`);
   await kubectl(['apply', '-f', path.join(REPO_ROOT, 'crds')]);
   await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/vipannouncements.vipannouncer.io']);
   for (const n of nodes) await ensureNode(n.name, n.address);

@@ -15,6 +15,7 @@ import {
 } from '../api/types';
 import { validateConfigText } from '../config';
 import { MANAGED_BY, MANAGED_BY_LABEL } from '../api/labels';
+import { nodeOptionsFor } from './heapFlags';
 import { DEFAULT_GOBGP_TARGET, GOBGP_SOCKET_DIR, GOBGP_SOCKET_FILE, SPEAKER_DONE_FILE } from '../util/gobgpTarget';
 
 export const SPEAKER_NAME = 'vip-announcer-speaker';
@@ -351,6 +352,8 @@ export function desiredDaemonSet(announcer: VipAnnouncer, configHash: string): V
                 { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } } },
                 // The bind address (PodIP policy) and a name in the self-signed certificate.
                 { name: 'POD_IP', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'status.podIP' } } },
+                // V8's heap sized to the container's memory limit (heapFlags.ts).
+                { name: 'NODE_OPTIONS', value: nodeOptionsFor(speakerResources?.limits?.memory) },
               ],
               ports: [
                 { name: 'metrics', containerPort: metricsPort, protocol: 'TCP' },

@@ -1,0 +1,34 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { loadAll } from 'js-yaml';
+import { nodeOptionsFor } from './heapFlags';
+
+function managerYaml(): string {
+  let dir = __dirname;
+  while (!existsSync(join(dir, 'config', 'manager', 'manager.yaml'))) {
+    const up = dirname(dir);
+    assert.notEqual(up, dir, 'config/manager not found above the test');
+    dir = up;
+  }
+  return readFileSync(join(dir, 'config', 'manager', 'manager.yaml'), 'utf8');
+}
+
+void describe('V8 heap flags', () => {
+  it('a share of the memory limit for the old generation, a small young generation; no limit, no old-space cap', () => {
+    assert.equal(nodeOptionsFor('256Mi'), '--max-semi-space-size=2 --max-old-space-size=153');
+    assert.equal(nodeOptionsFor('1Gi'), '--max-semi-space-size=2 --max-old-space-size=614');
+    assert.equal(nodeOptionsFor('512M'), '--max-semi-space-size=2 --max-old-space-size=292');
+    assert.equal(nodeOptionsFor('32Mi'), '--max-semi-space-size=2 --max-old-space-size=64', 'never below 64 MiB');
+    assert.equal(nodeOptionsFor(undefined), '--max-semi-space-size=2');
+    assert.equal(nodeOptionsFor('lots'), '--max-semi-space-size=2');
+  });
+
+  it("the controller's Deployment sets the flags its memory limit calls for", () => {
+    const docs = loadAll(managerYaml()) as Array<{ kind?: string; spec?: { template?: { spec?: { containers?: Array<{ name: string; env?: { name: string; value?: string }[]; resources?: { limits?: { memory?: string } } }> } } } }>;
+    const c = docs.find((d) => d?.kind === 'Deployment')?.spec?.template?.spec?.containers?.find((x) => x.name === 'controller');
+    assert.ok(c, 'no controller container in config/manager/manager.yaml');
+    assert.equal(c.env?.find((e) => e.name === 'NODE_OPTIONS')?.value, nodeOptionsFor(c.resources?.limits?.memory));
+  });
+});
