@@ -86,6 +86,8 @@ const values = {
     affinity: podSpec.affinity ?? {},
     priorityClassName: podSpec.priorityClassName ?? '',
     logLevel: container.env.find((e) => e.name === 'LOG_LEVEL')?.value ?? 'info',
+    // V8's heap flags, sized for the default memory limit: change them with resources.limits.memory.
+    nodeOptions: container.env.find((e) => e.name === 'NODE_OPTIONS')?.value ?? '',
   },
   uninstall: { hook: true, timeout: '120s' },
   prometheus: {
@@ -179,6 +181,7 @@ container.image = hole('value', 'printf "%s:%s" .Values.controller.image.reposit
 container.imagePullPolicy = hole('value', '.Values.controller.image.pullPolicy');
 container.resources = hole('block', '.Values.controller.resources');
 for (const e of container.env) if (e.name === 'LOG_LEVEL') e.value = hole('value', '.Values.controller.logLevel | quote');
+for (const e of container.env) if (e.name === 'NODE_OPTIONS') e.value = hole('value', '.Values.controller.nodeOptions | quote');
 deployment.spec.replicas = hole('value', '.Values.controller.replicas');
 podSpec.nodeSelector = hole('block', '.Values.controller.nodeSelector');
 podSpec.tolerations = hole('block', '.Values.controller.tolerations');
