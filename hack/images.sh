@@ -161,12 +161,13 @@ stage_gobgpd() { # arch major rootfs
   passwd_files "$root"
   mkdir -p "$root/usr/local/bin" "$root/bin"
   cp "$bin" "$root/usr/local/bin/gobgpd"
-  # busybox for `sh` and `rm` (the start wrapper: stale socket, umask) and `sleep` and `kill` (the preStop hook) only.
+  # busybox for `sh` and `rm` (the start wrapper: stale socket, umask) and `sleep`, `date` and `kill` (the preStop hook) only.
   cp "$dir/busybox-static.root/bin/busybox" "$root/bin/busybox"
   ln -s busybox "$root/bin/sh"
   ln -s busybox "$root/bin/kill"
   ln -s busybox "$root/bin/rm"
   ln -s busybox "$root/bin/sleep"
+  ln -s busybox "$root/bin/date"
   mkdir -p "$root/usr/share/doc/busybox-static" && cp "$dir/busybox-static.root/usr/share/doc/busybox-static/copyright" "$root/usr/share/doc/busybox-static/"
 }
 

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import yaml from 'js-yaml';
 import { gobgpdCommand } from '../operator/installer/render';
+import { nodeOptionsFor } from '../operator/installer/heapFlags';
 import { REPO_ROOT, kubectl, kubectlResult, lab, waitFor } from './harness/lab';
 import { createReadyPod, createService, deleteNamespace, ensureNamespace, uniqueNamespace } from './harness/kube';
 import { installShippedAccess } from './harness/install';
@@ -320,7 +321,27 @@ describe('admission policies: the API server refuses forged announcements, repor
     const speaker = (c: Record<string, unknown>): Record<string, unknown>[] => [{
       name: 'speaker', image: SPEAKER_IMAGE, args: ['speaker'], securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } }, ...c,
     }];
+    // The environment it renders (V8's heap sizes in NODE_OPTIONS) is admitted; NODE_OPTIONS that loads code is not.
+    const env = (e: Record<string, unknown>[]): Record<string, unknown> => pod(SPEAKER_IMAGE, { containers: speaker({ env: e }) });
+    const rendered = applySpeakers(env([{ name: 'NODE_OPTIONS', value: nodeOptionsFor('256Mi') }, { name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }]));
+    assert.equal(rendered.status, 0, `the rendered environment was refused: ${rendered.stderr}`);
+    const evil = '--import=data:text/javascript,process.exit(0)';
+    const nodeOptions = (): string => kubectlResult(['get', 'daemonset', 'vip-announcer-speaker', '-n', SYSTEM_NS, '-o', 'jsonpath={.spec.template.spec.containers[0].env[?(@.name=="NODE_OPTIONS")].value}']).stdout;
+    await proveRefused({
+      policy: INSTALLER_POLICY,
+      what: 'the controller\'s token loads code into every speaker through NODE_OPTIONS',
+      attempt: (dryRun) => applySpeakers(env([{ name: 'NODE_OPTIONS', value: evil }]), dryRun),
+      undo: () => {
+        assert.equal(nodeOptions(), evil, 'the forgery without the policy did not take');
+        const back = applySpeakers(pod(SPEAKER_IMAGE));
+        assert.equal(back.status, 0, back.stderr);
+        return Promise.resolve();
+      },
+      message: /only the environment the installer renders/,
+    });
     const variants: Array<[string, Record<string, unknown>]> = [
+      ['an environment variable of its own', env([{ name: 'LD_PRELOAD', value: '/run/gobgp/x.so' }])],
+      ['envFrom', pod(SPEAKER_IMAGE, { containers: speaker({ envFrom: [{ configMapRef: { name: 'vip-announcer-speaker' } }] }) })],
       ['privilege escalation', pod(SPEAKER_IMAGE, { containers: speaker({ securityContext: { allowPrivilegeEscalation: true } }) })],
       ['host PID', pod(SPEAKER_IMAGE, { hostPID: true })],
       ['SYS_ADMIN', pod(SPEAKER_IMAGE, { containers: speaker({ securityContext: { allowPrivilegeEscalation: false, capabilities: { add: ['SYS_ADMIN'] } } }) })],

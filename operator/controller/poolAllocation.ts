@@ -125,8 +125,9 @@ export function judgeHandmade(va: CachedAnnouncement, view: PoolView): HandmadeV
     else if (foreign) problems.push({ reason: 'AddressInUse', source: 'spec.addresses', value: ip.address, message: `${ip.address} is held by VipAnnouncement ${foreign.owner.slice(HANDMADE_PREFIX.length)}` });
     else allowed.push(ip);
   }
-  // The speakers leave out what the pools do not accept; the announcement says so.
-  poolAcceptedAttributes(va.spec, allowed, view.pools, problems, HANDMADE_ATTRIBUTES);
+  // The speakers leave out what the pools do not accept; the announcement says so. Its pool is
+  // the first one that holds the address and selects it, as the speakers pick it.
+  poolAcceptedAttributes(va.spec, allowed, view.pools.filter((p) => poolSelects(p, subject)), problems, HANDMADE_ATTRIBUTES);
   return { allowed, problems };
 }
 

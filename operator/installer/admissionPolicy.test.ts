@@ -10,6 +10,7 @@ import { loadAll } from 'js-yaml';
 import { MANAGED_BY, MANAGED_BY_LABEL } from '../api/labels';
 import { admissionGaps, SHIPPED_ADMISSION_POLICIES } from '../api/admissionPolicies';
 import { DEFAULTS, GOBGP_API, GOBGPD_PRE_STOP, SPEAKER_NAME, SPEAKER_SERVICE_ACCOUNT, gobgpdCommand } from './render';
+import { nodeOptionsFor } from './heapFlags';
 
 function repoFile(...parts: string[]): string {
   let dir = __dirname;
@@ -69,4 +70,16 @@ void test('admission gaps: a policy missing, unbound, or bound only to warn or a
   const warnOnly = [{ name: 'w', policyName: all[0], validationActions: ['Warn', 'Audit'] }, ...deny.slice(1)];
   assert.deepEqual(admissionGaps(all, warnOnly), [`ValidatingAdmissionPolicy ${all[0]} is bound without Deny (w)`]);
   assert.equal(admissionGaps([], []).length, all.length, 'nothing installed: every policy is a gap');
+});
+
+void test('the installer policy admits the NODE_OPTIONS the installer renders, and nothing that loads code', () => {
+  const docs = loadAll(repoFile('config', 'admission', 'installer_objects.yaml')) as Array<{ spec?: { validations?: { expression: string }[] } }>;
+  const expressions = docs.flatMap((d) => d?.spec?.validations ?? []).map((v) => v.expression);
+  const pattern = expressions.map((e) => /matches\('([^']+)'\)/.exec(e)?.[1]).find((m) => m !== undefined);
+  assert.ok(pattern, 'the policy has no NODE_OPTIONS pattern');
+  const re = new RegExp(pattern);
+  for (const limit of [undefined, '64Mi', '256Mi', '1Gi']) assert.ok(re.test(nodeOptionsFor(limit)), `refused: ${nodeOptionsFor(limit)}`);
+  for (const bad of ['--import=data:text/javascript,process.exit()', '--require /etc/vip-announcer/config.yaml', '--max-semi-space-size=2 --import=x', '--max-semi-space-size=2\n--require x']) {
+    assert.ok(!re.test(bad), `admitted: ${bad}`);
+  }
 });

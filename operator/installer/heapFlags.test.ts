@@ -20,7 +20,8 @@ void describe('V8 heap flags', () => {
     assert.equal(nodeOptionsFor('256Mi'), '--max-semi-space-size=2 --max-old-space-size=153');
     assert.equal(nodeOptionsFor('1Gi'), '--max-semi-space-size=2 --max-old-space-size=614');
     assert.equal(nodeOptionsFor('512M'), '--max-semi-space-size=2 --max-old-space-size=292');
-    assert.equal(nodeOptionsFor('32Mi'), '--max-semi-space-size=2 --max-old-space-size=64', 'never below 64 MiB');
+    assert.equal(nodeOptionsFor('64Mi'), '--max-semi-space-size=2 --max-old-space-size=38');
+    assert.equal(nodeOptionsFor('32Mi'), '--max-semi-space-size=2', 'no cap below 32 MiB');
     assert.equal(nodeOptionsFor(undefined), '--max-semi-space-size=2');
     assert.equal(nodeOptionsFor('lots'), '--max-semi-space-size=2');
   });

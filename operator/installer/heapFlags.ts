@@ -18,6 +18,8 @@ export const OLD_SPACE_SHARE = 0.6;
 export function nodeOptionsFor(memoryLimit: string | undefined): string {
   const flags = [`--max-semi-space-size=${SEMI_SPACE_MIB}`];
   const bytes = memoryLimit === undefined ? undefined : quantityValue(memoryLimit);
-  if (bytes !== undefined && bytes > 0) flags.push(`--max-old-space-size=${Math.max(64, Math.floor((bytes / 2 ** 20) * OLD_SPACE_SHARE))}`);
+  const oldSpace = bytes === undefined ? 0 : Math.floor((bytes / 2 ** 20) * OLD_SPACE_SHARE);
+  // Below 32 MiB the process cannot run anyway: no cap that would only make it crash sooner.
+  if (oldSpace >= 32) flags.push(`--max-old-space-size=${oldSpace}`);
   return flags.join(' ');
 }

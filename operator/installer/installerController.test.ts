@@ -155,6 +155,16 @@ describe('installerController: admission policies', () => {
     for (const w of def.watches.slice(3)) assert.deepEqual([...w.toKeys('DELETED', { metadata: { name: 'p' } }, undefined)].sort(), ['a', 'b']);
   });
 
+  void it('while the policies cannot be listed (optional caches not synced), the condition is Unknown and the rest goes on', async () => {
+    const h = harness();
+    h.caches.informer<KubeObject>(InstallerResources.admissionPolicies).synced = false;
+    await h.def.reconcile('default', ctx());
+    assert.deepEqual(ops(h.writer.calls), ['apply configmaps', 'apply daemonsets', 'applyStatus vipannouncers']);
+    const status = (bodyOf(h.writer.calls, 'vipannouncers') as { status: VipAnnouncerStatus }).status;
+    assert.equal(status.conditions?.find((c) => c.type === 'AdmissionPoliciesEnforced')?.status, 'Unknown');
+    assert.ok(h.def.watches.slice(3).every((w) => w.optional === true), 'the policy watches must not hold back the start');
+  });
+
   void it('a binding deleted: the status says which policy is not enforced, with one Warning; restored, True again', async () => {
     const h = harness();
     await h.def.reconcile('default', ctx());

@@ -62,9 +62,10 @@ export function installerController(deps: InstallerDeps): ControllerDefinition {
       watch({ shape: InstallerCached.vipAnnouncers, toKeys: () => [...announcers().keys()] }),
       watch({ shape: InstallerCached.configMaps, selector: owned(deps.speakerNamespace), toKeys: (_t, obj, old) => byOwner(obj, old) }),
       watch({ shape: InstallerCached.daemonSets, selector: owned(deps.speakerNamespace), toKeys: (_t, obj, old) => byOwner(obj, old) }),
-      // Every announcer's status says whether the admission policies are enforced.
-      watch({ shape: InstallerCached.admissionPolicies, toKeys: () => [...announcers().keys()] }),
-      watch({ shape: InstallerCached.admissionPolicyBindings, toKeys: () => [...announcers().keys()] }),
+      // Every announcer's status says whether the admission policies are enforced. Optional: a
+      // refused LIST (a ClusterRole not updated) makes that Unknown, and stops nothing else.
+      watch({ shape: InstallerCached.admissionPolicies, optional: true, toKeys: () => [...announcers().keys()] }),
+      watch({ shape: InstallerCached.admissionPolicyBindings, optional: true, toKeys: () => [...announcers().keys()] }),
     ],
     fullSyncKeys: () => announcers().keys(),
     reconcile: async (name, ctx) => {
@@ -72,6 +73,17 @@ export function installerController(deps: InstallerDeps): ControllerDefinition {
       await executeInstallerPlan(snapshot, planInstaller(snapshot), { writer: deps.writer, events: deps.events }, ctx);
     },
   };
+}
+
+/** The gaps in the admission policies; null while their caches could not be listed. */
+function admissionSnapshot(caches: Caches): readonly string[] | null {
+  const policies = caches.informer(InstallerCached.admissionPolicies);
+  const bindings = caches.informer(InstallerCached.admissionPolicyBindings);
+  if (!policies.hasSynced() || !bindings.hasSynced()) return null;
+  return admissionGaps(
+    policies.list().map((p) => p.metadata.name ?? ''),
+    bindings.list().map((b) => ({ name: b.metadata.name ?? '', ...b.spec })),
+  );
 }
 
 /** What planInstaller needs, read from the caches. */
@@ -85,10 +97,7 @@ export function installerSnapshot(caches: Caches, name: string, speakerNamespace
     configMap: key ? caches.informer(InstallerCached.configMaps, owned(speakerNamespace)).get(key) : undefined,
     daemonSet: key ? caches.informer(InstallerCached.daemonSets, owned(speakerNamespace)).get(key) : undefined,
     speakerNamespace,
-    admissionGaps: admissionGaps(
-      caches.informer(InstallerCached.admissionPolicies).list().map((p) => p.metadata.name ?? ''),
-      caches.informer(InstallerCached.admissionPolicyBindings).list().map((b) => ({ name: b.metadata.name ?? '', ...b.spec })),
-    ),
+    admissionGaps: admissionSnapshot(caches),
     now,
   };
 }

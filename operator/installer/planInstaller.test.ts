@@ -193,6 +193,12 @@ describe('whether the API server enforces the admission policies', () => {
     assert.match(admission(planInstaller(snapshot(broken, { admissionGaps: ['x'] }))), /^False PoliciesMissing/);
   });
 
+  void it('policies that cannot be listed: Unknown, saying which permission or API is missing; no Warning', () => {
+    const actions = planInstaller(snapshot(announcer(), { admissionGaps: null }));
+    assert.match(admission(actions), /^Unknown PoliciesUnread: the installer cannot list ValidatingAdmissionPolicies/);
+    assert.ok(!kinds(actions).some((k) => k.startsWith('Warning Policies')));
+  });
+
   void it('not known (no snapshot of the policies): no condition written', () => {
     const actions = planInstaller(snapshot(announcer()));
     assert.equal(statusOf(actions).conditions?.some((c) => c.type === 'AdmissionPoliciesEnforced'), false);

@@ -47,9 +47,9 @@ export interface InstallerSnapshot {
   speakerNamespace: string;
   /**
    * What keeps the shipped admission policies from being enforced (admissionGaps); empty:
-   * enforced. undefined: not known, and no AdmissionPoliciesEnforced condition is written.
+   * enforced; null: they could not be listed (Unknown). undefined: no such condition (tests).
    */
-  admissionGaps?: readonly string[];
+  admissionGaps?: readonly string[] | null;
   now: Date;
 }
 
@@ -154,7 +154,7 @@ function afterApply(live: V1DaemonSet | undefined, body: V1DaemonSet): DaemonSet
  */
 function planReport(
   announcer: VipAnnouncer,
-  gaps: readonly string[] | undefined,
+  gaps: readonly string[] | null | undefined,
   now: Date,
   ready: Ready,
   rollout: RolloutState,
@@ -192,8 +192,12 @@ function planReport(
   return actions;
 }
 
-/** Enforced, or what keeps the policies from it and how to fix it. */
-export function admissionCondition(gaps: readonly string[]): Ready {
+/** Enforced, or what keeps the policies from it and how to fix it; null: not known. */
+export function admissionCondition(gaps: readonly string[] | null): Ready {
+  if (gaps === null) {
+    const message = 'the installer cannot list ValidatingAdmissionPolicies and their bindings (its ClusterRole vip-announcer-installer lacks list/watch on them, or the API server does not serve admissionregistration.k8s.io/v1)';
+    return { status: 'Unknown', reason: INSTALLER_REASONS.policiesUnread, message };
+  }
   if (gaps.length === 0) {
     return { status: 'True', reason: INSTALLER_REASONS.policiesEnforced, message: `the API server enforces the ${SHIPPED_ADMISSION_POLICIES.length} admission policies of config/admission` };
   }

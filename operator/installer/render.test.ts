@@ -261,7 +261,7 @@ describe('desiredDaemonSet', () => {
     const pod = desiredDaemonSet(announcer(), 'h').spec?.template.spec;
     assert.deepEqual(pod?.containers.map((c) => c.name), ['speaker']);
     assert.deepEqual(pod?.initContainers?.map((c) => [c.name, c.restartPolicy]), [['gobgpd', 'Always']]);
-    // The kubelet stops sidecars only after the main containers: the grace period covers both.
+    // The kubelet stops sidecars after the main containers (their preStop runs at once): the grace period covers both.
     assert.equal(pod?.terminationGracePeriodSeconds, 30);
   });
 

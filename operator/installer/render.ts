@@ -63,6 +63,7 @@ export const INSTALLER_REASONS = {
   generationNotObserved: 'GenerationNotObserved',
   policiesEnforced: 'PoliciesEnforced',
   policiesMissing: 'PoliciesMissing',
+  policiesUnread: 'PoliciesUnread',
 } as const;
 
 export type RenderedConfig =
@@ -277,15 +278,15 @@ export function gobgpdSecurityContext(listenPort: number): V1SecurityContext {
  * The kubelet runs a sidecar's preStop hook at once, beside the speaker's SIGTERM; only the
  * SIGTERM that follows the hook waits for the speaker to exit. So the hook first waits for
  * the speaker's done file (written at the end of its shutdown: withdrawn on an uninstall or
- * with withdrawOnShutdown, or decided to keep the routes), at most 25 s of the Pod's 30 s
- * grace period; a gobgpd ended earlier would take an uninstall's withdrawal with it, and the
+ * with withdrawOnShutdown, or decided to keep the routes), at most 25 s by the clock (not a
+ * count of sleeps, which CPU throttling stretches) of the Pod's 30 s grace period; a gobgpd ended earlier would take an uninstall's withdrawal with it, and the
  * router would hold every route for the restart time. Needs a shell in the gobgpd image;
  * without one the hook fails and the SIGTERM stop applies.
  */
 export const GOBGPD_PRE_STOP = [
   '/bin/sh',
   '-c',
-  `i=0; while [ ! -e ${GOBGP_SOCKET_DIR}/${SPEAKER_DONE_FILE} ] && [ $i -lt 250 ]; do sleep 0.1; i=$((i+1)); done; kill -QUIT 1`,
+  `end=$(($(date +%s) + 25)); while [ ! -e ${GOBGP_SOCKET_DIR}/${SPEAKER_DONE_FILE} ] && [ "$(date +%s)" -lt "$end" ]; do sleep 0.1; done; kill -QUIT 1`,
 ] as const;
 
 export function desiredDaemonSet(announcer: VipAnnouncer, configHash: string): V1DaemonSet {
@@ -372,10 +373,11 @@ export function desiredDaemonSet(announcer: VipAnnouncer, configHash: string): V
               ],
             },
           ],
-          // gobgpd as a native sidecar (Kubernetes >= 1.29): it starts before the speaker, a
-          // speaker restart leaves it (and the BGP sessions) alone, and at Pod termination
-          // the kubelet stops it only after the speaker exited, so a withdrawal on shutdown
-          // runs while gobgpd still holds the sessions.
+          // gobgpd as a native sidecar (Kubernetes >= 1.29): it starts before the speaker, and a
+          // speaker restart leaves it (and the BGP sessions) alone. At Pod termination the
+          // kubelet sends its SIGTERM only after the speaker exited, but runs its preStop at
+          // once: the hook waits for the speaker's done file (GOBGPD_PRE_STOP), so a withdrawal
+          // on shutdown runs while gobgpd still holds the sessions.
           initContainers: [
             {
               restartPolicy: 'Always',

@@ -18,6 +18,12 @@ export interface Watch<T extends KubeObject = KubeObject> {
   selector?: Selector;
   /** The keys an event of this watch concerns. `old` is the previous object on MODIFIED. */
   toKeys(type: ChangeType, obj: T, old: T | undefined): Iterable<KeyRequest>;
+  /**
+   * Its cache does not hold back the controllers' start: an input only a status reports on,
+   * whose LIST a cluster may refuse (RBAC not updated, an API not served). Readers ask
+   * `hasSynced()` before trusting it. A watch of the same cache without it makes it required.
+   */
+  optional?: boolean;
 }
 
 /** What a reconcile gets besides its key. */
@@ -72,4 +78,6 @@ export interface CacheReader<T> {
   get(key: string): T | undefined;
   list(): T[];
   keys(): Iterable<string>;
+  /** Listed at least once (what an optional watch's reader checks). */
+  hasSynced(): boolean;
 }

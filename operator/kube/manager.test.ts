@@ -152,6 +152,37 @@ void test('no reconcile before every cache has synced; then every fullSyncKeys()
   assert.deepEqual(ctl.reconciled.sort(), ['n1', 'ns/a', 'ns/b']);
 });
 
+void test('an optional watch does not hold back the start; the same cache watched without it does', async (t) => {
+  const h = new Harness(t, { services: [obj('a', 'ns')], nodes: [obj('n1')] });
+  const ctl = new Recorder('optional', [services, nodes], () => h.mgr.informer(slimShape(Resources.services)).keys());
+  const nodesWatch = ctl.def.watches[1];
+  assert.ok(nodesWatch);
+  nodesWatch.optional = true;
+  h.mgr.add(ctl.def);
+  const gate = new Gate();
+  h.fake(Resources.nodes).listGate = gate.wait;
+  await h.mgr.start();
+  await waitFor(() => ctl.reconciled.includes('ns/a'), 5_000, 'the full sync while the optional cache is not listed');
+  assert.equal(h.mgr.informer(slimShape(Resources.nodes)).hasSynced(), false);
+  gate.open();
+  await waitFor(() => h.mgr.informer(slimShape(Resources.nodes)).hasSynced(), 5_000, 'the optional cache, later');
+
+  const h2 = new Harness(t, { services: [obj('a', 'ns')], nodes: [obj('n1')] });
+  const optional = new Recorder('optional', [nodes]);
+  const optionalWatch = optional.def.watches[0];
+  assert.ok(optionalWatch);
+  optionalWatch.optional = true;
+  const required = new Recorder('required', [services, nodes]);
+  h2.mgr.add(optional.def);
+  h2.mgr.add(required.def);
+  const gate2 = new Gate();
+  h2.fake(Resources.nodes).listGate = gate2.wait;
+  const started = h2.mgr.start();
+  assert.equal(await settlesWithin(started, 100), false, 'a required watch of the same cache must hold the start');
+  gate2.open();
+  await started;
+});
+
 void test('an event maps through toKeys to a reconcile; MODIFIED passes the old object', async (t) => {
   const h = new Harness(t, { services: [obj('web', 'ns')] });
   const ctl = new Recorder('events', [services]);

@@ -52,6 +52,9 @@ export class Manager extends Operator implements Caches {
   private readonly opts: ManagerOptions;
   private readonly log: Log;
   private readonly informers = new Map<string, Informer<KubeObject>>();
+  /** Informers only optional watches use: the start does not wait for them (Watch.optional). */
+  private readonly optional = new Set<string>();
+  private readonly required = new Set<string>();
   private readonly runners: ControllerRunner[] = [];
   private readonly readyChecks: { name: string; ok: () => boolean }[] = [];
   private readonly stopHooks: Hook[] = [];
@@ -96,6 +99,14 @@ export class Manager extends Operator implements Caches {
   /** Declare a controller: its watches' informers are shared with every other controller. */
   add(def: ControllerDefinition): ControllerRunner {
     const sources = def.watches.map((w) => this.informer(w.shape, w.selector ?? {}));
+    for (const w of def.watches) {
+      const id = informerId(w.shape, w.selector ?? {});
+      if (w.optional && !this.required.has(id)) this.optional.add(id);
+      if (!w.optional) {
+        this.required.add(id);
+        this.optional.delete(id);
+      }
+    }
     const runner = new ControllerRunner(def, sources, this.log);
     this.runners.push(runner);
     return runner;
@@ -138,7 +149,8 @@ export class Manager extends Operator implements Caches {
     this.started = true;
     for (const inf of this.informers.values()) inf.start();
     this.log.info('waiting for caches to sync', { informers: this.informers.size, controllers: this.runners.map((r) => r.name) });
-    if (!(await waitForCacheSync([...this.informers.values()], this.stopCtl.signal))) return;
+    const gating = [...this.informers.entries()].filter(([id]) => !this.optional.has(id)).map(([, inf]) => inf);
+    if (!(await waitForCacheSync(gating, this.stopCtl.signal))) return;
     this.synced = true;
     this.log.info('caches synced');
     const always = this.runners.filter((r) => !r.def.leaderElected || !this.opts.leaderElection);

@@ -109,6 +109,11 @@ export class MapCache<T extends KubeObject> implements CacheReader<T> {
   list(): T[] {
     return [...this.objects.values()];
   }
+  /** Tests of an optional watch's unsynced cache set it false. */
+  synced = true;
+  hasSynced(): boolean {
+    return this.synced;
+  }
   keys(): string[] {
     return [...this.objects.keys()];
   }
@@ -133,6 +138,9 @@ class ShapedCache<T extends KubeObject> implements CacheReader<T> {
   }
   keys(): string[] {
     return this.raw.keys();
+  }
+  hasSynced(): boolean {
+    return this.raw.hasSynced();
   }
   private view(obj: KubeObject): T {
     let t = this.trimmed.get(obj);

@@ -119,9 +119,9 @@ describe('the images make images built', () => {
     }
   });
 
-  it('gobgpd: a static gobgpd and the sh, rm and kill its DaemonSet hooks use', () => {
+  it('gobgpd: a static gobgpd and the sh, rm, sleep, date and kill its DaemonSet hooks use', () => {
     for (const p of gobgpd.platforms) {
-      for (const f of ['usr/local/bin/gobgpd', 'bin/busybox', 'bin/sh', 'bin/rm', 'bin/kill']) assert.ok(p.files.has(f), `${p.arch}: ${f}`);
+      for (const f of ['usr/local/bin/gobgpd', 'bin/busybox', 'bin/sh', 'bin/rm', 'bin/sleep', 'bin/date', 'bin/kill']) assert.ok(p.files.has(f), `${p.arch}: ${f}`);
     }
   });
 
