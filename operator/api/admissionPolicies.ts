@@ -11,6 +11,12 @@ export const SHIPPED_ADMISSION_POLICIES = [
   'vip-announcer-service-backed-announcements',
 ] as const;
 
+/** A policy as the installer caches it: its name, and the namespaces of the ServiceAccounts it names. */
+export interface PolicyView {
+  name: string;
+  serviceAccountNamespaces?: readonly string[];
+}
+
 /** A binding as the installer caches it: which policy, with which actions. */
 export interface PolicyBindingView {
   name: string;
@@ -19,15 +25,24 @@ export interface PolicyBindingView {
 }
 
 /**
- * What keeps the shipped policies from being enforced, one line each: a policy missing, or
- * bound by no binding that denies. Empty: every one is enforced.
+ * What keeps the shipped policies from being enforced, one line each: a policy missing, one
+ * that names ServiceAccounts of another namespace only (written for another install: it
+ * matches none of this one's identities), or bound by no binding that denies. Empty: every
+ * one is enforced. Checked by name and binding, not by expression: an edited policy that
+ * allows everything still counts.
  */
-export function admissionGaps(policies: readonly string[], bindings: readonly PolicyBindingView[]): string[] {
-  const present = new Set(policies);
+export function admissionGaps(policies: readonly PolicyView[], bindings: readonly PolicyBindingView[], namespace?: string): string[] {
+  const byName = new Map(policies.map((p) => [p.name, p]));
   const gaps: string[] = [];
   for (const name of SHIPPED_ADMISSION_POLICIES) {
-    if (!present.has(name)) {
+    const policy = byName.get(name);
+    if (!policy) {
       gaps.push(`ValidatingAdmissionPolicy ${name} is missing`);
+      continue;
+    }
+    const named = policy.serviceAccountNamespaces ?? [];
+    if (namespace !== undefined && named.length > 0 && !named.includes(namespace)) {
+      gaps.push(`ValidatingAdmissionPolicy ${name} names the ServiceAccounts of namespace ${named.join(', ')}, not ${namespace}`);
       continue;
     }
     const bound = bindings.filter((b) => b.policyName === name);

@@ -11,6 +11,8 @@ import { MANAGED_BY, MANAGED_BY_LABEL } from '../api/labels';
 import { admissionGaps, SHIPPED_ADMISSION_POLICIES } from '../api/admissionPolicies';
 import { DEFAULTS, GOBGP_API, GOBGPD_PRE_STOP, SPEAKER_NAME, SPEAKER_SERVICE_ACCOUNT, gobgpdCommand } from './render';
 import { nodeOptionsFor } from './heapFlags';
+import { InstallerCached } from './installerCaches';
+import type { KubeObject } from '../kube/resources';
 
 function repoFile(...parts: string[]): string {
   let dir = __dirname;
@@ -53,22 +55,30 @@ void test('the announcement policy knows our managed-by label', () => {
 
 void test('the installer knows every policy config/admission ships, each with a Deny binding', () => {
   const docs = ['service_backed_announcements.yaml', 'node_reports.yaml', 'installer_objects.yaml'].flatMap(
-    (f) => loadAll(repoFile('config', 'admission', f)) as Array<{ kind?: string; metadata?: { name?: string }; spec?: { policyName?: string; validationActions?: string[] } }>,
+    (f) => loadAll(repoFile('config', 'admission', f)) as Array<KubeObject & { kind?: string; spec?: { policyName?: string; validationActions?: string[] } }>,
   );
-  const policies = docs.filter((d) => d?.kind === 'ValidatingAdmissionPolicy').map((d) => d.metadata?.name ?? '');
-  assert.deepEqual([...SHIPPED_ADMISSION_POLICIES].sort(), [...policies].sort());
+  // As the installer caches them: names, and the namespaces of the ServiceAccounts they name.
+  const policies = docs.filter((d) => d?.kind === 'ValidatingAdmissionPolicy').map((d) => InstallerCached.admissionPolicies.trim(structuredClone(d)));
+  assert.deepEqual([...SHIPPED_ADMISSION_POLICIES].sort(), policies.map((p) => p.metadata.name).sort());
+  for (const p of policies) assert.ok(p.serviceAccountNamespaces?.includes('vip-announcer'), `${p.metadata.name ?? ''} names the product's ServiceAccounts: ${String(p.serviceAccountNamespaces)}`);
+  const views = policies.map((p) => ({ name: p.metadata.name ?? '', serviceAccountNamespaces: p.serviceAccountNamespaces ?? [] }));
   const bindings = docs.filter((d) => d?.kind === 'ValidatingAdmissionPolicyBinding').map((d) => ({ name: d.metadata?.name ?? '', ...d.spec }));
-  assert.deepEqual(admissionGaps(policies, bindings), [], 'config/admission as shipped counts as enforced');
+  assert.deepEqual(admissionGaps(views, bindings, 'vip-announcer'), [], 'config/admission as shipped counts as enforced');
+  // Installed in another namespace without rewriting the policies: they match none of its identities.
+  const other = admissionGaps(views, bindings, 'lb-system');
+  assert.equal(other.length, SHIPPED_ADMISSION_POLICIES.length);
+  for (const g of other) assert.match(g, /names the ServiceAccounts of namespace (kube-system, )?vip-announcer, not lb-system/);
 });
 
 void test('admission gaps: a policy missing, unbound, or bound only to warn or audit', () => {
-  const all = [...SHIPPED_ADMISSION_POLICIES];
-  const deny = all.map((p) => ({ name: p, policyName: p, validationActions: ['Deny'] }));
+  const all = [...SHIPPED_ADMISSION_POLICIES].map((name) => ({ name }));
+  const deny = all.map((p) => ({ name: p.name, policyName: p.name, validationActions: ['Deny'] }));
+  const first = all[0]?.name ?? '';
   assert.deepEqual(admissionGaps(all, deny), []);
-  assert.deepEqual(admissionGaps(all.slice(1), deny), [`ValidatingAdmissionPolicy ${all[0]} is missing`]);
-  assert.deepEqual(admissionGaps(all, deny.slice(1)), [`ValidatingAdmissionPolicy ${all[0]} has no binding`]);
-  const warnOnly = [{ name: 'w', policyName: all[0], validationActions: ['Warn', 'Audit'] }, ...deny.slice(1)];
-  assert.deepEqual(admissionGaps(all, warnOnly), [`ValidatingAdmissionPolicy ${all[0]} is bound without Deny (w)`]);
+  assert.deepEqual(admissionGaps(all.slice(1), deny), [`ValidatingAdmissionPolicy ${first} is missing`]);
+  assert.deepEqual(admissionGaps(all, deny.slice(1)), [`ValidatingAdmissionPolicy ${first} has no binding`]);
+  const warnOnly = [{ name: 'w', policyName: first, validationActions: ['Warn', 'Audit'] }, ...deny.slice(1)];
+  assert.deepEqual(admissionGaps(all, warnOnly), [`ValidatingAdmissionPolicy ${first} is bound without Deny (w)`]);
   assert.equal(admissionGaps([], []).length, all.length, 'nothing installed: every policy is a gap');
 });
 

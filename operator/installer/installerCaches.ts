@@ -18,22 +18,35 @@ export type CachedAnnouncer = Trimmed<VipAnnouncer, AllLabels>;
 export type CachedConfigMap = Trimmed<V1ConfigMap, AllLabels>;
 export type CachedDaemonSet = Trimmed<V1DaemonSet, AllLabels>;
 
-/** A policy: its name is all that is read. */
-export type CachedAdmissionPolicy = { metadata: CachedMeta<Pick<V1ObjectMeta, 'name' | 'uid' | 'resourceVersion' | 'deletionTimestamp'>, NoLabels> };
+type PolicyMeta = { metadata: CachedMeta<Pick<V1ObjectMeta, 'name' | 'uid' | 'resourceVersion' | 'deletionTimestamp'>, NoLabels> };
+/**
+ * A policy: its name, and the namespaces of the ServiceAccount user names its expressions
+ * name (system:serviceaccount:NS:...), drawn from its spec as it is cached (the spec goes):
+ * a policy written for another namespace enforces nothing for this install.
+ */
+export type CachedAdmissionPolicy = PolicyMeta & { serviceAccountNamespaces?: string[] };
 /** A binding: which policy, with which actions. */
-export type CachedPolicyBinding = CachedAdmissionPolicy & { spec?: { policyName?: string; validationActions?: string[] } };
+export type CachedPolicyBinding = PolicyMeta & { spec?: { policyName?: string; validationActions?: string[] } };
 
 const POLICY_META_KEPT: readonly string[] = ['name', 'uid', 'resourceVersion', 'deletionTimestamp'];
 
-function keepPolicyName(obj: Record<string, unknown>): void {
+const SERVICE_ACCOUNT_USER = /system:serviceaccount:([a-z0-9]([-a-z0-9]*[a-z0-9])?):/g;
+
+function keepPolicyMeta(obj: Record<string, unknown>): void {
   keepOnly(obj.metadata, POLICY_META_KEPT);
   delete obj.spec;
   delete obj.status;
 }
 
+function keepPolicyNames(obj: Record<string, unknown>): void {
+  const text = JSON.stringify(obj.spec ?? {});
+  keepPolicyMeta(obj);
+  obj.serviceAccountNamespaces = [...new Set([...text.matchAll(SERVICE_ACCOUNT_USER)].map((m) => m[1]))].sort();
+}
+
 function keepBindingTarget(obj: Record<string, unknown>): void {
   const spec = obj.spec as { policyName?: unknown; validationActions?: unknown } | undefined;
-  keepPolicyName(obj);
+  keepPolicyMeta(obj);
   if (spec) obj.spec = { policyName: spec.policyName, validationActions: spec.validationActions };
 }
 
@@ -41,6 +54,6 @@ export const InstallerCached = {
   vipAnnouncers: cacheShape<CachedAnnouncer>(InstallerResources.vipAnnouncers, 'announcer', 'all'),
   configMaps: cacheShape<CachedConfigMap>(InstallerResources.configMaps, 'configmap', 'all'),
   daemonSets: cacheShape<CachedDaemonSet>(InstallerResources.daemonSets, 'daemonset', 'all'),
-  admissionPolicies: cacheShape<CachedAdmissionPolicy>(InstallerResources.admissionPolicies, 'admission-policy', 'none', keepPolicyName),
+  admissionPolicies: cacheShape<CachedAdmissionPolicy>(InstallerResources.admissionPolicies, 'admission-policy', 'none', keepPolicyNames),
   admissionPolicyBindings: cacheShape<CachedPolicyBinding>(InstallerResources.admissionPolicyBindings, 'admission-binding', 'none', keepBindingTarget),
 } as const;

@@ -76,13 +76,14 @@ export function installerController(deps: InstallerDeps): ControllerDefinition {
 }
 
 /** The gaps in the admission policies; null while their caches could not be listed. */
-function admissionSnapshot(caches: Caches): readonly string[] | null {
+function admissionSnapshot(caches: Caches, namespace: string): readonly string[] | null {
   const policies = caches.informer(InstallerCached.admissionPolicies);
   const bindings = caches.informer(InstallerCached.admissionPolicyBindings);
   if (!policies.hasSynced() || !bindings.hasSynced()) return null;
   return admissionGaps(
-    policies.list().map((p) => p.metadata.name ?? ''),
+    policies.list().map((p) => ({ name: p.metadata.name ?? '', ...(p.serviceAccountNamespaces ? { serviceAccountNamespaces: p.serviceAccountNamespaces } : {}) })),
     bindings.list().map((b) => ({ name: b.metadata.name ?? '', ...b.spec })),
+    namespace,
   );
 }
 
@@ -97,7 +98,7 @@ export function installerSnapshot(caches: Caches, name: string, speakerNamespace
     configMap: key ? caches.informer(InstallerCached.configMaps, owned(speakerNamespace)).get(key) : undefined,
     daemonSet: key ? caches.informer(InstallerCached.daemonSets, owned(speakerNamespace)).get(key) : undefined,
     speakerNamespace,
-    admissionGaps: admissionSnapshot(caches),
+    admissionGaps: admissionSnapshot(caches, speakerNamespace),
     now,
   };
 }
