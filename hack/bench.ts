@@ -14,7 +14,8 @@
 // ServiceAccounts under the shipped config/rbac, not as the lab's admin, and the speakers keep
 // their routes on SIGTERM (withdrawOnShutdown false, what the installer renders for a rollout).
 // They run with the V8 heap flags the shipped manifests set (NODE_OPTIONS, heapFlags.ts) for the
-// controller's 384Mi limit and the sample VipAnnouncer's 256Mi; BENCH_V8_FLAGS=0: V8's defaults.
+// controller's 384Mi limit and the sample VipAnnouncer's 256Mi; BENCH_V8_FLAGS=0: V8's defaults;
+// BENCH_NODE_OPTIONS='...': those flags instead (to compare others).
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import path from 'node:path';
@@ -38,7 +39,10 @@ const CREATE_CONCURRENCY = Number(process.env.BENCH_CREATE_CONCURRENCY ?? 32);
 const PROFILE = process.env.BENCH_CPU_PROFILE_DIR ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE_DIR}`] } : {};
 const NS = `bench-${Date.now().toString(36)}`;
 const V8_FLAGS = process.env.BENCH_V8_FLAGS !== '0';
-const heapEnv = (memoryLimit: string): { env?: Record<string, string> } => (V8_FLAGS ? { env: { NODE_OPTIONS: nodeOptionsFor(memoryLimit) } } : {});
+/** BENCH_NODE_OPTIONS: other flags to measure, for every process, instead of the shipped ones. */
+const OTHER_FLAGS = process.env.BENCH_NODE_OPTIONS;
+const heapEnv = (memoryLimit: string): { env?: Record<string, string> } =>
+  OTHER_FLAGS !== undefined ? { env: { NODE_OPTIONS: OTHER_FLAGS } } : V8_FLAGS ? { env: { NODE_OPTIONS: nodeOptionsFor(memoryLimit) ?? '' } } : {};
 const POOLS = process.env.BENCH_POOLS === '1';
 const vip = (i: number): string => `198.18.${Math.floor(i / 250)}.${(i % 250) + 1}`;
 const moved = (i: number): string => `198.19.${Math.floor(i / 250)}.${(i % 250) + 1}`;
@@ -203,7 +207,7 @@ async function main(): Promise<void> {
   const l = lab();
   const nodes = l.nodes;
   const shape = `${N.toLocaleString('en')} × ${nodes.length}`;
-  console.log(`bench ${shape}${POOLS ? ' (addresses from a VipPool)' : ''}; V8 ${V8_FLAGS ? `heap flags as shipped (speakers: ${nodeOptionsFor('256Mi')})` : 'defaults (BENCH_V8_FLAGS=0)'}; load average at start ${loadavg()}`);
+  console.log(`bench ${shape}${POOLS ? ' (addresses from a VipPool)' : ''}; V8 ${OTHER_FLAGS !== undefined ? `flags ${OTHER_FLAGS} (BENCH_NODE_OPTIONS)` : V8_FLAGS ? `heap flags as shipped (speakers: ${nodeOptionsFor('256Mi') ?? 'none'})` : 'defaults (BENCH_V8_FLAGS=0)'}; load average at start ${loadavg()}`);
   await kubectl(['apply', '-f', path.join(REPO_ROOT, 'crds')]);
   await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/vipannouncements.vipannouncer.io']);
   for (const n of nodes) await ensureNode(n.name, n.address);

@@ -323,7 +323,7 @@ describe('admission policies: the API server refuses forged announcements, repor
     }];
     // The environment it renders (V8's heap sizes in NODE_OPTIONS) is admitted; NODE_OPTIONS that loads code is not.
     const env = (e: Record<string, unknown>[]): Record<string, unknown> => pod(SPEAKER_IMAGE, { containers: speaker({ env: e }) });
-    const rendered = applySpeakers(env([{ name: 'NODE_OPTIONS', value: nodeOptionsFor('256Mi') }, { name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }]));
+    const rendered = applySpeakers(env([{ name: 'NODE_OPTIONS', value: nodeOptionsFor('256Mi') ?? '' }, { name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }]));
     assert.equal(rendered.status, 0, `the rendered environment was refused: ${rendered.stderr}`);
     const evil = '--import=data:text/javascript,process.exit(0)';
     const nodeOptions = (): string => kubectlResult(['get', 'daemonset', 'vip-announcer-speaker', '-n', SYSTEM_NS, '-o', 'jsonpath={.spec.template.spec.containers[0].env[?(@.name=="NODE_OPTIONS")].value}']).stdout;

@@ -88,7 +88,7 @@ void test('the installer policy admits the NODE_OPTIONS the installer renders, a
   const pattern = expressions.map((e) => /matches\('([^']+)'\)/.exec(e)?.[1]).find((m) => m !== undefined);
   assert.ok(pattern, 'the policy has no NODE_OPTIONS pattern');
   const re = new RegExp(pattern);
-  for (const limit of [undefined, '64Mi', '256Mi', '1Gi']) assert.ok(re.test(nodeOptionsFor(limit)), `refused: ${nodeOptionsFor(limit)}`);
+  for (const limit of ['64Mi', '256Mi', '1Gi']) assert.ok(re.test(nodeOptionsFor(limit) ?? ''), `refused: ${String(nodeOptionsFor(limit))}`);
   for (const bad of ['--import=data:text/javascript,process.exit()', '--require /etc/vip-announcer/config.yaml', '--max-semi-space-size=2 --import=x', '--max-semi-space-size=2\n--require x']) {
     assert.ok(!re.test(bad), `admitted: ${bad}`);
   }

@@ -16,14 +16,16 @@ function managerYaml(): string {
 }
 
 void describe('V8 heap flags', () => {
-  it('a share of the memory limit for the old generation, a small young generation; no limit, no old-space cap', () => {
-    assert.equal(nodeOptionsFor('256Mi'), '--max-semi-space-size=2 --max-old-space-size=153');
-    assert.equal(nodeOptionsFor('1Gi'), '--max-semi-space-size=2 --max-old-space-size=614');
-    assert.equal(nodeOptionsFor('512M'), '--max-semi-space-size=2 --max-old-space-size=292');
-    assert.equal(nodeOptionsFor('64Mi'), '--max-semi-space-size=2 --max-old-space-size=38');
-    assert.equal(nodeOptionsFor('32Mi'), '--max-semi-space-size=2', 'no cap below 32 MiB');
-    assert.equal(nodeOptionsFor(undefined), '--max-semi-space-size=2');
-    assert.equal(nodeOptionsFor('lots'), '--max-semi-space-size=2');
+  it('a share of the memory limit for the old generation; no limit, no flag', () => {
+    assert.equal(nodeOptionsFor('256Mi'), '--max-old-space-size=153');
+    assert.equal(nodeOptionsFor('1Gi'), '--max-old-space-size=614');
+    assert.equal(nodeOptionsFor('512M'), '--max-old-space-size=292');
+    assert.equal(nodeOptionsFor('0.5Gi'), '--max-old-space-size=307');
+    assert.equal(nodeOptionsFor('268435456'), '--max-old-space-size=153');
+    assert.equal(nodeOptionsFor('64Mi'), '--max-old-space-size=38');
+    assert.equal(nodeOptionsFor('32Mi'), undefined, 'no cap below 32 MiB');
+    assert.equal(nodeOptionsFor(undefined), undefined);
+    assert.equal(nodeOptionsFor('lots'), undefined);
   });
 
   it("the controller's Deployment sets the flags its memory limit calls for", () => {

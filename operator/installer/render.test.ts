@@ -203,10 +203,10 @@ describe('desiredDaemonSet', () => {
     ]);
     assert.deepEqual(c.env?.find((e) => e.name === 'NODE_NAME')?.valueFrom?.fieldRef?.fieldPath, 'spec.nodeName');
     assert.deepEqual(c.env?.find((e) => e.name === 'POD_IP')?.valueFrom?.fieldRef?.fieldPath, 'status.podIP');
-    // V8's heap sized to the container: here no memory limit, so no old-space cap.
-    assert.equal(c.env?.find((e) => e.name === 'NODE_OPTIONS')?.value, '--max-semi-space-size=2');
+    // V8's heap sized to the container: here no memory limit, so no flag.
+    assert.equal(c.env?.find((e) => e.name === 'NODE_OPTIONS'), undefined);
     const limited = container(announcer({ speaker: { gobgpdImage: 'g:1', resources: { limits: { memory: '256Mi' } } } }), 'speaker');
-    assert.equal(limited.env?.find((e) => e.name === 'NODE_OPTIONS')?.value, '--max-semi-space-size=2 --max-old-space-size=153');
+    assert.equal(limited.env?.find((e) => e.name === 'NODE_OPTIONS')?.value, '--max-old-space-size=153');
     // Probes on the health listener (plain HTTP, no token), never on the authenticated metrics one.
     assert.equal(c.readinessProbe?.httpGet?.path, '/readyz');
     assert.equal(c.readinessProbe?.httpGet?.port, 'health');

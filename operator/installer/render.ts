@@ -319,6 +319,7 @@ export function desiredDaemonSet(announcer: VipAnnouncer, configHash: string): V
     : [];
 
   const speakerResources = resources(sp.resources);
+  const speakerNodeOptions = nodeOptionsFor(speakerResources?.limits?.memory);
   const gobgpdResources = resources(sp.gobgpdResources);
   const nodeSelector = { 'kubernetes.io/os': 'linux', ...(sp.nodeSelector ?? {}) };
 
@@ -354,7 +355,7 @@ export function desiredDaemonSet(announcer: VipAnnouncer, configHash: string): V
                 // The bind address (PodIP policy) and a name in the self-signed certificate.
                 { name: 'POD_IP', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'status.podIP' } } },
                 // V8's heap sized to the container's memory limit (heapFlags.ts).
-                { name: 'NODE_OPTIONS', value: nodeOptionsFor(speakerResources?.limits?.memory) },
+                ...(speakerNodeOptions ? [{ name: 'NODE_OPTIONS', value: speakerNodeOptions }] : []),
               ],
               ports: [
                 { name: 'metrics', containerPort: metricsPort, protocol: 'TCP' },

@@ -161,7 +161,7 @@ describe('the Helm chart, installed with helm v4 on real nodes', { timeout: 30 *
     const docs = await template(
       '--set', 'controller.image.repository=registry.example/vipa', '--set', 'controller.image.tag=9.9.9',
       '--set', 'controller.replicas=3', '--set', 'controller.priorityClassName=system-cluster-critical',
-      '--set', 'controller.resources.limits.memory=1Gi', '--set', 'controller.nodeOptions=--max-semi-space-size=2 --max-old-space-size=614', '--set', 'controller.nodeSelector.role=infra',
+      '--set', 'controller.resources.limits.memory=1Gi', '--set', 'controller.nodeOptions=--max-old-space-size=614', '--set', 'controller.nodeSelector.role=infra',
       '--set-json', 'controller.tolerations=[{"key":"infra","operator":"Exists"}]',
       '--set', 'crds.enabled=false', '--set', 'prometheus.podMonitor.enabled=true', '--set', 'prometheus.prometheusRule.enabled=true',
     );
@@ -175,7 +175,7 @@ describe('the Helm chart, installed with helm v4 on real nodes', { timeout: 30 *
     const pod = dep.spec.template.spec;
     assert.equal(pod.containers[0].image, 'registry.example/vipa:9.9.9');
     assert.equal(pod.containers[0].resources.limits.memory, '1Gi');
-    assert.equal(pod.containers[0].env.find((e) => e.name === 'NODE_OPTIONS')?.value, '--max-semi-space-size=2 --max-old-space-size=614', 'the heap flags follow the value');
+    assert.equal(pod.containers[0].env.find((e) => e.name === 'NODE_OPTIONS')?.value, '--max-old-space-size=614', 'the heap flags follow the value');
     assert.equal(pod.priorityClassName, 'system-cluster-critical');
     assert.deepEqual(pod.nodeSelector, { role: 'infra' });
     assert.deepEqual(pod.tolerations, [{ key: 'infra', operator: 'Exists' }]);
