@@ -231,7 +231,7 @@ describe('address ownership', () => {
     }, { timeoutMs: 90_000 });
     await waitFor('the refused values reported on the Service', async () => (await warnings(STRICT_NS, 'svc', 'InvalidAnnotation')) > 0, { timeoutMs: 30_000 });
     // And on the hand-made announcement: its Ready condition and a Warning name what was left out.
-    await waitFor('the refused values reported on the hand-made announcement', async () => (await reasonOf(STRICT_NS, 'forged', 'Ready')) === 'AttributeNotAllowed' && (await warnings(STRICT_NS, 'forged', 'AttributeNotAllowed')) > 0, { timeoutMs: 30_000 });
+    await waitFor('the refused values reported on the hand-made announcement', async () => (await reasonOf(STRICT_NS, 'forged', 'Ready')) === 'AttributeNotAllowed' && (await warnings(STRICT_NS, 'forged', 'AttributeNotAllowed')) > 0, { timeoutMs: 60_000 });
     const message = (await getVA(STRICT_NS, 'forged'))?.status?.conditions?.find((c) => c.type === 'Ready')?.message ?? '';
     for (const v of ['3356:666', '3356:1:1', '4294967295']) assert.ok(message.includes(v), `Ready does not name ${v}: ${message}`);
   });
