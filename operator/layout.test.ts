@@ -18,9 +18,10 @@ const MAY_IMPORT: Record<string, string[]> = {
   config: ['api', 'util'],
   gobgp: ['api', 'util'],
   kube: ['api', 'util'],
-  controller: ['api', 'util', 'kube', 'config'],
+  intent: ['api', 'util', 'kube'],
+  controller: ['api', 'util', 'kube', 'config', 'intent'],
   installer: ['api', 'util', 'kube', 'config'],
-  speaker: ['api', 'util', 'kube', 'config', 'gobgp'],
+  speaker: ['api', 'util', 'kube', 'config', 'gobgp', 'intent'],
 };
 
 function sources(dir = ROOT): string[] {

@@ -47,7 +47,7 @@ export function addControllerRole(ctx: RoleContext, config: ControllerConfig): v
   );
   manager.add(poolController({ caches: manager, writer: apiKubeWriter(kubeConfig, CONTROLLER_FIELD_MANAGER), resyncPeriodMs: config.resyncPeriodMs, systemNamespace: process.env.POD_NAMESPACE }));
   manager.add(
-    installerController({ caches: manager, writer: apiKubeWriter(kubeConfig, INSTALLER_FIELD_MANAGER), events: installerEvents, log, speakerNamespace: config.speakerNamespace, requeueAllPeriodMs: config.resyncPeriodMs }),
+    installerController({ caches: manager, writer: apiKubeWriter(kubeConfig, INSTALLER_FIELD_MANAGER), events: installerEvents, log, speakerNamespace: config.speakerNamespace, loadBalancerClasses: config.loadBalancerClasses, requeueAllPeriodMs: config.resyncPeriodMs }),
   );
   // A lost Lease must not leave an Event backlog writing on behalf of a term that ended.
   manager.onLeadershipLost(() => {

@@ -4,11 +4,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import type { V1EndpointSlice } from '@kubernetes/client-node';
 import type { VipAnnouncement } from '../operator/api/types';
 import { REPO_ROOT, kubectl, labCommand, lab, waitFor, waitUntilNoMismatch } from './harness/lab';
 import {
-  core, createPod, createReadyPod, createService, customObjects, deleteNamespace, discovery, ensureNamespace, ensureNode, inPool, setPodReady, statusOf, uniqueNamespace,
+  core, createPod, createReadyPod, createService, customObjects, deleteNamespace, discovery, ensureNamespace, ensureNode, inPool, setPodReady, statusOf, uniqueNamespace, manualSlice,
 } from './harness/kube';
 import { controllerConfig, metricValue, startOperator, waitReady, type OperatorProcess } from './harness/operator';
 import { ensureLabPool } from './harness/labPool';
@@ -60,15 +59,6 @@ function expectNodes(nodes: string[]): (va: VipAnnouncement | undefined) => stri
 }
 
 /** An EndpointSlice written by hand (not managed by the EndpointSlice controller, which leaves it alone). */
-function manualSlice(ns: string, name: string, service: string, endpoints: { ip: string; node: string; ready: boolean }[]): V1EndpointSlice {
-  return {
-    metadata: { name, namespace: ns, labels: { 'kubernetes.io/service-name': service, 'endpointslice.kubernetes.io/managed-by': 'e2e.vipannouncer.io' } },
-    addressType: 'IPv4',
-    ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
-    endpoints: endpoints.map((e) => ({ addresses: [e.ip], nodeName: e.node, conditions: { ready: e.ready, serving: e.ready, terminating: false } })),
-  };
-}
-
 describe('controller', () => {
   const [n1, n2, n3] = lab().nodes;
   let ctl: OperatorProcess | undefined;

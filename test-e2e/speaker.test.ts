@@ -8,7 +8,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type { VipAnnouncement } from '../operator/api/types';
 import { gobgpBinary } from './harness/gobgp';
-import { birdLogOffset, birdLogSince, birdNextHops, birdRoutes, birdc } from './harness/bird';
+import { birdLogOffset, birdLogSince, birdNextHops, birdRoutes, birdc, waitForNextHops } from './harness/bird';
 import { REPO_ROOT, kubectl, labCommand, lab, waitFor, waitUntilNoMismatch, type LabNode } from './harness/lab';
 import {
   core, createReadyPod, createService, customObjects, deleteNamespace, ensureNamespace, ensureNode, inPool, setPodReady, uniqueNamespace,
@@ -92,16 +92,7 @@ describe('speaker', () => {
     for (const s of speakers.values()) await waitReady(s);
 
     const allHops = nodes.map((n) => n.address).sort();
-    await waitUntilNoMismatch('BIRD to hold all 200 routes with their next hops', async () => {
-      const hops = await birdNextHops();
-      const wrong: string[] = [];
-      for (const i of idx) {
-        const want = i % 2 === 0 ? [nodes[i % 3].address] : allHops;
-        const got = hops.get(`${vip(i)}/32`) ?? [];
-        if (JSON.stringify(got) !== JSON.stringify(want)) wrong.push(`${vip(i)}: [${got.join(',')}]`);
-      }
-      return wrong.length === 0 ? '' : `${wrong.length} wrong, e.g. ${wrong.slice(0, 3).join('; ')}`;
-    }, { timeoutMs: 120_000 });
+    await waitForNextHops('BIRD to hold all 200 routes with their next hops', new Map(idx.map((i) => [`${vip(i)}/32`, i % 2 === 0 ? [nodes[i % 3].address] : allHops])));
 
     await waitUntilNoMismatch('every VipAnnouncement to say Advertised with the right speakers and peers', async () => {
       const vas = await listVAs(BULK_NS);

@@ -3,7 +3,7 @@
 // status is made of, and both must agree.
 import type { V1Node } from '@kubernetes/client-node';
 import { EXCLUDE_FROM_LB_LABEL, TO_BE_DELETED_TAINT } from './labels';
-import type { VipAnnouncement } from './types';
+import { ALLOCATION_ANNOTATION, type AllocationMode, type VipAnnouncement } from './types';
 
 export interface NodeInfo {
   name: string;
@@ -46,4 +46,15 @@ export function announcesFromNode(a: Pick<VipAnnouncement, 'metadata' | 'spec'>,
     default:
       return false; // an unknown policy must not attract traffic
   }
+}
+
+/** Whether an announcement was made by the controller for a Service (vs. by hand). */
+export function isServiceAnnouncement(va: Pick<VipAnnouncement, 'metadata' | 'spec'>): boolean {
+  return (va.metadata.ownerReferences ?? []).some((o) => o.kind === 'Service' && o.controller === true) || va.spec.serviceRef !== undefined;
+}
+
+/** How the controller chose the addresses of its announcement (ALLOCATION_ANNOTATION), when it says. */
+export function allocationModeOf(va: Pick<VipAnnouncement, 'metadata'> | undefined): AllocationMode | undefined {
+  const v = va?.metadata.annotations?.[ALLOCATION_ANNOTATION];
+  return v === 'Requested' || v === 'Automatic' || v === 'Adopted' ? v : undefined;
 }

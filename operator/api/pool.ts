@@ -300,3 +300,37 @@ export function acceptedAttributes(adv: PoolAdvertisement, asked: OwnAttributes)
   }
   return { accepted: { communities, largeCommunities, ...(localPref !== undefined ? { localPref } : {}) }, refused };
 }
+
+/**
+ * Own attributes as far as every pool the addresses come from (poolOf) accepts them, each pool
+ * in turn, with what each refused: the controller writes the result into a Service's
+ * announcement, and a speaker deciding from the Service applies the same before its per-pool check.
+ */
+export function acceptedByPools(own: OwnAttributes, addresses: readonly Pick<ParsedIP, 'family' | 'value'>[], pools: readonly CompiledPool[]): { accepted: OwnAttributes; refusals: Array<{ pool: CompiledPool; refused: AttributeRefusal[] }> } {
+  const used = [...new Set(addresses.map((ip) => poolOf(pools, ip)).filter((p): p is CompiledPool => p !== undefined))];
+  let accepted = own;
+  const refusals: Array<{ pool: CompiledPool; refused: AttributeRefusal[] }> = [];
+  for (const pool of used) {
+    const r = acceptedAttributes(pool.advertisement, accepted);
+    if (r.refused.length > 0) refusals.push({ pool, refused: r.refused });
+    accepted = r.accepted;
+  }
+  return { accepted, refusals };
+}
+
+/** `spec` with exactly these own attributes (absent when empty, as the controller writes a spec). */
+export function withOwnAttributes<S extends { communities?: string[]; largeCommunities?: string[]; localPref?: number }>(spec: S, own: OwnAttributes): S {
+  const out: S = { ...spec };
+  delete out.communities;
+  delete out.largeCommunities;
+  delete out.localPref;
+  if (own.communities.length > 0) out.communities = [...own.communities];
+  if (own.largeCommunities.length > 0) out.largeCommunities = [...own.largeCommunities];
+  if (own.localPref !== undefined) out.localPref = own.localPref;
+  return out;
+}
+
+/** The own attributes a spec asks for. */
+export function ownAttributesOf(spec: { communities?: readonly string[]; largeCommunities?: readonly string[]; localPref?: number }): OwnAttributes {
+  return { communities: spec.communities ?? [], largeCommunities: spec.largeCommunities ?? [], ...(spec.localPref !== undefined ? { localPref: spec.localPref } : {}) };
+}

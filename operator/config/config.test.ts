@@ -60,6 +60,8 @@ void test('full file: every field read and typed', () => {
     },
     speaker: {
       nodeName: 'node-a',
+      // The controller's classes: the speaker decides from the same Services.
+      loadBalancerClasses: ['', 'vipannouncer.io/bgp'],
       addressOwnership: 'Unenforced',
       asn: 4200000000,
       routerId: '127.0.0.11',
@@ -126,6 +128,7 @@ void test('minimal file: defaults filled, node name from env NODE_NAME', () => {
     },
     speaker: {
       nodeName: 'node-b',
+      loadBalancerClasses: [''],
       addressOwnership: 'Enforced',
       asn: 64512,
       listenPort: 179,

@@ -499,7 +499,7 @@ function toTyped(raw: RawConfig, withSpeaker: boolean, passwords: Map<number, Fi
         retryPeriodMs: ms(le.retryPeriod),
       },
     },
-    ...(withSpeaker && raw.speaker ? { speaker: toSpeaker(raw.speaker, passwords) } : {}),
+    ...(withSpeaker && raw.speaker ? { speaker: toSpeaker(raw.speaker, passwords, raw.controller.loadBalancerClasses) } : {}),
     metrics: {
       bindAddress: m.bindAddress,
       ...listen(m.bindAddress),
@@ -513,9 +513,10 @@ function toTyped(raw: RawConfig, withSpeaker: boolean, passwords: Map<number, Fi
 
 const listen = (address: string): { host: string; port: number } => splitHostPort(address) ?? { host: '', port: 0 };
 
-function toSpeaker(sp: NonNullable<RawConfig['speaker']>, passwords: Map<number, FilePassword>): SpeakerConfig {
+function toSpeaker(sp: NonNullable<RawConfig['speaker']>, passwords: Map<number, FilePassword>, loadBalancerClasses: readonly string[]): SpeakerConfig {
   return {
     nodeName: sp.nodeName ?? '',
+    loadBalancerClasses: [...loadBalancerClasses],
     addressOwnership: sp.addressOwnership,
     asn: sp.asn,
     ...(sp.routerId !== undefined ? { routerId: sp.routerId } : {}),

@@ -82,6 +82,11 @@ export interface PeerConfig {
 
 export interface SpeakerConfig {
   nodeName: string;
+  /**
+   * The file's controller.loadBalancerClasses: the speaker decides from the Services the
+   * controller handles (the installer renders the controller's own list into the speakers' file).
+   */
+  loadBalancerClasses: string[];
   /** As the controller's: with no pool, Enforced refuses every prefix. */
   addressOwnership: AddressOwnership;
   asn: number;

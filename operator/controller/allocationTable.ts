@@ -40,7 +40,7 @@ export const HANDMADE_PREFIX = 'handmade:';
 interface Cursor {
   range: AddressRange;
   avoidBuggyIPs: boolean;
-  /** Every usable address of the range below this one is held. */
+  /** Every usable address of the range below this one is held (none is merely reserved by a request). */
   at: bigint;
 }
 
@@ -105,16 +105,22 @@ export class AllocationTable {
    * The lowest usable address of the range that nobody holds. A cursor per range remembers
    * where the held prefix of the range ends, so handing out n addresses costs O(n), not O(n²).
    */
-  lowestFree(range: AddressRange, avoidBuggyIPs: boolean): bigint | undefined {
+  lowestFree(range: AddressRange, avoidBuggyIPs: boolean, reserved: (address: string) => boolean = () => false): bigint | undefined {
     const id = `${range.family}|${range.first}|${range.last}|${avoidBuggyIPs}`;
     let cursor = this.cursors.get(id);
     if (!cursor) this.cursors.set(id, (cursor = { range, avoidBuggyIPs, at: range.first }));
+    // A reserved address is free, only not for this claim: the cursor stays below it.
+    let firstReserved: bigint | undefined;
     for (let v = cursor.at; v <= range.last; v++) {
       if (!usableAddress(v, range.family, avoidBuggyIPs) || this.byAddress.has(formatIP(v, range.family))) continue;
-      cursor.at = v;
+      if (reserved(formatIP(v, range.family))) {
+        firstReserved ??= v;
+        continue;
+      }
+      cursor.at = firstReserved ?? v;
       return v;
     }
-    cursor.at = range.last + 1n;
+    cursor.at = firstReserved ?? range.last + 1n;
     return undefined;
   }
 }

@@ -223,3 +223,30 @@ void describe('claimOf', () => {
     assert.deepEqual(sharingTermsOf(svc), { key: 'k', namespace: 'shop', trafficPolicy: 'Local', selector: 'a=1,b=2', ports: ['UDP/53', 'TCP/80'] });
   });
 });
+
+void describe('allocate: requests come first, whatever order Services are reconciled in', () => {
+  it('an automatic claim skips a free address another Service requests, and takes it once the request goes', () => {
+    const table = new AllocationTable();
+    const pools = [pool('p', ['192.0.2.0/30'])];
+    const requested = new Set(['192.0.2.0']);
+    const reserved = (address: string): boolean => requested.has(address);
+    // The automatic Service is reconciled first: it must not take the requested address.
+    assert.deepEqual(addrs(take(pools, table, claim('auto', { reserved }))), ['192.0.2.1']);
+    assert.deepEqual(addrs(take(pools, table, claim('asks', { requested: [ip('192.0.2.0')] }))), ['192.0.2.0']);
+    // The request went and its Service released the address: the next automatic claim gets it
+    // (the range's cursor never moved past a merely reserved address).
+    requested.clear();
+    table.release('shop/asks');
+    assert.deepEqual(addrs(take(pools, table, claim('auto-2', { reserved }))), ['192.0.2.0']);
+  });
+
+  it('the cursor stays below a reserved address: it is handed out once the reservation ends, without a release', () => {
+    const table = new AllocationTable();
+    const pools = [pool('p', ['192.0.2.0/30'])];
+    let reservedNow = true;
+    const reserved = (address: string): boolean => reservedNow && address === '192.0.2.0';
+    assert.deepEqual(addrs(take(pools, table, claim('a', { reserved }))), ['192.0.2.1']);
+    reservedNow = false;
+    assert.deepEqual(addrs(take(pools, table, claim('b', { reserved }))), ['192.0.2.0']);
+  });
+});

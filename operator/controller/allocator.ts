@@ -10,7 +10,7 @@
 import { comparePools, poolContains, poolSelects, type CompiledPool, type PoolSubject } from '../api/pool';
 import { ANNOTATIONS } from '../api/types';
 import { formatIP, type IPFamily, type ParsedIP } from '../util/ip';
-import { NO_POOL_MESSAGE } from './problem';
+import { NO_POOL_MESSAGE } from '../intent/problem';
 import { HANDMADE_PREFIX, holderNamespace, type AllocationTable, type Holder, type SharingTerms } from './allocationTable';
 import type { CachedService } from '../kube/cachedKinds';
 
@@ -31,6 +31,8 @@ export interface AllocationClaim {
   sharing: SharingTerms;
   /** What the Service holds from an earlier automatic allocation (never a former request). */
   kept: readonly ParsedIP[];
+  /** Free addresses another Service requests: never handed out automatically. */
+  reserved?: (address: string) => boolean;
 }
 
 export interface AllocationFailure {
@@ -110,7 +112,7 @@ function freeAddress(selecting: CompiledPool[], table: AllocationTable, claim: A
     if (pool.deleting || !(pool.autoAssign || pool.name === claim.pool)) continue;
     for (const range of pool.ranges) {
       if (range.family !== family) continue;
-      const value = table.lowestFree(range, pool.avoidBuggyIPs);
+      const value = table.lowestFree(range, pool.avoidBuggyIPs, claim.reserved);
       if (value !== undefined) return { address: formatIP(value, family), family, value };
     }
   }

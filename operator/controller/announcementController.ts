@@ -19,7 +19,8 @@ import { nodeDraining, nodeEligible } from '../api/announces';
 import { AllocationTable } from './allocationTable';
 import { isServiceAnnouncement, planAnnouncement, type AnnouncementAction } from './planAnnouncement';
 import { rebuildTable, type PoolView } from './poolAllocation';
-import { SliceIndex } from './sliceIndex';
+import { SliceIndex } from '../intent/sliceIndex';
+import { RequestIndex } from './requestIndex';
 import { LIVENESS_PREFIX, SpeakerReports } from './speakerReports';
 import type { Result } from '../kube/workqueue';
 import type { ChangeType } from '../kube/informer';
@@ -121,8 +122,9 @@ export function announcementController(deps: AnnouncementControllerDeps): Contro
   const announcements = deps.caches.informer(Cached.announcements);
   const reports = new SpeakerReports(deps.caches.informer(Cached.speakerReports), () => (deps.now?.() ?? new Date()).getTime());
   const index = new SliceIndex();
+  const requests = new RequestIndex({ loadBalancerClasses: deps.config.loadBalancerClasses });
   const term = new TermState(deps.latency ?? new LatencyTracker());
-  const poolView = poolViewOf(deps.caches, services, announcements, term, deps.config.addressOwnership);
+  const poolView = poolViewOf(deps.caches, services, announcements, term, deps.config.addressOwnership, requests);
   const touched = term.touched;
 
   return {
@@ -130,7 +132,7 @@ export function announcementController(deps: AnnouncementControllerDeps): Contro
     leaderElected: true,
     concurrency: 16,
     requeueAllPeriodMs: deps.config.resyncPeriodMs,
-    watches: [...announcementWatches({ services, announcements }, index, touched, reports), speakerWatch(reports, announcements)],
+    watches: [...announcementWatches({ services, announcements }, index, requests, touched, reports), speakerWatch(reports, announcements)],
     fullSyncKeys: () => {
       term.active = true;
       return [...allKeys(services, announcements), ...deps.caches.informer(Cached.speakerReports).keys()].map((k) => (k.includes('/') ? k : `${LIVENESS_PREFIX}${k}`));
@@ -176,7 +178,7 @@ interface WatchedCaches {
  * The pools as the plan reads them. No pool: an empty view (nothing is allowed: closed by
  * default), or undefined when addressOwnership is Unenforced (nothing is checked).
  */
-function poolViewOf(caches: Caches, services: CacheReader<CachedService>, announcements: CacheReader<CachedAnnouncement>, term: TermState, ownership: AddressOwnership): () => PoolView | undefined {
+function poolViewOf(caches: Caches, services: CacheReader<CachedService>, announcements: CacheReader<CachedAnnouncement>, term: TermState, ownership: AddressOwnership, requests: RequestIndex): () => PoolView | undefined {
   const pools = caches.informer(Cached.pools);
   const namespaces = caches.informer(Cached.namespaces);
   return () => {
@@ -188,7 +190,7 @@ function poolViewOf(caches: Caches, services: CacheReader<CachedService>, announ
     }
     // Unenforced, the first pool arrived during the term: start from this leader's caches.
     if (!term.tableBuilt) term.rebuild(announcements.list(), services);
-    return { pools: list.map(compilePool), namespaceLabels: (ns) => namespaces.get(ns)?.metadata?.labels, table: term.table };
+    return { pools: list.map(compilePool), namespaceLabels: (ns) => namespaces.get(ns)?.metadata?.labels, table: term.table, requestedByAnother: (address, key) => requests.requestedByAnother(address, key) };
   };
 }
 
@@ -218,10 +220,16 @@ function checkLiveness(node: string, reports: SpeakerReports, announcements: Cac
 }
 
 /** Which keys each event concerns: For(Service), Owns(VipAnnouncement), Watches(EndpointSlice, Node, VipPool, Namespace, VipSpeaker). */
-function announcementWatches(caches: WatchedCaches, index: SliceIndex, touched: (key: string | undefined) => string[], reports: SpeakerReports): Watch[] {
+function announcementWatches(caches: WatchedCaches, index: SliceIndex, requests: RequestIndex, touched: (key: string | undefined) => string[], reports: SpeakerReports): Watch[] {
   const { services } = caches;
   return [
-    watch({ shape: Cached.services, toKeys: (_t, svc) => touched(objectKey(svc)) }),
+    watch({
+      shape: Cached.services,
+      toKeys: (type, svc) => {
+        requests.update(type, svc);
+        return touched(objectKey(svc));
+      },
+    }),
     watch({
       shape: Cached.endpointSlices,
       toKeys: (type, slice, old) => index.update(type, slice, old).flatMap(touched),

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Condition, PeerStatus, SpeakerStatus, VipAnnouncementSpec } from '../api/types';
 import { conditionsEqual, summarizeAnnouncement, type AnnouncementSummaryInput } from './conditions';
-import type { Problem } from './problem';
+import type { Problem } from '../intent/problem';
 
 const V4 = '203.0.113.10';
 const V6 = '2001:db8::10';

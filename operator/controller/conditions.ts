@@ -3,7 +3,7 @@
 // and skips the write when it equals what is stored.
 import { CONDITION_TYPES, type Condition, type SpeakerStatus, type VipAnnouncementSpec } from '../api/types';
 import { canonicalPrefix, hostPrefix, parseIP } from '../util/ip';
-import { allocationProblem, describeProblems, type Problem } from './problem';
+import { allocationProblem, describeProblems, type Problem } from '../intent/problem';
 import { kubeTime } from '../api/time';
 import { sortedUnique } from '../util/lists';
 

@@ -10,7 +10,7 @@ import { load } from 'js-yaml';
 import type { V1Endpoint } from '@kubernetes/client-node';
 import { ANNOTATIONS, SPEC_LIMITS, type VipAnnouncementSpec } from '../api/types';
 import { compilePool, POOL_LIMITS, type VipPool } from '../api/pool';
-import { desiredAnnouncement, specsEqual } from './desiredAnnouncement';
+import { desiredAnnouncement, specsEqual } from '../intent/desiredAnnouncement';
 import { parseIP, parseAnnounceableIP } from '../util/ip';
 
 interface Schema {

@@ -8,15 +8,18 @@
 //   Service gone or not ours → delete our announcement (uid precondition), clear our ingress
 //   hand-made announcement → its summary only
 import { condition } from '../api/conditions';
+import { allocationModeOf, isServiceAnnouncement } from '../api/announces';
+
+export { isServiceAnnouncement };
 import { ALLOCATION_ANNOTATION, API_VERSION, CONDITION_TYPES, KIND, type AllocationMode, type Condition, type VipAnnouncement, type VipAnnouncementSpec } from '../api/types';
 import { conditionsEqual, summarizeAnnouncement } from './conditions';
-import { clusterNodeNames, desiredAnnouncement, drainingNodeNames, eligibleNodeNames, specsEqual, type ControllerSelection } from './desiredAnnouncement';
-import type { Problem } from './problem';
+import { clusterNodeNames, desiredAnnouncement, drainingNodeNames, eligibleNodeNames, specsEqual, type ControllerSelection } from '../intent/desiredAnnouncement';
+import type { Problem } from '../intent/problem';
 import type { KubeObject } from '../kube/resources';
 import type { ParsedIP } from '../util/ip';
 import type { Holder } from './allocationTable';
 import { sharingTermsOf } from './allocator';
-import { allocateService, allocationModeOf, handmadeOwner, judgeHandmade, keptAddresses, withAllocation, type Announce, type PoolView } from './poolAllocation';
+import { allocateService, handmadeOwner, judgeHandmade, keptAddresses, withAllocation, type Announce, type PoolView } from './poolAllocation';
 import { sameList } from '../util/lists';
 import { MANAGED_BY, MANAGED_BY_LABEL } from '../api/labels';
 import { capEntries, speakerEntries, speakersEqual } from './speakerEntries';
@@ -75,11 +78,6 @@ export type AnnouncementAction =
   | { kind: 'release'; owner: string }
   /** The problems of a hand-made announcement, as Events on it. */
   | { kind: 'announcementProblems'; problems: Problem[] };
-
-/** Whether an announcement was made by this controller for a Service (vs. by hand). */
-export function isServiceAnnouncement(va: CachedAnnouncement): boolean {
-  return (va.metadata.ownerReferences ?? []).some((o) => o.kind === 'Service' && o.controller === true) || va.spec.serviceRef !== undefined;
-}
 
 export function ingressIPsOf(svc: CachedService): string[] {
   return (svc.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? '').filter(Boolean);

@@ -1,14 +1,15 @@
 // The announcement controller's decisions over the pools (pure; the table is only read): a
 // Service's addresses come from allocate(), a hand-made announcement keeps only addresses a
 // pool allows it, and the table is rebuilt from the announcements when a term starts.
-import { acceptedAttributes, poolContains, poolOf, poolSelects, type CompiledPool, type OwnAttributes } from '../api/pool';
-import { type AllocationMode, type VipAnnouncementSpec } from '../api/types';
+import { acceptedByPools, ownAttributesOf, poolContains, poolSelects, withOwnAttributes, type CompiledPool, type OwnAttributes } from '../api/pool';
+import { type VipAnnouncementSpec } from '../api/types';
+import { allocationModeOf } from '../api/announces';
 import { parseIP, type ParsedIP } from '../util/ip';
 import type { AllocationTable} from './allocationTable';
 import { HANDMADE_PREFIX, holderNamespace, type Holder } from './allocationTable';
 import { allocate, claimOf, mayShare, sharingTermsOf, type Allocation } from './allocator';
-import type { DesiredAnnouncement } from './desiredAnnouncement';
-import { NO_POOL_MESSAGE, type Problem } from './problem';
+import type { DesiredAnnouncement } from '../intent/desiredAnnouncement';
+import { NO_POOL_MESSAGE, type Problem } from '../intent/problem';
 import type { CachedService, CachedAnnouncement } from '../kube/cachedKinds';
 
 export interface PoolView {
@@ -16,6 +17,8 @@ export interface PoolView {
   pools: readonly CompiledPool[];
   namespaceLabels(namespace: string): Readonly<Record<string, string>> | undefined;
   table: AllocationTable;
+  /** Whether a Service other than `key` requests the address (RequestIndex); absent: none does. */
+  requestedByAnother?: (address: string, key: string) => boolean;
 }
 
 export type Announce = Extract<DesiredAnnouncement, { kind: 'announce' }>;
@@ -25,10 +28,6 @@ export function handmadeOwner(key: string): string {
   return `${HANDMADE_PREFIX}${key}`;
 }
 
-export function allocationModeOf(va: CachedAnnouncement | undefined): AllocationMode | undefined {
-  const v = va?.metadata.annotations?.['vipannouncer.io/allocation'];
-  return v === 'Requested' || v === 'Automatic' || v === 'Adopted' ? v : undefined;
-}
 
 /**
  * What the Service holds and may keep: nothing after a request (a former request is never
@@ -48,7 +47,8 @@ export function keptAddresses(svc: CachedService, va: CachedAnnouncement | undef
 export function allocateService(svc: CachedService, desired: Announce, va: CachedAnnouncement | undefined, view: PoolView): Allocation {
   const ns = svc.metadata?.namespace ?? '';
   const claim = claimOf(svc, view.namespaceLabels(ns), desired.requested, keptAddresses(svc, va, view.table));
-  return allocate(view.pools, view.table, claim);
+  const requested = view.requestedByAnother;
+  return allocate(view.pools, view.table, requested ? { ...claim, reserved: (address) => requested(address, claim.key) } : claim);
 }
 
 /** The desired announcement with the allocation's addresses, problems and pool rules. */
@@ -70,32 +70,21 @@ type AttributeSources = typeof SERVICE_ATTRIBUTES | typeof HANDMADE_ATTRIBUTES;
  * pool's allowlists); the rest is left out and reported. The speakers enforce the same rule.
  */
 function poolAcceptedAttributes(spec: VipAnnouncementSpec, addresses: readonly ParsedIP[], pools: readonly CompiledPool[], problems: Problem[], sources: AttributeSources): OwnAttributes {
-  const used = [...new Set(addresses.map((ip) => poolOf(pools, ip)).filter((p): p is CompiledPool => p !== undefined))];
-  let own: OwnAttributes = { communities: spec.communities ?? [], largeCommunities: spec.largeCommunities ?? [], ...(spec.localPref !== undefined ? { localPref: spec.localPref } : {}) };
-  for (const pool of used) {
-    const { accepted, refused } = acceptedAttributes(pool.advertisement, own);
+  const { accepted, refusals } = acceptedByPools(ownAttributesOf(spec), addresses, pools);
+  for (const { pool, refused } of refusals) {
     for (const field of ['communities', 'largeCommunities', 'localPref'] as const) {
       const mine = refused.filter((r) => r.field === field);
       if (mine.length === 0) continue;
       const values = mine.map((r) => r.value).join(',');
       problems.push({ reason: sources.reason, source: sources[field], value: values, message: `VipPool ${pool.name} does not accept ${values}: ${[...new Set(mine.map((r) => r.why))].join('; ')}` });
     }
-    own = accepted;
   }
-  return own;
+  return accepted;
 }
 
 /** A Service's spec with only the attributes its pools accept (poolAcceptedAttributes). */
 function withPoolRules(spec: VipAnnouncementSpec, addresses: readonly ParsedIP[], pools: readonly CompiledPool[], problems: Problem[]): VipAnnouncementSpec {
-  const own = poolAcceptedAttributes(spec, addresses, pools, problems, SERVICE_ATTRIBUTES);
-  const out: VipAnnouncementSpec = { ...spec };
-  delete out.communities;
-  delete out.largeCommunities;
-  delete out.localPref;
-  if (own.communities.length > 0) out.communities = [...own.communities];
-  if (own.largeCommunities.length > 0) out.largeCommunities = [...own.largeCommunities];
-  if (own.localPref !== undefined) out.localPref = own.localPref;
-  return out;
+  return withOwnAttributes(spec, poolAcceptedAttributes(spec, addresses, pools, problems, SERVICE_ATTRIBUTES));
 }
 
 export interface HandmadeVerdict {

@@ -43,6 +43,8 @@ export interface InstallerDeps {
   log: Log;
   /** The only namespace written to: its ConfigMap and DaemonSet are all the installer watches. */
   speakerNamespace: string;
+  /** The controller's loadBalancerClasses: the speakers decide from the same Services. */
+  loadBalancerClasses?: readonly string[];
   now?: () => Date;
   /** Re-enqueue every VipAnnouncer this often (the config's resyncPeriodMs; 0 = off). */
   requeueAllPeriodMs?: number;
@@ -69,7 +71,7 @@ export function installerController(deps: InstallerDeps): ControllerDefinition {
     ],
     fullSyncKeys: () => announcers().keys(),
     reconcile: async (name, ctx) => {
-      const snapshot = installerSnapshot(deps.caches, name, deps.speakerNamespace, deps.now?.() ?? new Date());
+      const snapshot = { ...installerSnapshot(deps.caches, name, deps.speakerNamespace, deps.now?.() ?? new Date()), ...(deps.loadBalancerClasses ? { loadBalancerClasses: deps.loadBalancerClasses } : {}) };
       await executeInstallerPlan(snapshot, planInstaller(snapshot), { writer: deps.writer, events: deps.events }, ctx);
     },
   };

@@ -50,6 +50,8 @@ export interface InstallerSnapshot {
    * enforced; null: they could not be listed (Unknown). undefined: no such condition (tests).
    */
   admissionGaps?: readonly string[] | null;
+  /** The controller's own loadBalancerClasses, rendered for the speakers (absent: the default). */
+  loadBalancerClasses?: readonly string[];
   now: Date;
 }
 
@@ -84,7 +86,7 @@ export function planInstaller(s: InstallerSnapshot): InstallerAction[] {
     return planReport(announcer, s.admissionGaps, s.now, { status: 'False', reason: INSTALLER_REASONS.namespaceNotAllowed, message }, speakersRolledOut(currentDs), true);
   }
 
-  const rendered = desiredSpeakerConfig(announcer);
+  const rendered = desiredSpeakerConfig(announcer, s.loadBalancerClasses);
   if (!rendered.ok) {
     const message = `invalid configuration, nothing applied: ${rendered.problems.join('; ')}`;
     return planReport(announcer, s.admissionGaps, s.now, { status: 'False', reason: INSTALLER_REASONS.invalidConfiguration, message }, speakersRolledOut(currentDs), true);

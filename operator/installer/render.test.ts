@@ -78,6 +78,16 @@ describe('desiredSpeakerConfig', () => {
     assert.deepEqual(cfg.speaker?.peers[0]?.bfd, { enabled: true, minTxIntervalMs: 300, detectMultiplier: 4, multihop: false });
   });
 
+  it('gives the speakers the controller\'s loadBalancerClasses (they decide from the same Services); the default leaves the file as it was', () => {
+    const classes = desiredSpeakerConfig(announcer(), ['', 'example.org/bgp']);
+    assert.ok(classes.ok);
+    assert.deepEqual(parseConfig(classes.text, { NODE_NAME: 'n' }, { role: 'speaker' }).speaker?.loadBalancerClasses, ['', 'example.org/bgp']);
+    const plain = desiredSpeakerConfig(announcer(), ['']);
+    assert.ok(plain.ok);
+    assert.equal(plain.text, rendered(announcer()).text);
+    assert.doesNotMatch(plain.text, /loadBalancerClasses/);
+  });
+
   it('points passwords at the mounted Secret key, never inlines them', () => {
     const r = rendered(announcer({ peers: [{ address: '192.0.2.1', asn: 65000, passwordSecretRef: { name: 'bgp', key: 'tor-a' } }] }));
     const doc = yaml.load(r.text) as { speaker: { peers: Array<Record<string, unknown>>; gobgp: { target: string } } };

@@ -16,6 +16,7 @@ import {
 import { validateConfigText } from '../config';
 import { MANAGED_BY, MANAGED_BY_LABEL } from '../api/labels';
 import { nodeOptionsFor } from './heapFlags';
+import { sameList } from '../util/lists';
 import { DEFAULT_GOBGP_TARGET, GOBGP_SOCKET_DIR, GOBGP_SOCKET_FILE, SPEAKER_DONE_FILE } from '../util/gobgpTarget';
 
 export const SPEAKER_NAME = 'vip-announcer-speaker';
@@ -128,12 +129,14 @@ function specProblems(announcer: VipAnnouncer): string[] {
   return problems;
 }
 
+const DEFAULT_CLASSES: readonly string[] = [''];
+
 /**
  * The speaker config file for a VipAnnouncer, checked by the file's own schema (role speaker,
  * statically: the node name and password files exist only in the Pod). Fields the CR leaves
  * out are left out of the file too, so the file's defaults apply.
  */
-export function desiredSpeakerConfig(announcer: VipAnnouncer): RenderedConfig {
+export function desiredSpeakerConfig(announcer: VipAnnouncer, loadBalancerClasses: readonly string[] = DEFAULT_CLASSES): RenderedConfig {
   const spec = announcer.spec;
   const speaker: Record<string, unknown> = { asn: spec.asn };
   if (spec.listenPort !== undefined) speaker.listenPort = spec.listenPort;
@@ -149,7 +152,9 @@ export function desiredSpeakerConfig(announcer: VipAnnouncer): RenderedConfig {
   speaker.withdrawOnShutdown = spec.speaker?.withdrawOnShutdown ?? false;
   if (spec.speaker?.addressOwnership !== undefined) speaker.addressOwnership = spec.speaker.addressOwnership;
   speaker.peers = (spec.peers ?? []).map(renderPeer);
-  const doc = { speaker, ...listeners(announcer) };
+  // Speakers decide from the Services the controller handles: its classes, when not the default.
+  const classes = sameList(loadBalancerClasses, DEFAULT_CLASSES) ? {} : { controller: { loadBalancerClasses: [...loadBalancerClasses] } };
+  const doc = { ...classes, speaker, ...listeners(announcer) };
   const body = yaml.dump(doc, { noRefs: true, lineWidth: -1 });
   const text = `# Rendered from VipAnnouncer ${announcer.metadata.name} by vip-announcer; edit the VipAnnouncer, not this file.\n${body}`;
 

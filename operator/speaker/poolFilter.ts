@@ -7,7 +7,9 @@
 // A hand-made announcement (no serviceRef) must also match the pool's serviceSelector with its
 // own labels, and never gets an address a Service's announcement carries. An address that
 // announcements of two namespaces claim is announced for neither.
-import { acceptedAttributes, comparePools, compilePool, poolContains, selectorMatches, type CompiledPool } from '../api/pool';
+import { acceptedAttributes, acceptedByPools, comparePools, compilePool, poolContains, poolSelects, selectorMatches, type CompiledPool } from '../api/pool';
+import { objectKey } from '../kube/resources';
+import type { ServiceSubject } from './serviceAnnouncements';
 import { parseIP } from '../util/ip';
 import { sortCommunities } from '../api/communities';
 import type { Contribution, PrefixPolicy } from './pathsForNode';
@@ -37,13 +39,14 @@ export function poolPolicy(
   namespaceLabels: (namespace: string) => Readonly<Record<string, string>> | undefined,
   announcements: readonly SpeakerAnnouncement[],
   ownership: AddressOwnership = 'Enforced',
+  fromServices: ReadonlyMap<string, ServiceSubject> = new Map(),
 ): PrefixPolicy | undefined {
   if (pools.length === 0) {
     if (ownership === 'Unenforced') return undefined;
     return { judge: () => ({ ok: false, reason: REFUSED.noPool }) };
   }
   const compiled = pools.map(compilePool).sort(comparePools);
-  const serviceHeld = new Set(announcements.filter((a) => a.spec.serviceRef !== undefined).flatMap((a) => (a.spec.addresses ?? []).map(canonical)));
+  const serviceHeld = serviceHeldAddresses(compiled, announcements, namespaceLabels, fromServices);
   const base = (a: SpeakerAnnouncement, address: string): Verdict => {
     const ip = parseIP(address);
     if (!ip.ok) return { ok: false, reason: REFUSED.notInPool };
@@ -51,18 +54,66 @@ export function poolPolicy(
     if (containing.length === 0) return { ok: false, reason: REFUSED.notInPool };
     const handmade = a.spec.serviceRef === undefined;
     if (handmade && serviceHeld.has(ip.ip.address)) return { ok: false, reason: REFUSED.heldByService };
-    const pool = containing.find((p) => selects(p, a, namespaceLabels, handmade));
+    const service = fromServices.get(objectKey(a));
+    const pool = service ? containing.find((p) => allocatable(p, a, service, namespaceLabels, ip.ip.address)) : containing.find((p) => selects(p, a, namespaceLabels, handmade));
     return pool ? { ok: true, pool } : { ok: false, reason: REFUSED.notSelected };
   };
   const claimants = claimingNamespaces(announcements, base);
+  const ownAccepted = new Map<string, Contribution>();
   return {
     judge: (a, address, asked) => {
       const verdict = base(a, address);
       if (!verdict.ok) return verdict;
       if ((claimants.get(canonical(address))?.size ?? 0) > 1) return { ok: false, reason: REFUSED.contested };
-      return { ok: true, contribution: withPoolAttributes(verdict.pool, asked) };
+      const key = objectKey(a);
+      if (!fromServices.has(key)) return { ok: true, contribution: withPoolAttributes(verdict.pool, asked) };
+      // As the controller writes a Service's spec: own attributes only as far as the pools of all
+      // its allowed addresses accept them.
+      let own = ownAccepted.get(key);
+      if (!own) ownAccepted.set(key, (own = acceptedOwn(asked, (a.spec.addresses ?? []).filter((x) => base(a, x).ok), compiled)));
+      return { ok: true, contribution: withPoolAttributes(verdict.pool, own) };
     },
   };
+}
+
+function acceptedOwn(asked: Contribution, addresses: readonly string[], pools: readonly CompiledPool[]): Contribution {
+  const ips = addresses.flatMap((x) => {
+    const p = parseIP(x);
+    return p.ok ? [p.ip] : [];
+  });
+  const { accepted } = acceptedByPools(asked, ips, pools);
+  return { key: asked.key, communities: [...accepted.communities], largeCommunities: [...accepted.largeCommunities], ...(accepted.localPref !== undefined ? { localPref: accepted.localPref } : {}) };
+}
+
+/**
+ * Addresses hand-made announcements may not have: those of Service announcements, and a
+ * Service's request that a pool allows it (the allocator's rule: it beats a hand-made
+ * announcement of its own namespace, one of another namespace blocks it), even while the request
+ * waits for the controller (contested: serviceAnnouncements.ts).
+ */
+function serviceHeldAddresses(compiled: readonly CompiledPool[], announcements: readonly SpeakerAnnouncement[], namespaceLabels: (namespace: string) => Readonly<Record<string, string>> | undefined, fromServices: ReadonlyMap<string, ServiceSubject>): Set<string> {
+  const held = new Set(announcements.filter((a) => a.spec.serviceRef !== undefined).flatMap((a) => (a.spec.addresses ?? []).map(canonical)));
+  if (fromServices.size === 0) return held;
+  const handmadeNamespaces = new Map<string, Set<string>>();
+  for (const a of announcements) {
+    if (a.spec.serviceRef !== undefined) continue;
+    for (const address of a.spec.addresses ?? []) {
+      const ip = parseIP(address);
+      if (!ip.ok || !compiled.some((p) => poolContains(p, ip.ip) && selects(p, a, namespaceLabels, true))) continue;
+      handmadeNamespaces.set(ip.ip.address, (handmadeNamespaces.get(ip.ip.address) ?? new Set()).add(a.metadata.namespace ?? ''));
+    }
+  }
+  for (const a of announcements) {
+    const service = fromServices.get(objectKey(a));
+    if (!service) continue;
+    const ns = a.metadata.namespace ?? '';
+    for (const address of service.requested) {
+      const ip = parseIP(address);
+      if (!ip.ok || [...(handmadeNamespaces.get(ip.ip.address) ?? [])].some((other) => other !== ns)) continue;
+      if (compiled.some((p) => poolContains(p, ip.ip) && allocatable(p, a, service, namespaceLabels, ip.ip.address))) held.add(ip.ip.address);
+    }
+  }
+  return held;
 }
 
 /**
@@ -91,6 +142,18 @@ function selects(pool: CompiledPool, a: SpeakerAnnouncement, namespaceLabels: (n
   if (!selectorMatches(pool.namespaceSelector, namespaceLabels(ns))) return false;
   // A Service's labels are not visible here; its announcement's serviceRef vouches for them.
   return !handmade || selectorMatches(pool.serviceSelector, a.metadata.labels);
+}
+
+/**
+ * For an announcement derived from its Service (no controller vouches for it yet), the
+ * allocator's own rule: a pool that selects the Service by its labels too, the one it names
+ * (vipannouncer.io/pool) if any, and not being deleted unless the address is held already.
+ */
+function allocatable(pool: CompiledPool, a: SpeakerAnnouncement, service: ServiceSubject, namespaceLabels: (namespace: string) => Readonly<Record<string, string>> | undefined, address: string): boolean {
+  const namespace = a.metadata.namespace ?? '';
+  if (!poolSelects(pool, { namespace, namespaceLabels: namespaceLabels(namespace), labels: service.labels })) return false;
+  if (service.pool !== undefined && pool.name !== service.pool) return false;
+  return !pool.deleting || service.held.has(address);
 }
 
 /**

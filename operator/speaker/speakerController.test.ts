@@ -120,6 +120,8 @@ void describe('speaker definition', () => {
       def.watches.map((w) => [w.shape.resource.plural, w.selector]),
       [
         ['vipannouncements', undefined],
+        ['services', undefined],
+        ['endpointslices', undefined],
         ['nodes', { fieldSelector: `metadata.name=${NODE}` }],
         ['vippools', undefined],
         ['namespaces', undefined],

@@ -43,7 +43,10 @@ import { poolPolicy } from './poolFilter';
 import { PeerPasswords, PASSWORD_POLL_MS } from './peerPasswords';
 import { indexAdjOut, missingPrefixes, nodeReport, sessionReports, type AdjOutIndex } from './nodeReport';
 import { pruneAdded, settledWatermark, type Settled } from './settledWatermark';
-import { Cached, type CachedNode, type SpeakerAnnouncement } from '../kube/cachedKinds';
+import { Cached, type CachedEndpointSlice, type CachedNode, type CachedService, type SpeakerAnnouncement } from '../kube/cachedKinds';
+import { SliceIndex } from '../intent/sliceIndex';
+import { hostPrefix } from '../util/ip';
+import { DraftMemo, serviceAnnouncements } from './serviceAnnouncements';
 import { syncImportPolicy, syncInstance } from './instanceStep';
 import { PeerStep } from './peerStep';
 import { PathStep } from './pathStep';
@@ -133,6 +136,24 @@ export function nodeKeys(type: ChangeType, node: CachedNode, old: CachedNode | u
   return matters ? [TABLE] : [];
 }
 
+/** What of a Service the speaker's decision reads (serviceAnnouncements.ts): other changes are no table sync. */
+function serviceInput(svc: CachedService): string {
+  const m = svc.metadata;
+  return JSON.stringify([m?.labels, m?.annotations, m?.deletionTimestamp, m?.uid, svc.spec, svc.status]);
+}
+
+/**
+ * Refusals the node reports: of a Service's derived announcement only the prefixes its stored
+ * announcement lists (a request the controller left out is said on the Service, not by every node).
+ */
+export function reportedRefusals(refused: readonly RefusedPrefix[], derived: ReadonlyMap<string, unknown>, stored: (key: string) => SpeakerAnnouncement | undefined): RefusedPrefix[] {
+  return refused.filter((r) => {
+    if (!derived.has(r.announcement)) return true;
+    const listed = stored(r.announcement)?.spec.addresses ?? [];
+    return listed.some((address) => hostPrefix(address) === r.prefix);
+  });
+}
+
 /** Refusals not logged by the previous table sync (the drift check would repeat them every period). */
 function newlyRefused(now: readonly RefusedPrefix[], before: readonly RefusedPrefix[]): RefusedPrefix[] {
   const seen = new Set(before.map((r) => `${r.announcement} ${r.prefix} ${r.reason}`));
@@ -182,6 +203,10 @@ class SpeakerReconciler {
    * taking the latest (not the first) follows the queue should the manager ever replace it.
    */
   private enqueue: (request: KeyRequest) => void = () => undefined;
+  /** EndpointSlice → its Service, kept by the slice watch. */
+  private readonly slices = new SliceIndex();
+  /** Each Service's derived announcement, kept while nothing it is made of changed. */
+  private readonly drafts = new DraftMemo();
 
   constructor(private readonly deps: SpeakerDeps) {
     this.cfg = deps.config;
@@ -216,6 +241,10 @@ class SpeakerReconciler {
       requeueAllPeriodMs: this.cfg.driftCheckPeriodMs,
       watches: [
         watch({ shape: Cached.speakerAnnouncements, toKeys: (type, va, old) => this.announcementKeys(type, va, old) }),
+        // What Services ask for is announced before (and without) their announcement: a Service
+        // or slice change is a table sync (serviceAnnouncements.ts).
+        watch({ shape: Cached.services, toKeys: (type, svc, old) => this.serviceKeys(type, svc, old) }),
+        watch({ shape: Cached.endpointSlices, toKeys: (type, slice, old) => this.sliceKeys(type, slice, old) }),
         watch({ shape: Cached.nodes, selector: this.nodeSelector, toKeys: (type, n, old) => this.full(nodeKeys(type, n, old)) }),
         // What the pools allow: every change of a pool, and a namespace's labels (selectors).
         // (The controller's status writes to a pool change nothing here.)
@@ -244,6 +273,18 @@ class SpeakerReconciler {
     if (announcesFromNode(va, here) || (old !== undefined && announcesFromNode(old, here))) this.awaitRevision(rv);
     this.latency.touch(objectKey(va));
     return [TABLE];
+  }
+
+  private serviceKeys(type: ChangeType, svc: CachedService, old: CachedService | undefined): KeyRequest[] {
+    if (type === 'MODIFIED' && old && serviceInput(svc) === serviceInput(old)) return [];
+    this.latency.touch(objectKey(svc));
+    return [TABLE];
+  }
+
+  private sliceKeys(type: ChangeType, slice: CachedEndpointSlice, old: CachedEndpointSlice | undefined): KeyRequest[] {
+    const services = this.slices.update(type, slice, old);
+    for (const key of services) this.latency.touch(key);
+    return services.length > 0 ? [TABLE] : [];
   }
 
   /** `keys`, and the table sync they ask for (if any) is a full one. */
@@ -326,7 +367,8 @@ class SpeakerReconciler {
     const hold = holdVanished({
       previous: this.current,
       desired: desired.paths,
-      present: new Set(this.announcements().keys()),
+      // A Service or its announcement still there: not vanished (a changed spec withdraws at once).
+      present: new Set([...this.announcements().keys(), ...this.deps.caches.informer(Cached.services).keys()]),
       eligible,
       held: this.held,
       now: this.now(),
@@ -349,13 +391,20 @@ class SpeakerReconciler {
   }
 
   private desiredPaths(eligible: boolean, draining: boolean): NodePaths {
-    const announcements = this.announcements().list();
+    const stored = this.announcements().list();
+    const slices = this.deps.caches.informer(Cached.endpointSlices);
+    const view = serviceAnnouncements({
+      services: this.deps.caches.informer(Cached.services).list(),
+      slicesOf: (key) => this.slices.slicesOf(key, slices),
+      announcements: stored,
+      loadBalancerClasses: this.cfg.loadBalancerClasses,
+    }, this.drafts);
     const namespaces = this.deps.caches.informer(Cached.namespaces);
-    const policy = poolPolicy(this.deps.caches.informer(Cached.pools).list(), (ns) => namespaces.get(ns)?.metadata?.labels, announcements, this.cfg.addressOwnership);
-    const paths = pathsForNode(announcements, { name: this.cfg.nodeName, eligible, draining }, this.cfg.nextHop, policy);
+    const policy = poolPolicy(this.deps.caches.informer(Cached.pools).list(), (ns) => namespaces.get(ns)?.metadata?.labels, view.announcements, this.cfg.addressOwnership, view.derived);
+    const paths = pathsForNode(view.announcements, { name: this.cfg.nodeName, eligible, draining }, this.cfg.nextHop, policy);
     // No policy: no pool and Unenforced; every prefix goes out unchecked, and says so.
     metrics.unenforcedPrefixes.set({ node: this.cfg.nodeName }, policy ? 0 : paths.paths.length);
-    return paths;
+    return { ...paths, refused: reportedRefusals(paths.refused, view.derived, (key) => this.announcements().get(key)) };
   }
 
   private watchPeers(): void {

@@ -23,6 +23,7 @@ export function testPeer(address: string, extra: Partial<PeerConfig> = {}): Peer
 export function testSpeakerConfig(extra: Partial<SpeakerConfig> = {}): SpeakerConfig {
   return {
     nodeName: TEST_NODE,
+    loadBalancerClasses: [''],
     addressOwnership: 'Unenforced',
     asn: 65001,
     listenPort: 179,

@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { lab } from './lab';
+import { lab, waitUntilNoMismatch } from './lab';
 
 const execFileP = promisify(execFile);
 
@@ -108,4 +108,17 @@ export function birdLogSince(offset: number): string[] {
   const file = path.join(lab().dir, 'logs', 'bird-routes.log');
   if (!existsSync(file)) return [];
   return readFileSync(file).subarray(offset).toString('utf8').split('\n').filter(Boolean);
+}
+
+/** Waits until BIRD's next hops of every prefix are exactly the wanted ones (sorted addresses). */
+export async function waitForNextHops(what: string, want: ReadonlyMap<string, readonly string[]>, timeoutMs = 120_000): Promise<void> {
+  await waitUntilNoMismatch(what, async () => {
+    const hops = await birdNextHops();
+    const wrong: string[] = [];
+    for (const [prefix, expected] of want) {
+      const got = hops.get(prefix) ?? [];
+      if (JSON.stringify(got) !== JSON.stringify([...expected].sort())) wrong.push(`${prefix}: [${got.join(',')}]`);
+    }
+    return wrong.length === 0 ? '' : `${wrong.length} wrong, e.g. ${wrong.slice(0, 3).join('; ')}`;
+  }, { timeoutMs });
 }

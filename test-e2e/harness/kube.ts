@@ -135,6 +135,16 @@ export async function createService(o: ServiceOptions): Promise<k8s.V1Service> {
   return (await core().createNamespacedService(o.namespace, serviceBody(o))).body;
 }
 
+/** An EndpointSlice made by hand (a Service without a selector, or one that exists before its Service). */
+export function manualSlice(ns: string, name: string, service: string, endpoints: { ip: string; node: string; ready: boolean }[]): k8s.V1EndpointSlice {
+  return {
+    metadata: { name, namespace: ns, labels: { 'kubernetes.io/service-name': service, 'endpointslice.kubernetes.io/managed-by': 'e2e.vipannouncer.io' } },
+    addressType: 'IPv4',
+    ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
+    endpoints: endpoints.map((e) => ({ addresses: [e.ip], nodeName: e.node, conditions: { ready: e.ready, serving: e.ready, terminating: false } })),
+  };
+}
+
 export interface PodOptions {
   namespace: string;
   name: string;

@@ -18,7 +18,11 @@ export interface ControllerSelection {
 export interface DesiredAnnouncementInput {
   service: CachedService;
   endpointSlices: readonly CachedEndpointSlice[];
-  nodes: readonly CachedNode[];
+  /**
+   * Nodes known, for who may announce a Local Service. Undefined: every node with a serving
+   * endpoint counts (a speaker knows only its own Node, and gates itself by it).
+   */
+  nodes?: readonly CachedNode[];
   config: ControllerSelection;
   /**
    * How the addresses of this Service's announcement were chosen last time (its
@@ -59,16 +63,13 @@ export type DesiredAnnouncement =
  */
 export function desiredAnnouncement(input: DesiredAnnouncementInput): DesiredAnnouncement {
   const { service, config } = input;
-  if (service.metadata?.deletionTimestamp) return { kind: 'ignore', reason: 'Deleting' };
-  if (service.spec?.type !== 'LoadBalancer') return { kind: 'ignore', reason: 'NotLoadBalancer' };
-  if (!config.loadBalancerClasses.includes(service.spec.loadBalancerClass ?? '')) {
-    return { kind: 'ignore', reason: 'OtherLoadBalancerClass' };
-  }
+  const ignored = ignoreReason(service, config);
+  if (ignored) return { kind: 'ignore', reason: ignored };
 
   const { values, problems } = parseServiceAnnotations(service.metadata?.annotations);
   const chosen = announcedAddresses(service, values.loadBalancerIPs, input.previousMode, problems);
   const addresses = chosen.addresses;
-  const policy: TrafficPolicy = service.spec.externalTrafficPolicy === 'Local' ? 'Local' : 'Cluster';
+  const policy: TrafficPolicy = service.spec?.externalTrafficPolicy === 'Local' ? 'Local' : 'Cluster';
   const endpoints = endpointsOf(service, input.endpointSlices);
 
   const spec: VipAnnouncementSpec = {
@@ -80,14 +81,33 @@ export function desiredAnnouncement(input: DesiredAnnouncementInput): DesiredAnn
     endpoints: { ready: endpoints.ready, serving: endpoints.serving },
   };
   if (policy === 'Local') {
-    const eligible = new Set(eligibleNodeNames(input.nodes));
-    spec.nodes = endpoints.servingNodes.filter((n) => eligible.has(n));
+    const known = input.nodes;
+    const eligible = known ? new Set(eligibleNodeNames(known)) : undefined;
+    spec.nodes = eligible ? endpoints.servingNodes.filter((n) => eligible.has(n)) : endpoints.servingNodes;
   }
   if (values.communities) spec.communities = values.communities;
   if (values.largeCommunities) spec.largeCommunities = values.largeCommunities;
   if (values.localPref !== undefined) spec.localPref = values.localPref;
 
   return { kind: 'announce', spec, problems, ingressIPs: [...addresses], mode: chosen.mode, ...(chosen.requested ? { requested: chosen.requested } : {}) };
+}
+
+function ignoreReason(service: CachedService, config: ControllerSelection): IgnoreReason | undefined {
+  if (service.metadata?.deletionTimestamp) return 'Deleting';
+  if (service.spec?.type !== 'LoadBalancer') return 'NotLoadBalancer';
+  if (!config.loadBalancerClasses.includes(service.spec.loadBalancerClass ?? '')) return 'OtherLoadBalancerClass';
+  return undefined;
+}
+
+/**
+ * The valid addresses a Service of ours requests (annotation ∪ spec.loadBalancerIP), canonical;
+ * none when it requests none or is not ours. The allocator keeps them out of automatic
+ * allocation, so a request is never lost to whichever Service happened to be reconciled first.
+ */
+export function requestedAddressesOf(service: CachedService, config: ControllerSelection): string[] {
+  if (ignoreReason(service, config)) return [];
+  const { values } = parseServiceAnnotations(service.metadata?.annotations);
+  return (requestedAddresses(service, values.loadBalancerIPs, []) ?? []).map((ip) => ip.address);
 }
 
 /** Names of nodes a Cluster-policy announcement is expected from: eligible and not draining, sorted. */

@@ -1,0 +1,166 @@
+// What this node announces for Services, decided from the Services, EndpointSlices and pools
+// the speaker watches, before (and without waiting for) the VipAnnouncement the controller
+// writes: a first install is then bounded by BGP, not by one API write per Service, and an
+// endpoint or attribute change reaches gobgpd without the controller's round trip.
+//
+// The VipAnnouncement stays the record (status) and the source wherever the speaker cannot
+// decide alone:
+//   requested address      taken from the Service (annotation, spec.loadBalancerIP); the pool
+//                          check is the speaker's own (ServiceSubject below)
+//   automatic address      the announcement's addresses; with no announcement yet, the
+//                          Service's ingress the controller wrote (one per family)
+//   an address two keys claim (two Services, or a Service and a hand-made announcement: a
+//                          conflict, or a sharing only the controller's allocation table can
+//                          judge)  → only the announcements say who announces it
+//   hand-made announcement, Service not ours or going away, or no Service in the cache
+//                          → the announcement as it is
+// Everything else of a Service's announcement (policy, nodes, endpoints, communities,
+// local-pref) comes from the Service and its slices, exactly as the controller computes it
+// (intent/desiredAnnouncement.ts): the property test in serviceAnnouncements.test.ts checks
+// that, once the controller caught up, the speaker announces what the announcements say.
+import { allocationModeOf, isServiceAnnouncement } from '../api/announces';
+import { parseIP } from '../util/ip';
+import { desiredAnnouncement } from '../intent/desiredAnnouncement';
+import type { CachedEndpointSlice, CachedService, SpeakerAnnouncement } from '../kube/cachedKinds';
+import { objectKey } from '../kube/resources';
+import { sortedUnique } from '../util/lists';
+import { ANNOTATIONS, API_VERSION, KIND } from '../api/types';
+
+/** What the pool check of a Service-derived announcement needs to know of its Service. */
+export interface ServiceSubject {
+  labels: Readonly<Record<string, string>> | undefined;
+  /** vipannouncer.io/pool: only this pool. */
+  pool?: string;
+  /** Addresses its announcement holds: a pool being deleted still covers them. */
+  held: ReadonlySet<string>;
+  /** What the Service requests (canonical), announced or not yet. */
+  requested: readonly string[];
+}
+
+export interface ServiceAnnouncementsInput {
+  services: readonly CachedService[];
+  slicesOf: (serviceKey: string) => readonly CachedEndpointSlice[];
+  announcements: readonly SpeakerAnnouncement[];
+  /** loadBalancerClass values the controller handles ('' = no class). */
+  loadBalancerClasses: readonly string[];
+}
+
+export interface ServiceAnnouncements {
+  /** The announcements to decide paths from: derived ones replace the stored one of their key. */
+  announcements: SpeakerAnnouncement[];
+  /** Keys of the derived ones, with what the pool check needs of their Service. */
+  derived: Map<string, ServiceSubject>;
+}
+
+type Draft = { a: SpeakerAnnouncement; subject: ServiceSubject } | undefined;
+
+/**
+ * Each Service's draft from the previous call, by the resourceVersions it was made of: a table
+ * sync after one change re-derives one Service, not all of them.
+ */
+export class DraftMemo {
+  private entries = new Map<string, { made: string; draft: Draft }>();
+  private seen = new Set<string>();
+
+  get(key: string, made: string, derive: () => Draft): Draft {
+    this.seen.add(key);
+    const hit = this.entries.get(key);
+    if (hit && hit.made === made) return hit.draft;
+    const draft = derive();
+    this.entries.set(key, { made, draft });
+    return draft;
+  }
+
+  /** Forget the Services the last call did not ask for (deleted ones). */
+  sweep(): void {
+    for (const key of this.entries.keys()) if (!this.seen.has(key)) this.entries.delete(key);
+    this.seen = new Set();
+  }
+}
+
+export function serviceAnnouncements(input: ServiceAnnouncementsInput, memo?: DraftMemo): ServiceAnnouncements {
+  const stored = new Map(input.announcements.map((a) => [objectKey(a), a]));
+  const drafts = new Map<string, { a: SpeakerAnnouncement; subject: ServiceSubject }>();
+  for (const svc of input.services) {
+    const key = objectKey(svc);
+    const slices = input.slicesOf(key);
+    const derive = (): Draft => deriveOne(svc, slices, stored.get(key), input.loadBalancerClasses);
+    const made = memo ? madeOf(svc, slices, stored.get(key)) : undefined;
+    const draft = memo && made !== undefined ? memo.get(key, made, derive) : derive();
+    if (draft) drafts.set(key, draft);
+  }
+  memo?.sweep();
+  const claims = claimsByAddress([...input.announcements, ...[...drafts.values()].map((d) => d.a)]);
+  const contested = (address: string): boolean => (claims.get(canonical(address))?.size ?? 0) > 1;
+  const announcements = input.announcements.filter((a) => !drafts.has(objectKey(a)));
+  const derived = new Map<string, ServiceSubject>();
+  for (const [key, { a, subject }] of drafts) {
+    const own = (a.spec.addresses ?? []).filter((ip) => !contested(ip));
+    const recorded = (stored.get(key)?.spec.addresses ?? []).filter(contested);
+    const addresses = sortedUnique([...own, ...recorded]);
+    announcements.push({ ...a, spec: { ...a.spec, addresses } });
+    derived.set(key, subject);
+  }
+  return { announcements, derived };
+}
+
+/** The resourceVersions a draft is made of; undefined when one is missing (then it is not kept). */
+function madeOf(svc: CachedService, slices: readonly CachedEndpointSlice[], stored: SpeakerAnnouncement | undefined): string | undefined {
+  const rvs = [svc.metadata?.resourceVersion, ...slices.map((x) => x.metadata?.resourceVersion)];
+  if (rvs.some((rv) => rv === undefined)) return undefined;
+  // Of the stored announcement, only what deriveOne reads (its status writes change nothing here).
+  const from = stored ? `${isServiceAnnouncement(stored)}|${allocationModeOf(stored) ?? ''}|${(stored.spec.addresses ?? []).join(',')}` : '-';
+  return `${rvs.join(',')}|${from}`;
+}
+
+/** The Service's announcement as the controller would write it (addresses as the header says), or undefined when the stored one decides. */
+function deriveOne(svc: CachedService, slices: readonly CachedEndpointSlice[], stored: SpeakerAnnouncement | undefined, classes: readonly string[]): { a: SpeakerAnnouncement; subject: ServiceSubject } | undefined {
+  if (stored && !isServiceAnnouncement(stored)) return undefined; // a hand-made one holds the name
+  const d = desiredAnnouncement({ service: svc, endpointSlices: slices, config: { loadBalancerClasses: classes }, previousMode: allocationModeOf(stored) });
+  if (d.kind !== 'announce') return undefined;
+  const addresses = d.requested !== undefined ? d.spec.addresses ?? [] : stored ? stored.spec.addresses ?? [] : onePerFamily(d.spec.addresses ?? []);
+  const meta = svc.metadata;
+  const a: SpeakerAnnouncement = {
+    apiVersion: API_VERSION,
+    kind: KIND,
+    metadata: { name: meta?.name ?? '', namespace: meta?.namespace ?? '' },
+    spec: { ...d.spec, addresses },
+  };
+  const pool = meta?.annotations?.[ANNOTATIONS.pool]?.trim();
+  const subject: ServiceSubject = { labels: meta?.labels, ...(pool ? { pool } : {}), held: new Set((stored?.spec.addresses ?? []).map(canonical)), requested: (d.requested ?? []).map((ip) => ip.address) };
+  return { a, subject };
+}
+
+/**
+ * The ingress's addresses, unless a family has several: which one the controller keeps
+ * depends on its allocation table (pool priority, holders), so that family waits for it.
+ */
+function onePerFamily(addresses: readonly string[]): string[] {
+  const count = (family: 4 | 6): number => addresses.filter((a) => familyOf(a) === family).length;
+  return addresses.filter((a) => count(familyOf(a)) === 1);
+}
+
+/** Canonical address → keys of the announcements that list it. */
+function claimsByAddress(announcements: readonly SpeakerAnnouncement[]): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const a of announcements) {
+    const key = objectKey(a);
+    for (const address of a.spec.addresses ?? []) {
+      const c = canonical(address);
+      let set = out.get(c);
+      if (!set) out.set(c, (set = new Set()));
+      set.add(key);
+    }
+  }
+  return out;
+}
+
+function familyOf(address: string): 4 | 6 {
+  const p = parseIP(address);
+  return p.ok ? p.ip.family : 4;
+}
+
+function canonical(address: string): string {
+  const p = parseIP(address);
+  return p.ok ? p.ip.address : address;
+}
