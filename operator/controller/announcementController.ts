@@ -286,12 +286,15 @@ interface ExecutionScope {
   term: TermState;
 }
 
-/** Runs a plan's actions in order through the writer and the event sink. */
+/**
+ * Runs a plan's actions in order through the writer and the event sink. A spec the API server
+ * refuses ends the plan: what follows it (the ingress) assumed the spec written.
+ */
 export async function executeAnnouncementPlan(actions: readonly AnnouncementAction[], scope: ExecutionScope): Promise<void> {
-  for (const action of actions) await execute(action, scope);
+  for (const action of actions) if ((await execute(action, scope)) === 'refused') return;
 }
 
-async function execute(action: AnnouncementAction, scope: ExecutionScope): Promise<void> {
+async function execute(action: AnnouncementAction, scope: ExecutionScope): Promise<'refused' | void> {
   const { writer, events, service: svc, ctx } = scope;
   switch (action.kind) {
     case 'applySpec':
@@ -351,7 +354,7 @@ function record(action: Extract<AnnouncementAction, { kind: 'reserve' | 'release
   if (freed) for (const key of waiting) if (key !== owner) scope.ctx.enqueue(key);
 }
 
-async function applySpec(action: Extract<AnnouncementAction, { kind: 'applySpec' }>, scope: ExecutionScope): Promise<void> {
+async function applySpec(action: Extract<AnnouncementAction, { kind: 'applySpec' }>, scope: ExecutionScope): Promise<'refused' | void> {
   const { key, ctx, term } = scope;
   try {
     await scope.writer.apply(Resources.vipAnnouncements, action.body, ctx);
@@ -363,7 +366,7 @@ async function applySpec(action: Extract<AnnouncementAction, { kind: 'applySpec'
     metrics.rejectedWrites.set({ controller: 'announcement' }, term.rejected.size);
     ctx.log.warn('the API server refused the announcement; not retried until it changes', { error: errorMessage(err) });
     ctx.enqueue(key);
-    return;
+    return 'refused';
   }
   if (term.rejected.delete(key)) metrics.rejectedWrites.set({ controller: 'announcement' }, term.rejected.size);
   const seconds = term.latency.done(key);
