@@ -274,6 +274,27 @@ describe('announcement controller', () => {
     assert.deepEqual(calls[1].body, { loadBalancer: { ingress: [{ ip: '203.0.113.30', ipMode: 'VIP' }] } });
   });
 
+  it('reads its own writes: until the caches show the spec and ingress it wrote, the key is not planned again', async () => {
+    const rig = new Rig();
+    rig.put(service(), slice('web-1', true));
+    const versions: Record<string, string> = { apply: '100', mergePatchStatus: '101', applyStatus: '102' };
+    rig.writer.respond = (c) => ({ metadata: { resourceVersion: versions[c.op] } });
+    assert.deepEqual(ops(await rig.reconcile()), ['apply vipannouncements', 'mergePatchStatus services']);
+    // The caches still hold what they held before the writes: another pass would write again.
+    const ctx = { log: nullLogger(), signal: new AbortController().signal, enqueue: (r: KeyRequest) => rig.enqueued.push(r) };
+    const result = await rig.def.reconcile('shop/web', ctx);
+    assert.equal(rig.writer.calls.length, 2, 'nothing written while the caches are behind');
+    assert.ok((result?.requeueAfter ?? 0) > 0, 'looks again if the events never come');
+    // The announcement's event alone is not enough: the Service's is still to come.
+    const va = rig.storeApplied({ resourceVersion: '100' });
+    rig.announcementEvent(va);
+    assert.deepEqual(ops(await rig.reconcile()), []);
+    const svc = { ...withIngress(service()), metadata: { ...service().metadata, resourceVersion: '101' } };
+    rig.put(svc);
+    rig.def.watches[0].toKeys('MODIFIED', svc, undefined);
+    assert.deepEqual(ops(await rig.reconcile()), ['applyStatus vipannouncements'], 'then the summary, once');
+  });
+
   it('maps events to keys: slices to their Service, Node heartbeats to nothing, our own status writes to nothing', () => {
     const rig = new Rig();
     rig.put(service());

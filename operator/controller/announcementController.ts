@@ -13,7 +13,7 @@ import { watch } from '../kube/controllerDefinition';
 import type { EventSink } from '../kube/eventSink';
 import type { KubeWriter } from '../kube/kubeWriter';
 import { isInvalid, isNotFound } from '../kube/request';
-import { objectKey, Resources } from '../kube/resources';
+import { objectKey, Resources, type KubeObject, type ResourceRef } from '../kube/resources';
 import { errorMessage } from '../util/log';
 import { LatencyTracker, metrics } from '../util/metrics';
 import { nodeEligible } from '../api/announces';
@@ -25,6 +25,7 @@ import { LIVENESS_PREFIX, SpeakerReports } from './speakerReports';
 import type { VipSpeaker } from '../api/vipSpeaker';
 import type { Result } from '../kube/workqueue';
 import type { ChangeType } from '../kube/informer';
+import { UnseenWrites } from '../kube/unseenWrites';
 
 export const CONTROLLER_FIELD_MANAGER = 'vip-announcer-controller';
 /** How long an announcement waits after a node's report concerned it, for the other nodes' reports. */
@@ -44,7 +45,11 @@ export interface AnnouncementControllerDeps {
 
 /** Announcements of one controller term: what it refused to resend, and event latencies. */
 class TermState {
-  constructor(readonly latency: LatencyTracker) {}
+  constructor(
+    readonly latency: LatencyTracker,
+    /** This term's writes whose watch events the caches have not shown yet: their keys wait for them. */
+    readonly unseen: UnseenWrites,
+  ) {}
   /** Key → the spec the API server refused (422) and why; retried only when the spec changes. */
   readonly rejected = new Map<string, { spec: VipAnnouncementSpec; message: string }>();
   /**
@@ -98,6 +103,7 @@ class TermState {
     this.table.clear();
     this.waiting.clear();
     this.rejected.clear();
+    this.unseen.clear();
     this.latency.clear();
     this.notAdvertised.clear();
     this.unenforced.clear();
@@ -122,7 +128,7 @@ export function announcementController(deps: AnnouncementControllerDeps): Contro
   const announcements = deps.caches.informer<VipAnnouncement>(Resources.vipAnnouncements);
   const reports = new SpeakerReports(deps.caches.informer<VipSpeaker>(Resources.vipSpeakers), () => (deps.now?.() ?? new Date()).getTime());
   const index = new SliceIndex();
-  const term = new TermState(deps.latency ?? new LatencyTracker());
+  const term = newTerm(deps.latency, services, announcements);
   const poolView = poolViewOf(deps.caches, services, announcements, term, deps.config.addressOwnership);
   const touched = term.touched;
 
@@ -131,13 +137,14 @@ export function announcementController(deps: AnnouncementControllerDeps): Contro
     leaderElected: true,
     concurrency: 16,
     requeueAllPeriodMs: deps.config.resyncPeriodMs,
-    watches: [...announcementWatches({ services, announcements }, index, touched, reports), speakerWatch(reports, announcements)],
+    watches: [...announcementWatches({ services, announcements }, index, touched, reports, term.unseen), speakerWatch(reports, announcements)],
     fullSyncKeys: () => {
       term.active = true;
       return [...allKeys(services, announcements), ...deps.caches.informer<VipSpeaker>(Resources.vipSpeakers).keys()].map((k) => (k.includes('/') ? k : `${LIVENESS_PREFIX}${k}`));
     },
     reconcile: async (key, ctx) => {
       if (key.startsWith(LIVENESS_PREFIX)) return checkLiveness(key.slice(LIVENESS_PREFIX.length), reports, announcements, ctx);
+      if (term.unseen.waitMs(key) > 0) return { requeueAfter: term.unseen.waitMs(key) };
       const pools = poolView();
       const actions = planAnnouncement({
         key,
@@ -162,6 +169,12 @@ export function announcementController(deps: AnnouncementControllerDeps): Contro
     onStart: async (signal) => term.rebuild(await deps.listAnnouncements(signal), services),
     onStop: () => term.clear(),
   };
+}
+
+/** A term's state; a key whose last writes the Service and announcement caches do not show yet waits for their events. */
+function newTerm(latency: LatencyTracker | undefined, services: CacheReader<V1Service>, announcements: CacheReader<VipAnnouncement>): TermState {
+  const cached = (resource: string, key: string): string | undefined => (resource === Resources.services.plural ? services : announcements).get(key)?.metadata?.resourceVersion;
+  return new TermState(latency ?? new LatencyTracker(), new UnseenWrites(cached));
 }
 
 function allKeys(services: CacheReader<V1Service>, announcements: CacheReader<VipAnnouncement>): Set<string> {
@@ -219,10 +232,16 @@ function checkLiveness(node: string, reports: SpeakerReports, announcements: Cac
 }
 
 /** Which keys each event concerns: For(Service), Owns(VipAnnouncement), Watches(EndpointSlice, Node, VipPool, Namespace, VipSpeaker). */
-function announcementWatches(caches: WatchedCaches, index: SliceIndex, touched: (key: string | undefined) => string[], reports: SpeakerReports): Watch[] {
+function announcementWatches(caches: WatchedCaches, index: SliceIndex, touched: (key: string | undefined) => string[], reports: SpeakerReports, unseen: UnseenWrites): Watch[] {
   const { services } = caches;
   return [
-    watch<V1Service>({ resource: Resources.services, toKeys: (_t, svc) => touched(objectKey(svc)) }),
+    watch<V1Service>({
+      resource: Resources.services,
+      toKeys: (_t, svc) => {
+        unseen.observed(objectKey(svc), Resources.services.plural, svc.metadata?.resourceVersion);
+        return touched(objectKey(svc));
+      },
+    }),
     watch<V1EndpointSlice>({
       resource: Resources.endpointSlices,
       toKeys: (type, slice, old) => index.update(type, slice, old).flatMap(touched),
@@ -237,6 +256,7 @@ function announcementWatches(caches: WatchedCaches, index: SliceIndex, touched: 
       // Our own status writes come back here: nothing to do for them.
       toKeys: (type, va, old) => {
         reports.observeAnnouncement(type, va);
+        unseen.observed(objectKey(va), Resources.vipAnnouncements.plural, va.metadata.resourceVersion);
         return type === 'MODIFIED' && old && planned(va) === planned(old) ? [] : [objectKey(va)];
       },
     }),
@@ -311,7 +331,9 @@ async function execute(action: AnnouncementAction, scope: ExecutionScope): Promi
       return;
     }
     case 'setIngress':
-      return ignoreNotFound(
+      return wrote(
+        scope,
+        Resources.services,
         svc && writer.mergePatchStatus(Resources.services, svc.metadata?.namespace, svc.metadata?.name ?? '', { loadBalancer: { ingress: action.ips.map((ip) => ({ ip, ipMode: 'VIP' })) } }, ctx),
       );
     case 'serviceProblems':
@@ -327,7 +349,7 @@ async function execute(action: AnnouncementAction, scope: ExecutionScope): Promi
       if (scope.announcement) events.problems(scope.announcement, action.problems.map((p) => ({ reason: p.reason, message: p.message })));
       return;
     case 'applySummary':
-      await ignoreNotFound(writer.applyStatus(Resources.vipAnnouncements, action.body, ctx));
+      await wrote(scope, Resources.vipAnnouncements, writer.applyStatus(Resources.vipAnnouncements, action.body, ctx));
       metrics.statusWrites.inc({ role: 'controller' });
       return;
     case 'requeue':
@@ -357,7 +379,8 @@ function record(action: Extract<AnnouncementAction, { kind: 'reserve' | 'release
 async function applySpec(action: Extract<AnnouncementAction, { kind: 'applySpec' }>, scope: ExecutionScope): Promise<'refused' | void> {
   const { key, ctx, term } = scope;
   try {
-    await scope.writer.apply(Resources.vipAnnouncements, action.body, ctx);
+    const written = await scope.writer.apply(Resources.vipAnnouncements, action.body, ctx);
+    term.unseen.wrote(key, Resources.vipAnnouncements.plural, written?.metadata?.resourceVersion);
   } catch (err) {
     if (!isInvalid(err)) throw err;
     // Retrying the same refused body cannot help: remember it, report it on the Service and
@@ -375,9 +398,11 @@ async function applySpec(action: Extract<AnnouncementAction, { kind: 'applySpec'
   if (scope.service) scope.events.normal(scope.service, action.op === 'create' ? 'AnnouncementCreated' : 'AnnouncementUpdated', action.message);
 }
 
-async function ignoreNotFound(p: Promise<unknown> | undefined): Promise<void> {
+/** A write of the key's object: its version is remembered until the cache shows it; 404 ignored. */
+async function wrote(scope: ExecutionScope, resource: ResourceRef, write: Promise<KubeObject | undefined> | undefined): Promise<void> {
   try {
-    await p;
+    const written = await write;
+    scope.term.unseen.wrote(scope.key, resource.plural, written?.metadata?.resourceVersion);
   } catch (err) {
     if (!isNotFound(err)) throw err;
   }
