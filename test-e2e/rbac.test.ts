@@ -390,6 +390,11 @@ describe('RBAC: the shipped roles are enough, and each verb is needed', () => {
     { sa: SPEAKER_SA, role: speakerRole, group: 'vipannouncer.io', resource: 'vipspeakers/status', verb: 'patch' },
     { sa: SPEAKER_SA, role: speakerRole, group: '', resource: 'nodes', verb: 'list' },
     { sa: SPEAKER_SA, role: speakerRole, group: '', resource: 'nodes', verb: 'watch' },
+    // Routes from the Services themselves, before the controller's announcements.
+    { sa: SPEAKER_SA, role: speakerRole, group: '', resource: 'services', verb: 'list' },
+    { sa: SPEAKER_SA, role: speakerRole, group: '', resource: 'services', verb: 'watch' },
+    { sa: SPEAKER_SA, role: speakerRole, group: 'discovery.k8s.io', resource: 'endpointslices', verb: 'list' },
+    { sa: SPEAKER_SA, role: speakerRole, group: 'discovery.k8s.io', resource: 'endpointslices', verb: 'watch' },
     { sa: SPEAKER_SA, role: speakerRole, group: 'vipannouncer.io', resource: 'vippools', verb: 'list' },
     { sa: SPEAKER_SA, role: speakerRole, group: 'vipannouncer.io', resource: 'vippools', verb: 'watch' },
     { sa: SPEAKER_SA, role: speakerRole, group: '', resource: 'namespaces', verb: 'list' },

@@ -23,6 +23,11 @@ function service(over: Partial<V1Service['spec']> = {}, annotations: Record<stri
   };
 }
 
+/** The Service as the API server holds it once its ingress names the announced address. */
+function withIngress(svc: V1Service, ip = '203.0.113.10'): V1Service {
+  return { ...svc, status: { loadBalancer: { ingress: [{ ip }] } } };
+}
+
 function slice(name: string, ready: boolean, node = 'node-a'): V1EndpointSlice {
   return {
     metadata: { name, namespace: 'shop', labels: { 'kubernetes.io/service-name': 'web' } },
@@ -123,21 +128,23 @@ async function deletesCounted(): Promise<number> {
 const ops = (calls: readonly WriterCall[]): string[] => calls.map((c) => `${c.op} ${c.resource}`);
 
 describe('announcement controller', () => {
-  it('creates the announcement first, then ingress and summary on the next pass, then writes nothing', async () => {
+  it('creates the announcement and then, in the same reconcile, the ingress; the summary on the next pass; then writes nothing', async () => {
     const rig = new Rig();
     rig.put(service(), slice('web-1', true));
-    assert.deepEqual(ops(await rig.reconcile()), ['apply vipannouncements']);
+    const first = await rig.reconcile();
+    assert.deepEqual(ops(first), ['apply vipannouncements', 'mergePatchStatus services']);
+    assert.deepEqual(first[1].body, { loadBalancer: { ingress: [{ ip: '203.0.113.10', ipMode: 'VIP' }] } });
     assert.deepEqual(rig.events.events.map((e) => e.reason), ['AnnouncementCreated']);
     const va = rig.storeApplied();
     assert.deepEqual(va.spec.addresses, ['203.0.113.10']);
     assert.deepEqual(va.metadata.ownerReferences?.[0], { apiVersion: 'v1', kind: 'Service', name: 'web', uid: 'svc-uid', controller: true, blockOwnerDeletion: true });
+    // What the API server now holds.
+    rig.put(withIngress(service()));
 
     const second = await rig.reconcile();
-    assert.deepEqual(ops(second), ['mergePatchStatus services', 'applyStatus vipannouncements']);
-    assert.deepEqual(second[0].body, { loadBalancer: { ingress: [{ ip: '203.0.113.10', ipMode: 'VIP' }] } });
-    // What the API server now holds: nothing left to write.
-    rig.put({ ...service(), status: { loadBalancer: { ingress: [{ ip: '203.0.113.10' }] } } });
-    const stored = second[1].body as VipAnnouncement;
+    assert.deepEqual(ops(second), ['applyStatus vipannouncements']);
+    // Nothing left to write.
+    const stored = second[0].body as VipAnnouncement;
     rig.caches.informer<VipAnnouncement>(Resources.vipAnnouncements).put({ ...va, status: stored.status });
     assert.deepEqual(ops(await rig.reconcile()), []);
   });
@@ -161,7 +168,7 @@ describe('announcement controller', () => {
     rig.put(service(), slice('web-1', true));
     await rig.reconcile();
     rig.storeApplied();
-    rig.put(service({ externalTrafficPolicy: 'Local' }));
+    rig.put(withIngress(service({ externalTrafficPolicy: 'Local' })));
     const calls = await rig.reconcile();
     assert.deepEqual(ops(calls), ['apply vipannouncements']);
     assert.deepEqual((calls[0].body as VipAnnouncement).spec.nodes, ['node-a']);
@@ -233,6 +240,7 @@ describe('announcement controller', () => {
       if (c.op === 'apply') throw new KubeApiError(422, 'Invalid', 'spec.nodes: Forbidden', 'PATCH', '/x');
       return undefined;
     };
+    // The plan also holds the ingress of the new spec: a refused spec ends the plan before it.
     assert.deepEqual(ops(await rig.reconcile()), ['apply vipannouncements']);
     assert.deepEqual(rig.enqueued, ['shop/web'], 'comes back at once to report it');
     const report = await rig.reconcile();
@@ -242,8 +250,49 @@ describe('announcement controller', () => {
     assert.ok(rig.events.events.some((e) => e.type === 'Problems' && e.reason === 'AnnouncementRejected'));
     // A different desired spec is tried again.
     rig.writer.respond = () => undefined;
-    rig.put(service({ externalTrafficPolicy: 'Local' }), slice('web-1', true, 'node-b'));
+    rig.put(withIngress(service({ externalTrafficPolicy: 'Local' })), slice('web-1', true, 'node-b'));
     assert.deepEqual(ops(await rig.reconcile()), ['apply vipannouncements']);
+  });
+
+  it('the ingress follows a spec only once it is written: a refused new address never reaches the ingress', async () => {
+    const rig = new Rig();
+    rig.put(service(), slice('web-1', true));
+    await rig.reconcile();
+    rig.storeApplied();
+    const moved = service({}, { 'vipannouncer.io/loadBalancerIPs': '203.0.113.20' });
+    rig.put(withIngress(moved));
+    rig.writer.respond = (c) => {
+      if (c.op === 'apply') throw new KubeApiError(422, 'Invalid', 'spec.addresses: Forbidden', 'PATCH', '/x');
+      return undefined;
+    };
+    assert.deepEqual(ops(await rig.reconcile()), ['apply vipannouncements'], 'no ingress patch after the refused spec');
+    assert.ok(!(await rig.reconcile()).some((c) => c.op === 'mergePatchStatus'), 'the ingress keeps the announced address');
+    rig.writer.respond = () => undefined;
+    rig.put(withIngress(service({}, { 'vipannouncer.io/loadBalancerIPs': '203.0.113.30' })));
+    const calls = await rig.reconcile();
+    assert.deepEqual(ops(calls), ['apply vipannouncements', 'mergePatchStatus services']);
+    assert.deepEqual(calls[1].body, { loadBalancer: { ingress: [{ ip: '203.0.113.30', ipMode: 'VIP' }] } });
+  });
+
+  it('reads its own writes: until the caches show the spec and ingress it wrote, the key is not planned again', async () => {
+    const rig = new Rig();
+    rig.put(service(), slice('web-1', true));
+    const versions: Record<string, string> = { apply: '100', mergePatchStatus: '101', applyStatus: '102' };
+    rig.writer.respond = (c) => ({ metadata: { resourceVersion: versions[c.op] } });
+    assert.deepEqual(ops(await rig.reconcile()), ['apply vipannouncements', 'mergePatchStatus services']);
+    // The caches still hold what they held before the writes: another pass would write again.
+    const ctx = { log: nullLogger(), signal: new AbortController().signal, enqueue: (r: KeyRequest) => rig.enqueued.push(r) };
+    const result = await rig.def.reconcile('shop/web', ctx);
+    assert.equal(rig.writer.calls.length, 2, 'nothing written while the caches are behind');
+    assert.ok((result?.requeueAfter ?? 0) > 0, 'looks again if the events never come');
+    // The announcement's event alone is not enough: the Service's is still to come.
+    const va = rig.storeApplied({ resourceVersion: '100' });
+    rig.announcementEvent(va);
+    assert.deepEqual(ops(await rig.reconcile()), []);
+    const svc = { ...withIngress(service()), metadata: { ...service().metadata, resourceVersion: '101' } };
+    rig.put(svc);
+    rig.def.watches[0].toKeys('MODIFIED', svc, undefined);
+    assert.deepEqual(ops(await rig.reconcile()), ['applyStatus vipannouncements'], 'then the summary, once');
   });
 
   it('maps events to keys: slices to their Service, Node heartbeats to nothing, our own status writes to nothing', () => {

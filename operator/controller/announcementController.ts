@@ -12,7 +12,7 @@ import { watch } from '../kube/controllerDefinition';
 import type { EventSink } from '../kube/eventSink';
 import type { KubeWriter } from '../kube/kubeWriter';
 import { isInvalid, isNotFound } from '../kube/request';
-import { objectKey, Resources } from '../kube/resources';
+import { objectKey, Resources, type KubeObject, type ResourceRef } from '../kube/resources';
 import { errorMessage } from '../util/log';
 import { LatencyTracker, metrics } from '../util/metrics';
 import { nodeDraining, nodeEligible } from '../api/announces';
@@ -25,6 +25,7 @@ import { LIVENESS_PREFIX, SpeakerReports } from './speakerReports';
 import type { Result } from '../kube/workqueue';
 import type { ChangeType } from '../kube/informer';
 import { Cached, type CachedService, type CachedNode, type CachedAnnouncement } from '../kube/cachedKinds';
+import { UnseenWrites } from '../kube/unseenWrites';
 
 export const CONTROLLER_FIELD_MANAGER = 'vip-announcer-controller';
 /** How long an announcement waits after a node's report concerned it, for the other nodes' reports. */
@@ -44,7 +45,11 @@ export interface AnnouncementControllerDeps {
 
 /** Announcements of one controller term: what it refused to resend, and event latencies. */
 class TermState {
-  constructor(readonly latency: LatencyTracker) {}
+  constructor(
+    readonly latency: LatencyTracker,
+    /** This term's writes whose watch events the caches have not shown yet: their keys wait for them. */
+    readonly unseen: UnseenWrites,
+  ) {}
   /** Key → the spec the API server refused (422) and why; retried only when the spec changes. */
   readonly rejected = new Map<string, { spec: VipAnnouncementSpec; message: string }>();
   /**
@@ -98,6 +103,7 @@ class TermState {
     this.table.clear();
     this.waiting.clear();
     this.rejected.clear();
+    this.unseen.clear();
     this.latency.clear();
     this.notAdvertised.clear();
     this.unenforced.clear();
@@ -123,7 +129,7 @@ export function announcementController(deps: AnnouncementControllerDeps): Contro
   const reports = new SpeakerReports(deps.caches.informer(Cached.speakerReports), () => (deps.now?.() ?? new Date()).getTime());
   const index = new SliceIndex();
   const requests = new RequestIndex({ loadBalancerClasses: deps.config.loadBalancerClasses });
-  const term = new TermState(deps.latency ?? new LatencyTracker());
+  const term = newTerm(deps.latency, services, announcements);
   const poolView = poolViewOf(deps.caches, services, announcements, term, deps.config.addressOwnership, requests);
   const touched = term.touched;
 
@@ -132,13 +138,14 @@ export function announcementController(deps: AnnouncementControllerDeps): Contro
     leaderElected: true,
     concurrency: 16,
     requeueAllPeriodMs: deps.config.resyncPeriodMs,
-    watches: [...announcementWatches({ services, announcements }, index, requests, touched, reports), speakerWatch(reports, announcements)],
+    watches: [...announcementWatches({ services, announcements }, index, requests, touched, reports, term.unseen), speakerWatch(reports, announcements)],
     fullSyncKeys: () => {
       term.active = true;
       return [...allKeys(services, announcements), ...deps.caches.informer(Cached.speakerReports).keys()].map((k) => (k.includes('/') ? k : `${LIVENESS_PREFIX}${k}`));
     },
     reconcile: async (key, ctx) => {
       if (key.startsWith(LIVENESS_PREFIX)) return checkLiveness(key.slice(LIVENESS_PREFIX.length), reports, announcements, ctx);
+      if (term.unseen.waitMs(key) > 0) return { requeueAfter: term.unseen.waitMs(key) };
       const pools = poolView();
       const actions = planAnnouncement({
         key,
@@ -163,6 +170,12 @@ export function announcementController(deps: AnnouncementControllerDeps): Contro
     onStart: async (signal) => term.rebuild(await deps.listAnnouncements(signal), services),
     onStop: () => term.clear(),
   };
+}
+
+/** A term's state; a key whose last writes the Service and announcement caches do not show yet waits for their events. */
+function newTerm(latency: LatencyTracker | undefined, services: CacheReader<CachedService>, announcements: CacheReader<CachedAnnouncement>): TermState {
+  const cached = (resource: string, key: string): string | undefined => (resource === Resources.services.plural ? services : announcements).get(key)?.metadata?.resourceVersion;
+  return new TermState(latency ?? new LatencyTracker(), new UnseenWrites(cached));
 }
 
 function allKeys(services: CacheReader<CachedService>, announcements: CacheReader<CachedAnnouncement>): Set<string> {
@@ -220,13 +233,14 @@ function checkLiveness(node: string, reports: SpeakerReports, announcements: Cac
 }
 
 /** Which keys each event concerns: For(Service), Owns(VipAnnouncement), Watches(EndpointSlice, Node, VipPool, Namespace, VipSpeaker). */
-function announcementWatches(caches: WatchedCaches, index: SliceIndex, requests: RequestIndex, touched: (key: string | undefined) => string[], reports: SpeakerReports): Watch[] {
+function announcementWatches(caches: WatchedCaches, index: SliceIndex, requests: RequestIndex, touched: (key: string | undefined) => string[], reports: SpeakerReports, unseen: UnseenWrites): Watch[] {
   const { services } = caches;
   return [
     watch({
       shape: Cached.services,
       toKeys: (type, svc) => {
         requests.update(type, svc);
+        unseen.observed(objectKey(svc), Resources.services.plural, svc.metadata?.resourceVersion);
         return touched(objectKey(svc));
       },
     }),
@@ -244,6 +258,7 @@ function announcementWatches(caches: WatchedCaches, index: SliceIndex, requests:
       // Our own status writes come back here: nothing to do for them.
       toKeys: (type, va, old) => {
         reports.observeAnnouncement(type, va);
+        unseen.observed(objectKey(va), Resources.vipAnnouncements.plural, va.metadata.resourceVersion);
         return type === 'MODIFIED' && old && planned(va) === planned(old) ? [] : [objectKey(va)];
       },
     }),
@@ -293,12 +308,15 @@ interface ExecutionScope {
   term: TermState;
 }
 
-/** Runs a plan's actions in order through the writer and the event sink. */
+/**
+ * Runs a plan's actions in order through the writer and the event sink. A spec the API server
+ * refuses ends the plan: what follows it (the ingress) assumed the spec written.
+ */
 export async function executeAnnouncementPlan(actions: readonly AnnouncementAction[], scope: ExecutionScope): Promise<void> {
-  for (const action of actions) await execute(action, scope);
+  for (const action of actions) if ((await execute(action, scope)) === 'refused') return;
 }
 
-async function execute(action: AnnouncementAction, scope: ExecutionScope): Promise<void> {
+async function execute(action: AnnouncementAction, scope: ExecutionScope): Promise<'refused' | void> {
   const { writer, events, service: svc, ctx } = scope;
   switch (action.kind) {
     case 'applySpec':
@@ -315,7 +333,9 @@ async function execute(action: AnnouncementAction, scope: ExecutionScope): Promi
       return;
     }
     case 'setIngress':
-      return ignoreNotFound(
+      return wrote(
+        scope,
+        Resources.services,
         svc && writer.mergePatchStatus(Resources.services, svc.metadata?.namespace, svc.metadata?.name ?? '', { loadBalancer: { ingress: action.ips.map((ip) => ({ ip, ipMode: 'VIP' })) } }, ctx),
       );
     case 'serviceProblems':
@@ -331,7 +351,7 @@ async function execute(action: AnnouncementAction, scope: ExecutionScope): Promi
       if (scope.announcement) events.problems(scope.announcement, action.problems.map((p) => ({ reason: p.reason, message: p.message })));
       return;
     case 'applySummary':
-      await ignoreNotFound(writer.applyStatus(Resources.vipAnnouncements, action.body, ctx));
+      await wrote(scope, Resources.vipAnnouncements, writer.applyStatus(Resources.vipAnnouncements, action.body, ctx));
       metrics.statusWrites.inc({ role: 'controller' });
       return;
     case 'requeue':
@@ -358,10 +378,11 @@ function record(action: Extract<AnnouncementAction, { kind: 'reserve' | 'release
   if (freed) for (const key of waiting) if (key !== owner) scope.ctx.enqueue(key);
 }
 
-async function applySpec(action: Extract<AnnouncementAction, { kind: 'applySpec' }>, scope: ExecutionScope): Promise<void> {
+async function applySpec(action: Extract<AnnouncementAction, { kind: 'applySpec' }>, scope: ExecutionScope): Promise<'refused' | void> {
   const { key, ctx, term } = scope;
   try {
-    await scope.writer.apply(Resources.vipAnnouncements, action.body, ctx);
+    const written = await scope.writer.apply(Resources.vipAnnouncements, action.body, ctx);
+    term.unseen.wrote(key, Resources.vipAnnouncements.plural, written?.metadata?.resourceVersion);
   } catch (err) {
     if (!isInvalid(err)) throw err;
     // Retrying the same refused body cannot help: remember it, report it on the Service and
@@ -370,7 +391,7 @@ async function applySpec(action: Extract<AnnouncementAction, { kind: 'applySpec'
     metrics.rejectedWrites.set({ controller: 'announcement' }, term.rejected.size);
     ctx.log.warn('the API server refused the announcement; not retried until it changes', { error: errorMessage(err) });
     ctx.enqueue(key);
-    return;
+    return 'refused';
   }
   if (term.rejected.delete(key)) metrics.rejectedWrites.set({ controller: 'announcement' }, term.rejected.size);
   const seconds = term.latency.done(key);
@@ -379,9 +400,11 @@ async function applySpec(action: Extract<AnnouncementAction, { kind: 'applySpec'
   if (scope.service) scope.events.normal(scope.service, action.op === 'create' ? 'AnnouncementCreated' : 'AnnouncementUpdated', action.message);
 }
 
-async function ignoreNotFound(p: Promise<unknown> | undefined): Promise<void> {
+/** A write of the key's object: its version is remembered until the cache shows it; 404 ignored. */
+async function wrote(scope: ExecutionScope, resource: ResourceRef, write: Promise<KubeObject | undefined> | undefined): Promise<void> {
   try {
-    await p;
+    const written = await write;
+    scope.term.unseen.wrote(scope.key, resource.plural, written?.metadata?.resourceVersion);
   } catch (err) {
     if (!isNotFound(err)) throw err;
   }

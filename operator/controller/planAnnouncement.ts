@@ -1,9 +1,9 @@
 // One reconcile of the announcement controller as data: what the caches hold for one key →
 // the writes to make, in order. Pure; announcementController.ts executes the plan.
 //
-//   Service wants an announcement, spec differs → apply the spec (and stop: the write's own
-//       watch event brings the key back for ingress and summary, so after a restart every
-//       announcement is out before the bookkeeping of any)
+//   Service wants an announcement, spec differs → apply the spec, then the Service ingress
+//       once the spec is written (the executor stops at a refused spec); the write's own watch
+//       event brings the key back, ahead of a full sync's keys, for problems and summary
 //   spec as wanted → Service ingress, the Service's problems, the summary conditions
 //   Service gone or not ours → delete our announcement (uid precondition), clear our ingress
 //   hand-made announcement → its summary only
@@ -119,13 +119,13 @@ function planService(s: AnnouncementSnapshot, svc: CachedService, va: CachedAnno
   const problems = [...desired.problems];
   const stale = !va || !specsEqual(va.spec, desired.spec) || !ownedBy(va, svc) || allocationModeOf(va) !== desired.mode;
   const refused = s.rejected !== undefined && specsEqual(s.rejected.spec, desired.spec);
+  // While a refused spec stands, the ingress keeps listing what is really announced.
+  const ingress: AnnouncementAction[] = !refused && !sameList(ingressIPsOf(svc), desired.ingressIPs) ? [{ kind: 'setIngress', ips: desired.ingressIPs }] : [];
   if (stale && !refused) {
-    return [{ kind: 'applySpec', body: announcementFor(svc, desired.spec, desired.mode), op: va ? 'update' : 'create', message: describeApply(va?.spec, desired.spec) }];
+    return [{ kind: 'applySpec', body: announcementFor(svc, desired.spec, desired.mode), op: va ? 'update' : 'create', message: describeApply(va?.spec, desired.spec) }, ...ingress];
   }
   if (refused && s.rejected) problems.push({ reason: 'AnnouncementRejected', source: 'VipAnnouncement', value: '', message: s.rejected.message });
-  const actions: AnnouncementAction[] = [{ kind: 'serviceProblems', problems }];
-  // While a refused spec stands, the ingress keeps listing what is really announced.
-  if (!refused && !sameList(ingressIPsOf(svc), desired.ingressIPs)) actions.push({ kind: 'setIngress', ips: desired.ingressIPs });
+  const actions: AnnouncementAction[] = [{ kind: 'serviceProblems', problems }, ...ingress];
   return va ? [...actions, ...planSummary(s, va, problems, clusterNodeNames(s.nodes))] : actions;
 }
 

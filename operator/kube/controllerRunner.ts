@@ -2,6 +2,9 @@
 // workers reconcile them while a term lasts (the process's life, or one term of leadership).
 // Every reconcile gets a logger carrying controller, key and a reconcile id, and is measured
 // (duration and outcome, queue depth) under the controller's name.
+// A full sync's keys (the term's first, and each periodic one) wait at low priority; keys of
+// watch events and of reconciles (ctx.enqueue) go before them: at a cold start with N keys, a
+// write's own watch event is handled next, not after the N-th key.
 import { randomBytes } from 'node:crypto';
 import { Backoff, sleep } from '../util/backoff';
 import type { Log } from '../util/log';
@@ -10,7 +13,7 @@ import { metrics } from '../util/metrics';
 import type { ControllerDefinition, KeyRequest, ReconcileContext } from './controllerDefinition';
 import type { ChangeType } from './informer';
 import type { KubeObject } from './resources';
-import { WorkQueue, type Outcome } from './workqueue';
+import { WorkQueue, type Outcome, type Priority } from './workqueue';
 
 /** Where a watch's events come from: an informer's onChange. */
 export interface EventSource {
@@ -46,12 +49,15 @@ export class ControllerRunner {
     return this.queue !== undefined;
   }
 
-  /** Queue a key; dropped while no term runs, since every term starts with a full sync. */
-  enqueue(request: KeyRequest): void {
+  /**
+   * Queue a key ('high': a live event or a reconcile's request; 'low': a full sync); dropped
+   * while no term runs, since every term starts with a full sync.
+   */
+  enqueue(request: KeyRequest, priority: Priority = 'high'): void {
     const q = this.queue;
     if (!q) return;
-    if (typeof request === 'string') q.add(request);
-    else q.addAfter(request.key, request.afterMs);
+    if (typeof request === 'string') q.add(request, priority);
+    else q.addAfter(request.key, request.afterMs, priority);
   }
 
   /** Work until `signal` aborts, then wait for reconciles in flight. */
@@ -99,11 +105,11 @@ export class ControllerRunner {
     return false;
   }
 
-  /** Queue every key of the definition's fullSyncKeys(). */
+  /** Queue every key of the definition's fullSyncKeys(), behind every live event. */
   fullSync(): void {
     let n = 0;
     for (const key of this.keysOf(() => this.def.fullSyncKeys())) {
-      this.enqueue(key);
+      this.enqueue(key, 'low');
       n++;
     }
     this.log.debug('full sync enqueued', { keys: n });

@@ -18,8 +18,8 @@ export interface KubeWriter {
   apply<T extends KubeObject>(resource: ResourceRef, obj: KubeObject, ctx?: WriteContext): Promise<T>;
   /** Server-side apply to the status subresource. */
   applyStatus<T extends KubeObject>(resource: ResourceRef, obj: KubeObject & { status: unknown }, ctx?: WriteContext): Promise<T>;
-  /** JSON merge patch of the status subresource (fields the object's own API shape owns, e.g. Service ingress). */
-  mergePatchStatus(resource: ResourceRef, namespace: string | undefined, name: string, status: unknown, ctx?: WriteContext): Promise<void>;
+  /** JSON merge patch of the status subresource (fields the object's own API shape owns, e.g. Service ingress); the object written. */
+  mergePatchStatus(resource: ResourceRef, namespace: string | undefined, name: string, status: unknown, ctx?: WriteContext): Promise<KubeObject | undefined>;
   /** Delete this incarnation (uid precondition) only. */
   delete(resource: ResourceRef, namespace: string | undefined, name: string, uid: string | undefined, ctx?: WriteContext): Promise<DeleteOutcome>;
 }
@@ -31,9 +31,7 @@ export function apiKubeWriter(kc: KubeConfig, fieldManager: string): KubeWriter 
       applyObject<KubeObject, T>(kc, resource, obj, { fieldManager, signal: ctx.signal }),
     applyStatus: <T extends KubeObject>(resource: ResourceRef, obj: KubeObject & { status: unknown }, ctx: WriteContext = {}) =>
       applyStatus<T>(kc, resource, obj, { fieldManager, signal: ctx.signal }),
-    mergePatchStatus: async (resource, namespace, name, status, ctx = {}) => {
-      await mergePatchStatus(kc, resource, namespace, name, status, { fieldManager, signal: ctx.signal });
-    },
+    mergePatchStatus: (resource, namespace, name, status, ctx = {}) => mergePatchStatus(kc, resource, namespace, name, status, { fieldManager, signal: ctx.signal }),
     delete: async (resource, namespace, name, uid, ctx = {}) => {
       try {
         return (await deleteObject(kc, resource, namespace, name, { uid, signal: ctx.signal })) ? 'deleted' : 'not-found';

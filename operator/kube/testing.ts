@@ -74,8 +74,8 @@ export class FakeKubeWriter implements KubeWriter {
   applyStatus<T extends KubeObject>(resource: ResourceRef, obj: KubeObject & { status: unknown }): Promise<T> {
     return this.answer(() => (this.record({ op: 'applyStatus', resource: resource.plural, namespace: obj.metadata?.namespace, name: obj.metadata?.name ?? '', body: obj }) ?? obj) as T);
   }
-  mergePatchStatus(resource: ResourceRef, namespace: string | undefined, name: string, status: unknown): Promise<void> {
-    return this.answer(() => void this.record({ op: 'mergePatchStatus', resource: resource.plural, namespace, name, body: status }));
+  mergePatchStatus(resource: ResourceRef, namespace: string | undefined, name: string, status: unknown): Promise<KubeObject | undefined> {
+    return this.answer(() => this.record({ op: 'mergePatchStatus', resource: resource.plural, namespace, name, body: status }) as KubeObject | undefined);
   }
   delete(resource: ResourceRef, namespace: string | undefined, name: string, uid: string | undefined): Promise<DeleteOutcome> {
     return this.answer(() => (this.record({ op: 'delete', resource: resource.plural, namespace, name, uid }) as DeleteOutcome | undefined) ?? 'deleted');

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Outcome, Result } from './workqueue';
+import type { Outcome, Priority, RateLimiter, Result } from './workqueue';
 import { ExponentialRateLimiter, WorkQueue } from './workqueue';
 import { Gate, settlesWithin, waitFor } from './testing';
 
@@ -229,4 +229,113 @@ void test('run() twice is refused', async () => {
   assert.throws(() => q.run(() => Promise.resolve(undefined)));
   await q.shutdown();
   await running;
+});
+
+// Priorities (controller-runtime's priority queue): a full sync's keys wait at 'low', live
+// events, requeues and retries go first. A first-in first-out queue fails each of these.
+
+/**
+ * One worker: `queued` adds keys, `whileFirstRuns` runs while the first key's handler waits;
+ * returns the keys in the order they were handled.
+ */
+async function handledOrder(
+  q: WorkQueue,
+  queued: () => void,
+  whileFirstRuns: () => void | Promise<void> = () => undefined,
+  result: (key: string, n: number) => Result = () => undefined,
+): Promise<string[]> {
+  const gate = new Gate();
+  const seen: string[] = [];
+  const running = q.run(async (key) => {
+    seen.push(key);
+    if (seen.length === 1) await gate.wait;
+    return result(key, seen.length);
+  });
+  queued();
+  await waitFor(() => seen.length === 1, 10_000, 'first run');
+  await whileFirstRuns();
+  gate.open();
+  await q.whenIdle();
+  await q.shutdown();
+  await running;
+  return seen;
+}
+
+const addAll = (q: WorkQueue, keys: string[], priority: Priority = 'low'): void => keys.forEach((k) => q.add(k, priority));
+
+void test('priority: a key added at high goes before keys waiting at low; each priority is first in, first out', async () => {
+  const q = new WorkQueue();
+  const seen = await handledOrder(q, () => {
+    addAll(q, ['a', 'b', 'c']);
+    addAll(q, ['x', 'y'], 'high');
+    assert.equal(q.len(), 5);
+  });
+  assert.deepEqual(seen, ['x', 'y', 'a', 'b', 'c']);
+});
+
+void test('priority: a key waiting at low and added again at high moves up, once; added again at low it stays high', async () => {
+  const q = new WorkQueue();
+  const seen = await handledOrder(q, () => {
+    addAll(q, ['a', 'b', 'c', 'd']);
+    q.add('c');
+    q.add('c', 'low');
+    q.add('e');
+    q.add('e', 'low');
+    assert.equal(q.len(), 5, 'still one entry per key');
+  });
+  assert.deepEqual(seen, ['c', 'e', 'a', 'b', 'd']);
+});
+
+void test('priority: a key re-added at high while it is handled runs again before the low keys', async () => {
+  const q = new WorkQueue();
+  const seen = await handledOrder(
+    q,
+    () => q.add('w', 'low'),
+    () => {
+      addAll(q, ['a', 'b']);
+      // The key's own watch event while it is handled (a write's echo): once more, next.
+      q.add('w', 'low');
+      q.add('w');
+      assert.equal(q.len(), 2, 'a key in flight is not in the ready lanes');
+    },
+  );
+  assert.deepEqual(seen, ['w', 'w', 'a', 'b']);
+});
+
+void test('priority: a key re-added at low while it is handled runs again after the keys already waiting', async () => {
+  const q = new WorkQueue();
+  const seen = await handledOrder(
+    q,
+    () => q.add('w', 'low'),
+    () => addAll(q, ['a', 'w']),
+  );
+  assert.deepEqual(seen, ['w', 'a', 'w']);
+});
+
+void test('priority: a retry after a failure goes before the low keys', async () => {
+  const noWait: RateLimiter = { when: () => 0, forget: () => undefined, numRequeues: () => 0 };
+  const q = new WorkQueue({ rateLimiter: noWait });
+  const failFirst = (key: string, n: number): Result => {
+    if (key === 'w' && n === 1) throw new Error('conflict');
+    return undefined;
+  };
+  const seen = await handledOrder(q, () => q.add('w', 'low'), () => addAll(q, ['a', 'b']), failFirst);
+  assert.deepEqual(seen, ['w', 'w', 'a', 'b']);
+});
+
+void test('priority: a delayed key comes back at its priority; a delayed key added again keeps the higher one', async () => {
+  const q = new WorkQueue();
+  const seen = await handledOrder(
+    q,
+    () => q.add('g'),
+    async () => {
+      addAll(q, ['a', 'b']);
+      q.addAfter('d', 1);
+      q.addAfter('e', 1, 'low');
+      q.addAfter('e', 5_000);
+      q.addAfter('f', 1, 'low');
+      await waitFor(() => q.len() === 5 && q.delayedLen() === 0, 10_000, 'delays passed');
+    },
+  );
+  assert.deepEqual(seen, ['g', 'd', 'e', 'a', 'b', 'f']);
 });

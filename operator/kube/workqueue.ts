@@ -4,6 +4,11 @@
 // - A key is never handled by two workers at once (processing set); a key added while it is being
 //   handled is queued again exactly once, after the running handler finishes.
 // - Up to `concurrency` different keys are handled at the same time.
+// - Two priorities, as controller-runtime's priority queue: keys of a full sync (the initial list,
+//   a resync) wait at 'low'; live events, requeues and retries come at 'high' (the default) and go
+//   first, so a write's own watch event is not queued behind every key of a cold start. Within
+//   one priority keys go first in, first out. A key re-added at a higher priority moves up; at a
+//   lower one it stays where it is (still one entry).
 // - The handler's outcome decides what happens next, like controller-runtime's Result:
 //     resolve {} / undefined  -> done, backoff forgotten
 //     resolve {requeueAfter}  -> backoff forgotten, handled again after that many ms
@@ -21,6 +26,61 @@ export type Result = { requeueAfter?: number } | undefined | void;
 export type Outcome = 'success' | 'requeue' | 'error';
 
 export type Handler = (key: string) => Promise<Result>;
+
+/** 'low': a full sync's keys; 'high' (the default): everything else. */
+export type Priority = 'high' | 'low';
+
+const PRIORITIES: readonly Priority[] = ['high', 'low'];
+
+function higher(a: Priority, b: Priority): Priority {
+  return a === 'high' || b === 'high' ? 'high' : 'low';
+}
+
+/**
+ * The ready keys, one first-in first-out lane per priority. A key moved up leaves a stale entry
+ * behind in its old lane; `seq` tells the live entry, and stale ones are skipped when popped.
+ */
+class ReadyLanes {
+  private readonly seqOf = new Map<string, number>();
+  private readonly lanes = new Map<Priority, { items: { key: string; seq: number }[]; head: number }>(PRIORITIES.map((p) => [p, { items: [], head: 0 }]));
+  private seq = 0;
+
+  get size(): number {
+    return this.seqOf.size;
+  }
+
+  /** Files `key` at `priority`; a key already filed is filed again there (its old entry goes stale). */
+  push(key: string, priority: Priority): void {
+    const seq = ++this.seq;
+    this.seqOf.set(key, seq);
+    this.lanes.get(priority)?.items.push({ key, seq });
+  }
+
+  /** The first live key of the highest lane that has one. */
+  shift(): string | undefined {
+    for (const lane of this.lanes.values()) {
+      while (lane.head < lane.items.length) {
+        const { key, seq } = lane.items[lane.head++];
+        if (lane.head > 1024 && lane.head * 2 > lane.items.length) {
+          lane.items = lane.items.slice(lane.head);
+          lane.head = 0;
+        }
+        if (this.seqOf.get(key) !== seq) continue;
+        this.seqOf.delete(key);
+        return key;
+      }
+    }
+    return undefined;
+  }
+
+  clear(): void {
+    this.seqOf.clear();
+    for (const lane of this.lanes.values()) {
+      lane.items = [];
+      lane.head = 0;
+    }
+  }
+}
 
 /** Decides how long a failing key waits before it is retried. */
 export interface RateLimiter {
@@ -68,6 +128,7 @@ export interface WorkQueueOptions {
 interface Delayed {
   at: number;
   timer: NodeJS.Timeout;
+  priority: Priority;
 }
 
 export class WorkQueue {
@@ -77,11 +138,10 @@ export class WorkQueue {
   private readonly log: Log;
   private readonly onHandled?: WorkQueueOptions['onHandled'];
 
-  /** Keys ready to be handled, in order. Never holds a key twice. */
-  private queue: string[] = [];
-  private head = 0;
-  /** Keys that need handling (queued, or re-added while being processed). */
-  private readonly dirty = new Set<string>();
+  /** Keys ready to be handled, by priority, in order. Never holds a key twice. */
+  private readonly ready = new ReadyLanes();
+  /** Keys that need handling (queued, or re-added while being processed), at their priority. */
+  private readonly dirty = new Map<string, Priority>();
   /** Keys being handled right now. */
   private readonly processing = new Set<string>();
   /** Keys waiting for a delay to pass. */
@@ -100,39 +160,52 @@ export class WorkQueue {
     this.onHandled = opts.onHandled;
   }
 
-  /** Queue `key` unless it is already waiting; if it is being handled, handle it once more afterwards. */
-  add(key: string): void {
-    if (this.shuttingDown || this.dirty.has(key)) return;
-    this.dirty.add(key);
+  /**
+   * Queue `key` unless it is already waiting (then it takes the higher of the two priorities);
+   * if it is being handled, handle it once more afterwards, at that priority.
+   */
+  add(key: string, priority: Priority = 'high'): void {
+    if (this.shuttingDown) return;
+    const was = this.dirty.get(key);
+    if (was !== undefined && higher(was, priority) === was) return;
+    this.dirty.set(key, priority);
     if (this.processing.has(key)) return;
-    this.queue.push(key);
-    this.waiters.shift()?.();
+    this.ready.push(key, priority);
+    if (was === undefined) this.waiters.shift()?.();
   }
 
-  /** add(key) after `ms`. A key already waiting keeps the earlier of the two deadlines. */
-  addAfter(key: string, ms: number): void {
+  /**
+   * add(key, priority) after `ms`. A key already waiting keeps the earlier of the two deadlines
+   * and the higher of the two priorities.
+   */
+  addAfter(key: string, ms: number, priority: Priority = 'high'): void {
     if (this.shuttingDown) return;
     if (!(ms > 0)) {
-      this.add(key);
+      this.add(key, priority);
       return;
     }
     const at = Date.now() + ms;
     const existing = this.delayed.get(key);
     if (existing) {
+      existing.priority = higher(existing.priority, priority);
       if (existing.at <= at) return;
       clearTimeout(existing.timer);
     }
-    const timer = setTimeout(() => {
-      this.delayed.delete(key);
-      this.add(key);
-    }, ms);
-    this.delayed.set(key, { at, timer });
+    const entry: Delayed = {
+      at,
+      priority: existing?.priority ?? priority,
+      timer: setTimeout(() => {
+        this.delayed.delete(key);
+        this.add(key, entry.priority);
+      }, ms),
+    };
+    this.delayed.set(key, entry);
   }
 
-  /** addAfter(key, backoff): the delay doubles with every call until forget(key). */
+  /** addAfter(key, backoff): the delay doubles with every call until forget(key). A retry is live work: 'high'. */
   private addRateLimited(key: string): void {
     if (this.shuttingDown) return;
-    this.addAfter(key, this.rateLimiter.when(key));
+    this.addAfter(key, this.rateLimiter.when(key), 'high');
   }
 
   /** Reset the key's backoff. */
@@ -146,7 +219,7 @@ export class WorkQueue {
 
   /** Keys ready to be handled (the queue-depth metric). */
   len(): number {
-    return this.queue.length - this.head;
+    return this.ready.size;
   }
 
   /** Keys waiting for a delay (requeueAfter or backoff). */
@@ -172,8 +245,7 @@ export class WorkQueue {
       this.shuttingDown = true;
       for (const d of this.delayed.values()) clearTimeout(d.timer);
       this.delayed.clear();
-      this.queue = [];
-      this.head = 0;
+      this.ready.clear();
       this.dirty.clear();
       for (const w of this.waiters.splice(0)) w();
     }
@@ -207,11 +279,8 @@ export class WorkQueue {
       await new Promise<void>((resolve) => this.waiters.push(resolve));
     }
     if (this.shuttingDown) return undefined;
-    const key = this.queue[this.head++];
-    if (this.head > 1024 && this.head * 2 > this.queue.length) {
-      this.queue = this.queue.slice(this.head);
-      this.head = 0;
-    }
+    const key = this.ready.shift();
+    if (key === undefined) return this.get();
     this.processing.add(key);
     this.dirty.delete(key);
     return key;
@@ -219,8 +288,9 @@ export class WorkQueue {
 
   private done(key: string): void {
     this.processing.delete(key);
-    if (this.dirty.has(key) && !this.shuttingDown) {
-      this.queue.push(key);
+    const again = this.dirty.get(key);
+    if (again !== undefined && !this.shuttingDown) {
+      this.ready.push(key, again);
       this.waiters.shift()?.();
     }
     this.notifyIdle();
@@ -238,7 +308,7 @@ export class WorkQueue {
         const after = result?.requeueAfter;
         this.forget(key);
         if (after !== undefined && after > 0) {
-          this.addAfter(key, after);
+          this.addAfter(key, after, 'high');
           outcome = 'requeue';
         } else {
           outcome = 'success';
