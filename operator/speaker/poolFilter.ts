@@ -70,14 +70,15 @@ export function poolPolicy(
       // As the controller writes a Service's spec: own attributes only as far as the pools of all
       // its allowed addresses accept them.
       let own = ownAccepted.get(key);
-      if (!own) ownAccepted.set(key, (own = acceptedOwn(asked, (a.spec.addresses ?? []).filter((x) => base(a, x).ok), compiled)));
+      if (!own) ownAccepted.set(key, (own = acceptedOwn(asked, a.spec.addresses ?? [], compiled, (x) => base(a, x).ok)));
       return { ok: true, contribution: withPoolAttributes(verdict.pool, own) };
     },
   };
 }
 
-function acceptedOwn(asked: Contribution, addresses: readonly string[], pools: readonly CompiledPool[]): Contribution {
-  const ips = addresses.flatMap((x) => {
+function acceptedOwn(asked: Contribution, addresses: readonly string[], pools: readonly CompiledPool[], allowed: (address: string) => boolean): Contribution {
+  if (asked.communities.length === 0 && asked.largeCommunities.length === 0 && asked.localPref === undefined) return asked;
+  const ips = addresses.filter(allowed).flatMap((x) => {
     const p = parseIP(x);
     return p.ok ? [p.ip] : [];
   });

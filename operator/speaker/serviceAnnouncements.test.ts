@@ -291,7 +291,7 @@ describe('serviceAnnouncements: the cases by name', () => {
     assert.deepEqual(run([other], [va('web', ['192.0.2.1'])]).get('a/web'), ['192.0.2.1']);
   });
 
-  it('the memo re-derives a Service only when it, its slices or its announcement\'s addresses changed, and gives what a fresh call gives', () => {
+  it('the memo re-derives a Service only when its object, its slices or its announcement\'s addresses changed, and gives what a fresh call gives', () => {
     const memo = new DraftMemo();
     const calls = (services: CachedService[], announcements: SpeakerAnnouncement[] = []): string => {
       const input = { services, slicesOf: (): CachedEndpointSlice[] => [], announcements, loadBalancerClasses: [''] };
@@ -299,13 +299,17 @@ describe('serviceAnnouncements: the cases by name', () => {
       assert.equal(memoed, JSON.stringify(serviceAnnouncements(input).announcements));
       return memoed;
     };
-    calls([svc('web', asks('192.0.2.1'))]);
-    // Same resourceVersion, other content: the memo (rightly, for the informer's objects) keeps the draft.
-    assert.match(JSON.stringify(serviceAnnouncements({ services: [svc('web', asks('192.0.2.2'))], slicesOf: () => [], announcements: [], loadBalancerClasses: [''] }, memo).announcements), /192\.0\.2\.1/);
-    // A new resourceVersion is a new draft.
-    assert.match(calls([svc('web', asks('192.0.2.2'), 'a', '2')]), /192\.0\.2\.2/);
-    // The announcement's status writes (only its resourceVersion moves) keep the draft; its addresses do not.
-    calls([svc('web', asks('192.0.2.2'), 'a', '2')], [va('web', ['192.0.2.2'])]);
-    calls([svc('web', asks('192.0.2.2'), 'a', '2')], [{ ...va('web', ['192.0.2.2']), metadata: { name: 'web', namespace: 'a', resourceVersion: '6' } }]);
+    const web = svc('web', asks('192.0.2.1'));
+    calls([web]);
+    // The same object (an informer replaces an object, never changes it in place): the draft is kept.
+    web.metadata = { ...web.metadata, annotations: asks('192.0.2.2') };
+    assert.match(JSON.stringify(serviceAnnouncements({ services: [web], slicesOf: () => [], announcements: [], loadBalancerClasses: [''] }, memo).announcements), /192\.0\.2\.1/);
+    // A new object is a new draft.
+    assert.match(calls([svc('web', asks('192.0.2.2'))]), /192\.0\.2\.2/);
+    // The announcement replaced by a status write, or with new addresses: the same as a fresh call either way.
+    const again = svc('web', asks('192.0.2.2'));
+    calls([again], [va('web', ['192.0.2.2'])]);
+    calls([again], [{ ...va('web', ['192.0.2.2']), metadata: { name: 'web', namespace: 'a', resourceVersion: '6' } }]);
+    calls([again], [va('web', ['192.0.2.3'])]);
   });
 });

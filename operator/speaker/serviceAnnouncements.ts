@@ -54,18 +54,28 @@ export interface ServiceAnnouncements {
 
 type Draft = { a: SpeakerAnnouncement; subject: ServiceSubject } | undefined;
 
+/** What a draft was made of: the cache's own objects (an informer replaces an object that changed). */
+interface Made {
+  svc: CachedService;
+  slices: readonly CachedEndpointSlice[];
+  stored: SpeakerAnnouncement | undefined;
+}
+
 /**
- * Each Service's draft from the previous call, by the resourceVersions it was made of: a table
- * sync after one change re-derives one Service, not all of them.
+ * Each Service's draft from the previous call, kept while the objects it was made of are the
+ * same ones: a table sync after one change re-derives one Service, not all of them.
  */
 export class DraftMemo {
-  private entries = new Map<string, { made: string; draft: Draft }>();
+  private entries = new Map<string, { made: Made; draft: Draft }>();
   private seen = new Set<string>();
 
-  get(key: string, made: string, derive: () => Draft): Draft {
+  get(key: string, made: Made, derive: () => Draft): Draft {
     this.seen.add(key);
     const hit = this.entries.get(key);
-    if (hit && hit.made === made) return hit.draft;
+    if (hit && sameInputs(hit.made, made)) {
+      hit.made = made;
+      return hit.draft;
+    }
     const draft = derive();
     this.entries.set(key, { made, draft });
     return draft;
@@ -78,39 +88,45 @@ export class DraftMemo {
   }
 }
 
+function sameInputs(a: Made, b: Made): boolean {
+  if (a.svc !== b.svc || a.slices.length !== b.slices.length || a.slices.some((s, i) => s !== b.slices[i])) return false;
+  // The announcement's status writes replace it in the cache: only what deriveOne reads counts.
+  return a.stored === b.stored || storedInput(a.stored) === storedInput(b.stored);
+}
+
+function storedInput(stored: SpeakerAnnouncement | undefined): string {
+  return stored ? `${isServiceAnnouncement(stored)}|${allocationModeOf(stored) ?? ''}|${(stored.spec.addresses ?? []).join(',')}` : '-';
+}
+
 export function serviceAnnouncements(input: ServiceAnnouncementsInput, memo?: DraftMemo): ServiceAnnouncements {
-  const stored = new Map(input.announcements.map((a) => [objectKey(a), a]));
+  const stored = new Map<string, SpeakerAnnouncement>();
+  for (const a of input.announcements) stored.set(objectKey(a), a);
   const drafts = new Map<string, { a: SpeakerAnnouncement; subject: ServiceSubject }>();
   for (const svc of input.services) {
     const key = objectKey(svc);
     const slices = input.slicesOf(key);
     const derive = (): Draft => deriveOne(svc, slices, stored.get(key), input.loadBalancerClasses);
-    const made = memo ? madeOf(svc, slices, stored.get(key)) : undefined;
-    const draft = memo && made !== undefined ? memo.get(key, made, derive) : derive();
+    const draft = memo ? memo.get(key, { svc, slices, stored: stored.get(key) }, derive) : derive();
     if (draft) drafts.set(key, draft);
   }
   memo?.sweep();
-  const claims = claimsByAddress([...input.announcements, ...[...drafts.values()].map((d) => d.a)]);
-  const contested = (address: string): boolean => (claims.get(canonical(address))?.size ?? 0) > 1;
-  const announcements = input.announcements.filter((a) => !drafts.has(objectKey(a)));
+  const claims = claimsByAddress(input.announcements, drafts);
+  const contested = (address: string): boolean => claims.get(canonical(address)) === MANY;
+  const announcements: SpeakerAnnouncement[] = [];
+  for (const [key, a] of stored) if (!drafts.has(key)) announcements.push(a);
   const derived = new Map<string, ServiceSubject>();
   for (const [key, { a, subject }] of drafts) {
-    const own = (a.spec.addresses ?? []).filter((ip) => !contested(ip));
-    const recorded = (stored.get(key)?.spec.addresses ?? []).filter(contested);
-    const addresses = sortedUnique([...own, ...recorded]);
-    announcements.push({ ...a, spec: { ...a.spec, addresses } });
     derived.set(key, subject);
+    const mine = a.spec.addresses ?? [];
+    const recorded = (stored.get(key)?.spec.addresses ?? []).filter(contested);
+    if (recorded.length === 0 && !mine.some(contested)) {
+      announcements.push(a); // the common case: no new object per sync
+      continue;
+    }
+    const addresses = sortedUnique([...mine.filter((ip) => !contested(ip)), ...recorded]);
+    announcements.push({ ...a, spec: { ...a.spec, addresses } });
   }
   return { announcements, derived };
-}
-
-/** The resourceVersions a draft is made of; undefined when one is missing (then it is not kept). */
-function madeOf(svc: CachedService, slices: readonly CachedEndpointSlice[], stored: SpeakerAnnouncement | undefined): string | undefined {
-  const rvs = [svc.metadata?.resourceVersion, ...slices.map((x) => x.metadata?.resourceVersion)];
-  if (rvs.some((rv) => rv === undefined)) return undefined;
-  // Of the stored announcement, only what deriveOne reads (its status writes change nothing here).
-  const from = stored ? `${isServiceAnnouncement(stored)}|${allocationModeOf(stored) ?? ''}|${(stored.spec.addresses ?? []).join(',')}` : '-';
-  return `${rvs.join(',')}|${from}`;
 }
 
 /** The Service's announcement as the controller would write it (addresses as the header says), or undefined when the stored one decides. */
@@ -140,18 +156,21 @@ function onePerFamily(addresses: readonly string[]): string[] {
   return addresses.filter((a) => count(familyOf(a)) === 1);
 }
 
-/** Canonical address → keys of the announcements that list it. */
-function claimsByAddress(announcements: readonly SpeakerAnnouncement[]): Map<string, Set<string>> {
-  const out = new Map<string, Set<string>>();
-  for (const a of announcements) {
-    const key = objectKey(a);
+/** Two or more keys list the address. */
+const MANY = Symbol('many');
+
+/** Canonical address → the one key that lists it, or MANY (a stored and a derived one of the same key count once). */
+function claimsByAddress(stored: readonly SpeakerAnnouncement[], drafts: ReadonlyMap<string, { a: SpeakerAnnouncement }>): Map<string, string | typeof MANY> {
+  const out = new Map<string, string | typeof MANY>();
+  const claim = (key: string, a: SpeakerAnnouncement): void => {
     for (const address of a.spec.addresses ?? []) {
       const c = canonical(address);
-      let set = out.get(c);
-      if (!set) out.set(c, (set = new Set()));
-      set.add(key);
+      const had = out.get(c);
+      out.set(c, had === undefined || had === key ? key : MANY);
     }
-  }
+  };
+  for (const a of stored) claim(objectKey(a), a);
+  for (const [key, { a }] of drafts) claim(key, a);
   return out;
 }
 

@@ -45,8 +45,10 @@ import { indexAdjOut, missingPrefixes, nodeReport, sessionReports, type AdjOutIn
 import { pruneAdded, settledWatermark, type Settled } from './settledWatermark';
 import { Cached, type CachedEndpointSlice, type CachedNode, type CachedService, type SpeakerAnnouncement } from '../kube/cachedKinds';
 import { SliceIndex } from '../intent/sliceIndex';
+import { requestedAddressesOf } from '../intent/desiredAnnouncement';
 import { hostPrefix } from '../util/ip';
 import { DraftMemo, serviceAnnouncements } from './serviceAnnouncements';
+import { SyncSpacing } from './syncSpacing';
 import { syncImportPolicy, syncInstance } from './instanceStep';
 import { PeerStep } from './peerStep';
 import { PathStep } from './pathStep';
@@ -136,10 +138,10 @@ export function nodeKeys(type: ChangeType, node: CachedNode, old: CachedNode | u
   return matters ? [TABLE] : [];
 }
 
-/** What of a Service the speaker's decision reads (serviceAnnouncements.ts): other changes are no table sync. */
+/** What of a Service, besides its status, the speaker's decision reads (serviceAnnouncements.ts): other changes are no table sync. */
 function serviceInput(svc: CachedService): string {
   const m = svc.metadata;
-  return JSON.stringify([m?.labels, m?.annotations, m?.deletionTimestamp, m?.uid, svc.spec, svc.status]);
+  return JSON.stringify([m?.labels, m?.annotations, m?.deletionTimestamp, m?.uid, svc.spec]);
 }
 
 /**
@@ -205,6 +207,8 @@ class SpeakerReconciler {
   private enqueue: (request: KeyRequest) => void = () => undefined;
   /** EndpointSlice → its Service, kept by the slice watch. */
   private readonly slices = new SliceIndex();
+  /** Paths-only syncs back to back under a storm of events leave the process half its time. */
+  private readonly spacing = new SyncSpacing();
   /** Each Service's derived announcement, kept while nothing it is made of changed. */
   private readonly drafts = new DraftMemo();
 
@@ -276,9 +280,19 @@ class SpeakerReconciler {
   }
 
   private serviceKeys(type: ChangeType, svc: CachedService, old: CachedService | undefined): KeyRequest[] {
-    if (type === 'MODIFIED' && old && serviceInput(svc) === serviceInput(old)) return [];
+    if (type === 'MODIFIED' && old && serviceInput(svc) === serviceInput(old)) {
+      // Only the status moved (the controller writing the ingress, mostly): it matters only to
+      // an automatic address with no announcement yet.
+      if (JSON.stringify(svc.status) === JSON.stringify(old.status) || !this.ingressMatters(svc)) return [];
+    }
     this.latency.touch(objectKey(svc));
     return [TABLE];
+  }
+
+  /** Whether the Service's ingress can change what it announces (serviceAnnouncements.ts: an automatic address with no announcement). */
+  private ingressMatters(svc: CachedService): boolean {
+    if (requestedAddressesOf(svc, { loadBalancerClasses: this.cfg.loadBalancerClasses }).length > 0) return false;
+    return this.announcements().get(objectKey(svc)) === undefined;
   }
 
   private sliceKeys(type: ChangeType, slice: CachedEndpointSlice, old: CachedEndpointSlice | undefined): KeyRequest[] {
@@ -311,7 +325,14 @@ class SpeakerReconciler {
     this.enqueue = (request) => ctx.enqueue(request);
     try {
       if (key === TABLE) {
+        const wait = this.spacing.wait(this.fullNeeded || this.paths.unknown, this.now());
+        if (wait > 0) {
+          ctx.enqueue({ key: TABLE, afterMs: wait });
+          return undefined;
+        }
+        const started = this.now();
         await this.syncTable(ctx);
+        this.spacing.done(started, this.now());
         this.gobgpOk = true;
       } else {
         // Reads gobgpd itself, and says whether it answered.

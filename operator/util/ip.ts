@@ -81,7 +81,10 @@ function canonicalOf(text: string): string | undefined {
 }
 
 /** Parses any IPv4/IPv6 literal the API server's ip() accepts (no zone, no IPv4-mapped IPv6). */
-export function parseIP(text: string): IPParseResult {
+/** Memoized (util/memo.ts): the speakers parse every announcement's addresses on each table sync. The result is shared: never mutate it. */
+export const parseIP: (text: string) => IPParseResult = memoized(parseIPOf);
+
+function parseIPOf(text: string): IPParseResult {
   if (isIP(text) === 6 && text.includes('%')) return { ok: false, reason: 'an IPv6 zone is not allowed' };
   const bytes = ipBytes(text);
   const address = canonicalIp(text);
