@@ -1,7 +1,7 @@
 // Speakers announce from the Services, EndpointSlices and pools they watch, before (and
 // without) the controller's VipAnnouncements: the seed's race tests, now for the speakers, on
 // the real lab with no controller running at first. BIRD's table is the proof.
-//   - 100 Services that exist before the speakers start: every route, and no announcement exists;
+//   - 200 Services that exist before the speakers start: every route, and no announcement exists;
 //   - an EndpointSlice that exists before its Service;
 //   - what only the controller can decide waits for it: two Services requesting one address, a
 //     request outside every pool, an automatic address with no ingress yet;
@@ -19,7 +19,7 @@ import { ensureLabPool } from './harness/labPool';
 
 const NS = uniqueNamespace('e2e-from-svc');
 const OTHER_NS = uniqueNamespace('e2e-from-svc-b');
-const COUNT = 100;
+const COUNT = 200;
 const vip = (i: number): string => `198.26.${Math.floor(i / 250)}.${(i % 250) + 1}`;
 const CONTESTED = '198.26.9.9';
 const OUTSIDE = '192.0.2.200'; // in no pool

@@ -52,7 +52,7 @@ export interface ServiceAnnouncements {
   derived: Map<string, ServiceSubject>;
 }
 
-type Draft = { a: SpeakerAnnouncement; subject: ServiceSubject } | undefined;
+export type Draft = { a: SpeakerAnnouncement; subject: ServiceSubject } | undefined;
 
 /** What a draft was made of: the cache's own objects (an informer replaces an object that changed). */
 interface Made {
@@ -79,6 +79,11 @@ export class DraftMemo {
     const draft = derive();
     this.entries.set(key, { made, draft });
     return draft;
+  }
+
+  /** The draft the last call made for this Service (undefined: none, or not ours). */
+  peek(key: string): Draft {
+    return this.entries.get(key)?.draft;
   }
 
   /** Forget the Services the last call did not ask for (deleted ones). */

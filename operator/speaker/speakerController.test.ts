@@ -2,7 +2,7 @@
 // server (FakeKubeWriter) and gobgpd (FakeRouter).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { V1Namespace, V1Node, V1NodeSystemInfo } from '@kubernetes/client-node';
+import type { V1EndpointSlice, V1Namespace, V1Node, V1NodeSystemInfo, V1Service } from '@kubernetes/client-node';
 import type { VipPool } from '../api/pool';
 import type { VipAnnouncement, VipAnnouncementSpec } from '../api/types';
 import type { VipSpeakerStatus } from '../api/vipSpeaker';
@@ -948,3 +948,42 @@ void describe('speaker: graceful restart (R and F bits) only on a real restart',
   });
 });
 
+
+void describe('speaker: routes from Services, before their announcements', () => {
+  const service = (name: string, address: string, rv = '10'): V1Service => ({
+    metadata: { namespace: 'ns', name, uid: `uid-${name}`, resourceVersion: rv, annotations: { 'vipannouncer.io/loadBalancerIPs': address } },
+    spec: { type: 'LoadBalancer', externalTrafficPolicy: 'Cluster', ipFamilies: ['IPv4'] },
+    status: {},
+  });
+  const slice = (svc: string, ready: boolean): V1EndpointSlice => ({
+    metadata: { namespace: 'ns', name: `${svc}-1`, resourceVersion: '11', labels: { 'kubernetes.io/service-name': svc } },
+    addressType: 'IPv4',
+    endpoints: [{ addresses: ['10.0.0.1'], nodeName: NODE, conditions: { ready } }],
+  });
+
+  void test('a Service and its ready slice are announced with no VipAnnouncement; an unready slice withdraws it', async () => {
+    const h = new Harness();
+    h.event(Resources.nodes, 'ADDED', node('10.0.0.5'));
+    assert.deepEqual(h.event(Resources.services, 'ADDED', service('web', '192.0.2.10')), ['table']);
+    assert.deepEqual(h.event(Resources.endpointSlices, 'ADDED', slice('web', true)), ['table']);
+    await h.reconcile('table');
+    assert.deepEqual(h.localPrefixes(), ['192.0.2.10/32']);
+    const old = slice('web', true);
+    assert.deepEqual(h.event(Resources.endpointSlices, 'MODIFIED', { ...slice('web', false), metadata: { ...old.metadata, resourceVersion: '12' } }, old), ['table']);
+    await h.reconcile('table');
+    assert.deepEqual(h.localPrefixes(), []);
+  });
+
+  void test('the controller writing down what the speaker already announces is acted on at once, with no table sync; a different spec is a sync', async () => {
+    const h = new Harness();
+    h.event(Resources.nodes, 'ADDED', node('10.0.0.5'));
+    h.event(Resources.services, 'ADDED', service('web', '192.0.2.10'));
+    h.event(Resources.endpointSlices, 'ADDED', slice('web', true));
+    await h.reconcile('table');
+    const echo = va('web', ['192.0.2.10'], { serviceRef: { name: 'web', uid: 'uid-web' }, endpoints: { ready: 1, serving: 1 } });
+    assert.deepEqual(h.event(Resources.vipAnnouncements, 'ADDED', { ...echo, metadata: { ...echo.metadata, resourceVersion: '20' } }), ['status']);
+    // Another address than the Service asks for: the announcement is not an echo.
+    const other = va('db', ['192.0.2.11'], { serviceRef: { name: 'db', uid: 'uid-db' }, endpoints: { ready: 1, serving: 1 } });
+    assert.deepEqual(h.event(Resources.vipAnnouncements, 'ADDED', { ...other, metadata: { ...other.metadata, resourceVersion: '21' } }), ['table']);
+  });
+});

@@ -21,7 +21,7 @@
 // (gobgpd restarted), a changed peer password file (peerPasswords.ts), and the drift-check period.
 import type { SessionReport } from '../api/vipSpeaker';
 import type { SpeakerConfig } from '../config/types';
-import { nodeDraining, nodeEligible } from '../api/announces';
+import { isServiceAnnouncement, nodeDraining, nodeEligible } from '../api/announces';
 import { namespaceUninstalling, uninstallingByLookup, type NamespaceLookup } from '../api/uninstall';
 import { GobgpError } from '../gobgp/client';
 import type { BgpRouter } from '../gobgp/router';
@@ -45,7 +45,8 @@ import { indexAdjOut, missingPrefixes, nodeReport, sessionReports, type AdjOutIn
 import { pruneAdded, settledWatermark, type Settled } from './settledWatermark';
 import { Cached, type CachedEndpointSlice, type CachedNode, type CachedService, type SpeakerAnnouncement } from '../kube/cachedKinds';
 import { SliceIndex } from '../intent/sliceIndex';
-import { requestedAddressesOf } from '../intent/desiredAnnouncement';
+import { requestedAddressesOf, specsEqual } from '../intent/desiredAnnouncement';
+import { sameList, sortedUnique } from '../util/lists';
 import { hostPrefix } from '../util/ip';
 import { DraftMemo, serviceAnnouncements } from './serviceAnnouncements';
 import { SyncSpacing } from './syncSpacing';
@@ -268,15 +269,29 @@ class SpeakerReconciler {
    */
   private announcementKeys(type: ChangeType, va: SpeakerAnnouncement, old: SpeakerAnnouncement | undefined): KeyRequest[] {
     const specChanged = type !== 'MODIFIED' || JSON.stringify(va.spec) !== JSON.stringify(old?.spec) || va.metadata.deletionTimestamp !== old?.metadata.deletionTimestamp;
-    this.watermark.observe(va.metadata.resourceVersion, specChanged);
+    // The controller writing down what this speaker already announces from the Service (a
+    // first install: one such write per Service): acted on as it arrives, no table sync.
+    const echo = specChanged && type !== 'DELETED' && this.echoesDraft(va, old);
+    this.watermark.observe(va.metadata.resourceVersion, specChanged && !echo);
     if (!specChanged) return [];
     const rv = Number(va.metadata.resourceVersion) || 0;
     if (type === 'DELETED') this.specRvs.delete(objectKey(va));
     else this.specRvs.set(objectKey(va), rv);
     const here = { name: this.cfg.nodeName, eligible: true };
     if (announcesFromNode(va, here) || (old !== undefined && announcesFromNode(old, here))) this.awaitRevision(rv);
+    if (echo) return [STATUS];
     this.latency.touch(objectKey(va));
     return [TABLE];
+  }
+
+  /**
+   * Whether the announcement says exactly what the last table sync derived for its Service
+   * (same spec, and its addresses claim nothing new): the table already reflects it.
+   */
+  private echoesDraft(va: SpeakerAnnouncement, old: SpeakerAnnouncement | undefined): boolean {
+    const draft = this.drafts.peek(objectKey(va));
+    if (!draft || !isServiceAnnouncement(va) || !specsEqual(draft.a.spec, va.spec)) return false;
+    return old === undefined ? true : sameList(sortedUnique(old.spec.addresses ?? []), sortedUnique(va.spec.addresses ?? [])) && isServiceAnnouncement(old);
   }
 
   private serviceKeys(type: ChangeType, svc: CachedService, old: CachedService | undefined): KeyRequest[] {
