@@ -18,7 +18,7 @@
 // ServiceAccounts under the shipped config/rbac, not as the lab's admin, and the speakers keep
 // their routes on SIGTERM (withdrawOnShutdown false, what the installer renders for a rollout).
 // They run with the V8 heap flags the shipped manifests set (NODE_OPTIONS, heapFlags.ts) for the
-// controller's 384Mi limit and the sample VipAnnouncer's 256Mi; BENCH_V8_FLAGS=0: V8's defaults;
+// controller's 384Mi limit and the sample VipAnnouncer's 512Mi (SPEAKER_LIMIT); BENCH_V8_FLAGS=0: V8's defaults;
 // BENCH_NODE_OPTIONS='...': those flags instead (to compare others).
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -48,6 +48,8 @@ const OTHER_FLAGS = process.env.BENCH_NODE_OPTIONS;
 const heapEnv = (memoryLimit: string): { env?: Record<string, string> } =>
   OTHER_FLAGS !== undefined ? { env: { NODE_OPTIONS: OTHER_FLAGS } } : V8_FLAGS ? { env: { NODE_OPTIONS: nodeOptionsFor(memoryLimit) ?? '' } } : {};
 const POOLS = process.env.BENCH_POOLS === '1';
+/** The speaker's memory limit in config/samples/vipannouncer_v1alpha1_vipannouncer.yaml. */
+const SPEAKER_LIMIT = '512Mi';
 const vip = (i: number): string => `198.18.${Math.floor(i / 250)}.${(i % 250) + 1}`;
 const moved = (i: number): string => `198.19.${Math.floor(i / 250)}.${(i % 250) + 1}`;
 const podIP = (i: number): string => `10.250.${Math.floor(i / 250)}.${(i % 250) + 1}`;
@@ -177,7 +179,7 @@ async function startAll(nodes: LabNode[], suffix: string): Promise<OperatorProce
   return Promise.all([
     startOperator(`bench-controller${suffix}`, 'controller', controllerConfig(), { ...PROFILE, ...controllerCreds, ...heapEnv('384Mi') }),
     ...nodes.map((n) => startOperator(`bench-speaker-${n.name}${suffix}`, 'speaker',
-      speakerConfig(n, { driftCheckPeriod: '30s', withdrawOnShutdown: false }), { ...PROFILE, ...speakerCreds, ...heapEnv('256Mi') })),
+      speakerConfig(n, { driftCheckPeriod: '30s', withdrawOnShutdown: false }), { ...PROFILE, ...speakerCreds, ...heapEnv(SPEAKER_LIMIT) })),
   ]);
 }
 
@@ -240,7 +242,7 @@ async function main(): Promise<void> {
   const l = lab();
   const nodes = l.nodes;
   const shape = `${N.toLocaleString('en')} × ${nodes.length}`;
-  console.log(`bench ${shape}${POOLS ? ' (addresses from a VipPool)' : ''}; V8 ${OTHER_FLAGS !== undefined ? `flags ${OTHER_FLAGS} (BENCH_NODE_OPTIONS)` : V8_FLAGS ? `heap flags as shipped (speakers: ${nodeOptionsFor('256Mi') ?? 'none'})` : 'defaults (BENCH_V8_FLAGS=0)'}; load average at start ${loadavg()}`);
+  console.log(`bench ${shape}${POOLS ? ' (addresses from a VipPool)' : ''}; V8 ${OTHER_FLAGS !== undefined ? `flags ${OTHER_FLAGS} (BENCH_NODE_OPTIONS)` : V8_FLAGS ? `heap flags as shipped (speakers: ${nodeOptionsFor(SPEAKER_LIMIT) ?? 'none'})` : 'defaults (BENCH_V8_FLAGS=0)'}; load average at start ${loadavg()}`);
   await kubectl(['apply', '-f', path.join(REPO_ROOT, 'crds')]);
   await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/vipannouncements.vipannouncer.io']);
   for (const n of nodes) await ensureNode(n.name, n.address);

@@ -64,7 +64,7 @@ export function poolPolicy(
     judge: (a, address, asked) => {
       const verdict = base(a, address);
       if (!verdict.ok) return verdict;
-      if ((claimants.get(canonical(address))?.size ?? 0) > 1) return { ok: false, reason: REFUSED.contested };
+      if (claimants.get(canonical(address)) === SEVERAL) return { ok: false, reason: REFUSED.contested };
       const key = objectKey(a);
       if (!fromServices.has(key)) return { ok: true, contribution: withPoolAttributes(verdict.pool, asked) };
       // As the controller writes a Service's spec: own attributes only as far as the pools of all
@@ -117,21 +117,25 @@ function serviceHeldAddresses(compiled: readonly CompiledPool[], announcements: 
   return held;
 }
 
+/** Announcements of more than one namespace claim the address. */
+export const SEVERAL = Symbol('several');
+
 /**
- * Address → the namespaces whose announcements a pool would let announce it. One owner per
+ * Address → the namespace whose announcements a pool would let announce it, or SEVERAL. One owner per
  * address: the controller never lets two namespaces share one, so two claimants mean a
  * forged or stale spec, and the speakers announce neither (only passing claims count, so a
  * namespace no pool selects cannot knock another one's route out).
  */
-export function claimingNamespaces(announcements: readonly SpeakerAnnouncement[], judge: (a: SpeakerAnnouncement, address: string) => { ok: boolean }): Map<string, Set<string>> {
-  const out = new Map<string, Set<string>>();
+export function claimingNamespaces(announcements: readonly SpeakerAnnouncement[], judge: (a: SpeakerAnnouncement, address: string) => { ok: boolean }): Map<string, string | typeof SEVERAL> {
+  // One entry per address, a namespace or SEVERAL: no Set per address on every table sync.
+  const out = new Map<string, string | typeof SEVERAL>();
   for (const a of announcements) {
     for (const address of a.spec.addresses ?? []) {
       if (!judge(a, address).ok) continue;
       const key = canonical(address);
-      let set = out.get(key);
-      if (!set) out.set(key, (set = new Set()));
-      set.add(a.metadata.namespace ?? '');
+      const ns = a.metadata.namespace ?? '';
+      const had = out.get(key);
+      out.set(key, had === undefined || had === ns ? ns : SEVERAL);
     }
   }
   return out;
