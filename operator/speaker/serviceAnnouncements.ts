@@ -52,6 +52,9 @@ export interface ServiceAnnouncements {
   derived: Map<string, ServiceSubject>;
 }
 
+/** Two or more keys list the address. */
+const MANY = Symbol('many');
+
 export type Draft = { a: SpeakerAnnouncement; subject: ServiceSubject } | undefined;
 
 /** What a draft was made of: the cache's own objects (an informer replaces an object that changed). */
@@ -81,13 +84,33 @@ export class DraftMemo {
     return draft;
   }
 
-  /** The draft the last call made for this Service (undefined: none, or not ours). */
+  /** Whether gobgpd's table reflects the drafts: set by commit(), cleared by the next call. */
+  private committed = false;
+  /** The last call's claims (canonical address → the one key listing it, or MANY). */
+  private claims = new Map<string, string | typeof MANY>();
+
+  recordClaims(claims: Map<string, string | typeof MANY>): void {
+    this.claims = claims;
+  }
+
+  /** At the last committed call, only `key` listed this address (dropping it frees nothing for another key). */
+  claimedOnlyBy(address: string, key: string): boolean {
+    return this.committed && this.claims.get(canonical(address)) === key;
+  }
+
+  /** The table sync that made the drafts succeeded. */
+  commit(): void {
+    this.committed = true;
+  }
+
+  /** The draft the last committed call made for this Service (undefined: none, not ours, or a sync in flight or failed). */
   peek(key: string): Draft {
-    return this.entries.get(key)?.draft;
+    return this.committed ? this.entries.get(key)?.draft : undefined;
   }
 
   /** Forget the Services the last call did not ask for (deleted ones). */
   sweep(): void {
+    this.committed = false;
     for (const key of this.entries.keys()) if (!this.seen.has(key)) this.entries.delete(key);
     this.seen = new Set();
   }
@@ -116,6 +139,7 @@ export function serviceAnnouncements(input: ServiceAnnouncementsInput, memo?: Dr
   }
   memo?.sweep();
   const claims = claimsByAddress(input.announcements, drafts);
+  memo?.recordClaims(claims);
   const contested = (address: string): boolean => claims.get(canonical(address)) === MANY;
   const announcements: SpeakerAnnouncement[] = [];
   for (const [key, a] of stored) if (!drafts.has(key)) announcements.push(a);
@@ -160,9 +184,6 @@ function onePerFamily(addresses: readonly string[]): string[] {
   const count = (family: 4 | 6): number => addresses.filter((a) => familyOf(a) === family).length;
   return addresses.filter((a) => count(familyOf(a)) === 1);
 }
-
-/** Two or more keys list the address. */
-const MANY = Symbol('many');
 
 /** Canonical address → the one key that lists it, or MANY (a stored and a derived one of the same key count once). */
 function claimsByAddress(stored: readonly SpeakerAnnouncement[], drafts: ReadonlyMap<string, { a: SpeakerAnnouncement }>): Map<string, string | typeof MANY> {

@@ -982,6 +982,13 @@ void describe('speaker: routes from Services, before their announcements', () =>
     await h.reconcile('table');
     const echo = va('web', ['192.0.2.10'], { serviceRef: { name: 'web', uid: 'uid-web' }, endpoints: { ready: 1, serving: 1 } });
     assert.deepEqual(h.event(Resources.vipAnnouncements, 'ADDED', { ...echo, metadata: { ...echo.metadata, resourceVersion: '20' } }), ['status']);
+    // The Service moves to another address: its announcement following it is an echo too.
+    const moved = service('web', '192.0.2.12', '13');
+    h.event(Resources.services, 'MODIFIED', moved, service('web', '192.0.2.10'));
+    await h.reconcile('table');
+    assert.deepEqual(h.localPrefixes(), ['192.0.2.12/32']);
+    const before = { ...echo, metadata: { ...echo.metadata, resourceVersion: '20' } };
+    assert.deepEqual(h.event(Resources.vipAnnouncements, 'MODIFIED', { ...echo, spec: { ...echo.spec, addresses: ['192.0.2.12'] }, metadata: { ...echo.metadata, resourceVersion: '22' } }, before), ['status']);
     // Another address than the Service asks for: the announcement is not an echo.
     const other = va('db', ['192.0.2.11'], { serviceRef: { name: 'db', uid: 'uid-db' }, endpoints: { ready: 1, serving: 1 } });
     assert.deepEqual(h.event(Resources.vipAnnouncements, 'ADDED', { ...other, metadata: { ...other.metadata, resourceVersion: '21' } }), ['table']);

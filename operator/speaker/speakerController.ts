@@ -46,7 +46,6 @@ import { pruneAdded, settledWatermark, type Settled } from './settledWatermark';
 import { Cached, type CachedEndpointSlice, type CachedNode, type CachedService, type SpeakerAnnouncement } from '../kube/cachedKinds';
 import { SliceIndex } from '../intent/sliceIndex';
 import { requestedAddressesOf, specsEqual } from '../intent/desiredAnnouncement';
-import { sameList, sortedUnique } from '../util/lists';
 import { hostPrefix } from '../util/ip';
 import { DraftMemo, serviceAnnouncements } from './serviceAnnouncements';
 import { SyncSpacing } from './syncSpacing';
@@ -289,9 +288,13 @@ class SpeakerReconciler {
    * (same spec, and its addresses claim nothing new): the table already reflects it.
    */
   private echoesDraft(va: SpeakerAnnouncement, old: SpeakerAnnouncement | undefined): boolean {
-    const draft = this.drafts.peek(objectKey(va));
+    const key = objectKey(va);
+    const draft = this.drafts.peek(key);
     if (!draft || !isServiceAnnouncement(va) || !specsEqual(draft.a.spec, va.spec)) return false;
-    return old === undefined ? true : sameList(sortedUnique(old.spec.addresses ?? []), sortedUnique(va.spec.addresses ?? [])) && isServiceAnnouncement(old);
+    if (old === undefined) return true;
+    // An address the old spec listed and the new one does not: only if no other key claimed it.
+    const kept = new Set(va.spec.addresses ?? []);
+    return isServiceAnnouncement(old) && (old.spec.addresses ?? []).every((a) => kept.has(a) || this.drafts.claimedOnlyBy(a, key));
   }
 
   private serviceKeys(type: ChangeType, svc: CachedService, old: CachedService | undefined): KeyRequest[] {
@@ -412,6 +415,7 @@ class SpeakerReconciler {
     this.held = hold.held;
     if (hold.recheckInMs !== undefined) ctx.enqueue({ key: TABLE, afterMs: hold.recheckInMs });
     const changed = await this.paths.sync(hold.paths, full, ctx.log);
+    this.drafts.commit();
     this.recordLatency(desired, changed);
     this.current = desired;
     this.currentEligible = eligible;
