@@ -989,6 +989,14 @@ void describe('speaker: routes from Services, before their announcements', () =>
     assert.deepEqual(h.localPrefixes(), ['192.0.2.12/32']);
     const before = { ...echo, metadata: { ...echo.metadata, resourceVersion: '20' } };
     assert.deepEqual(h.event(Resources.vipAnnouncements, 'MODIFIED', { ...echo, spec: { ...echo.spec, addresses: ['192.0.2.12'] }, metadata: { ...echo.metadata, resourceVersion: '22' } }, before), ['status']);
+    // Two Services ask for one address: neither announces it until the controller gives it to
+    // one; that announcement equals its Service's draft, and still is a table sync.
+    h.event(Resources.services, 'ADDED', service('api', '192.0.2.20'));
+    h.event(Resources.services, 'ADDED', service('api-2', '192.0.2.20'));
+    await h.reconcile('table');
+    assert.deepEqual(h.localPrefixes(), ['192.0.2.12/32']);
+    const given = va('api', ['192.0.2.20'], { serviceRef: { name: 'api', uid: 'uid-api' }, endpoints: { ready: 0, serving: 0 } });
+    assert.deepEqual(h.event(Resources.vipAnnouncements, 'ADDED', { ...given, metadata: { ...given.metadata, resourceVersion: '23' } }), ['table']);
     // Another address than the Service asks for: the announcement is not an echo.
     const other = va('db', ['192.0.2.11'], { serviceRef: { name: 'db', uid: 'uid-db' }, endpoints: { ready: 1, serving: 1 } });
     assert.deepEqual(h.event(Resources.vipAnnouncements, 'ADDED', { ...other, metadata: { ...other.metadata, resourceVersion: '21' } }), ['table']);

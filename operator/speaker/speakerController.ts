@@ -291,10 +291,10 @@ class SpeakerReconciler {
     const key = objectKey(va);
     const draft = this.drafts.peek(key);
     if (!draft || !isServiceAnnouncement(va) || !specsEqual(draft.a.spec, va.spec)) return false;
-    if (old === undefined) return true;
-    // An address the old spec listed and the new one does not: only if no other key claimed it.
-    const kept = new Set(va.spec.addresses ?? []);
-    return isServiceAnnouncement(old) && (old.spec.addresses ?? []).every((a) => kept.has(a) || this.drafts.claimedOnlyBy(a, key));
+    if (old !== undefined && !isServiceAnnouncement(old)) return false;
+    // Every address it lists or stops listing was this key's alone: a contested one is announced
+    // only as the announcements say, so this one may change who announces it.
+    return [...(va.spec.addresses ?? []), ...(old?.spec.addresses ?? [])].every((a) => this.drafts.claimedOnlyBy(a, key));
   }
 
   private serviceKeys(type: ChangeType, svc: CachedService, old: CachedService | undefined): KeyRequest[] {
