@@ -378,6 +378,11 @@ void describe(`our client against the real ${gobgpName()}`, { timeout: 180_000 }
       listed.sort((x, y) => key(x).localeCompare(key(y))),
       many.map((p) => ({ ...p, local: true })).sort((x, y) => key(x).localeCompare(key(y))),
     );
+    // Only the prefixes asked for, each family (a report after a few changes reads only those).
+    const some = [many[1], many[3], many[0]].map((p) => p?.prefix ?? '');
+    const only4 = await a.listPath('ipv4-unicast', 'global', undefined, some);
+    const only6 = await a.listPath('ipv6-unicast', 'global', undefined, some);
+    assert.deepEqual([...only4, ...only6].map(key).sort(), [...some].sort());
     // Adding the same paths again replaces them: still 600, no duplicates.
     await a.addPaths(many.slice(0, 10));
     assert.equal((await a.listPath('ipv4-unicast', 'global')).length + (await a.listPath('ipv6-unicast', 'global')).length, 602);
@@ -421,6 +426,9 @@ void describe(`our client against the real ${gobgpName()}`, { timeout: 180_000 }
     assert.deepEqual(out4[0]?.asPath, [], 'iBGP: empty AS_PATH added by gobgpd');
     const out6 = await a.listPath('ipv6-unicast', 'adj-out', B.ip);
     assert.deepEqual(out6.map(without), [{ ...v6, local: true }]);
+    // The adj-RIB-out read for some prefixes only: the one asked for, nothing for one not sent.
+    assert.deepEqual((await a.listPath('ipv4-unicast', 'adj-out', B.ip, [v4.prefix])).map((p) => p.prefix), [v4.prefix]);
+    assert.deepEqual(await a.listPath('ipv4-unicast', 'adj-out', B.ip, ['198.18.200.1/32']), []);
 
     for (const spec of [v4, v6]) {
       const learned = await eventually(`B learns ${spec.prefix}`, async () => {

@@ -72,8 +72,8 @@ export class AutoRouter implements BgpRouter {
   deletePeer(address: string): Promise<void> {
     return this.call((r) => r.deletePeer(address));
   }
-  listPath(family: Family, table: TableName, peerAddress?: string): Promise<ObservedPath[]> {
-    return this.call((r) => r.listPath(family, table, peerAddress));
+  listPath(family: Family, table: TableName, peerAddress?: string, prefixes?: readonly string[]): Promise<ObservedPath[]> {
+    return this.call((r) => r.listPath(family, table, peerAddress, prefixes));
   }
   addPaths(specs: readonly PathSpec[]): Promise<void> {
     return this.call((r) => r.addPaths(specs));

@@ -245,8 +245,8 @@ export class GobgpClient implements BgpRouter {
    * peer (empty until the session is Established; kind 'not-found' for an
    * unknown peer). Fails with kind 'not-started' before startBgp.
    */
-  async listPath(family: Family, table: TableName, peerAddress?: string): Promise<ObservedPath[]> {
-    const request = this.dialect.listPath(encodeListPath(family, table, peerAddress));
+  async listPath(family: Family, table: TableName, peerAddress?: string, prefixes?: readonly string[]): Promise<ObservedPath[]> {
+    const request = this.dialect.listPath(encodeListPath(family, table, peerAddress, prefixes));
     const responses = await this.list<WireListPathResponse>('ListPath', request);
     return responses.flatMap((r) => decodeDestination(this.dialect.destination(r.destination)));
   }

@@ -230,6 +230,9 @@ void test('ListPath requests', () => {
   assert.equal(encodeListPath('ipv4-unicast', 'adj-out', '192.0.2.1').table_type, 'ADJ_OUT');
   invalid(() => encodeListPath('ipv4-unicast', 'adj-out'), /needs a peer address/);
   invalid(() => encodeListPath('ipv4-unicast', 'adj-out', 'router'), /needs a peer address/);
+  // Only some prefixes (a report after a few changes); none asked for is every prefix, as gobgpd reads an empty list.
+  assert.deepEqual(encodeListPath('ipv4-unicast', 'adj-out', '192.0.2.1', ['198.51.100.1/32']).prefixes, [{ prefix: '198.51.100.1/32', type: 'EXACT' }]);
+  assert.equal('prefixes' in encodeListPath('ipv4-unicast', 'adj-out', '192.0.2.1', []), false);
 });
 
 void test('global config: encode, "not started", comparison', () => {

@@ -262,7 +262,7 @@ export function encodeDeletePath(target: PathSpec | string): WireDeletePathReque
 
 export type TableName = 'global' | 'adj-out';
 
-export function encodeListPath(family: Family, table: TableName, peerAddress?: string): WireListPathRequest {
+export function encodeListPath(family: Family, table: TableName, peerAddress?: string, prefixes?: readonly string[]): WireListPathRequest {
   if (table === 'adj-out' && (peerAddress === undefined || ipVersion(peerAddress) === undefined)) {
     fail(`adj-out listing needs a peer address, got ${peerAddress === undefined ? 'none' : `"${peerAddress}"`}`);
   }
@@ -271,6 +271,7 @@ export function encodeListPath(family: Family, table: TableName, peerAddress?: s
     table_type: table === 'global' ? 'GLOBAL' : 'ADJ_OUT',
     name: table === 'adj-out' ? (peerAddress ?? '') : '',
     family: familyToWire(family),
+    ...(prefixes && prefixes.length > 0 ? { prefixes: prefixes.map((prefix) => ({ prefix, type: 'EXACT' as const })) } : {}),
     sort_type: 'PREFIX',
   };
 }

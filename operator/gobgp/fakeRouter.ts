@@ -106,12 +106,13 @@ export class FakeRouter implements BgpRouter {
     });
   }
 
-  listPath(family: Family, table: TableName, peerAddress?: string): Promise<ObservedPath[]> {
-    return this.started(`listPath(${family} ${table}${peerAddress ? ' ' + peerAddress : ''})`, () => {
+  listPath(family: Family, table: TableName, peerAddress?: string, prefixes?: readonly string[]): Promise<ObservedPath[]> {
+    const only = prefixes && prefixes.length > 0 ? new Set(prefixes) : undefined;
+    return this.started(`listPath(${family} ${table}${peerAddress ? ' ' + peerAddress : ''}${only ? ` ${only.size} prefixes` : ''})`, () => {
       if (table === 'adj-out' && this.peers.get(peerAddress ?? '')?.state !== 'Established') return [];
       const learned = table === 'global' ? this.acceptedFromPeers() : [];
       const sent = (p: ObservedPath): boolean => table !== 'adj-out' || !this.unsent.has(p.prefix);
-      return [...this.paths.values(), ...learned].filter((p) => p.family === family && sent(p)).map((p) => structuredClone(p));
+      return [...this.paths.values(), ...learned].filter((p) => p.family === family && sent(p) && (!only || only.has(p.prefix))).map((p) => structuredClone(p));
     });
   }
 

@@ -13,7 +13,8 @@ export interface BgpRouter {
   listPeers(address?: string): Promise<GobgpPeer[]>;
   addPeer(spec: PeerSpec): Promise<void>;
   deletePeer(address: string): Promise<void>;
-  listPath(family: Family, table: TableName, peerAddress?: string): Promise<ObservedPath[]>;
+  /** With `prefixes` (non-empty), only those (exact match): a report after a few changes reads only them. */
+  listPath(family: Family, table: TableName, peerAddress?: string, prefixes?: readonly string[]): Promise<ObservedPath[]>;
   addPaths(specs: readonly PathSpec[]): Promise<void>;
   deletePath(target: PathSpec): Promise<void>;
   /** The global RIB's import policies (with their statements) and default decision. */

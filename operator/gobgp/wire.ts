@@ -155,6 +155,8 @@ export interface WireListPathRequest {
   table_type: WireTableType;
   name: string;
   family: WireFamily;
+  /** Only these prefixes (exact match); absent or empty: every prefix. */
+  prefixes?: { prefix: string; type: 'EXACT' }[];
   sort_type: 'NONE' | 'PREFIX';
 }
 export interface WireListPathResponse {

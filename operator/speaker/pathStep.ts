@@ -41,11 +41,16 @@ export class PathStep {
     return (await Promise.all(FAMILIES.map((f) => this.router.listPath(f, 'global')))).flat();
   }
 
-  /** Against gobgpd's listing (list) or the table the last sync left. True when gobgpd's table changed. */
-  async sync(desired: readonly PathSpec[], list: boolean, log: Log): Promise<boolean> {
-    const known = list || !this.known ? new Map((await this.localPaths()).filter((p) => p.local).map((p) => [pathKey(p), p])) : this.known;
+  /**
+   * Against gobgpd's listing (list) or the table the last sync left; with `scope` (and a known
+   * table), only those prefixes are compared: the rest cannot have changed (nodeTable.ts). True
+   * when gobgpd's table changed.
+   */
+  async sync(desired: readonly PathSpec[], list: boolean, log: Log, scope?: ReadonlySet<string>): Promise<boolean> {
+    const listed = list || !this.known;
+    const known = listed ? new Map((await this.localPaths()).filter((p) => p.local).map((p) => [pathKey(p), p])) : (this.known ?? new Map<string, ObservedPath>());
     this.known = undefined; // until the operations below all succeeded
-    const diff = diffTable(desired, [...known.values()]);
+    const diff = !listed && scope ? diffTable(desired.filter((p) => scope.has(p.prefix)), inScope(known, scope)) : diffTable(desired, [...known.values()]);
     // One streaming call for all additions: unary calls cost the speaker about
     // a millisecond of CPU each, seconds per node on a cold start.
     await this.router.addPaths(diff.add);
@@ -75,6 +80,18 @@ export class PathStep {
     this.known = undefined;
     log.info('withdrew routes on shutdown', { removed: diff.remove.length });
   }
+}
+
+/** The known paths of these prefixes, whichever family. */
+function inScope(known: ReadonlyMap<string, ObservedPath>, scope: ReadonlySet<string>): ObservedPath[] {
+  const out: ObservedPath[] = [];
+  for (const prefix of scope) {
+    for (const family of FAMILIES) {
+      const p = known.get(pathKey({ family, prefix }));
+      if (p) out.push(p);
+    }
+  }
+  return out;
 }
 
 /** A path already gone from gobgpd is withdrawn. */

@@ -89,8 +89,19 @@ export class DraftMemo {
   /** The last call's claims (canonical address → the one key listing it, or MANY). */
   private claims = new Map<string, string | typeof MANY>();
 
-  recordClaims(claims: Map<string, string | typeof MANY>): void {
-    this.claims = claims;
+  /** The call's claims; with `addresses` (a partial call), they replace only those addresses' claims. */
+  recordClaims(claims: Map<string, string | typeof MANY>, addresses?: Iterable<string>): void {
+    if (!addresses) {
+      this.claims = claims;
+      return;
+    }
+    for (const a of addresses) this.claims.delete(canonical(a));
+    for (const [a, c] of claims) this.claims.set(a, c);
+  }
+
+  /** The draft the latest call made for this Service, committed or not (what it claims). */
+  latest(key: string): Draft {
+    return this.entries.get(key)?.draft;
   }
 
   /** At the last committed call, only `key` listed this address (dropping it frees nothing for another key). */
@@ -108,10 +119,10 @@ export class DraftMemo {
     return this.committed ? this.entries.get(key)?.draft : undefined;
   }
 
-  /** Forget the Services the last call did not ask for (deleted ones). */
-  sweep(): void {
+  /** Forget the Services the last call did not ask for (deleted ones); a partial call, only among its `keys`. */
+  sweep(keys?: ReadonlySet<string>): void {
     this.committed = false;
-    for (const key of this.entries.keys()) if (!this.seen.has(key)) this.entries.delete(key);
+    for (const key of keys ?? this.entries.keys()) if (!this.seen.has(key)) this.entries.delete(key);
     this.seen = new Set();
   }
 }
@@ -126,20 +137,27 @@ function storedInput(stored: SpeakerAnnouncement | undefined): string {
   return stored ? `${isServiceAnnouncement(stored)}|${allocationModeOf(stored) ?? ''}|${(stored.spec.addresses ?? []).join(',')}` : '-';
 }
 
-export function serviceAnnouncements(input: ServiceAnnouncementsInput, memo?: DraftMemo): ServiceAnnouncements {
+/**
+ * A partial call (nodeTable.ts): the Services and announcements of `keys` only, which together
+ * are all that claim `addresses`; the memo keeps what it knows of every other key.
+ */
+export interface PartialScope {
+  keys: ReadonlySet<string>;
+  addresses: ReadonlySet<string>;
+}
+
+export function serviceAnnouncements(input: ServiceAnnouncementsInput, memo?: DraftMemo, scope?: PartialScope): ServiceAnnouncements {
   const stored = new Map<string, SpeakerAnnouncement>();
   for (const a of input.announcements) stored.set(objectKey(a), a);
   const drafts = new Map<string, { a: SpeakerAnnouncement; subject: ServiceSubject }>();
   for (const svc of input.services) {
     const key = objectKey(svc);
-    const slices = input.slicesOf(key);
-    const derive = (): Draft => deriveOne(svc, slices, stored.get(key), input.loadBalancerClasses);
-    const draft = memo ? memo.get(key, { svc, slices, stored: stored.get(key) }, derive) : derive();
+    const draft = draftOf(key, svc, input.slicesOf(key), stored.get(key), input.loadBalancerClasses, memo);
     if (draft) drafts.set(key, draft);
   }
-  memo?.sweep();
+  memo?.sweep(scope?.keys);
   const claims = claimsByAddress(input.announcements, drafts);
-  memo?.recordClaims(claims);
+  memo?.recordClaims(claims, scope?.addresses);
   const contested = (address: string): boolean => claims.get(canonical(address)) === MANY;
   const announcements: SpeakerAnnouncement[] = [];
   for (const [key, a] of stored) if (!drafts.has(key)) announcements.push(a);
@@ -156,6 +174,26 @@ export function serviceAnnouncements(input: ServiceAnnouncementsInput, memo?: Dr
     announcements.push({ ...a, spec: { ...a.spec, addresses } });
   }
   return { announcements, derived };
+}
+
+function draftOf(key: string, svc: CachedService, slices: readonly CachedEndpointSlice[], stored: SpeakerAnnouncement | undefined, classes: readonly string[], memo: DraftMemo | undefined): Draft {
+  const derive = (): Draft => deriveOne(svc, slices, stored, classes);
+  return memo ? memo.get(key, { svc, slices, stored }, derive) : derive();
+}
+
+/**
+ * Every address the key's Service and announcement may claim (canonical): what its announcement
+ * lists, its draft's addresses and its Service's requests. Two keys that claim no address in
+ * common decide independently of each other (nodeTable.ts relies on it).
+ */
+export function claimedAddresses(key: string, svc: CachedService | undefined, slices: readonly CachedEndpointSlice[], stored: SpeakerAnnouncement | undefined, classes: readonly string[], memo: DraftMemo): string[] {
+  return claimsOf(stored, svc ? draftOf(key, svc, slices, stored, classes, memo) : undefined);
+}
+
+/** claimedAddresses of a draft already made (DraftMemo.latest). */
+export function claimsOf(stored: SpeakerAnnouncement | undefined, draft: Draft): string[] {
+  const all = [...(stored?.spec.addresses ?? []), ...(draft?.a.spec.addresses ?? []), ...(draft?.subject.requested ?? [])];
+  return sortedUnique(all.map(canonical));
 }
 
 /** The Service's announcement as the controller would write it (addresses as the header says), or undefined when the stored one decides. */

@@ -790,6 +790,71 @@ void describe('speaker table: the import policy', () => {
     assert.deepEqual(h.localPrefixes(), ['203.0.113.10/32', '203.0.113.11/32', '203.0.113.12/32']);
   });
 
+  void test('after a change, the report reads only the prefixes it touched from each adj-RIB-out; a peer event reads everything again', async () => {
+    const h = new Harness();
+    await h.coldStart(node('10.0.0.5'), [va('a', ['203.0.113.10']), va('b', ['203.0.113.11'])]);
+    h.router.setPeerState('192.0.2.1', 'Established');
+    h.clock += 60_000; // past the report's spacing
+    await h.reconcile('status');
+    assert.deepEqual(h.lastReport().sessions?.[0]?.state, 'Established');
+    h.router.calls.splice(0);
+    const old = va('b', ['203.0.113.11']);
+    h.event(Resources.vipAnnouncements, 'MODIFIED', { ...old, metadata: { ...old.metadata, resourceVersion: '2' }, spec: { ...old.spec, addresses: ['203.0.113.12'] } }, old);
+    await h.reconcile('table');
+    await h.reconcile('status');
+    assert.deepEqual(h.router.callsOf('listPath'), ['listPath(ipv4-unicast adj-out 192.0.2.1 2 prefixes)'], 'the old and the new prefix, nothing else');
+    assert.deepEqual(h.localPrefixes(), ['203.0.113.10/32', '203.0.113.12/32']);
+    assert.deepEqual(h.lastReport().sessions?.[0]?.missing ?? [], [], 'the new prefix is read as sent, the old one as gone');
+    h.router.calls.splice(0);
+    h.router.setPeerState('192.0.2.1', 'Established');
+    const again = va('a', ['203.0.113.10']);
+    h.event(Resources.vipAnnouncements, 'MODIFIED', { ...again, metadata: { ...again.metadata, resourceVersion: '3' }, spec: { ...again.spec, addresses: ['203.0.113.13'] } }, again);
+    await h.reconcile('table');
+    await h.reconcile('status');
+    assert.ok(h.router.callsOf('listPath').includes('listPath(ipv4-unicast adj-out 192.0.2.1)'), 'after a peer event, the whole adj-RIB-out');
+  });
+
+  void test('incremental table syncs leave gobgpd as a full one would: after random changes, the drift check changes nothing', async () => {
+    let state = 7;
+    const rand = (n: number): number => {
+      state = (state * 1103515245 + 12345) % 2147483648;
+      return state % n;
+    };
+    const h = new Harness();
+    await h.coldStart(node('10.0.0.5'), []);
+    const ip = (): string => `203.0.113.${1 + rand(12)}`;
+    const svc = (name: string, rv: number): V1Service => ({
+      metadata: { namespace: 'ns', name, uid: `uid-${name}`, resourceVersion: String(rv), annotations: { 'vipannouncer.io/loadBalancerIPs': ip(), ...(rand(4) === 0 ? { 'vipannouncer.io/communities': '65000:1' } : {}) } },
+      spec: { type: 'LoadBalancer', externalTrafficPolicy: rand(2) === 0 ? 'Local' : 'Cluster', ipFamilies: ['IPv4'] },
+      status: {},
+    });
+    const slice = (name: string, rv: number): V1EndpointSlice => ({ metadata: { namespace: 'ns', name: `${name}-1`, resourceVersion: String(rv), labels: { 'kubernetes.io/service-name': name } }, addressType: 'IPv4', endpoints: [{ addresses: ['10.0.0.1'], nodeName: NODE, conditions: { ready: rand(3) > 0 } }] });
+    const writesTable = (c: string): boolean => /^addPaths\([1-9]/.test(c) || c.startsWith('deletePath');
+    let rv = 10;
+    let changes = 0;
+    for (let step = 0; step < 60; step++) {
+      for (let k = 1 + rand(3); k > 0; k--) {
+        const name = `s${rand(6)}`;
+        const op = rand(5);
+        const key = `ns/${name}`;
+        if (op === 0) h.event(Resources.services, h.caches.informer(Resources.services).get(key) ? 'MODIFIED' : 'ADDED', svc(name, ++rv));
+        else if (op === 1 && h.caches.informer(Resources.services).get(key)) h.event(Resources.services, 'DELETED', svc(name, ++rv));
+        else if (op === 2) h.event(Resources.endpointSlices, 'ADDED', slice(name, ++rv));
+        else if (op === 3) h.event(Resources.vipAnnouncements, 'ADDED', { ...va(name, [ip()], rand(2) === 0 ? { serviceRef: { name, uid: `uid-${name}` } } : {}), metadata: { namespace: 'ns', name, resourceVersion: String(++rv) } });
+        else if (h.caches.informer(Resources.vipAnnouncements).get(key)) h.event(Resources.vipAnnouncements, 'DELETED', va(name, []));
+      }
+      await h.reconcile('table');
+      const table = [...h.router.paths.values()].map((p) => `${p.prefix} ${p.communities.join(',')}`).sort();
+      const writes = h.router.calls.filter(writesTable).length;
+      h.clock += 1; // holds stay (VANISHED_HOLD_MS): the full sync must hold what the incremental one held
+      await h.driftCheck();
+      assert.equal(h.router.calls.filter(writesTable).length, writes, `step ${step}: the drift check changed gobgpd's table`);
+      assert.deepEqual([...h.router.paths.values()].map((p) => `${p.prefix} ${p.communities.join(',')}`).sort(), table);
+      changes += table.length;
+    }
+    assert.ok(changes > 60, 'the changes announced something');
+  });
+
   void test('a path removed by someone else comes back with the drift check, not with an unrelated change', async () => {
     const h = new Harness();
     await h.coldStart(node('10.0.0.5'), [va('a', ['203.0.113.10'])]);

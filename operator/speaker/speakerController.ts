@@ -25,8 +25,9 @@ import { isServiceAnnouncement, nodeDraining, nodeEligible } from '../api/announ
 import { namespaceUninstalling, uninstallingByLookup, type NamespaceLookup } from '../api/uninstall';
 import { GobgpError } from '../gobgp/client';
 import type { BgpRouter } from '../gobgp/router';
-import { FAMILIES } from '../api/families';
-import type { PeerEvent, GobgpPeer } from '../gobgp/types';
+import { FAMILIES, unicastFamily } from '../api/families';
+import { canonicalIp, canonicalPrefix } from '../util/ip';
+import type { PeerEvent, GobgpPeer, PathSpec } from '../gobgp/types';
 import { watch, type CacheReader, type Caches, type ControllerDefinition, type KeyRequest, type ReconcileContext } from '../kube/controllerDefinition';
 import type { ChangeType, Selector } from '../kube/informer';
 import type { KubeWriter } from '../kube/kubeWriter';
@@ -38,22 +39,23 @@ import { scopedSignal, systemClock } from '../util/clock';
 import { internalIPv4 } from './nodeIdentity';
 import { ActedWatermark } from './actedWatermark';
 import { holdVanished, type HeldPath } from './vanishedHold';
-import { announcesFromNode, pathsForNode, type NodePaths, type RefusedPrefix } from './pathsForNode';
-import { poolPolicy } from './poolFilter';
+import { announcesFromNode, type NodePaths, type RefusedPrefix } from './pathsForNode';
+import { NodeTable, type TableResult, type TableSources } from './nodeTable';
 import { PeerPasswords, PASSWORD_POLL_MS } from './peerPasswords';
 import { indexAdjOut, missingPrefixes, nodeReport, sessionReports, type AdjOutIndex } from './nodeReport';
 import { pruneAdded, settledWatermark, type Settled } from './settledWatermark';
 import { Cached, type CachedEndpointSlice, type CachedNode, type CachedService, type SpeakerAnnouncement } from '../kube/cachedKinds';
 import { SliceIndex } from '../intent/sliceIndex';
 import { requestedAddressesOf, specsEqual } from '../intent/desiredAnnouncement';
-import { hostPrefix } from '../util/ip';
-import { DraftMemo, serviceAnnouncements } from './serviceAnnouncements';
+import { DraftMemo } from './serviceAnnouncements';
 import { SyncSpacing } from './syncSpacing';
 import { syncImportPolicy, syncInstance } from './instanceStep';
 import { PeerStep } from './peerStep';
 import { PathStep } from './pathStep';
 import { HEARTBEAT_MS, ReportWriter } from './reportWriter';
 import { SessionSeries } from './sessionSeries';
+
+export { reportedRefusals } from './nodeTable';
 
 export const TABLE = 'table';
 export const STATUS = 'status';
@@ -144,22 +146,24 @@ function serviceInput(svc: CachedService): string {
   return JSON.stringify([m?.labels, m?.annotations, m?.deletionTimestamp, m?.uid, svc.spec]);
 }
 
-/**
- * Refusals the node reports: of a Service's derived announcement only the prefixes its stored
- * announcement lists (a request the controller left out is said on the Service, not by every node).
- */
-export function reportedRefusals(refused: readonly RefusedPrefix[], derived: ReadonlyMap<string, unknown>, stored: (key: string) => SpeakerAnnouncement | undefined): RefusedPrefix[] {
-  return refused.filter((r) => {
-    if (!derived.has(r.announcement)) return true;
-    const listed = stored(r.announcement)?.spec.addresses ?? [];
-    return listed.some((address) => hostPrefix(address) === r.prefix);
-  });
-}
-
 /** Refusals not logged by the previous table sync (the drift check would repeat them every period). */
 function newlyRefused(now: readonly RefusedPrefix[], before: readonly RefusedPrefix[]): RefusedPrefix[] {
   const seen = new Set(before.map((r) => `${r.announcement} ${r.prefix} ${r.reason}`));
   return now.filter((r) => !seen.has(`${r.announcement} ${r.prefix} ${r.reason}`));
+}
+
+/** What gobgpd said of its sessions and adj-RIB-outs at a read. */
+interface Sessions {
+  peers: GobgpPeer[] | undefined;
+  adjOut: AdjOutIndex;
+}
+
+/** A peer's adj-RIB-out as last read, with the stale prefixes replaced by what was listed of them. */
+export function refreshed(last: ReadonlySet<string> | undefined, stale: ReadonlySet<string>, listed: readonly string[]): Set<string> {
+  const out = new Set(last ?? []);
+  for (const p of stale) out.delete(p);
+  for (const p of listed) out.add(p);
+  return out;
 }
 
 function gobgpDown(err: unknown): boolean {
@@ -188,8 +192,10 @@ class SpeakerReconciler {
   private readonly awaited = new Set<number>();
   /** Announcement key → the revision of its latest spec change. */
   private readonly specRvs = new Map<string, number>();
-  /** What gobgpd said at the last read; re-read after a table change or a peer event. */
-  private sessions: { peers: GobgpPeer[] | undefined; adjOut: AdjOutIndex } | undefined;
+  /** What gobgpd said at the last read; re-read (in part: adjOutStale) after a table change, wholly after a peer event. */
+  private sessions: Sessions | undefined;
+  /** Prefixes a table sync changed since the last read: only these are read again. */
+  private adjOutStale = new Set<string>();
   /** What the last table sync made gobgpd originate, per announcement. */
   private current: NodePaths | undefined;
   /** Whether that sync ran with this node allowed to announce (the report says so). */
@@ -211,6 +217,12 @@ class SpeakerReconciler {
   private readonly spacing = new SyncSpacing();
   /** Each Service's derived announcement, kept while nothing it is made of changed. */
   private readonly drafts = new DraftMemo();
+  /** The desired paths, kept between syncs: a change is decided again over its own keys only. */
+  private readonly table = new NodeTable(this.drafts);
+  /** Keys whose Service, slices or announcement changed since the last table sync. */
+  private changed = new Set<string>();
+  /** A pool or namespace changed: the next sync decides every key again. */
+  private decideAll = true;
 
   constructor(private readonly deps: SpeakerDeps) {
     this.cfg = deps.config;
@@ -252,8 +264,8 @@ class SpeakerReconciler {
         watch({ shape: Cached.nodes, selector: this.nodeSelector, toKeys: (type, n, old) => this.full(nodeKeys(type, n, old)) }),
         // What the pools allow: every change of a pool, and a namespace's labels (selectors).
         // (The controller's status writes to a pool change nothing here.)
-        watch({ shape: Cached.pools, toKeys: (type, pool, old) => (type === 'MODIFIED' && pool.metadata.generation === old?.metadata.generation ? [] : [TABLE]) }),
-        watch({ shape: Cached.namespaces, toKeys: (type, ns, old) => (type === 'MODIFIED' && JSON.stringify(ns.metadata?.labels ?? {}) === JSON.stringify(old?.metadata?.labels ?? {}) ? [] : [TABLE]) }),
+        watch({ shape: Cached.pools, toKeys: (type, pool, old) => this.all(type === 'MODIFIED' && pool.metadata.generation === old?.metadata.generation ? [] : [TABLE]) }),
+        watch({ shape: Cached.namespaces, toKeys: (type, ns, old) => this.all(type === 'MODIFIED' && JSON.stringify(ns.metadata?.labels ?? {}) === JSON.stringify(old?.metadata?.labels ?? {}) ? [] : [TABLE]) }),
       ],
       fullSyncKeys: () => this.full([TABLE, STATUS]),
       reconcile: (key, ctx) => this.reconcile(key, ctx),
@@ -272,7 +284,14 @@ class SpeakerReconciler {
     // first install: one such write per Service): acted on as it arrives, no table sync.
     const echo = specChanged && type !== 'DELETED' && this.echoesDraft(va, old);
     this.watermark.observe(va.metadata.resourceVersion, specChanged && !echo);
-    if (!specChanged) return [];
+    if (!specChanged) {
+      // A hand-made announcement's labels are what pools' serviceSelectors match.
+      if (type !== 'MODIFIED' || JSON.stringify(va.metadata.labels ?? {}) === JSON.stringify(old?.metadata.labels ?? {})) return [];
+      this.changed.add(objectKey(va));
+      return [TABLE];
+    }
+    // An echo too: the next table sync, whatever asks for it, decides with it.
+    this.changed.add(objectKey(va));
     const rv = Number(va.metadata.resourceVersion) || 0;
     if (type === 'DELETED') this.specRvs.delete(objectKey(va));
     else this.specRvs.set(objectKey(va), rv);
@@ -304,6 +323,7 @@ class SpeakerReconciler {
       if (JSON.stringify(svc.status) === JSON.stringify(old.status) || !this.ingressMatters(svc)) return [];
     }
     this.latency.touch(objectKey(svc));
+    this.changed.add(objectKey(svc));
     return [TABLE];
   }
 
@@ -315,13 +335,22 @@ class SpeakerReconciler {
 
   private sliceKeys(type: ChangeType, slice: CachedEndpointSlice, old: CachedEndpointSlice | undefined): KeyRequest[] {
     const services = this.slices.update(type, slice, old);
-    for (const key of services) this.latency.touch(key);
+    for (const key of services) {
+      this.latency.touch(key);
+      this.changed.add(key);
+    }
     return services.length > 0 ? [TABLE] : [];
   }
 
   /** `keys`, and the table sync they ask for (if any) is a full one. */
   private full<K extends KeyRequest>(keys: K[]): K[] {
     if (keys.length > 0) this.fullNeeded = true;
+    return keys;
+  }
+
+  /** `keys`, and the table sync they ask for (if any) decides every key again. */
+  private all<K extends KeyRequest>(keys: K[]): K[] {
+    if (keys.length > 0) this.decideAll = true;
     return keys;
   }
 
@@ -386,6 +415,7 @@ class SpeakerReconciler {
   private forgetTable(): void {
     this.fullNeeded = true;
     this.paths.forget();
+    this.table.forget();
   }
 
   private async syncTable(ctx: ReconcileContext): Promise<void> {
@@ -399,52 +429,81 @@ class SpeakerReconciler {
     if (started || !this.peerWatch) this.watchPeers();
     const eligible = nodeEligible(node);
     const draining = nodeDraining(node);
-    const desired = this.desiredPaths(eligible, draining);
+    const everything = full || this.decideAll;
+    const changedKeys = this.changed;
+    this.changed = new Set();
+    this.decideAll = false;
+    const decided = this.desiredPaths(eligible, draining, everything ? undefined : changedKeys);
+    const desired = decided.paths;
     for (const c of desired.conflicts) ctx.log.warn('announcements share an address with different attributes; merged', { ...c });
     for (const v of desired.invalid) ctx.log.warn('value not announced', { ...v });
     for (const r of newlyRefused(desired.refused, this.current?.refused ?? [])) ctx.log.warn('prefix refused: no VipPool allows it here, or another namespace claims it', { ...r });
-    const hold = holdVanished({
-      previous: this.current,
-      desired: desired.paths,
-      // A Service or its announcement still there: not vanished (a changed spec withdraws at once).
-      present: new Set([...this.announcements().keys(), ...this.deps.caches.informer(Cached.services).keys()]),
-      eligible,
-      held: this.held,
-      now: this.now(),
-    });
-    this.held = hold.held;
-    if (hold.recheckInMs !== undefined) ctx.enqueue({ key: TABLE, afterMs: hold.recheckInMs });
-    const changed = await this.paths.sync(hold.paths, full, ctx.log);
+    const { paths, scope } = this.withHeld(decided, eligible, everything ? undefined : changedKeys, ctx);
+    const changed = await this.paths.sync(paths, full, ctx.log, scope);
     this.drafts.commit();
     this.recordLatency(desired, changed);
     this.current = desired;
     this.currentEligible = eligible;
     this.currentDraining = draining;
     this.watermark.syncDone(token);
-    this.sessions = undefined;
-    for (const f of FAMILIES) {
-      metrics.announcedPrefixes.set({ node: this.cfg.nodeName, family: f }, desired.paths.filter((p) => p.family === f).length);
-    }
+    // The next report reads again only what this sync may have changed in the adj-RIB-outs.
+    if (scope && changed) this.staleAdjOut(scope);
+    else if (changed || !scope) this.sessions = undefined;
+    this.publishCounts(decided);
     // gobgpd sends updates to its peers asynchronously: after a change, read the
     // adj-RIB-out once it has settled, so the report is written once, not twice.
     ctx.enqueue(changed ? { key: STATUS, afterMs: SETTLE_CHECK_MS } : STATUS);
   }
 
-  private desiredPaths(eligible: boolean, draining: boolean): NodePaths {
-    const stored = this.announcements().list();
-    const slices = this.deps.caches.informer(Cached.endpointSlices);
-    const view = serviceAnnouncements({
-      services: this.deps.caches.informer(Cached.services).list(),
-      slicesOf: (key) => this.slices.slicesOf(key, slices),
-      announcements: stored,
-      loadBalancerClasses: this.cfg.loadBalancerClasses,
-    }, this.drafts);
-    const namespaces = this.deps.caches.informer(Cached.namespaces);
-    const policy = poolPolicy(this.deps.caches.informer(Cached.pools).list(), (ns) => namespaces.get(ns)?.metadata?.labels, view.announcements, this.cfg.addressOwnership, view.derived);
-    const paths = pathsForNode(view.announcements, { name: this.cfg.nodeName, eligible, draining }, this.cfg.nextHop, policy);
+  /**
+   * The desired paths with those of vanished announcements still held (vanishedHold.ts), and the
+   * prefixes that can differ in gobgpd: those the change touched, held or no longer held
+   * (undefined: any).
+   */
+  private withHeld(decided: TableResult, eligible: boolean, changedKeys: ReadonlySet<string> | undefined, ctx: ReconcileContext): { paths: PathSpec[]; scope: Set<string> | undefined } {
+    const heldBefore = [...this.held.keys()];
+    const services = this.deps.caches.informer(Cached.services);
+    const announcements = this.announcements();
+    const hold = holdVanished({
+      previous: this.current,
+      desired: decided.paths.paths,
+      // A Service or its announcement still there: not vanished (a changed spec withdraws at once).
+      present: { has: (key) => announcements.get(key) !== undefined || services.get(key) !== undefined },
+      ...(changedKeys ? { changed: changedKeys } : {}),
+      eligible,
+      held: this.held,
+      now: this.now(),
+    });
+    this.held = hold.held;
+    if (hold.recheckInMs !== undefined) ctx.enqueue({ key: TABLE, afterMs: hold.recheckInMs });
+    const scope = decided.touched && new Set([...decided.touched, ...heldBefore, ...this.held.keys()]);
+    return { paths: hold.paths, scope };
+  }
+
+  private publishCounts(decided: TableResult): void {
+    for (const f of FAMILIES) {
+      metrics.announcedPrefixes.set({ node: this.cfg.nodeName, family: f }, decided.paths.paths.filter((p) => p.family === f).length);
+    }
     // No policy: no pool and Unenforced; every prefix goes out unchecked, and says so.
-    metrics.unenforcedPrefixes.set({ node: this.cfg.nodeName }, policy ? 0 : paths.paths.length);
-    return { ...paths, refused: reportedRefusals(paths.refused, view.derived, (key) => this.announcements().get(key)) };
+    metrics.unenforcedPrefixes.set({ node: this.cfg.nodeName }, decided.unenforced ? decided.paths.paths.length : 0);
+  }
+
+  /** Every key decided again (changed undefined), or only the changed keys' part of the previous paths (nodeTable.ts). */
+  private desiredPaths(eligible: boolean, draining: boolean, changed: ReadonlySet<string> | undefined): TableResult {
+    const namespaces = this.deps.caches.informer(Cached.namespaces);
+    const slices = this.deps.caches.informer(Cached.endpointSlices);
+    const sources: TableSources = {
+      services: this.deps.caches.informer(Cached.services),
+      announcements: this.announcements(),
+      slicesOf: (key) => this.slices.slicesOf(key, slices),
+      pools: this.deps.caches.informer(Cached.pools).list(),
+      namespaceLabels: (ns) => namespaces.get(ns)?.metadata?.labels,
+      ownership: this.cfg.addressOwnership,
+      loadBalancerClasses: this.cfg.loadBalancerClasses,
+      node: { name: this.cfg.nodeName, eligible, draining },
+      nextHop: this.cfg.nextHop,
+    };
+    return changed && this.table.known ? this.table.update(sources, changed) : this.table.full(sources);
   }
 
   private watchPeers(): void {
@@ -480,14 +539,15 @@ class SpeakerReconciler {
   }
 
   private recordLatency(desired: NodePaths, changed: boolean): void {
-    const ours = new Set(desired.prefixesByAnnouncement.keys());
-    for (const key of new Set([...ours, ...(this.current?.prefixesByAnnouncement.keys() ?? [])])) {
+    const before = this.current?.prefixesByAnnouncement;
+    for (const key of this.latency.keys()) {
+      if (!desired.prefixesByAnnouncement.has(key) && before?.has(key) !== true) continue;
       const seconds = this.latency.done(key);
       if (seconds !== undefined && changed) metrics.eventToAnnouncement.observe({ role: 'speaker' }, seconds);
     }
     // Every announcement's change touches a key; those this node never originates would
     // otherwise stay in the tracker forever.
-    this.latency.retainOnly(ours);
+    this.latency.clear();
   }
 
   // --- status: this node's VipSpeaker ----------------------------------------------------
@@ -498,7 +558,7 @@ class SpeakerReconciler {
       ctx.enqueue(TABLE);
       return;
     }
-    const sessions = this.sessions ?? (this.sessions = await this.readSessions());
+    const sessions = (this.sessions = await this.currentSessions());
     const now = this.now();
     const read = { current, peers: sessions.peers, configured: this.cfg.peers, adjOut: sessions.adjOut };
     // One read of the sessions serves both the settle decision and the report.
@@ -507,7 +567,8 @@ class SpeakerReconciler {
     const report = nodeReport({ ...read, watermark: settled.watermark, leaveOut: settled.leaveOut, eligible: this.currentEligible, draining: this.currentDraining }, sessionFacts);
     // Held back by prefixes gobgpd is still sending: read the adj-RIB-outs again shortly.
     const unsettled = settled.holdReport || (settled.watermark < this.watermark.value() && this.paths.addedAt.size > 0);
-    if (unsettled) this.sessions = undefined;
+    // Only the prefixes still missing, or just added, can change what the adj-RIB-outs hold.
+    if (unsettled) this.staleAdjOut([...missingPrefixes(sessionFacts), ...this.paths.addedAt.keys()]);
     const wait = this.reports.wait(report, now, settled.holdReport, this.awaited, SETTLE_CHECK_MS);
     if (wait > 0) {
       ctx.enqueue({ key: STATUS, afterMs: unsettled ? Math.min(wait, SETTLE_CHECK_MS) : wait });
@@ -532,12 +593,62 @@ class SpeakerReconciler {
     });
   }
 
-  /** Sessions and adj-RIB-outs; no peers when gobgpd does not answer (every session Unknown). */
-  private async readSessions(): Promise<{ peers: GobgpPeer[] | undefined; adjOut: AdjOutIndex }> {
+  /** Prefixes whose adj-RIB-out entries the next report reads again (the rest are as last read). */
+  private staleAdjOut(prefixes: Iterable<string>): void {
+    if (!this.sessions) return;
+    for (const p of prefixes) this.adjOutStale.add(p);
+  }
+
+  /** What gobgpd says now: all of it, or only the stale prefixes against the last read. */
+  private async currentSessions(): Promise<Sessions> {
+    const last = this.sessions;
+    const stale = this.adjOutStale;
+    this.adjOutStale = new Set();
+    if (!last?.peers) return this.readSessions();
+    if (stale.size === 0) return last;
+    const fresh = await this.rereadAdjOut(last, stale);
+    return fresh ?? this.readSessions();
+  }
+
+  /**
+   * The stale prefixes of each established peer's adj-RIB-out (ListPath with prefixes), the rest
+   * as last read; undefined when the established peers changed (then everything is read).
+   */
+  private async rereadAdjOut(last: Sessions, stale: ReadonlySet<string>): Promise<Sessions | undefined> {
     try {
       const peers = await this.router.listPeers();
-      this.sessionSeries.retainListed(peers);
-      for (const p of peers) this.sessionSeries.publish(p);
+      const established = peers.filter((p) => p.state === 'Established');
+      if (established.length !== last.adjOut.size || established.some((p) => !last.adjOut.has(canonicalIp(p.address) ?? p.address))) return undefined;
+      this.publishPeers(peers);
+      const byFamily = new Map(FAMILIES.map((f) => [f, [...stale].filter((p) => unicastFamily(p.includes(':') ? 6 : 4) === f)]));
+      const adjOut = new Map<string, ReadonlySet<string>>();
+      for (const p of established) {
+        const address = canonicalIp(p.address) ?? p.address;
+        const asked = FAMILIES.flatMap((f) => {
+          const prefixes = byFamily.get(f) ?? [];
+          return prefixes.length > 0 ? [this.router.listPath(f, 'adj-out', p.address, prefixes)] : [];
+        });
+        const listed = (await Promise.all(asked)).flat();
+        adjOut.set(address, refreshed(last.adjOut.get(address), stale, listed.map((x) => canonicalPrefix(x.prefix) ?? x.prefix)));
+      }
+      return { peers, adjOut };
+    } catch (err) {
+      if (!gobgpDown(err)) throw err;
+      this.gobgpOk = false;
+      return { peers: undefined, adjOut: new Map() };
+    }
+  }
+
+  private publishPeers(peers: readonly GobgpPeer[]): void {
+    this.sessionSeries.retainListed(peers);
+    for (const p of peers) this.sessionSeries.publish(p);
+  }
+
+  /** Sessions and adj-RIB-outs; no peers when gobgpd does not answer (every session Unknown). */
+  private async readSessions(): Promise<Sessions> {
+    try {
+      const peers = await this.router.listPeers();
+      this.publishPeers(peers);
       const adjOut = new Map<string, string[]>();
       for (const p of peers) {
         if (p.state !== 'Established') continue;

@@ -27,8 +27,14 @@ export interface HoldInput {
   previous: Pick<NodePaths, 'paths' | 'prefixesByAnnouncement'> | undefined;
   /** Paths wanted now, from the announcements in the cache. */
   desired: readonly PathSpec[];
-  /** Keys of the announcements the cache holds now. */
-  present: ReadonlySet<string>;
+  /** Whether the cache holds the announcement (or its Service) of this key now. */
+  present: { has(key: string): boolean };
+  /**
+   * The keys that may have vanished since the previous sync (those an event changed); absent:
+   * any key of the previous sync. A key vanishes only by an event, so a sync after a few
+   * changes looks at those, not at every announcement.
+   */
+  changed?: ReadonlySet<string>;
   /** False when the node may not announce at all: nothing is held. */
   eligible: boolean;
   /** Prefix → what the last sync held (kept between syncs). */
@@ -45,9 +51,11 @@ export interface HoldResult {
 }
 
 export function holdVanished(input: HoldInput): HoldResult {
-  const wanted = new Set(input.desired.map((p) => p.prefix));
   const held = new Map<string, HeldPath>();
-  for (const candidate of candidates(input)) {
+  const found = candidates(input);
+  if (found.length === 0) return { paths: [...input.desired], held };
+  const wanted = new Set(input.desired.map((p) => p.prefix));
+  for (const candidate of found) {
     const prefix = candidate.path.prefix;
     if (!input.eligible || wanted.has(prefix)) continue;
     // Back with a spec that no longer asks for it: a real withdrawal, not a re-creation.
@@ -64,10 +72,13 @@ export function holdVanished(input: HoldInput): HoldResult {
 function candidates(input: HoldInput): HeldPath[] {
   const out = new Map<string, HeldPath>(input.held);
   const vanished = new Map<string, string[]>();
-  for (const [key, prefixes] of input.previous?.prefixesByAnnouncement ?? []) {
+  const previous = input.previous?.prefixesByAnnouncement;
+  const keys = input.changed ?? previous?.keys() ?? [];
+  for (const key of keys) {
     if (input.present.has(key)) continue;
-    for (const p of prefixes) vanished.set(p, [...(vanished.get(p) ?? []), key]);
+    for (const p of previous?.get(key) ?? []) vanished.set(p, [...(vanished.get(p) ?? []), key]);
   }
+  if (vanished.size === 0) return [...out.values()];
   for (const path of input.previous?.paths ?? []) {
     const keys = vanished.get(path.prefix);
     // A prefix still asked for by another announcement stays anyway (it is in desired).

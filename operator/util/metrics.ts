@@ -134,6 +134,10 @@ export class LatencyTracker {
   retainOnly(keep: ReadonlySet<string>): void {
     for (const key of this.since.keys()) if (!keep.has(key)) this.since.delete(key);
   }
+  /** The keys being timed (a copy: done() may be called while iterating it). */
+  keys(): string[] {
+    return [...this.since.keys()];
+  }
   /** Keys being timed. */
   get size(): number {
     return this.since.size;

@@ -85,6 +85,10 @@ void test('AddPathStream, DeletePath and ListPath requests use v4 enum names', (
     family: { afi: 'AFI_IP6', safi: 'SAFI_UNICAST' },
     sort_type: 'SORT_TYPE_PREFIX',
   });
+  const some = V4_DIALECT.listPath(encodeListPath('ipv4-unicast', 'global', undefined, ['198.51.100.1/32']));
+  assert.deepEqual((some as { prefixes?: unknown }).prefixes, [{ prefix: '198.51.100.1/32', type: 'TYPE_EXACT' }]);
+  const wire = message('ListPathRequest').deserialize(message('ListPathRequest').serialize(some)) as { prefixes?: { prefix: string; type: string }[] };
+  assert.deepEqual(wire.prefixes, [{ prefix: '198.51.100.1/32', type: 'TYPE_EXACT' }], 'the field and enum exist in the v4 proto');
   assert.deepEqual(V4_DIALECT.listPeer('192.0.2.1'), { address: '192.0.2.1', enable_advertised: true });
 });
 

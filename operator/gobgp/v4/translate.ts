@@ -146,7 +146,8 @@ export function deletePathToV4(r: WireDeletePathRequest): object {
 }
 
 export function listPathToV4(r: WireListPathRequest): object {
-  return { table_type: tableTypeToV4(r.table_type), name: r.name, family: r.family, sort_type: `SORT_TYPE_${r.sort_type}` };
+  const prefixes = r.prefixes?.map((p) => ({ prefix: p.prefix, type: `TYPE_${p.type}` }));
+  return { table_type: tableTypeToV4(r.table_type), name: r.name, family: r.family, ...(prefixes ? { prefixes } : {}), sort_type: `SORT_TYPE_${r.sort_type}` };
 }
 
 // ---- peers and events --------------------------------------------------------------
