@@ -4,7 +4,7 @@ import type { V1Node } from '@kubernetes/client-node';
 import type { VipSpeakerStatus } from '../api/vipSpeaker';
 import { KubeApiError } from '../kube/request';
 import { FakeKubeWriter } from '../kube/testing';
-import { HEARTBEAT_MS, MIN_REPORT_GAP_MS, ReportWriter } from './reportWriter';
+import { HEARTBEAT_MS, MIN_REPORT_GAP_MS, PROGRESS_GAP_MS, ReportWriter } from './reportWriter';
 
 const report = (extra: Partial<VipSpeakerStatus> = {}): VipSpeakerStatus => ({ phase: 'Running', gobgpReachable: true, sessions: [], ...extra });
 const withUid: V1Node = { metadata: { name: 'node-a', uid: 'uid-1' }, status: { nodeInfo: { bootID: 'boot-1' } as NonNullable<V1Node['status']>['nodeInfo'] } };
@@ -47,15 +47,36 @@ void describe('this node\'s report', () => {
     assert.deepEqual(writer.calls.map((c) => c.op).slice(-2), ['apply', 'applyStatus']);
   });
 
-  it('waits: not at all before the first write, the heartbeat when nothing changed, the gap after a change', async () => {
+  it('waits: not at all before the first write, the heartbeat when nothing changed; a lone change goes at once, a storm at the pace', async () => {
     let now = 10_000;
     const w = new ReportWriter(new FakeKubeWriter(), 'node-a', () => withUid, () => now);
     assert.equal(w.wait(report(), now, false, new Set(), 250), 0);
     await w.write(report());
     now += 100;
     assert.equal(w.wait(report(), now, false, new Set(), 250), HEARTBEAT_MS - 100);
-    const changed = report({ sessions: [{ address: '192.0.2.1', state: 'Established' }] as VipSpeakerStatus['sessions'] });
-    assert.equal(w.wait(changed, now, false, new Set(), 250), MIN_REPORT_GAP_MS - 100);
+    const session = (state: string): VipSpeakerStatus => report({ sessions: [{ address: '192.0.2.1', state }] as VipSpeakerStatus['sessions'] });
+    assert.equal(w.wait(session('Established'), now, false, new Set(), 250), 0, 'within the burst: at once');
+    // Changes back to back: the burst is used up, then one write per MIN_REPORT_GAP_MS.
+    const states = ['Established', 'Idle', 'Established', 'Idle', 'Established'];
+    const waits: number[] = [];
+    for (const state of states) {
+      const wait = w.wait(session(state), now, false, new Set(), 250);
+      waits.push(wait);
+      now += wait;
+      await w.write(session(state));
+    }
+    assert.deepEqual(waits.slice(-2), [MIN_REPORT_GAP_MS, MIN_REPORT_GAP_MS], `paced once the burst is spent: ${waits.join(', ')}`);
+    assert.ok(waits.slice(0, 2).every((x) => x < MIN_REPORT_GAP_MS));
+  });
+
+  it('paces a report that settles a few changes as a change, one that settles many (a cold start) as progress', async () => {
+    const w = new ReportWriter(new FakeKubeWriter(), 'node-a', () => withUid, () => 0);
+    await w.write(report({ announcementsResourceVersion: '100' }));
+    const moved = report({ announcementsResourceVersion: '200' });
+    assert.equal(w.pace(moved, [150]), MIN_REPORT_GAP_MS);
+    assert.equal(w.pace(moved, [101, 102, 103, 104, 105]), PROGRESS_GAP_MS);
+    assert.equal(w.pace(moved, [90, 91, 92, 93, 94, 150]), MIN_REPORT_GAP_MS, 'only revisions the move covers count');
+    assert.equal(w.pace(report({ announcementsResourceVersion: '200', sessions: [{ address: '192.0.2.1', state: 'Idle' }] as VipSpeakerStatus['sessions'] }), [101, 102, 103, 104, 105]), MIN_REPORT_GAP_MS, 'more than the watermark changed');
   });
 
   it('marks Stopped only what it wrote', async () => {

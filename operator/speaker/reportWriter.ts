@@ -17,14 +17,23 @@ import { reportChanged, reportUrgent } from './nodeReport';
 
 /** At most one report write per node this often: a burst of changes is one write. */
 export const MIN_REPORT_GAP_MS = 250;
-/** A report that only moves the watermark (a cold start's progress) at most this often. */
+/** A report that only moves the watermark past many changes (a cold start's progress) at most this often. */
 export const PROGRESS_GAP_MS = 500;
+/** Up to this many changes the controller waits for make a report urgent at MIN_REPORT_GAP_MS: steady-state changes, one by one. */
+export const FEW_CHANGES = 4;
 export const HEARTBEAT_MS = HEARTBEAT_SECONDS * 1_000;
+/**
+ * How far ahead of the pace a write may go: a lone change after a quiet moment is reported at
+ * once, a storm of changes at the pace above (the generic cell rate algorithm's tolerance).
+ */
+export const REPORT_BURST_MS = 500;
 
 export class ReportWriter {
   /** The report as last written, and when (ms); undefined: not written by this process. */
   private lastWritten: VipSpeakerStatus | undefined;
   private writtenAt = 0;
+  /** When the next write is due at the pace (earlier by up to REPORT_BURST_MS). */
+  private dueAt = 0;
   /** The VipSpeaker object exists with our metadata (created by this process or found). */
   private objectApplied = false;
   /**
@@ -49,7 +58,7 @@ export class ReportWriter {
    * How long the report waits: not at all when nothing was written yet; until the heartbeat
    * when nothing changed (or only the watermark, past nothing awaited); a moment while gobgpd
    * is still sending a prefix of an announcement already reported (unless a session changed);
-   * else the rest of the gap since the last write (longer when only the watermark moved).
+   * else until the pace allows it (dueAt; a watermark-only report counts for longer).
    */
   wait(report: VipSpeakerStatus, now: number, holdReport: boolean, awaited: ReadonlySet<number>, settleCheckMs: number): number {
     const written = this.lastWritten;
@@ -60,12 +69,26 @@ export class ReportWriter {
     if (!sessionsMoved && holdReport) return settleCheckMs;
     // Only the watermark moved, past nothing the controller waits for: carried by the heartbeat.
     if (!reportUrgent(written, report, awaited)) return Math.max(0, HEARTBEAT_MS - since);
-    const onlyWatermark = !reportChanged({ ...written, announcementsResourceVersion: undefined }, { ...report, announcementsResourceVersion: undefined });
-    return Math.max(0, (onlyWatermark ? PROGRESS_GAP_MS : MIN_REPORT_GAP_MS) - since);
+    return Math.max(0, this.dueAt - REPORT_BURST_MS - now);
+  }
+
+  /**
+   * How much of the write pace the report takes: MIN_REPORT_GAP_MS, or PROGRESS_GAP_MS when it
+   * only moves the watermark past more than FEW_CHANGES awaited revisions (a cold start's
+   * progress: many reports, each worth little alone).
+   */
+  pace(report: VipSpeakerStatus, awaited: Iterable<number>): number {
+    const written = this.lastWritten;
+    if (!written || reportChanged({ ...written, announcementsResourceVersion: undefined }, { ...report, announcementsResourceVersion: undefined })) return MIN_REPORT_GAP_MS;
+    const [from, to] = [Number(written.announcementsResourceVersion ?? 0), Number(report.announcementsResourceVersion ?? 0)];
+    let covered = 0;
+    for (const rv of awaited) if (rv > from && rv <= to && ++covered > FEW_CHANGES) return PROGRESS_GAP_MS;
+    return MIN_REPORT_GAP_MS;
   }
 
   /** Server-side apply of our report (status subresource), creating the object first if needed. */
-  async write(report: VipSpeakerStatus, signal?: AbortSignal): Promise<void> {
+  /** `paceMs`: what of the write pace it takes (pace(); MIN_REPORT_GAP_MS by default). */
+  async write(report: VipSpeakerStatus, signal?: AbortSignal, paceMs = MIN_REPORT_GAP_MS): Promise<void> {
     const now = this.now();
     if (!this.objectApplied) await this.applyObject(signal);
     // bootID: the next speaker of this node tells a restart from a cold boot by it (gracefulRestart.ts).
@@ -84,6 +107,7 @@ export class ReportWriter {
       throw err;
     }
     metrics.statusWrites.inc({ role: 'speaker' });
+    this.dueAt = Math.max(this.dueAt, now) + paceMs;
     this.lastWritten = report;
     this.writtenAt = now;
     this.lastReport = { status: body.status };

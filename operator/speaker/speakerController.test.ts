@@ -161,7 +161,7 @@ void describe('speaker table: BGP instance → import policy → peers → paths
       'addPaths(1)',
     ]);
     assert.deepEqual(h.localPrefixes(), ['203.0.113.10/32']);
-    assert.deepEqual(h.enqueued, [{ key: 'status', afterMs: 250 }]);
+    assert.deepEqual(h.enqueued, [{ key: 'status', afterMs: 50 }]);
     assert.equal(h.role.gobgpReachable(), true);
 
     await h.reconcile('status');
@@ -368,7 +368,7 @@ void describe('speaker status', () => {
     assert.deepEqual(h.writer.calls, []);
   });
 
-  void test('an unchanged report is not written again until its heartbeat; a change waits out the gap', async () => {
+  void test('an unchanged report is not written again until its heartbeat; a lone change goes at once, the next one waits for the pace', async () => {
     const h = new Harness();
     await h.coldStart(node('10.0.0.5'), [va('a', ['203.0.113.10'])]);
     assert.equal(h.statusWrites().length, 1);
@@ -381,14 +381,25 @@ void describe('speaker status', () => {
     await h.reconcile('status');
     assert.equal(h.statusWrites().length, 2, 'the heartbeat');
     assert.equal(h.lastReport().heartbeatTime, '1970-01-01T00:16:50Z');
-    // A session comes up: written, but not within MIN_REPORT_GAP_MS of the last write.
+    // A session comes up 100 ms after the heartbeat: written at once (REPORT_BURST_MS).
     h.router.setPeerState('192.0.2.1', 'Established');
     h.clock += 100;
+    await h.reconcile('status');
+    assert.equal(h.statusWrites().length, 3);
+    assert.equal(h.lastReport().sessionsEstablished, 1);
+    // Down and up again right after: the second write still fits the burst, the third waits
+    // for the pace (three writes of 250 ms from the heartbeat on, less the 500 ms burst: 130 ms).
+    h.router.setPeerState('192.0.2.1', 'Idle');
+    h.clock += 10;
+    await h.reconcile('status');
+    assert.equal(h.statusWrites().length, 4);
+    h.router.setPeerState('192.0.2.1', 'Established');
+    h.clock += 10;
     h.enqueued.splice(0);
     await h.reconcile('status');
-    assert.equal(h.statusWrites().length, 2);
-    assert.deepEqual(h.enqueued.at(-1), { key: 'status', afterMs: 150 });
-    h.clock += 150;
+    assert.equal(h.statusWrites().length, 4);
+    assert.deepEqual(h.enqueued.at(-1), { key: 'status', afterMs: 130 });
+    h.clock += 130;
     await h.reconcile('status');
     assert.equal(h.lastReport().sessionsEstablished, 1);
   });
@@ -436,7 +447,7 @@ void describe('speaker status', () => {
     await h.reconcile('status');
     assert.equal(h.lastReport().announcementsResourceVersion, '59', 'b is acted on and sent; c is not sent yet');
     assert.equal(h.lastReport().missing, 0, 'c is past the watermark: not listed missing');
-    assert.deepEqual(h.enqueued.at(-1), { key: 'status', afterMs: 250 }, 'the adj-RIB-out is read again shortly');
+    assert.deepEqual(h.enqueued.at(-1), { key: 'status', afterMs: 50 }, 'the adj-RIB-out is read again shortly');
     h.router.unsent.clear();
     h.clock += 600;
     await h.reconcile('status');

@@ -71,8 +71,11 @@ export const SHUTDOWN_DEADLINE_MS = 15_000;
  * (settledWatermark.ts).
  */
 const SETTLE_MAX_MS = 5_000;
-/** After a table change, when the adj-RIB-outs are read (gobgpd sends updates asynchronously). */
-const SETTLE_CHECK_MS = 250;
+/**
+ * After a table change, when the adj-RIB-outs are read (gobgpd sends updates asynchronously);
+ * such a read asks for the changed prefixes only, so it may come soon and be repeated.
+ */
+const SETTLE_CHECK_MS = 50;
 /** How long the shutdown's live read of the speaker's namespace may take. */
 const UNINSTALL_CHECK_MS = 2_000;
 /** Revisions awaited by the controller kept at most (past it, only the latest). */
@@ -372,14 +375,16 @@ class SpeakerReconciler {
     this.enqueue = (request) => ctx.enqueue(request);
     try {
       if (key === TABLE) {
-        const wait = this.spacing.wait(this.fullNeeded || this.paths.unknown, this.now());
+        const full = this.fullNeeded || this.paths.unknown;
+        const wait = this.spacing.wait(full, this.now());
         if (wait > 0) {
           ctx.enqueue({ key: TABLE, afterMs: wait });
           return undefined;
         }
         const started = this.now();
         await this.syncTable(ctx);
-        this.spacing.done(started, this.now());
+        // A full sync (the start, the drift check) is no storm: the change after it waits for nothing.
+        if (!full) this.spacing.done(started, this.now());
         this.gobgpOk = true;
       } else {
         // Reads gobgpd itself, and says whether it answered.
@@ -571,10 +576,11 @@ class SpeakerReconciler {
     if (unsettled) this.staleAdjOut([...missingPrefixes(sessionFacts), ...this.paths.addedAt.keys()]);
     const wait = this.reports.wait(report, now, settled.holdReport, this.awaited, SETTLE_CHECK_MS);
     if (wait > 0) {
+      ctx.log.debug('report waits', { waitMs: wait, unsettled, holdReport: settled.holdReport, watermark: settled.watermark, acted: this.watermark.value() });
       ctx.enqueue({ key: STATUS, afterMs: unsettled ? Math.min(wait, SETTLE_CHECK_MS) : wait });
       return;
     }
-    await this.reports.write(report, ctx.signal);
+    await this.reports.write(report, ctx.signal, this.reports.pace(report, this.awaited));
     for (const rv of this.awaited) if (rv <= settled.watermark) this.awaited.delete(rv);
     ctx.enqueue({ key: STATUS, afterMs: unsettled ? SETTLE_CHECK_MS : HEARTBEAT_MS });
   }
