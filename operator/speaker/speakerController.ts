@@ -8,8 +8,9 @@
 //   "table"   ordered steps over the BgpRouter:
 //             1. BGP instance (start, or restart when ASN / router id / listen changed)   instanceStep.ts
 //             2. import policy (every route from peers rejected; kept by the drift check)  instanceStep.ts
-//             3. peers (add, re-create changed ones, delete unknown ones)                   peerStep.ts
-//             4. paths (pathsForNode of all announcements, held ones, vs gobgpd's)          pathStep.ts
+//             3. paths (the node table: nodeTable.ts; held ones; vs gobgpd's)              pathStep.ts
+//             4. peers (add, re-create changed ones, delete unknown ones), after the paths
+//                so that a session comes up with every route                                peerStep.ts
 //             A sync after only announcements, pools or namespaces changed does the paths step
 //             alone, against the table the previous sync left (a Service change then costs no
 //             gobgpd listing); the start, the drift check, a Node or password change, a broken
@@ -414,7 +415,7 @@ class SpeakerReconciler {
     return this.deps.caches.informer(Cached.nodes, this.nodeSelector).get(this.cfg.nodeName);
   }
 
-  // --- table: BGP instance → peers → paths ------------------------------------------------
+  // --- table: BGP instance → paths → peers ------------------------------------------------
 
   /** What gobgpd holds is not known any more: the next sync lists it and runs every step. */
   private forgetTable(): void {
@@ -430,7 +431,6 @@ class SpeakerReconciler {
     this.fullNeeded = false;
     const started = full && (await syncInstance(this.router, this.cfg, node, ctx.log));
     if (full) await syncImportPolicy(this.router, ctx.log);
-    if (full) await this.peers.sync(node, (running) => this.reports.previousReport(running, this.cfg.peers.length, ctx.log, ctx.signal), ctx.log);
     if (started || !this.peerWatch) this.watchPeers();
     const eligible = nodeEligible(node);
     const draining = nodeDraining(node);
@@ -445,6 +445,9 @@ class SpeakerReconciler {
     for (const r of newlyRefused(desired.refused, this.current?.refused ?? [])) ctx.log.warn('prefix refused: no VipPool allows it here, or another namespace claims it', { ...r });
     const { paths, scope } = this.withHeld(decided, eligible, everything ? undefined : changedKeys, ctx);
     const changed = await this.paths.sync(paths, full, ctx.log, scope);
+    // Peers after paths: a session that comes up finds every route there (as kube-vip sends
+    // them with the session), instead of coming up empty while a cold start's table is computed.
+    if (full) await this.peers.sync(node, (running) => this.reports.previousReport(running, this.cfg.peers.length, ctx.log, ctx.signal), ctx.log);
     this.drafts.commit();
     this.recordLatency(desired, changed);
     this.current = desired;
