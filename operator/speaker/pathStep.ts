@@ -19,6 +19,8 @@ export class PathStep {
   private known: Map<string, ObservedPath> | undefined;
   /** Prefix → when a sync last added or changed it in gobgpd (pruned by the report's settle logic). */
   readonly addedAt = new Map<string, number>();
+  /** Counts syncs and forgets: a listing taken across one of them says nothing (verifyTable). */
+  version = 0;
 
   constructor(
     private readonly router: BgpRouter,
@@ -34,6 +36,12 @@ export class PathStep {
   /** What gobgpd holds is not known any more: the next sync lists it. */
   forget(): void {
     this.known = undefined;
+    this.version++;
+  }
+
+  /** What a listing of gobgpd's local paths lacks (add) or has beyond (remove) the known table. */
+  drift(listed: readonly ObservedPath[]): { add: PathSpec[]; remove: ObservedPath[] } {
+    return diffTable([...(this.known?.values() ?? [])], listed);
   }
 
   /** The paths gobgpd originates (its global RIB's local paths), every family. */
@@ -47,6 +55,7 @@ export class PathStep {
    * when gobgpd's table changed.
    */
   async sync(desired: readonly PathSpec[], list: boolean, log: Log, scope?: ReadonlySet<string>): Promise<boolean> {
+    this.version++;
     const listed = list || !this.known;
     const known = listed ? new Map((await this.localPaths()).filter((p) => p.local).map((p) => [pathKey(p), p])) : (this.known ?? new Map<string, ObservedPath>());
     this.known = undefined; // until the operations below all succeeded
@@ -65,6 +74,7 @@ export class PathStep {
     for (const p of diff.remove) known.delete(pathKey(p));
     for (const p of diff.add) known.set(pathKey(p), { ...p, local: true });
     this.known = known;
+    this.version++;
     for (const p of diff.add) this.addedAt.set(p.prefix, this.now());
     if (changed) log.info('gobgpd table updated', { added: diff.add.length, removed: diff.remove.length, paths: desired.length });
     return changed;
@@ -77,7 +87,7 @@ export class PathStep {
       signal.throwIfAborted();
       await this.router.deletePath(p).catch(unlessNotFound);
     });
-    this.known = undefined;
+    this.forget();
     log.info('withdrew routes on shutdown', { removed: diff.remove.length });
   }
 }

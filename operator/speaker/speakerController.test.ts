@@ -77,9 +77,10 @@ class Harness {
     return this.role.controller.reconcile(key, { log: nullLogger(), signal: new AbortController().signal, enqueue: (r) => this.enqueued.push(r) });
   }
 
-  /** The drift check, as the runner does it every driftCheckPeriod: the full-sync keys, then the table. */
-  driftCheck(): Promise<unknown> {
+  /** The drift check, as the runner does it every driftCheckPeriod: the full-sync keys (gobgpd's listing, then the table). */
+  async driftCheck(): Promise<unknown> {
     this.role.controller.fullSyncKeys();
+    await this.reconcile('verify');
     return this.reconcile('table');
   }
 
@@ -109,13 +110,13 @@ class Harness {
 }
 
 void describe('speaker definition', () => {
-  void test('declares the speaker controller: not leader-elected, two keys, the drift check as period', () => {
+  void test('declares the speaker controller: not leader-elected, the drift check as period (table, status, and the listing of gobgpd apart)', () => {
     const def = new Harness(config({ driftCheckPeriodMs: 45_000 })).role.controller;
     assert.equal(def.name, 'speaker');
     assert.equal(def.leaderElected, false);
     assert.equal(def.concurrency, 2);
     assert.equal(def.requeueAllPeriodMs, 45_000);
-    assert.deepEqual([...def.fullSyncKeys()], ['table', 'status']);
+    assert.deepEqual([...def.fullSyncKeys()], ['table', 'status', 'verify']);
     assert.deepEqual(
       def.watches.map((w) => [w.shape.resource.plural, w.selector]),
       [
@@ -877,23 +878,42 @@ void describe('speaker table: the import policy', () => {
     assert.deepEqual(h.localPrefixes(), ['203.0.113.10/32', '203.0.113.11/32']);
   });
 
+  void test('the drift check lists gobgpd under its own key: a path added by hand is found, and the next table sync lists and removes it', async () => {
+    const h = new Harness();
+    await h.coldStart(node('10.0.0.5'), [va('a', ['203.0.113.10'])]);
+    await h.router.addPaths([{ prefix: '198.51.100.9/32', family: 'ipv4-unicast', nextHop: '0.0.0.0', communities: [], largeCommunities: [] }]);
+    h.enqueued.splice(0);
+    await h.reconcile('verify');
+    assert.deepEqual(h.enqueued, ['table'], 'the repair is a table sync');
+    h.router.calls.splice(0);
+    await h.reconcile('table');
+    assert.ok(h.router.calls.includes('listPath(ipv4-unicast global)'), 'which lists gobgpd');
+    assert.deepEqual(h.localPrefixes(), ['203.0.113.10/32']);
+    h.enqueued.splice(0);
+    await h.reconcile('verify');
+    assert.deepEqual(h.enqueued, [], 'nothing to repair any more');
+  });
+
   void test('the drift check restores a changed default and flushes what it let in; an intact policy costs two reads', async () => {
     const h = new Harness();
     await h.coldStart(node('10.0.0.5'), [va('a', ['203.0.113.10'])]);
     h.router.calls.splice(0);
     await h.driftCheck();
-    assert.deepEqual(h.router.calls.slice(1, 4), ['getImportPolicy()', 'listPolicies()', 'listPath(ipv4-unicast global)'], 'nothing to change');
+    // The listing (verify) first, then the table sync: it reads the policy and, nothing being wrong, lists nothing again.
+    const tableCalls = (): string[] => h.router.calls.slice(h.router.calls.indexOf('getBgp()'));
+    assert.deepEqual(h.router.calls.slice(0, 2), ['listPath(ipv4-unicast global)', 'listPath(ipv6-unicast global)']);
+    assert.deepEqual(tableCalls().slice(1, 4), ['getImportPolicy()', 'listPolicies()', 'addPaths(0)'], 'nothing to change');
 
     h.router.importAssignment = { names: [], defaultAction: 'accept' }; // e.g. by hand with the gobgp CLI
     h.router.receive(route('0.0.0.0/0'));
     h.router.calls.splice(0);
     await h.driftCheck();
-    assert.deepEqual(h.router.calls.slice(1, 6), [
+    assert.deepEqual(tableCalls().slice(1, 6), [
       'getImportPolicy()',
       'listPolicies()',
       'setImportPolicy(vip-announcer-import reject)',
       'softResetIn()',
-      'listPath(ipv4-unicast global)',
+      'addPaths(0)',
     ]);
     assert.deepEqual((await h.router.listPath('ipv4-unicast', 'global')).map((p) => p.prefix), ['203.0.113.10/32']);
   });
@@ -904,7 +924,7 @@ void describe('speaker table: the import policy', () => {
     h.router.policies.set('vip-announcer-import', { name: 'vip-announcer-import', statements: [{ name: 'x', action: 'accept' }] });
     h.router.calls.splice(0);
     await h.driftCheck();
-    assert.deepEqual(h.router.calls.slice(3, 8), [
+    assert.deepEqual(h.router.calls.slice(5, 10), [
       'setImportPolicy( reject)',
       'deletePolicy(vip-announcer-import)',
       'addPolicy(vip-announcer-import)',

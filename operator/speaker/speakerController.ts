@@ -60,6 +60,8 @@ export { reportedRefusals } from './nodeTable';
 
 export const TABLE = 'table';
 export const STATUS = 'status';
+/** The drift check's listing of gobgpd's table, apart from the table key so changes go on meanwhile. */
+export const VERIFY = 'verify';
 /**
  * How long withdrawing on shutdown may take in all: under the manager's own stop deadline
  * (20 s) and the Pod's grace period (30 s), so a stuck gobgpd ends in a logged failure and a
@@ -271,7 +273,7 @@ class SpeakerReconciler {
         watch({ shape: Cached.pools, toKeys: (type, pool, old) => this.all(type === 'MODIFIED' && pool.metadata.generation === old?.metadata.generation ? [] : [TABLE]) }),
         watch({ shape: Cached.namespaces, toKeys: (type, ns, old) => this.all(type === 'MODIFIED' && JSON.stringify(ns.metadata?.labels ?? {}) === JSON.stringify(old?.metadata?.labels ?? {}) ? [] : [TABLE]) }),
       ],
-      fullSyncKeys: () => this.full([TABLE, STATUS]),
+      fullSyncKeys: () => [...this.full([TABLE, STATUS]), VERIFY],
       reconcile: (key, ctx) => this.reconcile(key, ctx),
     };
   }
@@ -387,6 +389,8 @@ class SpeakerReconciler {
         // A full sync (the start, the drift check) is no storm: the change after it waits for nothing.
         if (!full) this.spacing.done(started, this.now());
         this.gobgpOk = true;
+      } else if (key === VERIFY) {
+        await this.verifyTable(ctx);
       } else {
         // Reads gobgpd itself, and says whether it answered.
         await this.syncStatus(ctx);
@@ -429,6 +433,9 @@ class SpeakerReconciler {
     const node = this.node();
     const full = this.fullNeeded || this.paths.unknown;
     this.fullNeeded = false;
+    // gobgpd's table is listed when nothing is known of it (the start, after a failure or a
+    // broken stream) or BGP was (re)started; the drift check lists it apart (verifyTable).
+    const unknown = this.paths.unknown;
     const started = full && (await syncInstance(this.router, this.cfg, node, ctx.log));
     if (full) await syncImportPolicy(this.router, ctx.log);
     if (started || !this.peerWatch) this.watchPeers();
@@ -444,7 +451,7 @@ class SpeakerReconciler {
     for (const v of desired.invalid) ctx.log.warn('value not announced', { ...v });
     for (const r of newlyRefused(desired.refused, this.current?.refused ?? [])) ctx.log.warn('prefix refused: no VipPool allows it here, or another namespace claims it', { ...r });
     const { paths, scope } = this.withHeld(decided, eligible, everything ? undefined : changedKeys, ctx);
-    const changed = await this.paths.sync(paths, full, ctx.log, scope);
+    const changed = await this.paths.sync(paths, unknown || started, ctx.log, scope);
     // Peers after paths: a session that comes up finds every route there (as kube-vip sends
     // them with the session), instead of coming up empty while a cold start's table is computed.
     if (full) await this.peers.sync(node, (running) => this.reports.previousReport(running, this.cfg.peers.length, ctx.log, ctx.signal), ctx.log);
@@ -488,6 +495,24 @@ class SpeakerReconciler {
     return { paths: hold.paths, scope };
   }
 
+  /**
+   * The drift check's look at gobgpd: its local paths against what the table syncs left there.
+   * Listing 10,000 paths takes a while; under its own key, changes are synced meanwhile (and a
+   * sync that ran during the listing makes it inconclusive: the next period looks again).
+   * Anything else there, or missing, makes the next table sync list and repair it.
+   */
+  private async verifyTable(ctx: ReconcileContext): Promise<void> {
+    const before = this.paths.version;
+    if (this.paths.unknown) return;
+    const listed = await this.paths.localPaths();
+    if (this.paths.version !== before || this.paths.unknown) return;
+    const drift = this.paths.drift(listed);
+    if (drift.add.length + drift.remove.length === 0) return;
+    ctx.log.warn('gobgpd\'s table differs from what this speaker set; repairing', { missing: drift.add.length, unexpected: drift.remove.length });
+    this.forgetTable();
+    ctx.enqueue(TABLE);
+  }
+
   private publishCounts(decided: TableResult): void {
     for (const f of FAMILIES) {
       metrics.announcedPrefixes.set({ node: this.cfg.nodeName, family: f }, decided.paths.paths.filter((p) => p.family === f).length);
@@ -525,6 +550,7 @@ class SpeakerReconciler {
         this.peerWatch = undefined;
         // A broken stream usually means gobgpd restarted: rebuild config and paths.
         this.log.warn('GoBGP event stream ended; re-checking gobgpd', errorFields(err));
+        this.forgetTable();
         this.enqueueFull(200);
       },
     );
