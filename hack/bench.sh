@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make bench: the allocator's own time (no lab); then, each on a fresh lab, the figures of
+# make bench: the allocator's and a speaker's own time per change (no lab); then, each on a fresh lab, the figures of
 # hack/bench.ts with requested addresses and with addresses allocated from a VipPool.
 # BENCH_POOLS=0 or 1 runs only that variant (the big shapes take long enough once).
 # Last, on the real-nodes lab (LAB_MODE=nodes), hack/benchPods.ts: speaker Pod start → all
@@ -11,6 +11,8 @@ cd "$VIPA_ROOT"
 pods="${BENCH_PODS:-1}"
 if [[ $pods != only ]]; then
   node dist/hack/bench-allocator.js
+  # One Service change in the real speaker over fakes: its own CPU, without gobgpd or a lab.
+  node dist/hack/benchSpeakerSync.js "${BENCH_SERVICES:-1000}" 50
   variants="${BENCH_POOLS:-0 1}"
   unset BENCH_POOLS
   for pools in $variants; do
