@@ -115,8 +115,18 @@ export function reportChanged(a: VipSpeakerStatus | undefined, b: VipSpeakerStat
  * node originates).
  */
 export function reportUrgent(before: VipSpeakerStatus | undefined, next: VipSpeakerStatus, awaited: Iterable<number>): boolean {
-  if (reportChanged({ ...before, announcementsResourceVersion: undefined }, { ...next, announcementsResourceVersion: undefined })) return true;
+  return !onlyWatermarkMoved(before, next) || awaitedPassed(before, next, awaited, 1) > 0;
+}
+
+/** Nothing but the watermark (announcementsResourceVersion) differs. */
+export function onlyWatermarkMoved(before: VipSpeakerStatus | undefined, next: VipSpeakerStatus): boolean {
+  return !reportChanged({ ...before, announcementsResourceVersion: undefined }, { ...next, announcementsResourceVersion: undefined });
+}
+
+/** How many awaited revisions the watermark passed from `before` to `next`, counted up to `atMost` + 1. */
+export function awaitedPassed(before: VipSpeakerStatus | undefined, next: VipSpeakerStatus, awaited: Iterable<number>, atMost: number): number {
   const [from, to] = [Number(before?.announcementsResourceVersion ?? 0), Number(next.announcementsResourceVersion ?? 0)];
-  for (const rv of awaited) if (rv > from && rv <= to) return true;
-  return false;
+  let passed = 0;
+  for (const rv of awaited) if (rv > from && rv <= to && ++passed > atMost) break;
+  return passed;
 }

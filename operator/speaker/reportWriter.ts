@@ -13,7 +13,7 @@ import { Resources, type KubeObject } from '../kube/resources';
 import { errorFields, type Log } from '../util/log';
 import { metrics } from '../util/metrics';
 import type { PreviousReport } from './gracefulRestart';
-import { reportChanged, reportUrgent } from './nodeReport';
+import { awaitedPassed, onlyWatermarkMoved, reportChanged, reportUrgent } from './nodeReport';
 
 /** At most one report write per node this often: a burst of changes is one write. */
 export const MIN_REPORT_GAP_MS = 250;
@@ -79,15 +79,14 @@ export class ReportWriter {
    */
   pace(report: VipSpeakerStatus, awaited: Iterable<number>): number {
     const written = this.lastWritten;
-    if (!written || reportChanged({ ...written, announcementsResourceVersion: undefined }, { ...report, announcementsResourceVersion: undefined })) return MIN_REPORT_GAP_MS;
-    const [from, to] = [Number(written.announcementsResourceVersion ?? 0), Number(report.announcementsResourceVersion ?? 0)];
-    let covered = 0;
-    for (const rv of awaited) if (rv > from && rv <= to && ++covered > FEW_CHANGES) return PROGRESS_GAP_MS;
-    return MIN_REPORT_GAP_MS;
+    if (!written || !onlyWatermarkMoved(written, report)) return MIN_REPORT_GAP_MS;
+    return awaitedPassed(written, report, awaited, FEW_CHANGES) > FEW_CHANGES ? PROGRESS_GAP_MS : MIN_REPORT_GAP_MS;
   }
 
-  /** Server-side apply of our report (status subresource), creating the object first if needed. */
-  /** `paceMs`: what of the write pace it takes (pace(); MIN_REPORT_GAP_MS by default). */
+  /**
+   * Server-side apply of our report (status subresource), creating the object first if needed;
+   * `paceMs`: what of the write pace it takes (pace(); MIN_REPORT_GAP_MS by default).
+   */
   async write(report: VipSpeakerStatus, signal?: AbortSignal, paceMs = MIN_REPORT_GAP_MS): Promise<void> {
     const now = this.now();
     if (!this.objectApplied) await this.applyObject(signal);

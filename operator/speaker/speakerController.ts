@@ -56,8 +56,6 @@ import { PathStep } from './pathStep';
 import { HEARTBEAT_MS, ReportWriter } from './reportWriter';
 import { SessionSeries } from './sessionSeries';
 
-export { reportedRefusals } from './nodeTable';
-
 export const TABLE = 'table';
 export const STATUS = 'status';
 /** The drift check's listing of gobgpd's table, apart from the table key so changes go on meanwhile. */

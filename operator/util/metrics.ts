@@ -130,10 +130,6 @@ export class LatencyTracker {
   clear(): void {
     this.since.clear();
   }
-  /** Forget every key not in `keep`: a key no write will ever complete must not stay forever. */
-  retainOnly(keep: ReadonlySet<string>): void {
-    for (const key of this.since.keys()) if (!keep.has(key)) this.since.delete(key);
-  }
   /** The keys being timed (a copy: done() may be called while iterating it). */
   keys(): string[] {
     return [...this.since.keys()];
