@@ -1,15 +1,14 @@
 #!/usr/bin/env node
-// The vip-announcer command: parse arguments → build the manager → add controllers → start.
+// The vip-announcer command: parse arguments → load the configuration → the role's process
+// (the speaker's in ./speakerProcess.ts, without the operator framework; the rest in
+// ./operatorProcess.ts) → start. A role's modules are loaded only when it runs, so a speaker
+// never loads the framework or client-node.
 // Exit codes: 0 stopped cleanly, 1 failed at run time (or lost leadership), 2 bad usage or
 // configuration.
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { parseCommandLine, readPackageVersion, type CommandLine } from './cli';
 import { ConfigError, describeConfig, loadConfig, runValidateConfig, type VipAnnouncerConfig } from './config';
-import { describeKubeConfig, loadKubeConfig } from './kube/client';
-import { Manager } from './kube/manager';
-import { prepareUninstall } from './installer/prepareUninstall';
-import { addControllerRole, addSpeakerRole } from './roles';
 import { createLogger, errorFields, type Log } from './util/log';
 
 type RunCommand = Extract<CommandLine, { kind: 'run' }>;
@@ -35,11 +34,15 @@ async function main(argv: string[]): Promise<void> {
   }
   const log = createLogger({ name: 'vip-announcer', level: cmd.flags.logLevel });
   if (cmd.kind === 'prepare-uninstall') {
-    const kubeConfig = loadKubeConfig({ kubeconfig: cmd.flags.kubeconfig, context: cmd.flags.context });
-    process.exit((await prepareUninstall(kubeConfig, { namespace: cmd.namespace, timeoutMs: cmd.timeoutMs, log })) ? 0 : 1);
+    const { runPrepareUninstall } = await import('./operatorProcess');
+    process.exit((await runPrepareUninstall(cmd, log)) ? 0 : 1);
   }
   const config = readConfig(cmd, log);
-  const manager = buildManager(cmd, config, log);
+  const identity = `${process.env.POD_NAME ?? os.hostname()}_${randomBytes(4).toString('hex')}`;
+  const manager =
+    cmd.role === 'speaker'
+      ? await (await import('./speakerProcess')).speakerProcess(cmd, config, log, identity)
+      : (await import('./operatorProcess')).operatorProcess(cmd, config, log, identity);
   manager.handleSignals();
   await manager.start();
   log.info('running', { role: cmd.role });
@@ -56,30 +59,6 @@ function readConfig(cmd: RunCommand, log: Log): VipAnnouncerConfig {
     if (err instanceof ConfigError) fail(2, `${file}: invalid configuration, nothing applied:\n${err.problems.map((p) => `  - ${p}`).join('\n')}`);
     throw err;
   }
-}
-
-function buildManager(cmd: RunCommand, config: VipAnnouncerConfig, log: Log): Manager {
-  const kubeConfig = loadKubeConfig({ kubeconfig: cmd.flags.kubeconfig, context: cmd.flags.context });
-  log.info('Kubernetes API', describeKubeConfig(kubeConfig));
-  const identity = `${process.env.POD_NAME ?? os.hostname()}_${randomBytes(4).toString('hex')}`;
-  const le = config.controller.leaderElection;
-  const runsController = cmd.role !== 'speaker';
-  const manager = new Manager({
-    kubeConfig,
-    logger: log,
-    identity,
-    metrics: { ...config.metrics, ...cmd.flags.metricsAddress },
-    health: cmd.flags.healthAddress ?? { host: config.health.host, port: config.health.port },
-    leaderElection:
-      runsController && le.enabled
-        ? { namespace: le.leaseNamespace, name: le.leaseName, leaseDurationMs: le.leaseDurationMs, renewDeadlineMs: le.renewDeadlineMs, retryPeriodMs: le.retryPeriodMs }
-        : undefined,
-  });
-  const ctx = { manager, kubeConfig, log, identity };
-  if (runsController) addControllerRole(ctx, config.controller);
-  if (cmd.role !== 'controller' && config.speaker) addSpeakerRole(ctx, config.speaker);
-  log.info('manager built', { role: cmd.role, identity });
-  return manager;
 }
 
 process.on('unhandledRejection', (reason) => {

@@ -7,7 +7,7 @@
 // (and namespace) and only the fields this manager owns; the API server merges list-maps such as
 // status.speakers (keyed by node) per manager.
 
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConnection } from './connection';
 import type { KubeObject, ResourceRef } from './resources';
 import { apiVersionOf, resourcePath } from './resources';
 import { KubeApiError, isAlreadyExists, isConflict, isNotFound, kubeRequest } from './request';
@@ -69,7 +69,7 @@ function withTypeMeta<T extends KubeObject>(res: ResourceRef, obj: T): T {
 }
 
 async function applyTo<R>(
-  kc: KubeConfig,
+  kc: KubeConnection,
   res: ResourceRef,
   obj: KubeObject,
   opts: ApplyOptions,
@@ -93,7 +93,7 @@ async function applyTo<R>(
  * by default the type of what was applied; pass R when applying a partial object).
  */
 export function applyObject<T extends KubeObject, R extends KubeObject = T>(
-  kc: KubeConfig,
+  kc: KubeConnection,
   res: ResourceRef,
   obj: T,
   opts: ApplyOptions,
@@ -108,7 +108,7 @@ export function applyObject<T extends KubeObject, R extends KubeObject = T>(
  * (Service) answer 422 instead, because the empty object fails validation first.
  */
 export function applyStatus<R extends KubeObject = KubeObject>(
-  kc: KubeConfig,
+  kc: KubeConnection,
   res: ResourceRef,
   obj: KubeObject & { status: unknown },
   opts: ApplyOptions,
@@ -118,7 +118,7 @@ export function applyStatus<R extends KubeObject = KubeObject>(
 
 /** JSON merge patch (RFC 7386) of the object, or of its /status with `subresource: 'status'`. */
 export async function mergePatch<T extends KubeObject>(
-  kc: KubeConfig,
+  kc: KubeConnection,
   res: ResourceRef,
   namespace: string | undefined,
   name: string,
@@ -139,7 +139,7 @@ export async function mergePatch<T extends KubeObject>(
 
 /** Merge-patch `status` into the /status subresource: PATCH {"status": status}. */
 export function mergePatchStatus<T extends KubeObject>(
-  kc: KubeConfig,
+  kc: KubeConnection,
   res: ResourceRef,
   namespace: string | undefined,
   name: string,
@@ -151,7 +151,7 @@ export function mergePatchStatus<T extends KubeObject>(
 
 /** GET one object; undefined when it does not exist. */
 export async function getObject<T extends KubeObject>(
-  kc: KubeConfig,
+  kc: KubeConnection,
   res: ResourceRef,
   namespace: string | undefined,
   name: string,
@@ -167,7 +167,7 @@ export async function getObject<T extends KubeObject>(
 }
 
 /** POST a new object (409 AlreadyExists if the name is taken). */
-export async function createObject<T extends KubeObject>(kc: KubeConfig, res: ResourceRef, obj: T, opts: WriteOptions = {}): Promise<T> {
+export async function createObject<T extends KubeObject>(kc: KubeConnection, res: ResourceRef, obj: T, opts: WriteOptions = {}): Promise<T> {
   const { namespace } = target(res, obj);
   const path = resourcePath(res, namespace);
   const body = await kubeRequest(kc, {
@@ -181,7 +181,7 @@ export async function createObject<T extends KubeObject>(kc: KubeConfig, res: Re
 }
 
 /** PUT the object; with metadata.resourceVersion set this is optimistic (409 Conflict if stale). */
-export async function replaceObject<T extends KubeObject>(kc: KubeConfig, res: ResourceRef, obj: T, opts: WriteOptions = {}): Promise<T> {
+export async function replaceObject<T extends KubeObject>(kc: KubeConnection, res: ResourceRef, obj: T, opts: WriteOptions = {}): Promise<T> {
   const { namespace, name } = target(res, obj);
   const path = resourcePath(res, namespace, name);
   const body = await kubeRequest(kc, {
@@ -198,7 +198,7 @@ export async function replaceObject<T extends KubeObject>(kc: KubeConfig, res: R
  * Create, or replace what is there (taking its current resourceVersion); retried a few times when
  * someone else writes in between. For objects this program alone owns; prefer applyObject otherwise.
  */
-export async function createOrReplace<T extends KubeObject>(kc: KubeConfig, res: ResourceRef, obj: T, opts: WriteOptions = {}): Promise<T> {
+export async function createOrReplace<T extends KubeObject>(kc: KubeConnection, res: ResourceRef, obj: T, opts: WriteOptions = {}): Promise<T> {
   const { namespace, name } = target(res, obj);
   for (let attempt = 0; ; attempt++) {
     try {
@@ -218,7 +218,7 @@ export async function createOrReplace<T extends KubeObject>(kc: KubeConfig, res:
 
 /** DELETE; resolves false when the object was already gone, true when deletion was accepted. */
 export async function deleteObject(
-  kc: KubeConfig,
+  kc: KubeConnection,
   res: ResourceRef,
   namespace: string | undefined,
   name: string,

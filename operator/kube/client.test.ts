@@ -3,20 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { describeKubeConfig, kubeConfigSource, loadKubeConfig } from './client';
-
-void test('kubeConfigSource: explicit file, else in-cluster, else default', () => {
-  const inCluster = { KUBERNETES_SERVICE_HOST: '10.0.0.1', KUBERNETES_SERVICE_PORT: '443' };
-  const cases: { opts: Parameters<typeof kubeConfigSource>[0]; token: boolean; want: string }[] = [
-    { opts: { kubeconfig: '/x', env: inCluster }, token: true, want: 'file' },
-    { opts: { kubeconfig: '/y', env: {} }, token: false, want: 'file' },
-    { opts: { env: inCluster }, token: true, want: 'in-cluster' },
-    { opts: { env: inCluster }, token: false, want: 'default' },
-    { opts: { env: {} }, token: true, want: 'default' },
-  ];
-  for (const c of cases) assert.equal(kubeConfigSource(c.opts, c.token).source, c.want, JSON.stringify(c));
-  assert.equal(kubeConfigSource({ kubeconfig: '/z' }, false).path, '/z');
-});
+import { describeKubeConfig, loadKubeConfig } from './client';
 
 void test('loadKubeConfig from --kubeconfig, with --context', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vipa-kc-'));

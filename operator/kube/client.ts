@@ -1,28 +1,10 @@
-// Where the API server is and who we are: a KubeConfig from --kubeconfig, else the in-cluster
-// service account, else the default chain ($KUBECONFIG, ~/.kube/config).
+// Where the API server is and who we are, through client-node: a KubeConfig from --kubeconfig,
+// else the in-cluster service account, else the default chain ($KUBECONFIG, ~/.kube/config).
+// The operator uses this; the speaker uses ./connection.ts unless its kubeconfig needs plugins.
 
 import * as fs from 'node:fs';
 import { Config, KubeConfig } from '@kubernetes/client-node';
-
-export interface KubeConfigOptions {
-  /** Path to a kubeconfig file (wins over everything else). */
-  kubeconfig?: string;
-  /** Context to use instead of the file's current-context. */
-  context?: string;
-  /** Default process.env. */
-  env?: NodeJS.ProcessEnv;
-}
-
-export type KubeConfigSource = 'file' | 'in-cluster' | 'default';
-
-/** Which source loadKubeConfig would use (pure; for tests and the start-up log). */
-export function kubeConfigSource(opts: KubeConfigOptions, tokenFileExists: boolean): { source: KubeConfigSource; path?: string } {
-  const path = opts.kubeconfig;
-  if (path) return { source: 'file', path };
-  const env = opts.env ?? {};
-  if (env.KUBERNETES_SERVICE_HOST && env.KUBERNETES_SERVICE_PORT && tokenFileExists) return { source: 'in-cluster' };
-  return { source: 'default' };
-}
+import { kubeConfigSource, type KubeConfigOptions } from './connection';
 
 /** Build the KubeConfig. Throws when an explicit file cannot be read or no cluster is configured. */
 export function loadKubeConfig(opts: KubeConfigOptions = {}): KubeConfig {

@@ -17,7 +17,7 @@
 //   (shutdown) does the same after giving the writes in flight a grace period.
 
 import * as os from 'node:os';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConnection } from './connection';
 import type { KubeObject } from './resources';
 import { Resources, objectKey, resourcePath } from './resources';
 import { isAlreadyExists, isKubeApiError, isNotFound, kubeRequest, type KubeRequestOptions } from './request';
@@ -62,7 +62,7 @@ export interface EventRecorderOptions {
   maxProblemReasons?: number;
   /** Clock (tests). */
   now?: () => Date;
-  /** Default: requests to the API server of the KubeConfig. */
+  /** Default: requests to the API server of the KubeConnection. */
   send?: EventSend;
 }
 
@@ -138,7 +138,7 @@ export class EventRecorder implements EventSink {
   /** Events dropped because the queue was full since it last drained (logged once per burst). */
   private overflow = 0;
 
-  constructor(kc: KubeConfig, opts: EventRecorderOptions) {
+  constructor(kc: KubeConnection, opts: EventRecorderOptions) {
     this.controller = opts.reportingController;
     this.instance = (opts.reportingInstance ?? os.hostname()).slice(0, 128);
     this.log = (opts.logger ?? nullLogger()).child({ component: 'events' });

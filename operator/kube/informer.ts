@@ -19,7 +19,7 @@
 //
 // Handlers run synchronously, after the store has been updated, and should only enqueue keys.
 
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConnection } from './connection';
 import type { KubeObject, ResourceRef } from './resources';
 import { apiVersionOf, objectKey, resourcePath } from './resources';
 import { KubeApiError, asStatus, isGone, kubeRequest, kubeStream } from './request';
@@ -90,7 +90,7 @@ export class KubeListWatcher<T extends KubeObject> implements ListWatcher<T> {
   private readonly apiVersion: string;
 
   constructor(
-    private readonly kc: KubeConfig,
+    private readonly kc: KubeConnection,
     private readonly resource: ResourceRef,
     private readonly selector: Selector = {},
     private readonly connectTimeoutMs = 30_000,
@@ -331,11 +331,11 @@ export class Informer<T extends KubeObject> {
   /** Number of completed LISTs (full relists), for metrics and tests. */
   listCount = 0;
 
-  constructor(kc: KubeConfig | undefined, resource: ResourceRef, opts: InformerOptions<T> = {}) {
+  constructor(kc: KubeConnection | undefined, resource: ResourceRef, opts: InformerOptions<T> = {}) {
     this.resource = resource;
     if (opts.listWatcher) this.lw = opts.listWatcher;
     else if (kc) this.lw = new KubeListWatcher<T>(kc, resource, opts, undefined, opts.trim);
-    else throw new Error('Informer needs a KubeConfig or a listWatcher');
+    else throw new Error('Informer needs a KubeConnection or a listWatcher');
     this.log = (opts.logger ?? nullLogger()).child({ informer: this.lw.description });
     this.pageSize = opts.pageSize ?? LIST_PAGE_SIZE;
     this.relistPeriodMs = opts.relistPeriodMs ?? 0;

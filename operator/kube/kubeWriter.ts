@@ -1,7 +1,7 @@
 // The writes a reconcile's executor makes, as one small interface: the announcement
 // controller, the installer and the speaker execute their plans through it, and unit tests
 // drive the executors with a fake (./testing.ts has one that records every call).
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConnection } from './connection';
 import { applyObject, applyStatus, deleteObject, isConflict, isNotFound, mergePatchStatus } from './apply';
 import type { KubeObject, ResourceRef } from './resources';
 
@@ -25,7 +25,7 @@ export interface KubeWriter {
 }
 
 /** The KubeWriter that talks to the API server, as one field manager. */
-export function apiKubeWriter(kc: KubeConfig, fieldManager: string): KubeWriter {
+export function apiKubeWriter(kc: KubeConnection, fieldManager: string): KubeWriter {
   return {
     apply: <T extends KubeObject>(resource: ResourceRef, obj: KubeObject, ctx: WriteContext = {}) =>
       applyObject<KubeObject, T>(kc, resource, obj, { fieldManager, signal: ctx.signal }),

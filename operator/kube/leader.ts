@@ -18,7 +18,7 @@
 // - stop() while leading aborts the leader's work, waits for it, and releases the Lease (empty
 //   holder, leaseDurationSeconds 1) so a standby takes over within one retryPeriod.
 
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConnection } from './connection';
 import { Resources, resourcePath } from './resources';
 import { isAlreadyExists, isConflict, isNotFound, kubeRequest } from './request';
 import type { Log } from '../util/log';
@@ -87,7 +87,7 @@ export interface LeaderElectorExtras {
   onLost?: LostLeaseMode;
   /** Called with 1 after onStoppedLeading when the Lease is lost in 'exit' mode (default process.exit). */
   exit?: (code: number) => void;
-  /** Default: kubeLeaseClient over the KubeConfig given to the constructor. */
+  /** Default: kubeLeaseClient over the KubeConnection given to the constructor. */
   leaseClient?: LeaseClient;
   clock?: Clock;
 }
@@ -102,7 +102,7 @@ function asLease(v: unknown): Lease {
 }
 
 /** The LeaseClient over the API server. */
-export function kubeLeaseClient(kc: KubeConfig, namespace: string, name: string): LeaseClient {
+export function kubeLeaseClient(kc: KubeConnection, namespace: string, name: string): LeaseClient {
   const path = resourcePath(Resources.leases, namespace, name);
   return {
     async get(signal) {
@@ -146,7 +146,7 @@ export class LeaderElector {
   private running?: Promise<void>;
 
   constructor(
-    kc: KubeConfig,
+    kc: KubeConnection,
     private readonly opts: LeaderElectorOptions,
   ) {
     this.leaseDurationMs = opts.leaseDurationMs ?? 15_000;

@@ -5,7 +5,7 @@
 import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import type { Server as HttpsServer } from 'node:https';
 import os from 'node:os';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConnection } from './connection';
 import type { MetricsServing } from '../util/httpServer';
 import type { Log } from '../util/log';
 import { errorFields } from '../util/log';
@@ -30,7 +30,7 @@ export function servingNames(host: string, env: NodeJS.ProcessEnv = process.env)
   return [os.hostname(), 'localhost', env.POD_IP ?? '', unspecified ? '' : host].filter((n) => n !== '');
 }
 
-export function metricsServing(settings: MetricsSettings, kc: KubeConfig, log: Log, reviewer: Reviewer = apiReviewer(kc)): MetricsServing {
+export function metricsServing(settings: MetricsSettings, kc: KubeConnection, log: Log, reviewer: Reviewer = apiReviewer(kc)): MetricsServing {
   const { host, port } = settings;
   if (!settings.secure) {
     log.warn('INSECURE: /metrics is served over plain HTTP to anyone who can reach it (metrics.secure: false); use this only in a lab or for debugging', { address: `${host}:${port}` });

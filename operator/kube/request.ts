@@ -1,14 +1,15 @@
 // One authenticated HTTP request to the API server.
 //
-// Uses node:http(s) with the options client-node 0.20's KubeConfig.applyToHTTPSOptions fills in
-// (CA / client cert / key, rejectUnauthorized for insecure-skip-tls-verify, tls-server-name,
-// basic auth, and the Authorization header from token, token file, exec or auth-provider
-// plugins, refreshed on every call). This gives exact control of Content-Type (apply-patch,
-// merge-patch), an AbortSignal, a timeout and typed errors with the HTTP status.
+// Uses node:http(s) with the options a KubeConnection fills in (client-node 0.20's KubeConfig,
+// or the lean ./connection.ts): CA / client cert / key, rejectUnauthorized for
+// insecure-skip-tls-verify, tls-server-name, basic auth, and the Authorization header from a
+// token, a token file, or exec or auth-provider plugins, refreshed on every call. This gives
+// exact control of Content-Type (apply-patch, merge-patch), an AbortSignal, a timeout and
+// typed errors with the HTTP status.
 
 import * as http from 'node:http';
 import * as https from 'node:https';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConnection } from './connection';
 import { isRecord } from '../util/records';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -124,14 +125,14 @@ export function buildUrl(server: string, path: string, query?: Record<string, Qu
 
 /**
  * What applyToHTTPSOptions produces (CA, client certificate and key, auth header), cached
- * briefly per KubeConfig: client-node re-reads the certificate files on every call, which
+ * briefly per connection: both re-read the certificate files on every call, which
  * cost more CPU than the request itself under load. Short enough that a rotated token file
  * is picked up within seconds; a 401 drops the entry at once.
  */
 const AUTH_TTL_MS = 10_000;
-const authCache = new WeakMap<KubeConfig, { at: number; opts: https.RequestOptions }>();
+const authCache = new WeakMap<KubeConnection, { at: number; opts: https.RequestOptions }>();
 
-async function authOptions(kc: KubeConfig, method: string, path: string): Promise<https.RequestOptions> {
+async function authOptions(kc: KubeConnection, method: string, path: string): Promise<https.RequestOptions> {
   const hit = authCache.get(kc);
   if (hit && Date.now() - hit.at < AUTH_TTL_MS) return hit.opts;
   const opts: https.RequestOptions = { headers: {} };
@@ -164,7 +165,7 @@ interface Prepared {
   what: string;
 }
 
-async function prepare(kc: KubeConfig, opts: { method: HttpMethod; path: string; query?: Record<string, QueryValue>; body?: unknown; contentType?: string }): Promise<Prepared> {
+async function prepare(kc: KubeConnection, opts: { method: HttpMethod; path: string; query?: Record<string, QueryValue>; body?: unknown; contentType?: string }): Promise<Prepared> {
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new KubeApiError(0, 'NoCluster', 'kubeconfig has no current cluster', opts.method, opts.path);
   const url = buildUrl(cluster.server, opts.path, opts.query);
@@ -195,7 +196,7 @@ function networkError(err: unknown, p: Prepared): KubeApiError {
   return new KubeApiError(0, code, `${p.what}: ${msg}`, p.method, p.path, undefined, { cause: err });
 }
 
-function httpError(kc: KubeConfig, status: number, statusMessage: string | undefined, text: string, p: Prepared): KubeApiError {
+function httpError(kc: KubeConnection, status: number, statusMessage: string | undefined, text: string, p: Prepared): KubeApiError {
   if (status === 401) authCache.delete(kc);
   let body: unknown = text;
   try {
@@ -210,7 +211,7 @@ function httpError(kc: KubeConfig, status: number, statusMessage: string | undef
 }
 
 /** Perform one request; resolve with the parsed JSON body (undefined when empty), reject with KubeApiError. */
-export async function kubeRequest(kc: KubeConfig, opts: KubeRequestOptions): Promise<unknown> {
+export async function kubeRequest(kc: KubeConnection, opts: KubeRequestOptions): Promise<unknown> {
   const p = await prepare(kc, opts);
   const timeoutMs = Math.max(1, Math.ceil(opts.timeoutMs ?? 60_000));
 
@@ -265,7 +266,7 @@ export interface KubeStreamOptions {
  * when the server ends the stream, rejects with KubeApiError on an HTTP error or a broken
  * connection; an abort through `signal` resolves quietly.
  */
-export async function kubeStream(kc: KubeConfig, opts: KubeStreamOptions): Promise<void> {
+export async function kubeStream(kc: KubeConnection, opts: KubeStreamOptions): Promise<void> {
   const p = await prepare(kc, { method: 'GET', path: opts.path, query: opts.query });
   return new Promise<void>((resolve, reject) => {
     const fail = (err: unknown): void => {

@@ -4,7 +4,8 @@
 // API server) and errors that carry the API server's message (a missing `create` on
 // tokenreviews reads as such in the log). Needs `create` on tokenreviews and
 // subjectaccessreviews (config/rbac).
-import type { KubeConfig, V1SubjectAccessReview, V1TokenReview } from '@kubernetes/client-node';
+import type { V1SubjectAccessReview, V1TokenReview } from '@kubernetes/client-node';
+import type { KubeConnection } from './connection';
 import { isRecord } from '../util/records';
 import type { Reviewer, UserInfo } from './metricsAuth';
 import { kubeRequest } from './request';
@@ -40,7 +41,7 @@ export function accessOfReview(body: unknown): { allowed: boolean; reason?: stri
   return { allowed: st.allowed === true && st.denied !== true, ...reason };
 }
 
-export function apiReviewer(kc: KubeConfig): Reviewer {
+export function apiReviewer(kc: KubeConnection): Reviewer {
   return {
     async authenticate(token) {
       const review: V1TokenReview = { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } };

@@ -21,6 +21,12 @@ describe('selfSignedCert', () => {
     assert.ok(x.keyUsage?.includes('1.3.6.1.5.5.7.3.1'), 'extended key usage serverAuth');
   });
 
+  it('is still well-formed when valid past 2049 (GeneralizedTime)', () => {
+    const x = new X509Certificate(selfSignedCert(['late'], 40 * 365, new Date('2026-01-01T00:00:00Z')).cert);
+    assert.ok(new Date(x.validTo).getUTCFullYear() >= 2065, x.validTo);
+    assert.ok(x.verify(x.publicKey));
+  });
+
   it('two certificates never share a serial or a key', () => {
     const a = new X509Certificate(selfSignedCert(['x']).cert);
     const b = new X509Certificate(selfSignedCert(['x']).cert);
