@@ -28,7 +28,7 @@ export function operatorProcess(cmd: RunCommand, config: VipAnnouncerConfig, log
   });
   const ctx = { manager, connection: kubeConfig, log, identity };
   addControllerRole(ctx, config.controller);
-  if (cmd.role === 'all' && config.speaker) addSpeakerRole(ctx, config.speaker);
+  if (cmd.role === 'all' && config.speaker) addSpeakerRole(ctx, config.speaker, cmd.flags.config);
   log.info('manager built', { role: cmd.role, identity, framework: true });
   return manager;
 }

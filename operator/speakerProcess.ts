@@ -19,7 +19,7 @@ export async function speakerProcess(cmd: RunCommand, config: VipAnnouncerConfig
     metrics: { ...config.metrics, ...cmd.flags.metricsAddress },
     health: cmd.flags.healthAddress ?? { host: config.health.host, port: config.health.port },
   });
-  if (config.speaker) addSpeakerRole({ manager, connection, log, identity }, config.speaker);
+  if (config.speaker) addSpeakerRole({ manager, connection, log, identity }, config.speaker, cmd.flags.config);
   log.info('manager built', { role: cmd.role, identity, framework: false });
   return manager;
 }

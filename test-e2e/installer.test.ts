@@ -192,16 +192,26 @@ describe('installer', () => {
     assert.equal(va?.status?.configHash, (await getCM())?.metadata?.annotations?.[HASH]);
   });
 
-  it('changing a peer changes the config and the pod template hash, which rolls the DaemonSet', async () => {
+  it('changing a peer (same password Secret) changes the config but not the pod template: the speakers apply peers live, no rollout', async () => {
+    const before = await getDS();
+    const peer = { address: '192.0.2.2', asn: 65001, passwordSecretRef: { name: 'bgp-passwords', key: 'tor-a' } };
+    await kubectl(['patch', VA, NAME, '--type', 'merge', '-p', JSON.stringify({ spec: { peers: [peer] } })]);
+    await waitUntilNoMismatch('the new peer in the ConfigMap', async () => (/address: 192\.0\.2\.2/.test((await getCM())?.data?.['config.yaml'] ?? '') ? '' : 'old peer'));
+    const cm = await getCM();
+    assert.equal(validateConfig(cm?.data?.['config.yaml'] ?? '').status, 0);
+    const after = await getDS();
+    assert.equal(after?.spec?.template.metadata?.annotations?.[HASH], before?.spec?.template.metadata?.annotations?.[HASH]);
+    assert.equal(after?.metadata?.generation, before?.metadata?.generation, 'the DaemonSet is not rolled');
+  });
+
+  it('changing what a speaker cannot apply live (the local ASN; the password volume gone) changes the pod template, which rolls the DaemonSet', async () => {
     const before = (await getDS())?.spec?.template.metadata?.annotations?.[HASH];
-    await kubectl(['patch', VA, NAME, '--type', 'merge', '-p', JSON.stringify({ spec: { peers: [{ address: '192.0.2.2', asn: 65001 }] } })]);
+    await kubectl(['patch', VA, NAME, '--type', 'merge', '-p', JSON.stringify({ spec: { asn: 64999, peers: [{ address: '192.0.2.2', asn: 65001 }] } })]);
     await waitUntilNoMismatch('a new hash in the pod template', async () => {
       const h = (await getDS())?.spec?.template.metadata?.annotations?.[HASH];
       return h !== undefined && h !== before ? '' : `hash still ${h}`;
     });
-    const cm = await getCM();
-    assert.match(cm?.data?.['config.yaml'] ?? '', /address: 192\.0\.2\.2/);
-    assert.equal(validateConfig(cm?.data?.['config.yaml'] ?? '').status, 0);
+    assert.match((await getCM())?.data?.['config.yaml'] ?? '', /asn: 64999/);
     await waitUntilNoMismatch('SpeakersRolledOut=False while new Pods are pending', () => conditionMismatch('SpeakersRolledOut', 'False'));
     // Old Pods (never bound to a node) are deleted at once; each new one made Ready lets the next go.
     await waitUntilNoMismatch('every speaker updated and ready', async () => {

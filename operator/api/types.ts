@@ -3,6 +3,7 @@
 // these types mirror it for the code.
 
 import type { Family } from './families';
+import type { LabelSelector } from './pool';
 
 export const GROUP = 'vipannouncer.io';
 export const VERSION = 'v1alpha1';
@@ -183,6 +184,8 @@ export interface VipAnnouncerPeer {
   passive?: boolean;
   /** BFD on the session (needs a gobgpd of GoBGP 4.5 or later); intervals are durations ("300ms"). */
   bfd?: { enabled?: boolean; minTxInterval?: string; minRxInterval?: string; detectMultiplier?: number; multihop?: boolean };
+  /** The nodes that peer with this neighbor (a rack's top-of-rack routers), by Node labels; absent: every node. */
+  nodeSelector?: LabelSelector;
 }
 
 export interface Toleration {

@@ -57,6 +57,8 @@ export interface VipSpeakerStatus {
    * ahead of a node that was just included; absent (an older speaker): eligible.
    */
   eligible?: boolean;
+  /** Why not, when not eligible: NodeNotFound, ExcludedByLabel, or NoPeerSelectsNode (no peer's nodeSelector selects it). */
+  notEligibleReason?: 'NodeNotFound' | 'ExcludedByLabel' | 'NoPeerSelectsNode';
   /** Whether that sync ran with the node draining (cordoned): Cluster-policy prefixes withdrawn. Absent: false. */
   draining?: boolean;
   sessions?: SessionReport[];

@@ -556,6 +556,7 @@ function toPeer(p: RawPeer, filePassword: FilePassword | undefined): PeerConfig 
     families,
     passive: p.passive,
     bfd: toBfd(p.bfd),
+    ...(p.nodeSelector !== undefined ? { nodeSelector: p.nodeSelector } : {}),
   };
 }
 

@@ -6,6 +6,7 @@
 // in validate.ts because JSON Schema cannot express them readably.
 
 import { FAMILIES, type Family } from '../api/families';
+import type { LabelSelector } from '../api/pool';
 import { DEFAULT_GOBGP_TARGET } from '../util/gobgpTarget';
 
 export const DNS_SUBDOMAIN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
@@ -22,6 +23,29 @@ export const GOBGP_APIS = ['v3', 'v4', 'auto'] as const;
 
 const duration = (description: string, dflt?: string) =>
   ({ type: 'string', format: 'duration', description, ...(dflt === undefined ? {} : { default: dflt }) }) as const;
+
+/** metav1.LabelSelector, as the CRDs bound it. */
+const labelSelectorSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    matchLabels: { type: 'object', maxProperties: 64, additionalProperties: { type: 'string', maxLength: 63 } },
+    matchExpressions: {
+      type: 'array',
+      maxItems: 64,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['key', 'operator'],
+        properties: {
+          key: { type: 'string', minLength: 1, maxLength: 317 },
+          operator: { type: 'string', enum: ['In', 'NotIn', 'Exists', 'DoesNotExist'] },
+          values: { type: 'array', maxItems: 64, items: { type: 'string', maxLength: 63 } },
+        },
+      },
+    },
+  },
+} as const;
 
 const peerSchema = {
   type: 'object',
@@ -65,6 +89,7 @@ const peerSchema = {
       description: "Default: the family of the neighbor address (GoBGP's own default).",
     },
     passive: { type: 'boolean', default: false, description: 'Wait for the neighbor to connect.' },
+    nodeSelector: { ...labelSelectorSchema, description: "The nodes that peer with this neighbor (their Node's labels); absent: every node." },
     bfd: {
       type: 'object',
       additionalProperties: false,
@@ -284,4 +309,5 @@ export interface RawPeer {
   families?: Family[];
   passive: boolean;
   bfd: { enabled: boolean; minTxInterval?: string; minRxInterval?: string; detectMultiplier?: number; multihop: boolean };
+  nodeSelector?: LabelSelector;
 }

@@ -3,6 +3,7 @@
 // timers are whole seconds on the wire and a unit mix-up there is silent.
 import { inspect } from 'node:util';
 import type { Family } from '../api/families';
+import type { LabelSelector } from '../api/pool';
 
 export type Role = 'controller' | 'speaker' | 'all';
 
@@ -78,6 +79,8 @@ export interface PeerConfig {
   passive: boolean;
   /** BFD for the session; needs GoBGP's v4 API. Absent intervals and multiplier: gobgpd's defaults. */
   bfd: { enabled: boolean; minTxIntervalMs?: number; minRxIntervalMs?: number; detectMultiplier?: number; multihop: boolean };
+  /** The nodes that peer with this neighbor, by their Node's labels; absent: every node. */
+  nodeSelector?: LabelSelector;
 }
 
 export interface SpeakerConfig {

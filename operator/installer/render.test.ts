@@ -72,6 +72,16 @@ describe('desiredSpeakerConfig', () => {
     });
   }
 
+  it('carries a peer\'s nodeSelector into the file, where the speaker reads it', () => {
+    const nodeSelector = { matchLabels: { rack: 'a' }, matchExpressions: [{ key: 'edge', operator: 'DoesNotExist' as const }] };
+    const r = rendered(announcer({ peers: [{ address: '192.0.2.1', asn: 65000, nodeSelector }, { address: '192.0.2.2', asn: 65000 }] }));
+    assert.deepEqual(validateConfigText(r.text, { role: 'speaker' }), { ok: true, problems: [] });
+    const cfg = parseConfig(r.text, { NODE_NAME: 'n' }, { role: 'speaker' });
+    assert.deepEqual(cfg.speaker?.peers.map((p) => p.nodeSelector), [nodeSelector, undefined]);
+    const bad = r.text.replace('DoesNotExist', 'Sometimes');
+    assert.match(validateConfigText(bad, { role: 'speaker' }).problems.join('\n'), /speaker\.peers\[0\]\.nodeSelector\.matchExpressions\[0\]\.operator/);
+  });
+
   it('carries per-peer BFD settings into the file', () => {
     const r = rendered(announcer({ peers: [{ address: '192.0.2.1', asn: 65000, bfd: { enabled: true, minTxInterval: '300ms', detectMultiplier: 4 } }] }));
     const cfg = parseConfig(r.text, { NODE_NAME: 'n' }, { role: 'speaker' });
@@ -119,10 +129,7 @@ describe('desiredSpeakerConfig', () => {
   });
 
   const changes: Array<[string, Partial<VipAnnouncerSpec>]> = [
-    ['a peer address', { peers: [{ address: '192.0.2.2', asn: 65000 }] }],
-    ['a peer ASN', { peers: [{ address: '192.0.2.1', asn: 65001 }] }],
     ['the local ASN', { asn: 64513 }],
-    ['hold time', { peers: [{ address: '192.0.2.1', asn: 65000, holdTime: '30s' }] }],
     ['listen port', { listenPort: 1179 }],
     ['next hop', { nextHop: { policy: 'Fixed', ipv4: '192.0.2.10' } }],
     ['metrics port', { speaker: { gobgpdImage: 'example.org/gobgpd:3', metricsPort: 9999 } }],
@@ -135,6 +142,22 @@ describe('desiredSpeakerConfig', () => {
   for (const [name, spec] of changes) {
     it(`changing ${name} changes the hash`, () => {
       assert.notEqual(rendered(announcer(spec)).hash, base);
+    });
+  }
+  // Peers are applied live by the speakers from the updated file: no rollout, so a rack's
+  // nodeSelector edit re-peers only the nodes it moves.
+  const livePeers: Array<[string, Partial<VipAnnouncerSpec>]> = [
+    ['a peer address', { peers: [{ address: '192.0.2.2', asn: 65000 }] }],
+    ['a peer ASN', { peers: [{ address: '192.0.2.1', asn: 65001 }] }],
+    ['hold time', { peers: [{ address: '192.0.2.1', asn: 65000, holdTime: '30s' }] }],
+    ['a peer nodeSelector', { peers: [{ address: '192.0.2.1', asn: 65000, nodeSelector: { matchLabels: { rack: 'a' } } }] }],
+    ['a second peer', { peers: [{ address: '192.0.2.1', asn: 65000 }, { address: '192.0.2.2', asn: 65000 }] }],
+  ];
+  for (const [name, spec] of livePeers) {
+    it(`changing ${name} changes the file but not the hash (no rollout)`, () => {
+      const r = rendered(announcer(spec));
+      assert.equal(r.hash, base);
+      assert.notEqual(r.text, rendered(announcer()).text);
     });
   }
   it('the same spec gives the same hash; images do not change it', () => {

@@ -106,6 +106,7 @@ function renderPeer(p: VipAnnouncerPeer): Record<string, unknown> {
   if (p.families !== undefined) out.families = [...p.families];
   if (p.passive !== undefined) out.passive = p.passive;
   if (p.bfd !== undefined) out.bfd = { ...p.bfd };
+  if (p.nodeSelector !== undefined) out.nodeSelector = p.nodeSelector;
   return out;
 }
 
@@ -160,7 +161,11 @@ export function desiredSpeakerConfig(announcer: VipAnnouncer, loadBalancerClasse
 
   const problems = [...specProblems(announcer), ...validateConfigText(text, { role: 'speaker' }).problems.map(toSpecProblem)];
   if (problems.length > 0) return { ok: false, problems: [...new Set(problems)] };
-  return { ok: true, text, hash: sha256(text) };
+  // The hash rolls the speakers out: it leaves the peers out, which they apply live from the
+  // updated ConfigMap (a nodeSelector edit re-peers only the nodes it moves; a new password
+  // Secret changes the pod template's volume, which rolls out anyway).
+  const restartOnly = { ...doc, speaker: { ...speaker, peers: undefined } };
+  return { ok: true, text, hash: sha256(yaml.dump(restartOnly, { noRefs: true, lineWidth: -1, skipInvalid: true })) };
 }
 
 /**

@@ -47,6 +47,8 @@ export type CachedNamespace = Trimmed<V1Namespace, AllLabels>;
 export type CachedEndpointSlice = Trimmed<V1EndpointSlice, OnlyLabels<(typeof SLICE_LABELS_READ)[number]>>;
 export type CachedNodeStatus = Omit<V1NodeStatus, (typeof NODE_STATUS_UNUSED)[number]>;
 export type CachedNode = Trimmed<Omit<V1Node, 'status'> & { status?: CachedNodeStatus }, OnlyLabels<(typeof NODE_LABELS_READ)[number]>>;
+/** A speaker's own Node: every label, since peers' nodeSelectors may read any (one object, so cheap). */
+export type CachedOwnNode = Trimmed<Omit<V1Node, 'status'> & { status?: CachedNodeStatus }, AllLabels>;
 /** An announcement as the controller caches it (it folds the reports into the status). */
 export type CachedAnnouncement = Trimmed<VipAnnouncement, AllLabels>;
 /** An announcement as a speaker caches it: no status. */
@@ -87,6 +89,7 @@ export const Cached = {
   namespaces: cacheShape<CachedNamespace>(Resources.namespaces, 'namespace', 'all'),
   endpointSlices: cacheShape<CachedEndpointSlice>(Resources.endpointSlices, 'slice', SLICE_LABELS_READ),
   nodes: cacheShape<CachedNode>(Resources.nodes, 'node', NODE_LABELS_READ, dropNodeInventory),
+  ownNode: cacheShape<CachedOwnNode>(Resources.nodes, 'own-node', 'all', dropNodeInventory),
   announcements: cacheShape<CachedAnnouncement>(Resources.vipAnnouncements, 'announcement', 'all'),
   speakerAnnouncements: cacheShape<SpeakerAnnouncement>(Resources.vipAnnouncements, 'announcement-spec', 'all', (va) => delete va.status),
   pools: cacheShape<CachedPool>(Resources.vipPools, 'pool', 'none'),

@@ -2,6 +2,7 @@
 // prefixes it originates that are missing from that peer's adj-RIB-out; the prefixes it was
 // asked for and does not originate; and how far it has acted on the announcements. Pure.
 // Only exceptions are listed, so the report stays small however many prefixes are advertised.
+import type { NotEligibleReason } from './nodePeers';
 import { REPORT_LIMITS, type ReportException, type SessionReport, type VipSpeakerStatus } from '../api/vipSpeaker';
 import type { Family } from '../api/families';
 import type { PeerState } from '../gobgp/types';
@@ -35,6 +36,8 @@ export interface ReportInput {
   watermark: number;
   /** Whether the table sync that made `current` ran with the node allowed to announce. */
   eligible: boolean;
+  /** Why it was not (absent when eligible). */
+  notEligibleReason?: NotEligibleReason;
   /** Whether it ran with the node draining (no Cluster-policy prefix). */
   draining?: boolean;
   /** Prefixes not listed as missing: their announcements are past the watermark (settledWatermark.ts). */
@@ -58,6 +61,7 @@ export function nodeReport(input: ReportInput, all: readonly SessionReport[] = s
     phase: 'Running',
     gobgpReachable: input.peers !== undefined,
     eligible: input.eligible,
+    ...(input.notEligibleReason !== undefined && !input.eligible ? { notEligibleReason: input.notEligibleReason } : {}),
     ...(input.draining ? { draining: true } : {}),
     sessions: sessions.slice(0, REPORT_LIMITS.sessions),
     sessionsTotal: sessions.length,

@@ -1,20 +1,21 @@
 // Table step 3, the executor of bgpPlan.ts's peer plan: gobgpd has exactly the configured
-// peers, with their current passwords, and a peer added back after a restart announces
+// peers whose nodeSelector selects this node (nodePeers.ts), with their current passwords, and a peer added back after a restart announces
 // graceful restart only when this node really restarted (gracefulRestart.ts).
-import type { SpeakerConfig } from '../config/types';
+import type { PeerConfig, SpeakerConfig } from '../config/types';
 import type { BgpRouter } from '../gobgp/router';
 import type { GobgpPeer, PeerSpec } from '../gobgp/types';
 import type { CachedNode } from '../kube/cachedKinds';
 import { passwordFingerprint } from '../util/fingerprint';
 import type { Log } from '../util/log';
 import { planPeers } from './bgpPlan';
+import { peersOfNode } from './nodePeers';
 import { peerSpecOf } from './gobgpSpecs';
 import { gracefulRestartOnAdd, type PreviousReport } from './gracefulRestart';
 import { peerConfigDiffers } from './peerConfig';
 import type { PeerPasswords } from './peerPasswords';
 
 /** This node's previous report, read only when a peer must be added (running: what gobgpd has). */
-export type PreviousReportReader = (running: readonly GobgpPeer[]) => Promise<PreviousReport | undefined>;
+export type PreviousReportReader = (running: readonly GobgpPeer[], selected: number) => Promise<PreviousReport | undefined>;
 
 export class PeerStep {
   /**
@@ -26,16 +27,24 @@ export class PeerStep {
 
   constructor(
     private readonly router: BgpRouter,
-    private readonly cfg: SpeakerConfig,
-    private readonly passwords: PeerPasswords,
+    private cfg: SpeakerConfig,
+    private passwords: PeerPasswords,
     private readonly now: () => number,
   ) {}
+
+  /** The configuration's peers changed (applied live): the next sync adds, re-creates and deletes to match. */
+  reconfigure(cfg: SpeakerConfig, passwords: PeerPasswords): void {
+    this.cfg = cfg;
+    this.passwords = passwords;
+  }
 
   async sync(node: CachedNode | undefined, previousReport: PreviousReportReader, log: Log): Promise<void> {
     const running = await this.router.listPeers();
     const bootID = node?.status?.nodeInfo?.bootID;
-    const previous = bootID ? await previousReport(running) : undefined;
-    const desired = this.cfg.peers.map((peer, i) => {
+    const selected = peersOfNode(this.cfg.peers, node);
+    const previous = bootID ? await previousReport(running, selected.length) : undefined;
+    const desired = selected.map((i) => {
+      const peer = this.cfg.peers[i] ?? ({} as PeerConfig);
       const password = this.passwords.passwordOf(i);
       const spec = peerSpecOf({ ...peer, ...(password !== undefined ? { password } : {}) });
       if (spec.gracefulRestart?.enabled) {
@@ -60,7 +69,7 @@ export class PeerStep {
       await this.addPeer(spec);
     }
     for (const address of plan.remove) {
-      log.info('deleting peer not in the configuration', { peer: address });
+      log.info('deleting peer not in the configuration, or whose nodeSelector no longer selects this node', { peer: address });
       await this.deletePeer(address);
     }
   }

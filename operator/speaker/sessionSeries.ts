@@ -6,7 +6,7 @@ import { metrics } from '../util/metrics';
 
 export class SessionSeries {
   /** Canonical addresses of the peers the configuration names. */
-  private readonly configured: ReadonlySet<string>;
+  private configured: ReadonlySet<string>;
   /** Canonical address → the label value its series was published under. */
   private readonly labels = new Map<string, string>();
 
@@ -14,6 +14,11 @@ export class SessionSeries {
     private readonly nodeName: string,
     peers: readonly { address: string }[],
   ) {
+    this.configured = new Set(peers.map((p) => canonicalIp(p.address) ?? p.address));
+  }
+
+  /** The configuration's peers changed (applied live): a series of a peer no longer named goes at its next publish. */
+  configure(peers: readonly { address: string }[]): void {
     this.configured = new Set(peers.map((p) => canonicalIp(p.address) ?? p.address));
   }
 

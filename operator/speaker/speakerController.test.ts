@@ -302,6 +302,31 @@ void describe('speaker table: BGP instance → import policy → paths → peers
     assert.deepEqual(h.localPrefixes(), []);
   });
 
+  void test('peers per rack: a node peers only with the peers whose nodeSelector selects it, one no peer selects originates nothing and says why, and a label change re-peers it', async () => {
+    const rackA = { nodeSelector: { matchLabels: { rack: 'a' } } };
+    const cfg = config({ peers: [peer('192.0.2.1', rackA), peer('192.0.2.2', { nodeSelector: { matchLabels: { rack: 'b' } } })] });
+    const h = new Harness(cfg);
+    await h.coldStart(node('10.0.0.5', { rack: 'c' }), [va('a', ['203.0.113.10'])]);
+    assert.deepEqual([...h.router.peers.keys()], [], 'no peer selects a node of rack c');
+    assert.deepEqual(h.localPrefixes(), []);
+    assert.deepEqual([h.lastReport().eligible, h.lastReport().notEligibleReason, h.lastReport().sessionsTotal], [false, 'NoPeerSelectsNode', 0]);
+
+    // Moved to rack a: the Node event asks for a table sync, which adds rack a's peer only.
+    assert.deepEqual(h.event(Resources.nodes, 'MODIFIED', node('10.0.0.5', { rack: 'a' }), node('10.0.0.5', { rack: 'c' })), ['table']);
+    await h.reconcile('table');
+    await h.reconcile('status');
+    assert.deepEqual([...h.router.peers.keys()], ['192.0.2.1']);
+    assert.deepEqual(h.localPrefixes(), ['203.0.113.10/32']);
+    assert.deepEqual([h.lastReport().eligible, h.lastReport().notEligibleReason], [true, undefined]);
+
+    // A label no selector reads is no table sync; moving to rack b swaps the peers.
+    assert.deepEqual(h.event(Resources.nodes, 'MODIFIED', node('10.0.0.5', { rack: 'a', zone: 'z1' }), node('10.0.0.5', { rack: 'a' })), []);
+    assert.deepEqual(h.event(Resources.nodes, 'MODIFIED', node('10.0.0.5', { rack: 'b' }), node('10.0.0.5', { rack: 'a', zone: 'z1' })), ['table']);
+    await h.reconcile('table');
+    assert.deepEqual([...h.router.peers.keys()], ['192.0.2.2']);
+    assert.deepEqual(h.router.callsOf('deletePeer'), ['deletePeer(192.0.2.1)']);
+  });
+
   void test('a cordoned node withdraws its Cluster-policy prefixes, keeps its Local ones, says so in its report, and takes them back when uncordoned', async () => {
     const anns = [va('a', ['203.0.113.10']), va('b', ['203.0.113.11'], { externalTrafficPolicy: 'Local', nodes: [NODE] })];
     const cordoned: V1Node = { ...node('10.0.0.5'), spec: { unschedulable: true } };

@@ -21,8 +21,9 @@
 // Triggers: announcement or Node events, GoBGP peer events, a broken GoBGP stream
 // (gobgpd restarted), a changed peer password file (peerPasswords.ts), and the drift-check period.
 import type { SessionReport } from '../api/vipSpeaker';
-import type { SpeakerConfig } from '../config/types';
+import type { PeerConfig, SpeakerConfig } from '../config/types';
 import { isServiceAnnouncement, nodeDraining, nodeEligible } from '../api/announces';
+import { notEligibleReason, peersOfNode, type NotEligibleReason } from './nodePeers';
 import { namespaceUninstalling, uninstallingByLookup, type NamespaceLookup } from '../api/uninstall';
 import { GobgpError } from '../gobgp/client';
 import type { BgpRouter } from '../gobgp/router';
@@ -45,7 +46,7 @@ import { NodeTable, type TableResult, type TableSources } from './nodeTable';
 import { PeerPasswords, PASSWORD_POLL_MS } from './peerPasswords';
 import { indexAdjOut, missingPrefixes, nodeReport, sessionReports, type AdjOutIndex } from './nodeReport';
 import { pruneAdded, settledWatermark, type Settled } from './settledWatermark';
-import { Cached, type CachedEndpointSlice, type CachedNode, type CachedService, type SpeakerAnnouncement } from '../kube/cachedKinds';
+import { Cached, type CachedEndpointSlice, type CachedNode, type CachedOwnNode, type CachedService, type SpeakerAnnouncement } from '../kube/cachedKinds';
 import { SliceIndex } from '../intent/sliceIndex';
 import { requestedAddressesOf, specsEqual } from '../intent/desiredAnnouncement';
 import { DraftMemo } from './serviceAnnouncements';
@@ -118,6 +119,8 @@ export interface SpeakerRole {
   gobgpReachable(): boolean;
   /** Re-read the password files now (the timer does it every passwordPollMs); returns the peers whose password changed. */
   checkPasswords(): string[];
+  /** The configuration file's peers changed: applied live, re-peering only what changed. */
+  replacePeers(peers: readonly PeerConfig[]): void;
   /**
    * After the controller's queue stopped: with withdrawOnShutdown, withdraw every path we
    * originate (routers move traffic to other nodes at once), within shutdownDeadlineMs;
@@ -134,13 +137,19 @@ export function speakerRole(deps: SpeakerDeps): SpeakerRole {
     controller: speaker.definition(),
     gobgpReachable: () => speaker.gobgpOk,
     checkPasswords: () => speaker.passwords.poll(),
+    replacePeers: (peers) => speaker.replacePeers(peers),
     shutdown: () => speaker.shutdown(),
   };
 }
 
-/** Only an exclusion, drain or router-id change of our Node matters to the table. */
-export function nodeKeys(type: ChangeType, node: CachedNode, old: CachedNode | undefined): KeyRequest[] {
-  const matters = type !== 'MODIFIED' || nodeEligible(node) !== nodeEligible(old) || nodeDraining(node) !== nodeDraining(old) || internalIPv4(node) !== internalIPv4(old);
+/** Only an exclusion, drain, router-id change of our Node, or one changing which peers select it, matters to the table. */
+export function nodeKeys(type: ChangeType, node: CachedNode, old: CachedNode | undefined, peers: SpeakerConfig['peers'] = []): KeyRequest[] {
+  const matters =
+    type !== 'MODIFIED' ||
+    nodeEligible(node) !== nodeEligible(old) ||
+    nodeDraining(node) !== nodeDraining(old) ||
+    internalIPv4(node) !== internalIPv4(old) ||
+    peersOfNode(peers, node).join() !== peersOfNode(peers, old).join();
   return matters ? [TABLE] : [];
 }
 
@@ -177,8 +186,9 @@ function gobgpDown(err: unknown): boolean {
 class SpeakerReconciler {
   gobgpOk = false;
   /** The passwords to apply, kept in step with their files. */
-  readonly passwords: PeerPasswords;
-  private readonly cfg: SpeakerConfig;
+  passwords: PeerPasswords;
+  /** Replaced (peers only) when the configuration file's peers change: replacePeers. */
+  private cfg: SpeakerConfig;
   private readonly router: BgpRouter;
   private readonly log: Log;
   private readonly now: () => number;
@@ -204,6 +214,8 @@ class SpeakerReconciler {
   private current: NodePaths | undefined;
   /** Whether that sync ran with this node allowed to announce (the report says so). */
   private currentEligible = false;
+  /** And why not, when it was not. */
+  private currentNotEligible: NotEligibleReason | undefined = 'NodeNotFound';
   private currentDraining = false;
   /** The next table sync runs every step and lists gobgpd's paths (see the header). */
   private fullNeeded = true;
@@ -236,18 +248,37 @@ class SpeakerReconciler {
     this.latency = deps.latency ?? new LatencyTracker();
     this.sessionSeries = new SessionSeries(deps.config.nodeName, deps.config.peers);
     this.nodeSelector = { fieldSelector: `metadata.name=${deps.config.nodeName}` };
-    this.passwords = new PeerPasswords({
-      peers: deps.config.peers,
-      nodeName: deps.config.nodeName,
-      log: this.log,
-      // Before the first reconcile this enqueues nothing: the full sync reads the new password anyway.
-      onChange: () => this.enqueueFull(),
-      ...(deps.readPasswordFile ? { read: deps.readPasswordFile } : {}),
-    });
-    if (deps.passwordPollMs !== 0) this.passwords.start(deps.passwordPollMs ?? PASSWORD_POLL_MS);
+    this.passwords = this.watchPasswords(deps.config.peers);
     this.peers = new PeerStep(deps.router, this.cfg, this.passwords, this.now);
     this.paths = new PathStep(deps.router, this.cfg.nodeName, this.now);
     this.reports = new ReportWriter(deps.writer, this.cfg.nodeName, () => this.node(), this.now);
+  }
+
+  private watchPasswords(peers: readonly PeerConfig[]): PeerPasswords {
+    const passwords = new PeerPasswords({
+      peers,
+      nodeName: this.cfg.nodeName,
+      log: this.log,
+      // Before the first reconcile this enqueues nothing: the full sync reads the new password anyway.
+      onChange: () => this.enqueueFull(),
+      ...(this.deps.readPasswordFile ? { read: this.deps.readPasswordFile } : {}),
+    });
+    if (this.deps.passwordPollMs !== 0) passwords.start(this.deps.passwordPollMs ?? PASSWORD_POLL_MS);
+    return passwords;
+  }
+
+  /**
+   * New peers from the configuration file, applied without a restart: a full table sync adds,
+   * re-creates and deletes only the peers that changed, so the other sessions stay up.
+   */
+  replacePeers(peers: readonly PeerConfig[]): void {
+    this.passwords.stop();
+    this.cfg = { ...this.cfg, peers: [...peers] };
+    this.passwords = this.watchPasswords(this.cfg.peers);
+    this.peers.reconfigure(this.cfg, this.passwords);
+    this.sessionSeries.configure(this.cfg.peers);
+    this.sessions = undefined;
+    this.enqueueFull();
   }
 
   definition(): ControllerDefinition {
@@ -265,7 +296,7 @@ class SpeakerReconciler {
         // or slice change is a table sync (serviceAnnouncements.ts).
         watch({ shape: Cached.services, toKeys: (type, svc, old) => this.serviceKeys(type, svc, old) }),
         watch({ shape: Cached.endpointSlices, toKeys: (type, slice, old) => this.sliceKeys(type, slice, old) }),
-        watch({ shape: Cached.nodes, selector: this.nodeSelector, toKeys: (type, n, old) => this.full(nodeKeys(type, n, old)) }),
+        watch({ shape: Cached.ownNode, selector: this.nodeSelector, toKeys: (type, n, old) => this.full(nodeKeys(type, n, old, this.cfg.peers)) }),
         // What the pools allow: every change of a pool, and a namespace's labels (selectors).
         // (The controller's status writes to a pool change nothing here.)
         watch({ shape: Cached.pools, toKeys: (type, pool, old) => this.all(type === 'MODIFIED' && pool.metadata.generation === old?.metadata.generation ? [] : [TABLE]) }),
@@ -413,8 +444,8 @@ class SpeakerReconciler {
     return this.deps.caches.informer(Cached.speakerAnnouncements);
   }
 
-  private node(): CachedNode | undefined {
-    return this.deps.caches.informer(Cached.nodes, this.nodeSelector).get(this.cfg.nodeName);
+  private node(): CachedOwnNode | undefined {
+    return this.deps.caches.informer(Cached.ownNode, this.nodeSelector).get(this.cfg.nodeName);
   }
 
   // --- table: BGP instance → paths → peers ------------------------------------------------
@@ -437,7 +468,8 @@ class SpeakerReconciler {
     const started = full && (await syncInstance(this.router, this.cfg, node, ctx.log));
     if (full) await syncImportPolicy(this.router, ctx.log);
     if (started || !this.peerWatch) this.watchPeers();
-    const eligible = nodeEligible(node);
+    const notEligible = notEligibleReason(node, this.cfg.peers);
+    const eligible = notEligible === undefined;
     const draining = nodeDraining(node);
     const everything = full || this.decideAll;
     const changedKeys = this.changed;
@@ -452,11 +484,12 @@ class SpeakerReconciler {
     const changed = await this.paths.sync(paths, unknown || started, ctx.log, scope);
     // Peers after paths: a session that comes up finds every route there (as kube-vip sends
     // them with the session), instead of coming up empty while a cold start's table is computed.
-    if (full) await this.peers.sync(node, (running) => this.reports.previousReport(running, this.cfg.peers.length, ctx.log, ctx.signal), ctx.log);
+    if (full) await this.peers.sync(node, (running, selected) => this.reports.previousReport(running, selected, ctx.log, ctx.signal), ctx.log);
     this.drafts.commit();
     this.recordLatency(desired, changed);
     this.current = desired;
     this.currentEligible = eligible;
+    this.currentNotEligible = notEligible;
     this.currentDraining = draining;
     this.watermark.syncDone(token);
     // The next report reads again only what this sync may have changed in the adj-RIB-outs.
@@ -592,11 +625,12 @@ class SpeakerReconciler {
     }
     const sessions = (this.sessions = await this.currentSessions());
     const now = this.now();
-    const read = { current, peers: sessions.peers, configured: this.cfg.peers, adjOut: sessions.adjOut };
+    const configured = peersOfNode(this.cfg.peers, this.node()).flatMap((i) => this.cfg.peers[i] ?? []);
+    const read = { current, peers: sessions.peers, configured, adjOut: sessions.adjOut };
     // One read of the sessions serves both the settle decision and the report.
     const sessionFacts = sessionReports(read);
     const settled = this.settled(sessionFacts, current, now);
-    const report = nodeReport({ ...read, watermark: settled.watermark, leaveOut: settled.leaveOut, eligible: this.currentEligible, draining: this.currentDraining }, sessionFacts);
+    const report = nodeReport({ ...read, watermark: settled.watermark, leaveOut: settled.leaveOut, eligible: this.currentEligible, notEligibleReason: this.currentNotEligible, draining: this.currentDraining }, sessionFacts);
     // Held back by prefixes gobgpd is still sending: read the adj-RIB-outs again shortly.
     const unsettled = settled.holdReport || (settled.watermark < this.watermark.value() && this.paths.addedAt.size > 0);
     // Only the prefixes still missing, or just added, can change what the adj-RIB-outs hold.

@@ -5,9 +5,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import https from 'node:https';
 import http from 'node:http';
 import { createServer, type Server } from 'node:net';
-import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync, closeSync } from 'node:fs';
+import { mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, closeSync } from 'node:fs';
 import path from 'node:path';
-import { dump } from 'js-yaml';
+import { dump, load } from 'js-yaml';
 import { REPO_ROOT, lab, waitFor, type LabNode } from './lab';
 import { metricsReaderToken } from './serviceAccount';
 
@@ -26,6 +26,8 @@ export interface OperatorProcess {
   signal(sig: NodeJS.Signals): void;
   exited(): boolean;
   log(): string;
+  /** Edits the process's configuration file in place, replaced atomically as the kubelet updates a ConfigMap volume. */
+  editConfig(change: (doc: Record<string, unknown>) => void): void;
   /** /metrics as a permitted scraper reads it (a token bound to vip-announcer-metrics-reader); throws on anything but 200. */
   metrics(): Promise<string>;
   /** One GET of the metrics listener: `token` undefined sends no Authorization header. */
@@ -147,6 +149,12 @@ function spawnOperator(
     },
     exited: () => exitCode !== undefined,
     log: () => readFileSync(logFile, 'utf8'),
+    editConfig(change) {
+      const doc = load(readFileSync(configFile, 'utf8')) as Record<string, unknown>;
+      change(doc);
+      writeFileSync(`${configFile}.new`, dump(doc));
+      renameSync(`${configFile}.new`, configFile);
+    },
     async metrics() {
       const res = await proc.scrape({ token: scheme === 'https' ? await metricsReaderToken() : undefined });
       if (res.status !== 200) throw new Error(`${name}: GET /metrics answered ${res.status}: ${res.body.slice(0, 200)}`);
