@@ -234,6 +234,8 @@ void describe(`our client against the real ${gobgpName()}`, { timeout: 180_000 }
     const spec: PeerSpec = {
       address: UNREACHABLE_PEER,
       asn: 65003,
+      // A per-node AS (asnFrom) is each peer's local AS; gobgpd reports it back.
+      localAsn: 65007,
       port: 17933,
       multihopTtl: 4,
       password: 'wire-test-secret',

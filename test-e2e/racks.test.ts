@@ -17,6 +17,8 @@ const POOL = `${NS}-pool`;
 const VIP = '198.42.0.10';
 const OURS = /^198\.42\.0\.\d+\/32$/;
 const RACK_LABEL = 'e2e.vipannouncer.io/rack';
+/** The speakers' asnFrom: a node's AS number from this Node label, else the configuration's (the AS BIRD expects). */
+const ASN_LABEL = 'e2e.vipannouncer.io/asn';
 
 const protocol = (n: LabNode): string => n.name.replace('-', '_');
 /** BIRD's session state changes of `n` logged from `offset` on ("State changed to up/down/..."). */
@@ -50,14 +52,14 @@ describe('peers per rack (a peer nodeSelector)', () => {
     for (const n of nodes) {
       const base = speakerConfig(n).speaker as { peers: Record<string, unknown>[] };
       const peers = base.peers.map((p) => ({ ...p, nodeSelector: { matchLabels: { [RACK_LABEL]: 'a' } } }));
-      speakers.push(await startOperator(`racks-speaker-${n.name}`, 'speaker', { speaker: { ...base, peers } }));
+      speakers.push(await startOperator(`racks-speaker-${n.name}`, 'speaker', { speaker: { ...base, peers, asnFrom: { label: ASN_LABEL } } }));
     }
     await waitReady(ctl);
     for (const s of speakers) await waitReady(s);
   });
 
   after(async () => {
-    for (const n of nodes) kubectlResult(['label', 'node', n.name, `${RACK_LABEL}-`]);
+    for (const n of nodes) kubectlResult(['label', 'node', n.name, `${RACK_LABEL}-`, `${ASN_LABEL}-`]);
     await deleteNamespace(NS);
     try {
       await removePools([POOL]);
@@ -126,4 +128,15 @@ describe('peers per rack (a peer nodeSelector)', () => {
     assert.equal(await holdsFrom(nodes), '');
     assert.deepEqual(stateChanges(offset, n3), [], "node 3's session stayed up");
   });
+
+  it("a node's AS number from its Node label (asnFrom): BIRD refuses the AS it does not expect, and takes the session back once the label goes", async () => {
+    const offset = birdLogOffset();
+    await kubectl(['label', 'node', n2.name, '--overwrite', `${ASN_LABEL}=65099`]);
+    await waitFor("BIRD to refuse node 2's OPEN for its AS", async () => Promise.resolve(birdLogSince(offset).some((l) => l.includes(`${protocol(n2)}: `) && /Bad peer AS/i.test(l))), { timeoutMs: 60_000 });
+    await waitUntilNoMismatch('BIRD to hold the VIP from nodes 1 and 3', () => holdsFrom([n1, n3]), { timeoutMs: 60_000 });
+    await kubectl(['label', 'node', n2.name, `${ASN_LABEL}-`]);
+    await waitUntilNoMismatch('BIRD to hold the VIP from all three nodes again', () => holdsFrom(nodes), { timeoutMs: 90_000 });
+    assert.equal(await birdProtocolState(protocol(n2)), 'Established');
+  });
 });
+

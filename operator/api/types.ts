@@ -207,6 +207,8 @@ export interface VipAnnouncerSpec {
   peers: VipAnnouncerPeer[];
   /** NodeInternalIP (the only policy today): each speaker's router id is its Node's IPv4 InternalIP. */
   routerIdPolicy?: 'NodeInternalIP';
+  /** A Node label or annotation (exactly one) holding the node's AS number (per rack or per node); absent on a Node: asn. */
+  asnFrom?: { label?: string; annotation?: string };
   /** SessionLocalAddress (default): gobgpd sends the session's local address; Fixed: the given addresses. */
   nextHop?: { policy?: 'SessionLocalAddress' | 'Fixed'; ipv4?: string; ipv6?: string };
   listenPort?: number;

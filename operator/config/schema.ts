@@ -7,6 +7,7 @@
 
 import { FAMILIES, type Family } from '../api/families';
 import type { LabelSelector } from '../api/pool';
+import type { NodeValueSource } from './types';
 import { DEFAULT_GOBGP_TARGET } from '../util/gobgpTarget';
 
 export const DNS_SUBDOMAIN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
@@ -45,6 +46,15 @@ const labelSelectorSchema = {
       },
     },
   },
+} as const;
+
+/** Exactly one of a Node label or annotation key. */
+const nodeValueSchema = {
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  maxProperties: 1,
+  properties: { label: { type: 'string', minLength: 1, maxLength: 317 }, annotation: { type: 'string', minLength: 1, maxLength: 317 } },
 } as const;
 
 const peerSchema = {
@@ -180,6 +190,7 @@ export const configSchema = {
         addressOwnership: addressOwnership('the speaker announces nothing'),
         asn: { type: 'integer', minimum: 1, maximum: 4294967295, description: 'Local AS number.' },
         routerId: { type: 'string', format: 'router-id', description: "Default: the Node's InternalIP (IPv4)." },
+        asnFrom: { ...nodeValueSchema, description: "A Node label or annotation holding this node's AS number (per rack or per node; each peer's local AS); absent on the Node: asn." },
         listenPort: { type: 'integer', minimum: 1, maximum: 65535, default: 179 },
         listenAddresses: {
           type: 'array',
@@ -282,6 +293,7 @@ export interface RawConfig {
     addressOwnership: (typeof ADDRESS_OWNERSHIP)[number];
     asn: number;
     routerId?: string;
+    asnFrom?: NodeValueSource;
     listenPort: number;
     listenAddresses: string[];
     gobgp: { target: string; timeout: string; api: (typeof GOBGP_APIS)[number] };

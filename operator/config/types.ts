@@ -83,6 +83,12 @@ export interface PeerConfig {
   nodeSelector?: LabelSelector;
 }
 
+/** A Node label or annotation (exactly one) holding a per-node value. */
+export interface NodeValueSource {
+  label?: string;
+  annotation?: string;
+}
+
 export interface SpeakerConfig {
   nodeName: string;
   /**
@@ -95,6 +101,8 @@ export interface SpeakerConfig {
   asn: number;
   /** Absent: the speaker uses its Node's InternalIP. */
   routerId?: string;
+  /** A Node label or annotation holding this node's AS number (each peer's local AS); absent on the Node: asn. */
+  asnFrom?: NodeValueSource;
   listenPort: number;
   /** Empty: every address. */
   listenAddresses: string[];

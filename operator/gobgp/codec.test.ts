@@ -256,6 +256,7 @@ void test('global config: encode, "not started", comparison', () => {
 const peerSpec: PeerSpec = {
   address: '192.0.2.1',
   asn: 65000,
+  localAsn: 65010,
   port: 1179,
   multihopTtl: 3,
   password: 's3cret-never-shown',
@@ -271,7 +272,7 @@ const peerSpec: PeerSpec = {
 void test('peers: encode with every option', () => {
   const gr = { mp_graceful_restart: { config: { enabled: true } } };
   assert.deepEqual(encodePeer(peerSpec), {
-    conf: { neighbor_address: '192.0.2.1', peer_asn: 65000, auth_password: 's3cret-never-shown' },
+    conf: { neighbor_address: '192.0.2.1', peer_asn: 65000, local_asn: 65010, auth_password: 's3cret-never-shown' },
     ebgp_multihop: { enabled: true, multihop_ttl: 3 },
     timers: { config: { connect_retry: 5, hold_time: 9, keepalive_interval: 3 } },
     transport: { remote_port: 1179, passive_mode: false, local_address: '192.0.2.10' },
@@ -350,6 +351,7 @@ void test('peers: decode a ListPeer answer; the password read back is kept as a 
       passwordFingerprint: secretFingerprint('s3cret'),
       port: 17932,
       holdTime: 90,
+      localAsn: 65001,
       keepaliveInterval: 30,
       connectRetry: 120,
       gracefulRestart: { enabled: false, restartTime: 0 },

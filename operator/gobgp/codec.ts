@@ -419,7 +419,7 @@ export function encodePeer(spec: PeerSpec, api: ApiVersion = 'v3'): WirePeer {
   checkBfd(spec.bfd, `peer ${spec.address}`, api);
   const gr = spec.gracefulRestart?.enabled === true;
   const peer: WirePeer = {
-    conf: { neighbor_address: spec.address, peer_asn: spec.asn, auth_password: spec.password ?? '' },
+    conf: { neighbor_address: spec.address, peer_asn: spec.asn, ...(spec.localAsn !== undefined ? { local_asn: spec.localAsn } : {}), auth_password: spec.password ?? '' },
     timers: {
       config: {
         connect_retry: spec.connectRetry ?? 0,
@@ -525,6 +525,8 @@ export function decodePeer(peer: WirePeer): GobgpPeer | undefined {
   };
   const fingerprint = passwordFingerprint(peer.conf?.auth_password);
   if (fingerprint !== undefined) config.passwordFingerprint = fingerprint;
+  // gobgpd reports the global AS for a peer given none.
+  if (peer.conf?.local_asn) config.localAsn = peer.conf.local_asn;
   if (peer.transport?.remote_port) config.port = peer.transport.remote_port;
   if (peer.ebgp_multihop?.enabled) config.multihopTtl = peer.ebgp_multihop.multihop_ttl ?? 0;
   if (timers?.hold_time !== undefined) config.holdTime = timers.hold_time;

@@ -61,6 +61,8 @@ export type BfdState = 'Up' | 'Down' | 'Init' | 'AdminDown' | 'Unknown';
 export interface PeerSpec {
   address: string;
   asn: number;
+  /** Our AS number on this session (GoBGP's neighbor local-as); absent: the global one. */
+  localAsn?: number;
   port?: number;
   /** eBGP multihop TTL; 0 or absent means directly connected. */
   multihopTtl?: number;

@@ -82,6 +82,16 @@ describe('desiredSpeakerConfig', () => {
     assert.match(validateConfigText(bad, { role: 'speaker' }).problems.join('\n'), /speaker\.peers\[0\]\.nodeSelector\.matchExpressions\[0\]\.operator/);
   });
 
+  it('carries asnFrom into the file; a change of it rolls the speakers out', () => {
+    const spec = { asnFrom: { label: 'example.com/asn' } };
+    const r = rendered(announcer(spec));
+    const cfg = parseConfig(r.text, { NODE_NAME: 'n' }, { role: 'speaker' });
+    assert.deepEqual(cfg.speaker?.asnFrom, spec.asnFrom);
+    assert.notEqual(r.hash, rendered(announcer()).hash);
+    const both = r.text.replace('label: example.com/asn', 'label: example.com/asn\n    annotation: x');
+    assert.match(validateConfigText(both, { role: 'speaker' }).problems.join('\n'), /speaker\.asnFrom/);
+  });
+
   it('carries per-peer BFD settings into the file', () => {
     const r = rendered(announcer({ peers: [{ address: '192.0.2.1', asn: 65000, bfd: { enabled: true, minTxInterval: '300ms', detectMultiplier: 4 } }] }));
     const cfg = parseConfig(r.text, { NODE_NAME: 'n' }, { role: 'speaker' });

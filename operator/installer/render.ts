@@ -141,6 +141,7 @@ export function desiredSpeakerConfig(announcer: VipAnnouncer, loadBalancerClasse
   const spec = announcer.spec;
   const speaker: Record<string, unknown> = { asn: spec.asn };
   if (spec.listenPort !== undefined) speaker.listenPort = spec.listenPort;
+  if (spec.asnFrom !== undefined) speaker.asnFrom = { ...spec.asnFrom };
   speaker.gobgp = { target: GOBGP_API };
   if (spec.nextHop?.policy === 'Fixed') {
     const nh: Record<string, string> = {};

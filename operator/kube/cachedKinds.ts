@@ -17,8 +17,8 @@ import { EXCLUDE_FROM_LB_LABEL, SERVICE_NAME_LABEL } from '../api/labels';
 import type { VipPool } from '../api/pool';
 import type { VipAnnouncement } from '../api/types';
 import type { VipSpeaker } from '../api/vipSpeaker';
-import { cacheShape, keepOnly, type AllLabels, type NoLabels, type OnlyLabels, type Trimmed } from './cacheShape';
-import { Resources } from './resources';
+import { cacheShape, keepOnly, type AllLabels, type CacheShape, type NoLabels, type OnlyLabels, type Trimmed } from './cacheShape';
+import { Resources, type KubeObject } from './resources';
 
 /** Labels of an EndpointSlice that decisions read. */
 export const SLICE_LABELS_READ = [SERVICE_NAME_LABEL] as const;
@@ -47,8 +47,11 @@ export type CachedNamespace = Trimmed<V1Namespace, AllLabels>;
 export type CachedEndpointSlice = Trimmed<V1EndpointSlice, OnlyLabels<(typeof SLICE_LABELS_READ)[number]>>;
 export type CachedNodeStatus = Omit<V1NodeStatus, (typeof NODE_STATUS_UNUSED)[number]>;
 export type CachedNode = Trimmed<Omit<V1Node, 'status'> & { status?: CachedNodeStatus }, OnlyLabels<(typeof NODE_LABELS_READ)[number]>>;
-/** A speaker's own Node: every label, since peers' nodeSelectors may read any (one object, so cheap). */
-export type CachedOwnNode = Trimmed<Omit<V1Node, 'status'> & { status?: CachedNodeStatus }, AllLabels>;
+/**
+ * A speaker's own Node: every label and annotation, since peers' nodeSelectors and the
+ * VipAnnouncer's asnFrom / routerIdFrom may name any (one object, so cheap).
+ */
+export type CachedOwnNode = Omit<V1Node, 'status'> & { status?: CachedNodeStatus };
 /** An announcement as the controller caches it (it folds the reports into the status). */
 export type CachedAnnouncement = Trimmed<VipAnnouncement, AllLabels>;
 /** An announcement as a speaker caches it: no status. */
@@ -83,13 +86,19 @@ function dropNodeInventory(node: Record<string, unknown>): void {
   for (const field of NODE_STATUS_UNUSED) delete (status as Record<string, unknown>)[field];
 }
 
+function keepOwnNode(node: KubeObject): CachedOwnNode {
+  if (node.metadata && 'managedFields' in node.metadata) delete (node.metadata as Record<string, unknown>).managedFields;
+  dropNodeInventory(node as Record<string, unknown>);
+  return node;
+}
+
 /** The shapes the controllers read their caches through. */
 export const Cached = {
   services: cacheShape<CachedService>(Resources.services, 'service', 'all', keepServiceReads),
   namespaces: cacheShape<CachedNamespace>(Resources.namespaces, 'namespace', 'all'),
   endpointSlices: cacheShape<CachedEndpointSlice>(Resources.endpointSlices, 'slice', SLICE_LABELS_READ),
   nodes: cacheShape<CachedNode>(Resources.nodes, 'node', NODE_LABELS_READ, dropNodeInventory),
-  ownNode: cacheShape<CachedOwnNode>(Resources.nodes, 'own-node', 'all', dropNodeInventory),
+  ownNode: { resource: Resources.nodes, name: 'own-node', trim: (node: KubeObject): CachedOwnNode => keepOwnNode(node) } satisfies CacheShape<CachedOwnNode>,
   announcements: cacheShape<CachedAnnouncement>(Resources.vipAnnouncements, 'announcement', 'all'),
   speakerAnnouncements: cacheShape<SpeakerAnnouncement>(Resources.vipAnnouncements, 'announcement-spec', 'all', (va) => delete va.status),
   pools: cacheShape<CachedPool>(Resources.vipPools, 'pool', 'none'),

@@ -3,19 +3,20 @@
 // (every route from peers rejected: gobgpd's global RIB holds only what we originate).
 import type { SpeakerConfig } from '../config/types';
 import type { BgpRouter } from '../gobgp/router';
-import type { CachedNode } from '../kube/cachedKinds';
+import type { CachedOwnNode } from '../kube/cachedKinds';
 import type { Log } from '../util/log';
 import { planGlobal, planImportPolicy, REJECT_PEER_ROUTES } from './bgpPlan';
 import { globalSpecOf } from './gobgpSpecs';
-import { internalIPv4 } from './nodeIdentity';
+import { bgpIdentity } from './nodeIdentity';
 
 /** Step 1. True when BGP was (re)started: gobgpd then holds no peer and no path. */
-export async function syncInstance(router: BgpRouter, cfg: SpeakerConfig, node: CachedNode | undefined, log: Log): Promise<boolean> {
+export async function syncInstance(router: BgpRouter, cfg: SpeakerConfig, node: CachedOwnNode | undefined, log: Log): Promise<boolean> {
   const running = await router.getBgp();
-  const nodeRouterId = internalIPv4(node);
+  const identity = bgpIdentity(cfg, node);
   // The Node lost its address (or is gone from the cache): keep what runs rather than fail.
-  if (running && cfg.routerId === undefined && nodeRouterId === undefined) return false;
-  const desired = globalSpecOf(cfg, nodeRouterId);
+  if (running && identity.routerId === undefined) return false;
+  // The global AS is the configuration's; a per-node one is each peer's local AS (peerStep.ts).
+  const desired = globalSpecOf(cfg, identity.routerId);
   const plan = planGlobal(desired, running);
   if (plan === 'none') return false;
   if (plan === 'restart') {

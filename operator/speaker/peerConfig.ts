@@ -28,6 +28,7 @@ export function peerConfigDiffers(want: PeerSpec, got: GobgpPeer['config'], appl
     if (w !== undefined && w !== g) diff.push(field);
   };
   same('asn', want.asn, got.asn);
+  same('localAsn', want.localAsn, got.localAsn);
   same('port', want.port, got.port);
   same('multihopTtl', want.multihopTtl || undefined, got.multihopTtl || undefined);
   same('holdTime', want.holdTime, got.holdTime);

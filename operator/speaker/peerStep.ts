@@ -4,10 +4,11 @@
 import type { PeerConfig, SpeakerConfig } from '../config/types';
 import type { BgpRouter } from '../gobgp/router';
 import type { GobgpPeer, PeerSpec } from '../gobgp/types';
-import type { CachedNode } from '../kube/cachedKinds';
+import type { CachedOwnNode } from '../kube/cachedKinds';
 import { passwordFingerprint } from '../util/fingerprint';
 import type { Log } from '../util/log';
 import { planPeers } from './bgpPlan';
+import { bgpIdentity } from './nodeIdentity';
 import { peersOfNode } from './nodePeers';
 import { peerSpecOf } from './gobgpSpecs';
 import { gracefulRestartOnAdd, type PreviousReport } from './gracefulRestart';
@@ -38,15 +39,17 @@ export class PeerStep {
     this.passwords = passwords;
   }
 
-  async sync(node: CachedNode | undefined, previousReport: PreviousReportReader, log: Log): Promise<void> {
+  async sync(node: CachedOwnNode | undefined, previousReport: PreviousReportReader, log: Log): Promise<void> {
     const running = await this.router.listPeers();
     const bootID = node?.status?.nodeInfo?.bootID;
     const selected = peersOfNode(this.cfg.peers, node);
+    const identity = bgpIdentity(this.cfg, node);
+    for (const problem of identity.problems) log.warn('the Node\'s AS number is not usable; peering with the configured one', { problem });
     const previous = bootID ? await previousReport(running, selected.length) : undefined;
     const desired = selected.map((i) => {
       const peer = this.cfg.peers[i] ?? ({} as PeerConfig);
       const password = this.passwords.passwordOf(i);
-      const spec = peerSpecOf({ ...peer, ...(password !== undefined ? { password } : {}) });
+      const spec = { ...peerSpecOf({ ...peer, ...(password !== undefined ? { password } : {}) }), localAsn: identity.asn };
       if (spec.gracefulRestart?.enabled) {
         spec.gracefulRestart.restarting = gracefulRestartOnAdd(previous, bootID, this.now(), peer.gracefulRestart.restartTimeMs);
       }

@@ -327,6 +327,24 @@ void describe('speaker table: BGP instance → import policy → paths → peers
     assert.deepEqual(h.router.callsOf('deletePeer'), ['deletePeer(192.0.2.1)']);
   });
 
+  void test('per-node ASN from a Node label: each peer gets it as its local AS; a label change re-creates only the peers, BGP keeps running; an invalid value falls back', async () => {
+    const h = new Harness(config({ asnFrom: { label: 'example.com/asn' } }));
+    await h.coldStart(node('10.0.0.5', { 'example.com/asn': '65010' }), [va('a', ['203.0.113.10'])]);
+    assert.deepEqual(h.router.callsOf('startBgp'), ['startBgp(65001 10.0.0.5 179)'], 'the global AS is the configuration\'s');
+    const localAsn = (): number | undefined => h.router.peers.get('192.0.2.1')?.config.localAsn;
+    assert.equal(localAsn(), 65010);
+    assert.deepEqual(h.event(Resources.nodes, 'MODIFIED', node('10.0.0.5', { 'example.com/asn': '65011' }), node('10.0.0.5', { 'example.com/asn': '65010' })), ['table']);
+    await h.reconcile('table');
+    assert.equal(localAsn(), 65011);
+    assert.deepEqual(h.router.callsOf('deletePeer'), ['deletePeer(192.0.2.1)'], 're-created for the new AS');
+    assert.deepEqual([h.router.callsOf('stopBgp'), h.router.callsOf('startBgp').length], [[], 1], 'BGP itself keeps running');
+    assert.deepEqual(h.localPrefixes(), ['203.0.113.10/32']);
+    // Not an AS number: the configuration's, as at a Node without the label.
+    h.event(Resources.nodes, 'MODIFIED', node('10.0.0.5', { 'example.com/asn': 'sixty-five' }), node('10.0.0.5', { 'example.com/asn': '65011' }));
+    await h.reconcile('table');
+    assert.equal(localAsn(), 65001);
+  });
+
   void test('a cordoned node withdraws its Cluster-policy prefixes, keeps its Local ones, says so in its report, and takes them back when uncordoned', async () => {
     const anns = [va('a', ['203.0.113.10']), va('b', ['203.0.113.11'], { externalTrafficPolicy: 'Local', nodes: [NODE] })];
     const cordoned: V1Node = { ...node('10.0.0.5'), spec: { unschedulable: true } };

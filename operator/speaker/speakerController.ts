@@ -38,7 +38,7 @@ import { ExponentialRateLimiter, type Result } from '../kube/workqueue';
 import { errorFields, type Log } from '../util/log';
 import { LatencyTracker, metrics } from '../util/metrics';
 import { scopedSignal, systemClock } from '../util/clock';
-import { internalIPv4 } from './nodeIdentity';
+import { bgpIdentity } from './nodeIdentity';
 import { ActedWatermark } from './actedWatermark';
 import { holdVanished, type HeldPath } from './vanishedHold';
 import { announcesFromNode, type NodePaths, type RefusedPrefix } from './pathsForNode';
@@ -46,7 +46,7 @@ import { NodeTable, type TableResult, type TableSources } from './nodeTable';
 import { PeerPasswords, PASSWORD_POLL_MS } from './peerPasswords';
 import { indexAdjOut, missingPrefixes, nodeReport, sessionReports, type AdjOutIndex } from './nodeReport';
 import { pruneAdded, settledWatermark, type Settled } from './settledWatermark';
-import { Cached, type CachedEndpointSlice, type CachedNode, type CachedOwnNode, type CachedService, type SpeakerAnnouncement } from '../kube/cachedKinds';
+import { Cached, type CachedEndpointSlice, type CachedOwnNode, type CachedService, type SpeakerAnnouncement } from '../kube/cachedKinds';
 import { SliceIndex } from '../intent/sliceIndex';
 import { requestedAddressesOf, specsEqual } from '../intent/desiredAnnouncement';
 import { DraftMemo } from './serviceAnnouncements';
@@ -142,14 +142,15 @@ export function speakerRole(deps: SpeakerDeps): SpeakerRole {
   };
 }
 
-/** Only an exclusion, drain, router-id change of our Node, or one changing which peers select it, matters to the table. */
-export function nodeKeys(type: ChangeType, node: CachedNode, old: CachedNode | undefined, peers: SpeakerConfig['peers'] = []): KeyRequest[] {
+/** Only an exclusion, drain, BGP identity change of our Node (ASN, router id), or one changing which peers select it, matters to the table. */
+export function nodeKeys(type: ChangeType, node: CachedOwnNode, old: CachedOwnNode | undefined, cfg: SpeakerConfig): KeyRequest[] {
+  const identity = (n: CachedOwnNode | undefined): string => JSON.stringify(bgpIdentity(cfg, n));
   const matters =
     type !== 'MODIFIED' ||
     nodeEligible(node) !== nodeEligible(old) ||
     nodeDraining(node) !== nodeDraining(old) ||
-    internalIPv4(node) !== internalIPv4(old) ||
-    peersOfNode(peers, node).join() !== peersOfNode(peers, old).join();
+    identity(node) !== identity(old) ||
+    peersOfNode(cfg.peers, node).join() !== peersOfNode(cfg.peers, old).join();
   return matters ? [TABLE] : [];
 }
 
@@ -296,7 +297,7 @@ class SpeakerReconciler {
         // or slice change is a table sync (serviceAnnouncements.ts).
         watch({ shape: Cached.services, toKeys: (type, svc, old) => this.serviceKeys(type, svc, old) }),
         watch({ shape: Cached.endpointSlices, toKeys: (type, slice, old) => this.sliceKeys(type, slice, old) }),
-        watch({ shape: Cached.ownNode, selector: this.nodeSelector, toKeys: (type, n, old) => this.full(nodeKeys(type, n, old, this.cfg.peers)) }),
+        watch({ shape: Cached.ownNode, selector: this.nodeSelector, toKeys: (type, n, old) => this.full(nodeKeys(type, n, old, this.cfg)) }),
         // What the pools allow: every change of a pool, and a namespace's labels (selectors).
         // (The controller's status writes to a pool change nothing here.)
         watch({ shape: Cached.pools, toKeys: (type, pool, old) => this.all(type === 'MODIFIED' && pool.metadata.generation === old?.metadata.generation ? [] : [TABLE]) }),
