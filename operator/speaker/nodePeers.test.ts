@@ -27,4 +27,5 @@ void test('notEligibleReason: Node unknown, excluded, no peer selects it, or eli
   assert.equal(notEligibleReason(node({ rack: 'b' }), [rackA]), 'NoPeerSelectsNode');
   assert.equal(notEligibleReason(node({ rack: 'a' }), [rackA, rackB]), undefined);
   assert.equal(notEligibleReason(node({}), [everyNode]), undefined);
+  assert.equal(notEligibleReason(node({}), []), undefined, 'no peer configured at all (tests, benchmarks): the table is kept');
 });

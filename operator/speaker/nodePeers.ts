@@ -19,9 +19,13 @@ export function peersOfNode(peers: readonly { nodeSelector?: LabelSelector }[], 
 
 export type NotEligibleReason = 'NodeNotFound' | 'ExcludedByLabel' | 'NoPeerSelectsNode';
 
-/** Why the node announces nothing; undefined when it may announce. */
+/**
+ * Why the node announces nothing; undefined when it may announce. A configuration without any
+ * peer (the file requires one; only tests and benchmarks build such a speaker) selects no node
+ * away from its table.
+ */
 export function notEligibleReason(node: LabelledNode | undefined, peers: readonly { nodeSelector?: LabelSelector }[]): NotEligibleReason | undefined {
   if (node === undefined) return 'NodeNotFound';
   if (!nodeEligible(node)) return 'ExcludedByLabel';
-  return peersOfNode(peers, node).length === 0 ? 'NoPeerSelectsNode' : undefined;
+  return peers.length > 0 && peersOfNode(peers, node).length === 0 ? 'NoPeerSelectsNode' : undefined;
 }
