@@ -1,7 +1,8 @@
 // Table step 3, the executor of bgpPlan.ts's peer plan: gobgpd has exactly the configured
-// peers whose nodeSelector selects this node (nodePeers.ts), with their current passwords, and a peer added back after a restart announces
-// graceful restart only when this node really restarted (gracefulRestart.ts).
-import type { PeerConfig, SpeakerConfig } from '../config/types';
+// peers whose nodeSelector selects this node (nodePeers.ts), with their current passwords and
+// this node's AS as their local AS (nodeIdentity.ts), and a peer added back after a restart
+// announces graceful restart only when this node really restarted (gracefulRestart.ts).
+import type { SpeakerConfig } from '../config/types';
 import type { BgpRouter } from '../gobgp/router';
 import type { GobgpPeer, PeerSpec } from '../gobgp/types';
 import type { CachedOwnNode } from '../kube/cachedKinds';
@@ -25,6 +26,8 @@ export class PeerStep {
    * touches nothing (peerConfig.ts).
    */
   private readonly appliedPasswords = new Map<string, string | null>();
+  /** The Node's unusable AS value last logged: each is logged once, not at every drift check. */
+  private loggedProblems = '';
 
   constructor(
     private readonly router: BgpRouter,
@@ -44,16 +47,20 @@ export class PeerStep {
     const bootID = node?.status?.nodeInfo?.bootID;
     const selected = peersOfNode(this.cfg.peers, node);
     const identity = bgpIdentity(this.cfg, node);
-    for (const problem of identity.problems) log.warn('the Node\'s AS number is not usable; peering with the configured one', { problem });
+    if (identity.problems.join('\n') !== this.loggedProblems) {
+      for (const problem of identity.problems) log.warn('the Node\'s AS number is not usable; peering with the configured one', { problem });
+      this.loggedProblems = identity.problems.join('\n');
+    }
     const previous = bootID ? await previousReport(running, selected.length) : undefined;
-    const desired = selected.map((i) => {
-      const peer = this.cfg.peers[i] ?? ({} as PeerConfig);
+    const desired = selected.flatMap((i) => {
+      const peer = this.cfg.peers[i];
+      if (peer === undefined) return [];
       const password = this.passwords.passwordOf(i);
       const spec = { ...peerSpecOf({ ...peer, ...(password !== undefined ? { password } : {}) }), localAsn: identity.asn };
       if (spec.gracefulRestart?.enabled) {
         spec.gracefulRestart.restarting = gracefulRestartOnAdd(previous, bootID, this.now(), peer.gracefulRestart.restartTimeMs);
       }
-      return spec;
+      return [spec];
     });
     const plan = planPeers(desired, running, this.appliedPasswords);
     const graceful = [...plan.add, ...plan.recreate].filter((p) => p.gracefulRestart?.restarting === true).map((p) => p.address);
