@@ -138,5 +138,20 @@ describe('peers per rack (a peer nodeSelector)', () => {
     await waitUntilNoMismatch('BIRD to hold the VIP from all three nodes again', () => holdsFrom(nodes), { timeoutMs: 90_000 });
     assert.equal(await birdProtocolState(protocol(n2)), 'Established');
   });
+
+  it('a speaker restarted with another router id while its gobgpd runs: gobgpd stays usable and the routes come back (GoBGP 4 cannot restart BGP in place)', async () => {
+    const old = speakers[2];
+    assert.ok(old);
+    assert.equal(await old.stop(), 0);
+    const base = speakerConfig(n3).speaker as { peers: Record<string, unknown>[] };
+    const peers = base.peers.map((p) => ({ ...p, nodeSelector: { matchExpressions: [{ key: RACK_LABEL, operator: 'In', values: ['a', 'b'] }] } }));
+    const restarted = await startOperator(`racks-speaker-${n3.name}-rid`, 'speaker', { speaker: { ...base, peers, asnFrom: { label: ASN_LABEL }, routerId: '127.0.0.99' } });
+    speakers[2] = restarted;
+    await waitReady(restarted);
+    await waitUntilNoMismatch('BIRD to hold the VIP from all three nodes after the restart', () => holdsFrom(nodes), { timeoutMs: 60_000 });
+    const kept = /cannot restart BGP in place: keeping what runs/.test(restarted.log());
+    // GoBGP 4 keeps the running router id (StopBgp would end its server); GoBGP 3 restarts BGP in place.
+    assert.equal(kept, lab().gobgp.api === 'v4', `speaker log: ${kept ? 'kept what runs' : 'restarted BGP'} on a ${lab().gobgp.api} gobgpd`);
+  });
 });
 

@@ -63,6 +63,10 @@ export class AutoRouter implements BgpRouter {
   stopBgp(): Promise<void> {
     return this.call((r) => r.stopBgp());
   }
+  /** Known once a call found the API out (getBgp comes first); unknown: not in place, the safe answer. */
+  restartsBgpInPlace(): boolean {
+    return this.chosen?.restartsBgpInPlace() ?? false;
+  }
   listPeers(address?: string): Promise<GobgpPeer[]> {
     return this.call((r) => r.listPeers(address));
   }

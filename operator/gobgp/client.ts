@@ -170,6 +170,10 @@ export class GobgpClient implements BgpRouter {
     await this.unary<object>('StopBgp', {});
   }
 
+  restartsBgpInPlace(): boolean {
+    return true;
+  }
+
   /** The running global config, or null when gobgpd has not been started (it answers AS 0 then). */
   async getBgp(): Promise<GlobalSpec | null> {
     return decodeGlobal(await this.unary<WireGetBgpResponse>('GetBgp', {}));
@@ -394,5 +398,10 @@ export class GobgpClient implements BgpRouter {
 export class GobgpV4Client extends GobgpClient {
   constructor(target: string, options: GobgpClientOptions = {}) {
     super(target, options, V4_DIALECT);
+  }
+
+  /** GoBGP 4's StopBgp cancels the server's loop: nothing can start it again in that process. */
+  override restartsBgpInPlace(): boolean {
+    return false;
   }
 }

@@ -80,6 +80,13 @@ export class FakeRouter implements BgpRouter {
     });
   }
 
+  /** false: as GoBGP 4, which cannot start BGP again after StopBgp. */
+  restartsInPlace = true;
+
+  restartsBgpInPlace(): boolean {
+    return this.restartsInPlace;
+  }
+
   stopBgp(): Promise<void> {
     return this.op('stopBgp()', () => {
       this.global = null;

@@ -10,6 +10,11 @@ export interface BgpRouter {
   getBgp(): Promise<GlobalSpec | null>;
   startBgp(spec: GlobalSpec): Promise<'started' | 'already-running'>;
   stopBgp(): Promise<void>;
+  /**
+   * Whether gobgpd can start BGP again after stopBgp. GoBGP 3 can; GoBGP 4's StopBgp ends its
+   * server for good (every later call answers "server stopped") until the process restarts.
+   */
+  restartsBgpInPlace(): boolean;
   listPeers(address?: string): Promise<GobgpPeer[]>;
   addPeer(spec: PeerSpec): Promise<void>;
   deletePeer(address: string): Promise<void>;

@@ -25,6 +25,14 @@ void describe('table step 1: the BGP instance', () => {
     assert.deepEqual(router.calls.filter((c) => /^(start|stop)Bgp/.test(c)), ['startBgp(65001 10.0.0.1 179)', 'stopBgp()', 'startBgp(65002 10.0.0.1 179)']);
   });
 
+  it('keeps what runs, without StopBgp, when gobgpd cannot restart BGP in place (GoBGP 4)', async () => {
+    const router = new FakeRouter();
+    router.restartsInPlace = false;
+    await syncInstance(router, testSpeakerConfig(), node('10.0.0.1'), log);
+    assert.equal(await syncInstance(router, testSpeakerConfig({ asn: 65002 }), node('10.0.0.2'), log), false);
+    assert.deepEqual(router.calls.filter((c) => /^(start|stop)Bgp/.test(c)), ['startBgp(65001 10.0.0.1 179)']);
+  });
+
   it('keeps what runs when the Node lost its address and no router id is configured', async () => {
     const router = new FakeRouter();
     await syncInstance(router, testSpeakerConfig(), node('10.0.0.1'), log);

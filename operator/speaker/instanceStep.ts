@@ -19,6 +19,11 @@ export async function syncInstance(router: BgpRouter, cfg: SpeakerConfig, node: 
   const desired = globalSpecOf(cfg, identity.routerId);
   const plan = planGlobal(desired, running);
   if (plan === 'none') return false;
+  if (plan === 'restart' && !router.restartsBgpInPlace()) {
+    // StopBgp would close every session and leave gobgpd unable to start again: keep what runs.
+    log.error('gobgpd runs BGP with another AS number, router id or listen setting than the configuration asks, and this gobgpd (GoBGP 4) cannot restart BGP in place: keeping what runs; restart the gobgpd container to apply it', { running, wanted: desired });
+    return false;
+  }
   if (plan === 'restart') {
     log.info('BGP global configuration changed; restarting BGP in gobgpd', { running, wanted: desired });
     await router.stopBgp();
