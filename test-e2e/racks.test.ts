@@ -74,7 +74,7 @@ describe('peers per rack (a peer nodeSelector)', () => {
       const st = (await getSpeaker(n3.name)).status;
       return st?.eligible === false && st.notEligibleReason === 'NoPeerSelectsNode' && st.sessionsTotal === 0;
     }, { timeoutMs: 30_000 });
-    assert.notEqual(await birdProtocolState(protocol(n3)), 'Established');
+    await waitFor("BIRD's session with node 3 not Established", async () => (await birdProtocolState(protocol(n3))) !== 'Established', { timeoutMs: 30_000 });
     await waitFor('the announcement to count nodes 1 and 2', async () => {
       const va = await getVA(NS, 'web');
       return va?.status?.advertisedBy === 2 && JSON.stringify((va.status.speakers ?? []).map((s) => s.node).sort()) === JSON.stringify([n1.name, n2.name]);
@@ -95,7 +95,8 @@ describe('peers per rack (a peer nodeSelector)', () => {
     const offset = birdLogOffset();
     await setRack(n1, 'b');
     await waitUntilNoMismatch('BIRD to hold the VIP from nodes 2 and 3', () => holdsFrom([n2, n3]), { timeoutMs: 60_000 });
-    assert.ok(stateChanges(offset, n1).length > 0, "node 1's session was closed");
+    // The speaker withdraws the routes first and deletes the peer after (paths before peers).
+    await waitFor("BIRD's log to show node 1's session closed", async () => Promise.resolve(stateChanges(offset, n1).length > 0), { timeoutMs: 30_000 });
     assert.deepEqual([...stateChanges(offset, n2), ...stateChanges(offset, n3)], [], 'nodes 2 and 3 were not re-peered');
     await waitFor('node 1 to report NoPeerSelectsNode', async () => (await getSpeaker(n1.name)).status?.notEligibleReason === 'NoPeerSelectsNode', { timeoutMs: 30_000 });
   });
